@@ -1,0 +1,43 @@
+# Every target works on a fresh clone with nothing installed but Python >= 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MINISTACK_VENV := .ministack-venv
+MINISTACK_VERSION ?= 1.5.33
+BLUEPRINTS := $(wildcard blueprints/*.yaml)
+
+.PHONY: install emulator test lint demo goldens bench clean
+
+$(BIN)/cfngen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/cfngen ## create .venv with cfngen and its dev tools
+
+$(MINISTACK_VENV)/bin/ministack:
+	$(PYTHON) -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/pip install --quiet --disable-pip-version-check 'ministack==$(MINISTACK_VERSION)'
+	touch $@
+
+emulator: $(MINISTACK_VENV)/bin/ministack ## MiniStack in its own venv (it pins its own botocore)
+
+test: install emulator ## run every test (unit, golden, CLI, security gates, emulator deploys)
+	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack $(BIN)/pytest -q -n 2 --dist loadgroup
+
+lint: install ## ruff + mypy
+	$(BIN)/ruff check cfngen tests
+	$(BIN)/ruff format --check cfngen tests
+	$(BIN)/mypy
+
+demo: install emulator ## render + lint legocity dev and prod, then deploy dev on the local emulator
+	$(BIN)/python -m cfngen.demo
+
+goldens: install ## regenerate tests/golden/ on purpose (review the diff before committing)
+	$(BIN)/python -m tests.goldens
+
+bench: install emulator ## render (and deploy) timings
+	$(BIN)/python -m cfngen.bench
+
+clean:
+	rm -rf $(VENV) $(MINISTACK_VENV) out .bench

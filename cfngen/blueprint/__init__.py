@@ -1,0 +1,1 @@
+"""The blueprint pipeline: load -> select env -> interpolate -> validate (see DESIGN.md)."""

@@ -1,0 +1,119 @@
+"""Shared model pieces: the strict base model, names, CIDRs, ports, log retention.
+
+Validators raise `fail(message, fix)`, a PydanticCustomError whose context carries the fix, so
+the error translator (cfngen.blueprint.validate) can print "field: message (fix)".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+
+class Model(BaseModel):
+    """Base of every blueprint model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True
+    )
+
+
+def fail(message: str, fix: str = "") -> PydanticCustomError:
+    return PydanticCustomError("cfngen", message, {"fix": fix})
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-name"
+        if not suggestion[0].isalpha():
+            suggestion = f"c-{suggestion}"
+        raise fail(
+            f"invalid name '{value}': use lowercase letters, digits and single hyphens, "
+            "starting with a letter",
+            f"e.g. '{suggestion}'",
+        )
+    if len(value) > 32:
+        raise fail(
+            f"name '{value}' is {len(value)} characters long; at most 32 are allowed "
+            "(it becomes part of stack, export and resource names)",
+            "use a shorter name",
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+"""A component name: lowercase, digits, hyphens; part of stack and export names."""
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=False)
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError):
+        raise fail(f"invalid CIDR '{value}'", "write an IPv4 network like 10.0.0.0/16") from None
+    if "/" not in value:
+        raise fail(f"invalid CIDR '{value}': the prefix length is missing", f"e.g. {value}/24")
+    if str(net) != value:
+        raise fail(f"invalid CIDR '{value}': host bits are set", f"did you mean {net}?")
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+LogRetention = Literal[
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+]
+"""The values CloudWatch Logs accepts for RetentionInDays."""
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+def _check_region(value: str) -> str:
+    if not _REGION.match(value):
+        raise fail(f"invalid AWS region '{value}'", "e.g. eu-west-1 or us-east-1")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_check_region)]
+
+
+def model_fields_of(annotation: Any) -> list[str]:
+    """Field names (as written in YAML) of a model annotation; [] when not a model."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [f.alias or name for name, f in annotation.model_fields.items()]
+    return []
+
+
+class Waiver(Model):
+    """An accepted exception to a security check, rendered into the resource's Metadata."""
+
+    check: str = Field(pattern=r"^CKV2?_[A-Z0-9_]+$", description="checkov check ID.")
+    reason: str = Field(min_length=10, description="Why the check does not apply here.")

@@ -1,0 +1,255 @@
+"""Typed validation: pydantic errors and semantic checks, each with file:line:col and a fix."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.source import Document, Path_, dotted
+from cfngen.errors import BlueprintError, Diagnostic
+
+_TYPE_NAMES = {
+    "int": "an integer",
+    "str": "a string",
+    "bool": "true or false",
+    "float": "a number",
+    "dict": "a mapping",
+    "list": "a list",
+}
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types an annotation may hold (Optional/Union/Annotated removed)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def _annotation_at(root: type[BaseModel], loc: Path_) -> list[Any]:
+    current: list[Any] = [root]
+    for part in loc:
+        nxt: list[Any] = []
+        for ann in current:
+            origin = typing.get_origin(ann)
+            if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(part, str):
+                for name, f in ann.model_fields.items():
+                    if part in (name, f.alias):
+                        nxt.extend(_unwrap(f.annotation))
+            elif origin is dict:
+                nxt.extend(_unwrap(typing.get_args(ann)[1]))
+            elif origin is list and isinstance(part, int):
+                nxt.extend(_unwrap(typing.get_args(ann)[0]))
+        current = nxt
+    return current
+
+
+def _known_keys(root: type[BaseModel], loc: Path_) -> list[str]:
+    keys: list[str] = []
+    for ann in _annotation_at(root, loc):
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            keys.extend(f.alias or name for name, f in ann.model_fields.items())
+    return keys
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _diagnostic(err: Any, doc: Document, root: type[BaseModel]) -> Diagnostic:
+    loc: Path_ = tuple(
+        p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-")
+    )
+    field = dotted(loc)
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _known_keys(root, loc[:-1])
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(known))}"
+        return Diagnostic(doc.positions.key(loc), field, f"unknown key '{key}'", fix)
+    if kind == "missing":
+        return Diagnostic(
+            doc.positions.value(loc[:-1]),
+            field,
+            "required field is missing",
+            f"add `{loc[-1]}:` here",
+        )
+    mark = doc.positions.value(loc)
+    if kind == "cfngen":
+        return Diagnostic(mark, field, err["msg"], str(ctx.get("fix", "")))
+    if kind == "literal_error":
+        return Diagnostic(
+            mark, field, f"invalid value {err['input']!r}", f"expected {ctx.get('expected')}"
+        )
+    base = kind.split("_")[0]
+    if kind.endswith(("_type", "_parsing")) or kind in ("model_type", "model_attributes_type"):
+        wanted = _TYPE_NAMES.get(base, "a mapping" if base.startswith("model") else base)
+        return Diagnostic(
+            mark,
+            field,
+            f"wrong type: expected {wanted}, got {_describe(err['input'])}",
+            f"write {wanted} here",
+        )
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg.removeprefix("Value error, ")
+    return Diagnostic(mark, field, msg[0].lower() + msg[1:], "")
+
+
+def validate_model(doc: Document, root: type[BaseModel] = Blueprint) -> Blueprint:
+    """Validate a selected, interpolated document into the typed Blueprint."""
+    try:
+        return Blueprint.model_validate(doc.data)
+    except ValidationError as exc:
+        raise BlueprintError([_diagnostic(e, doc, root) for e in exc.errors()]) from None
+
+
+# --- semantic checks ---------------------------------------------------------------------
+
+
+class Checker:
+    """Collects semantic errors against the document's positions."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.errors: list[Diagnostic] = []
+
+    def error(self, path: Path_, message: str, fix: str = "", *, at_key: bool = False) -> None:
+        mark = self.doc.positions.key(path) if at_key else self.doc.positions.value(path)
+        self.errors.append(Diagnostic(mark, dotted(path), message, fix))
+
+    def reference(self, path: Path_, name: str, known: typing.Iterable[str], what: str) -> None:
+        """Report `name` if it is not one of `known` (with a did-you-mean)."""
+        names = sorted(known)
+        if name in names:
+            return
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        if close:
+            fix = f"did you mean '{close[0]}'?"
+        elif names:
+            fix = f"known {what}s: {', '.join(names)}"
+        else:
+            fix = f"declare the {what} first"
+        self.error(path, f"unknown {what} '{name}'", fix)
+
+
+SemanticCheck = Callable[[Blueprint, Checker], None]
+
+
+def _subnet_plan(bp: Blueprint) -> tuple[list[str], list[str]]:
+    from cfngen.builders.network import subnet_cidrs
+
+    return subnet_cidrs(bp.network)
+
+
+def check_network(bp: Blueprint, c: Checker) -> None:
+    net = bp.network
+    vpc = ipaddress.IPv4Network(net.cidr)
+    if not 16 <= vpc.prefixlen <= 24:
+        c.error(
+            ("network", "cidr"),
+            f"VPC CIDR {net.cidr} is /{vpc.prefixlen}; AWS allows /16 to /28 and cfngen needs "
+            "room for two subnets per AZ",
+            "use a prefix between /16 and /24, e.g. 10.0.0.0/16",
+        )
+        return
+    n = net.availability_zones
+    for kind in ("public_subnets", "private_subnets"):
+        given = getattr(net, kind)
+        if given is not None and len(given) != n:
+            c.error(
+                ("network", kind),
+                f"{len(given)} subnet(s) given for {n} availability zone(s)",
+                f"give exactly {n} CIDRs, one per AZ, or set availability_zones: {len(given)}",
+            )
+    public, private = _subnet_plan(bp)
+    seen: list[tuple[ipaddress.IPv4Network, Path_]] = []
+    for kind, cidrs in (("public_subnets", public), ("private_subnets", private)):
+        for i, cidr in enumerate(cidrs):
+            path: Path_ = ("network", kind, i) if getattr(net, kind) else ("network", "cidr")
+            sub = ipaddress.IPv4Network(cidr)
+            if not sub.subnet_of(vpc):
+                c.error(
+                    path,
+                    f"subnet {cidr} is not inside the VPC {net.cidr}",
+                    f"pick a range inside {net.cidr}",
+                )
+                continue
+            if not 16 <= sub.prefixlen <= 28:
+                c.error(
+                    path,
+                    f"subnet {cidr} is /{sub.prefixlen}; AWS allows /16 to /28",
+                    "use a prefix between /16 and /28",
+                )
+            for other, other_path in seen:
+                if sub.overlaps(other):
+                    c.error(
+                        path,
+                        f"subnet {cidr} overlaps {other} ({dotted(other_path)})",
+                        "give each subnet its own range",
+                    )
+            seen.append((sub, path))
+
+
+def check_security_groups(bp: Blueprint, c: Checker) -> None:
+    from cfngen.builders import GROUP_PROVIDERS
+    from cfngen.builders.security import collect
+
+    derived = collect(bp, ())
+    for provider in GROUP_PROVIDERS:
+        for name, source in provider(bp).sources.items():
+            if name in bp.security_groups:
+                c.error(
+                    ("security_groups", name),
+                    f"security group name '{name}' is also the group cfngen derives for "
+                    f"{dotted(source)}",
+                    "rename the explicit group",
+                    at_key=True,
+                )
+    names = set(derived.groups) | {g for provider in GROUP_PROVIDERS for g in provider(bp).groups}
+    for gname, group in bp.security_groups.items():
+        for i, ing in enumerate(group.ingress):
+            if ing.from_ is not None:
+                c.reference(
+                    ("security_groups", gname, "ingress", i, "from"),
+                    ing.from_,
+                    names,
+                    "security group",
+                )
+        for i, eg in enumerate(group.egress or []):
+            if eg.to is not None:
+                c.reference(
+                    ("security_groups", gname, "egress", i, "to"), eg.to, names, "security group"
+                )
+
+
+SEMANTIC_CHECKS: list[SemanticCheck] = [check_network, check_security_groups]
+
+
+def check_semantics(bp: Blueprint, doc: Document, extra: list[SemanticCheck] | None = None) -> None:
+    c = Checker(doc)
+    for check in [*SEMANTIC_CHECKS, *(extra or [])]:
+        check(bp, c)
+    if c.errors:
+        raise BlueprintError(c.errors)

@@ -1,0 +1,118 @@
+"""What every builder gets and gives.
+
+A planner looks at the typed blueprint and returns the stacks its component kind needs
+(`StackPlan`), each with the components it depends on, derived from typed references. A builder
+is a pure function `build(spec, ctx)` that adds troposphere resources and outputs to
+`ctx.template`; it never calls AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from troposphere import AWSObject, Export, GetAtt, Parameter, Ref, Tags, Template
+from troposphere import Output as CfnOutput
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.source import Path_
+from cfngen.stacks import ENV_PARAM, Output, export_name, import_value, physical_name
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class StackPlan(Generic[S]):
+    """One stack to render: its component key, the typed spec, and what it depends on."""
+
+    component: str
+    title: str  # human description, e.g. "ECS service payload"
+    build: Callable[[S, Context], None]
+    spec: S
+    depends_on: tuple[str, ...] = ()
+    source: Path_ = ()  # where in the blueprint this component is declared
+    capabilities: tuple[str, ...] = ()
+    dependency_sources: dict[str, Path_] = field(default_factory=dict)  # dep -> field that made it
+
+
+Planner = Callable[[Blueprint], Sequence[StackPlan[Any]]]
+
+
+class UndeclaredDependency(AssertionError):
+    """A builder imported from a stack its planner did not declare: a cfngen bug."""
+
+
+class Context:
+    """Everything a builder may use: the blueprint, the environment and the template."""
+
+    def __init__(
+        self,
+        blueprint: Blueprint,
+        env: str,
+        env_name: str,
+        component: str,
+        depends_on: Sequence[str],
+        description: str,
+    ) -> None:
+        self.blueprint = blueprint
+        self.env = env
+        self.env_name = env_name
+        self.component = component
+        self.depends_on = frozenset(depends_on)
+        self.template = Template(Description=description)
+        self.template.set_version("2010-09-09")
+        self.env_param = self.template.add_parameter(
+            Parameter(
+                ENV_PARAM,
+                Type="String",
+                Default=env_name,
+                AllowedPattern="^[A-Za-z][A-Za-z0-9-]*$",
+                Description="Names every resource and export of this environment.",
+            )
+        )
+        self.imports: set[Output] = set()
+        self.exports: set[Output] = set()
+
+    # -- references --------------------------------------------------------------------
+
+    def import_value(self, component: str, name: str) -> Any:
+        """`Fn::ImportValue` of another stack's output; the edge must be in the plan."""
+        if component not in self.depends_on:
+            raise UndeclaredDependency(
+                f"stack {self.component} imports {component}.{name} but its plan does not "
+                f"depend on {component}"
+            )
+        out = Output(component, name)
+        self.imports.add(out)
+        return import_value(out)
+
+    def export(self, name: str, value: Any, description: str) -> None:
+        """An output exported as `${EnvironmentName}-<this component>-<name>`."""
+        out = Output(self.component, name)
+        self.exports.add(out)
+        self.template.add_output(
+            CfnOutput(name, Description=description, Value=value, Export=Export(export_name(out)))
+        )
+
+    def output(self, name: str, value: Any, description: str) -> None:
+        """An output that is not exported (for people, `cfngen outputs`)."""
+        self.template.add_output(CfnOutput(name, Description=description, Value=value))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def add(self, resource: AWSObject) -> AWSObject:
+        return self.template.add_resource(resource)
+
+    def name(self, suffix: str) -> Any:
+        return physical_name(suffix)
+
+    def name_tag(self, suffix: str, **extra: str) -> Tags:
+        return Tags(Name=physical_name(suffix), **extra)
+
+    @property
+    def env_ref(self) -> Ref:
+        return Ref(self.env_param)
+
+
+_ = GetAtt  # re-exported for builders

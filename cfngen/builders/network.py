@@ -1,0 +1,220 @@
+"""The network stack: VPC, subnets over N AZs, internet gateway, NAT, route tables, flow logs."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+from awacs import logs as awacs_logs
+from awacs.aws import Allow, PolicyDocument, Statement
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, ec2, iam
+
+from cfngen.blueprint.models import Blueprint, Network
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import log_group, service_trust
+
+COMPONENT = "network"
+
+# Outputs other stacks import (the only spelling of these names).
+VPC_ID = "VpcId"
+VPC_CIDR = "VpcCidr"
+PUBLIC_SUBNETS = "PublicSubnetIds"
+PRIVATE_SUBNETS = "PrivateSubnetIds"
+
+
+def subnet_cidrs(net: Network) -> tuple[list[str], list[str]]:
+    """Public and private subnet CIDRs: as given, or carved from the VPC CIDR.
+
+    The VPC is cut into 16 equal blocks: public subnets take blocks 0..N-1, private subnets take
+    blocks 8..8+N-1, so adding an AZ later never moves an existing subnet.
+    """
+    n = net.availability_zones
+    vpc = ipaddress.IPv4Network(net.cidr)
+    blocks: list[ipaddress.IPv4Network] = []
+    if vpc.prefixlen <= 24:
+        blocks = list(vpc.subnets(new_prefix=min(vpc.prefixlen + 4, 28)))
+    public = list(net.public_subnets or [str(b) for b in blocks[:n]])
+    private = list(net.private_subnets or [str(b) for b in blocks[8 : 8 + n]])
+    return public, private
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    caps = ("CAPABILITY_IAM",) if bp.network.flow_logs else ()
+    return [
+        StackPlan(
+            component=COMPONENT,
+            title="VPC, subnets, gateways and routes",
+            build=build,
+            spec=bp.network,
+            source=("network",),
+            capabilities=caps,
+        )
+    ]
+
+
+def build(net: Network, ctx: Context) -> None:
+    public, private = subnet_cidrs(net)
+    vpc = ctx.add(
+        ec2.VPC(
+            "Vpc",
+            CidrBlock=net.cidr,
+            EnableDnsHostnames=True,
+            EnableDnsSupport=True,
+            Tags=ctx.name_tag("vpc"),
+        )
+    )
+    igw = ctx.add(ec2.InternetGateway("InternetGateway", Tags=ctx.name_tag("igw")))
+    attach = ctx.add(
+        ec2.VPCGatewayAttachment(
+            "InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(igw)
+        )
+    )
+    public_rt = ctx.add(
+        ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc), Tags=ctx.name_tag("public"))
+    )
+    ctx.add(
+        ec2.Route(
+            "PublicDefaultRoute",
+            DependsOn=[attach.title],
+            RouteTableId=Ref(public_rt),
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=Ref(igw),
+        )
+    )
+    public_subnets: list[ec2.Subnet] = []
+    private_subnets: list[ec2.Subnet] = []
+    for i, cidr in enumerate(public):
+        az = Select(i, GetAZs(""))
+        subnet = ctx.add(
+            ec2.Subnet(
+                f"PublicSubnet{i + 1}",
+                VpcId=Ref(vpc),
+                CidrBlock=cidr,
+                AvailabilityZone=az,
+                MapPublicIpOnLaunch=False,
+                Tags=ctx.name_tag(f"public-{i + 1}", Tier="public"),
+            )
+        )
+        public_subnets.append(subnet)
+        ctx.add(
+            ec2.SubnetRouteTableAssociation(
+                f"PublicSubnet{i + 1}RouteTableAssociation",
+                SubnetId=Ref(subnet),
+                RouteTableId=Ref(public_rt),
+            )
+        )
+    nat_count = {"single": 1, "per-az": len(public), "none": 0}[net.nat]
+    nats = []
+    for i in range(nat_count):
+        eip = ctx.add(
+            ec2.EIP(
+                f"NatEip{i + 1}",
+                Domain="vpc",
+                DependsOn=[attach.title],
+                Tags=ctx.name_tag(f"nat-{i + 1}"),
+            )
+        )
+        nats.append(
+            ctx.add(
+                ec2.NatGateway(
+                    f"NatGateway{i + 1}",
+                    AllocationId=GetAtt(eip, "AllocationId"),
+                    SubnetId=Ref(public_subnets[i]),
+                    Tags=ctx.name_tag(f"nat-{i + 1}"),
+                )
+            )
+        )
+    for i, cidr in enumerate(private):
+        az = Select(i, GetAZs(""))
+        subnet = ctx.add(
+            ec2.Subnet(
+                f"PrivateSubnet{i + 1}",
+                VpcId=Ref(vpc),
+                CidrBlock=cidr,
+                AvailabilityZone=az,
+                MapPublicIpOnLaunch=False,
+                Tags=ctx.name_tag(f"private-{i + 1}", Tier="private"),
+            )
+        )
+        private_subnets.append(subnet)
+        rt = ctx.add(
+            ec2.RouteTable(
+                f"PrivateRouteTable{i + 1}", VpcId=Ref(vpc), Tags=ctx.name_tag(f"private-{i + 1}")
+            )
+        )
+        if nats:
+            ctx.add(
+                ec2.Route(
+                    f"PrivateDefaultRoute{i + 1}",
+                    RouteTableId=Ref(rt),
+                    DestinationCidrBlock="0.0.0.0/0",
+                    NatGatewayId=Ref(nats[i % len(nats)]),
+                )
+            )
+        ctx.add(
+            ec2.SubnetRouteTableAssociation(
+                f"PrivateSubnet{i + 1}RouteTableAssociation",
+                SubnetId=Ref(subnet),
+                RouteTableId=Ref(rt),
+            )
+        )
+    if net.flow_logs:
+        _flow_logs(net, vpc, ctx)
+
+    ctx.export(VPC_ID, Ref(vpc), "VPC ID")
+    ctx.export(VPC_CIDR, net.cidr, "VPC CIDR block")
+    ctx.export(
+        PUBLIC_SUBNETS,
+        Join(",", [Ref(s) for s in public_subnets]),
+        "Public subnet IDs, comma-separated, one per AZ",
+    )
+    ctx.export(
+        PRIVATE_SUBNETS,
+        Join(",", [Ref(s) for s in private_subnets]),
+        "Private subnet IDs, comma-separated, one per AZ",
+    )
+
+
+def _flow_logs(net: Network, vpc: ec2.VPC, ctx: Context) -> None:
+    assert net.flow_logs is not None
+    group = ctx.add(
+        log_group("FlowLogGroup", net.flow_logs.retention_days, net.flow_logs.kms_key_arn)
+    )
+    role = ctx.add(
+        iam.Role(
+            "FlowLogRole",
+            AssumeRolePolicyDocument=service_trust("vpc-flow-logs.amazonaws.com"),
+            Policies=[
+                iam.Policy(
+                    PolicyName="write-flow-logs",
+                    PolicyDocument=PolicyDocument(
+                        Version="2012-10-17",
+                        Statement=[
+                            Statement(
+                                Effect=Allow,
+                                Action=[
+                                    awacs_logs.CreateLogStream,
+                                    awacs_logs.PutLogEvents,
+                                    awacs_logs.DescribeLogStreams,
+                                ],
+                                Resource=[GetAtt(group, "Arn")],
+                            )
+                        ],
+                    ),
+                )
+            ],
+        )
+    )
+    ctx.add(
+        ec2.FlowLog(
+            "FlowLog",
+            ResourceId=Ref(vpc),
+            ResourceType="VPC",
+            TrafficType=net.flow_logs.traffic,
+            LogDestinationType="cloud-watch-logs",
+            LogGroupName=Ref(group),
+            DeliverLogsPermissionArn=GetAtt(role, "Arn"),
+            Tags=ctx.name_tag("flow-log"),
+        )
+    )

@@ -1,0 +1,80 @@
+"""The cfngen command line: thin click commands and the one error boundary.
+
+Commands parse options, call one function, print and exit. Domain errors (CfngenError) become a
+message and an exit code here and nowhere else; `--debug` re-raises them with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cfngen import __version__
+from cfngen.errors import EXIT_FAILED, CfngenError
+
+
+class _Group(click.Group):
+    """Runs every command inside the error boundary."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CfngenError as err:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(err.render(), err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cfngen")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors (for bug reports).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Compile YAML blueprints into modular CloudFormation stacks and deploy them.
+
+    \b
+    Example:
+      cfngen validate blueprints/legocity.yaml
+      cfngen render blueprints/legocity.yaml --env dev
+      cfngen deploy blueprints/legocity.yaml --env dev --yes
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from cfngen.cli import compile as compile_cmds
+
+    compile_cmds.register(cli)
+    try:
+        from cfngen.cli import deploy as deploy_cmds
+    except ImportError:  # deploy commands arrive with the deploy package
+        return
+    deploy_cmds.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="cfngen", standalone_mode=True)
+    except CfngenError as err:  # raised outside a command (e.g. while parsing options)
+        click.echo(err.render(), err=True)
+        sys.exit(err.exit_code)
+    except Exception:
+        if "--debug" in sys.argv:
+            raise
+        import traceback
+
+        click.echo(traceback.format_exc(), err=True)
+        click.echo(
+            "cfngen: internal error (a bug); please report it with the trace above", err=True
+        )
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,253 @@
+"""The fixed pipeline: load -> select env -> interpolate -> validate -> plan -> build.
+
+Every stage is a function of the previous stage's result. `compile_environment` is what render,
+lint and deploy call; `validate_blueprint` runs the same stages up to the plan for every
+environment and reports all their errors together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfngen.blueprint.environments import environment_names, select_environment
+from cfngen.blueprint.interpolate import interpolate, load_var_files
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.source import Document, dotted, load_file
+from cfngen.blueprint.validate import check_semantics, validate_model
+from cfngen.builders import PLANNERS
+from cfngen.builders.base import Context, StackPlan
+from cfngen.errors import BlueprintError, Diagnostic
+from cfngen.render import RenderedEnvironment, RenderedStack
+from cfngen.stacks import (
+    CycleError,
+    deploy_order,
+    environment_name,
+    resolved_export_name,
+    stack_name,
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the user gave: the blueprint path and template variables."""
+
+    path: Path
+    variables: tuple[tuple[str, str], ...] = ()
+    var_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One environment's validated blueprint, its positions, and its ordered stack plans."""
+
+    blueprint: Blueprint
+    document: Document
+    env: str
+    env_name: str
+    plans: tuple[StackPlan[Any], ...]
+
+
+def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, Any]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    name = str(data.get("blueprint", ""))
+    raw_env_name = data.get("environment_name")
+    env_name = environment_name(name, env, raw_env_name if isinstance(raw_env_name, str) else None)
+    base_vars = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+    return {
+        "env": {"name": env, "environment_name": env_name},
+        "blueprint": {"name": name, "region": data.get("region", "")},
+        "vars": {**base_vars, **variables},
+    }
+
+
+def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
+    """Select, interpolate, validate and plan one environment."""
+    selected = select_environment(doc, env)
+    ctx = _context(selected, env, variables)
+    if "{{" in str(ctx["env"]["environment_name"]):
+        ctx["env"]["environment_name"] = f"{ctx['blueprint']['name']}-{env}"
+    rendered = interpolate(selected, ctx)
+    blueprint = validate_model(rendered)
+    check_semantics(blueprint, rendered)
+    env_name = environment_name(blueprint.blueprint, env, blueprint.environment_name)
+    plans = plan_stacks(blueprint, rendered)
+    return Prepared(blueprint, rendered, env, env_name, plans)
+
+
+def plan_stacks(bp: Blueprint, doc: Document) -> tuple[StackPlan[Any], ...]:
+    """Every stack of the environment in deploy order; cycles are blueprint errors."""
+    plans: dict[str, StackPlan[Any]] = {}
+    for planner in PLANNERS:
+        for p in planner(bp):
+            plans[p.component] = p
+    errors: list[Diagnostic] = []
+    for p in plans.values():
+        for dep in p.depends_on:
+            if dep not in plans:  # references are checked earlier; this is the safety net
+                where = p.dependency_sources.get(dep, p.source)
+                errors.append(
+                    Diagnostic(
+                        doc.positions.value(where),
+                        dotted(where),
+                        f"refers to '{dep}', which this environment does not have",
+                        "declare it or remove the reference",
+                    )
+                )
+    for key in bp.overrides:
+        if key not in plans:
+            close = difflib.get_close_matches(key, list(plans), n=1)
+            errors.append(
+                Diagnostic(
+                    doc.positions.key(("overrides", key)),
+                    f"overrides.{key}",
+                    f"no stack component '{key}' in this environment",
+                    f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(plans)}",
+                )
+            )
+    if errors:
+        raise BlueprintError(errors)
+    graph = {c: p.depends_on for c, p in plans.items()}
+    try:
+        order = deploy_order(graph)
+    except CycleError as cyc:
+        first, second = cyc.cycle[0], cyc.cycle[1]
+        where = plans[first].dependency_sources.get(second, plans[first].source)
+        edges = []
+        for a, b in zip(cyc.cycle, cyc.cycle[1:], strict=False):
+            src = plans[a].dependency_sources.get(b, plans[a].source)
+            mark = doc.positions.value(src)
+            edges.append(f"{dotted(src)} ({mark})" if mark else dotted(src))
+        raise BlueprintError(
+            [
+                Diagnostic(
+                    doc.positions.value(where),
+                    dotted(where),
+                    f"dependency cycle: {' -> '.join(cyc.cycle)}",
+                    "remove one of these references: " + "; ".join(edges),
+                )
+            ]
+        ) from None
+    return tuple(plans[c] for c in order)
+
+
+def load_inputs(inputs: Inputs) -> tuple[Document, dict[str, Any]]:
+    doc = load_file(inputs.path)
+    if not isinstance(doc.data, dict):
+        raise BlueprintError(
+            [
+                Diagnostic(
+                    doc.positions.value(()),
+                    "",
+                    "a blueprint must be a mapping",
+                    "start with `blueprint: <name>`",
+                )
+            ]
+        )
+    variables: dict[str, Any] = load_var_files(list(inputs.var_files))
+    variables.update(dict(inputs.variables))
+    return doc, variables
+
+
+def validate_blueprint(inputs: Inputs, envs: Sequence[str] | None = None) -> list[Prepared]:
+    """Validate the given environments (all by default); errors of all are reported together."""
+    doc, variables = load_inputs(inputs)
+    names = list(envs) if envs else environment_names(doc)
+    if not names:
+        raise BlueprintError(
+            [
+                Diagnostic(
+                    doc.positions.value(()),
+                    "environments",
+                    "the blueprint declares no environments",
+                    "add e.g. `environments: {dev: {}, prod: {}}`",
+                )
+            ]
+        )
+    prepared: list[Prepared] = []
+    errors: dict[str, Diagnostic] = {}
+    for env in names:
+        try:
+            prepared.append(prepare(doc, env, variables))
+        except BlueprintError as err:
+            for d in err.diagnostics:
+                errors.setdefault(d.render(), d)
+    if errors:
+        raise BlueprintError(list(errors.values()))
+    return prepared
+
+
+def compile_environment(
+    path: Path,
+    env: str,
+    variables: dict[str, str] | None = None,
+    var_files: Sequence[Path] = (),
+) -> RenderedEnvironment:
+    """Blueprint file -> every stack of one environment, rendered (nothing written)."""
+    inputs = Inputs(path, tuple((variables or {}).items()), tuple(var_files))
+    doc, merged_vars = load_inputs(inputs)
+    return build_environment(prepare(doc, env, merged_vars), source=str(path))
+
+
+def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
+    from cfngen.render import apply_override, dump_template, template_capabilities
+
+    bp = prep.blueprint
+    stacks: list[RenderedStack] = []
+    for p in prep.plans:
+        ctx = Context(
+            bp,
+            prep.env,
+            prep.env_name,
+            p.component,
+            p.depends_on,
+            description=f"{bp.blueprint} {prep.env}: {p.title} (generated by cfngen)",
+        )
+        p.build(p.spec, ctx)
+        ctx.template.set_metadata(
+            {
+                "cfngen": {
+                    "blueprint": bp.blueprint,
+                    "environment": prep.env,
+                    "component": p.component,
+                    "source": Path(source).name,
+                }
+            }
+        )
+        body = ctx.template.to_dict()
+        if p.component in bp.overrides:
+            body = apply_override(body, bp.overrides[p.component])
+        parameters = {
+            name: str(param.get("Default", ""))
+            for name, param in body.get("Parameters", {}).items()
+        }
+        stacks.append(
+            RenderedStack(
+                name=stack_name(prep.env_name, p.component),
+                component=p.component,
+                file=f"{p.component}.yaml",
+                body=dump_template(body),
+                parameters=parameters,
+                depends_on=tuple(p.depends_on),
+                exports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.exports)),
+                imports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.imports)),
+                capabilities=template_capabilities(body),
+                termination_protection=bp.deploy.termination_protection,
+                tags={
+                    **bp.tags,
+                    "cfngen:blueprint": bp.blueprint,
+                    "cfngen:environment": prep.env,
+                },
+            )
+        )
+    return RenderedEnvironment(
+        blueprint=bp.blueprint,
+        environment=prep.env,
+        environment_name=prep.env_name,
+        region=bp.region,
+        source=source,
+        stacks=tuple(stacks),
+    )

@@ -1,0 +1,304 @@
+"""Templates -> files: deterministic YAML, parameter files, manifest.json and a runbook.
+
+`RenderedEnvironment` is the hand-off between the compiler and everything after it (lint, deploy):
+deploy never re-reads the blueprint, it takes these objects (or reads them back from a manifest).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RenderedStack:
+    """One CloudFormation stack of one environment, ready to lint or deploy."""
+
+    name: str  # full stack name, e.g. legocity-dev-network
+    component: str  # component key, e.g. network, service-payload
+    file: str  # file name inside DIR/ENV/, e.g. network.yaml
+    body: str  # the template, YAML text
+    parameters: dict[str, str]  # parameter values to deploy with (EnvironmentName, ImageTag ...)
+    depends_on: tuple[str, ...]  # components this stack imports from (deploy before it)
+    exports: tuple[str, ...]  # resolved export names this stack creates
+    imports: tuple[str, ...]  # resolved export names this stack imports
+    capabilities: tuple[str, ...] = ()  # e.g. CAPABILITY_NAMED_IAM
+    termination_protection: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def params_file(self) -> str:
+        return self.file.removesuffix(".yaml") + ".params.json"
+
+
+@dataclass(frozen=True)
+class RenderedEnvironment:
+    """Every stack of one environment in deploy order (dependencies always come first)."""
+
+    blueprint: str
+    environment: str
+    environment_name: str
+    region: str
+    source: str  # blueprint file path as given
+    stacks: tuple[RenderedStack, ...]
+
+    def stack(self, component: str) -> RenderedStack:
+        for s in self.stacks:
+            if s.component == component:
+                return s
+        raise KeyError(component)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "blueprint": self.blueprint,
+            "environment": self.environment,
+            "environment_name": self.environment_name,
+            "region": self.region,
+            "order": [s.name for s in self.stacks],
+            "stacks": [
+                {
+                    "name": s.name,
+                    "component": s.component,
+                    "file": s.file,
+                    "parameters_file": s.params_file,
+                    "parameters": dict(sorted(s.parameters.items())),
+                    "depends_on": list(s.depends_on),
+                    "exports": list(s.exports),
+                    "imports": list(s.imports),
+                    "capabilities": list(s.capabilities),
+                    "termination_protection": s.termination_protection,
+                    "tags": dict(sorted(s.tags.items())),
+                }
+                for s in self.stacks
+            ],
+        }
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> RenderedEnvironment:
+        """Read a rendered environment back from DIR/ENV/ (manifest.json + templates)."""
+        data = json.loads((directory / "manifest.json").read_text())
+        stacks = tuple(
+            RenderedStack(
+                name=s["name"],
+                component=s["component"],
+                file=s["file"],
+                body=(directory / s["file"]).read_text(),
+                parameters=dict(s["parameters"]),
+                depends_on=tuple(s["depends_on"]),
+                exports=tuple(s["exports"]),
+                imports=tuple(s["imports"]),
+                capabilities=tuple(s["capabilities"]),
+                termination_protection=bool(s["termination_protection"]),
+                tags=dict(s["tags"]),
+            )
+            for s in data["stacks"]
+        )
+        return cls(
+            blueprint=data["blueprint"],
+            environment=data["environment"],
+            environment_name=data["environment_name"],
+            region=data["region"],
+            source=str(directory),
+            stacks=stacks,
+        )
+
+
+# --- templates to text --------------------------------------------------------------------
+
+_TOP_ORDER = (
+    "AWSTemplateFormatVersion",
+    "Description",
+    "Metadata",
+    "Parameters",
+    "Mappings",
+    "Conditions",
+    "Rules",
+    "Resources",
+    "Outputs",
+)
+_RESOURCE_ORDER = (
+    "Type",
+    "Condition",
+    "DependsOn",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "CreationPolicy",
+    "UpdatePolicy",
+    "Metadata",
+    "Properties",
+)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _ordered(value: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    rank = {k: i for i, k in enumerate(order)}
+    return dict(sorted(value.items(), key=lambda kv: (rank.get(kv[0], len(order)), kv[0])))
+
+
+def canonical(body: dict[str, Any]) -> dict[str, Any]:
+    """Sections in conventional order, resources' attributes in conventional order,
+    everything else sorted: the same template always gives the same bytes."""
+    out = _ordered({k: _sorted(v) for k, v in body.items()}, _TOP_ORDER)
+    if "Resources" in out:
+        out["Resources"] = {
+            name: _ordered(res, _RESOURCE_ORDER) for name, res in out["Resources"].items()
+        }
+    return out
+
+
+def dump_template(body: dict[str, Any]) -> str:
+    """A template as YAML with short-form intrinsics (!Ref, !Sub ...)."""
+    import cfn_flip
+
+    text: str = cfn_flip.to_yaml(json.dumps(canonical(body)), clean_up=False, long_form=False)
+    return text
+
+
+def load_template(text: str) -> dict[str, Any]:
+    """Parse a rendered template (short-form tags understood) back into long-form data."""
+    from cfn_flip import load_yaml
+
+    data: dict[str, Any] = json.loads(json.dumps(load_yaml(text)))
+    return data
+
+
+def _merge(base: Any, overlay: Any) -> Any:
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = dict(base)
+        for k, v in overlay.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return overlay
+
+
+def apply_override(body: dict[str, Any], override: Any) -> dict[str, Any]:
+    """The blueprint's escape hatch for one stack: raw resources, property merges, outputs."""
+    body = json.loads(json.dumps(body))
+    resources = body.setdefault("Resources", {})
+    for logical_id, props in override.properties.items():
+        if logical_id not in resources:
+            from cfngen.errors import UsageError
+
+            known = ", ".join(sorted(resources))
+            raise UsageError(
+                f"overrides: resource '{logical_id}' is not in this stack (resources: {known})"
+            )
+        resources[logical_id]["Properties"] = _merge(
+            resources[logical_id].get("Properties", {}), props
+        )
+    resources.update(override.resources)
+    if override.outputs:
+        body.setdefault("Outputs", {}).update(override.outputs)
+    return body
+
+
+_NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+}
+
+
+def template_capabilities(body: dict[str, Any]) -> tuple[str, ...]:
+    """The capabilities CloudFormation will ask for, derived from the resources."""
+    caps: set[str] = set()
+    for res in body.get("Resources", {}).values():
+        rtype = res.get("Type", "")
+        if rtype.startswith("AWS::IAM::"):
+            caps.add("CAPABILITY_IAM")
+            named = _NAMED_IAM.get(rtype)
+            if named and named in res.get("Properties", {}):
+                caps.add("CAPABILITY_NAMED_IAM")
+    return tuple(sorted(caps))
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def _params_file(stack: RenderedStack) -> str:
+    items = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(stack.parameters.items())]
+    return json.dumps(items, indent=2) + "\n"
+
+
+def runbook(env: RenderedEnvironment) -> str:
+    """DIR/ENV/README.md: how an ops team deploys these files by hand, in order."""
+    lines = [
+        f"# {env.blueprint} / {env.environment} ({env.environment_name})",
+        "",
+        f"Rendered by cfngen from `{Path(env.source).name}` for region `{env.region}`.",
+        "Deploy the stacks in this order (each only after the ones it depends on):",
+        "",
+        "| # | stack | template | depends on |",
+        "|---|---|---|---|",
+    ]
+    for i, s in enumerate(env.stacks, 1):
+        deps = ", ".join(s.depends_on) or "-"
+        lines.append(f"| {i} | {s.name} | {s.file} | {deps} |")
+    lines += ["", "By hand with the AWS CLI:", "", "```sh"]
+    for s in env.stacks:
+        tags = " ".join(f"'{k}={v}'" for k, v in sorted(s.tags.items()))
+        caps = f" --capabilities {' '.join(s.capabilities)}" if s.capabilities else ""
+        lines.append(
+            f"aws cloudformation deploy --region {env.region} --stack-name {s.name} "
+            f"--template-file {s.file} --parameter-overrides file://{s.params_file}"
+            f"{caps} --tags {tags}"
+        )
+    lines += [
+        "```",
+        "",
+        "Or with cfngen, which does the same through reviewed change sets:",
+        "",
+        "```sh",
+        f"cfngen deploy {env.source} --env {env.environment}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
+    """Write DIR/ENV/ atomically: into a temporary directory, then swapped into place.
+
+    A failure leaves the previous DIR/ENV (or nothing) behind, never a half-written one.
+    """
+    import shutil
+    import tempfile
+
+    target = out_dir / env.environment
+    created_out = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{env.environment}.", dir=out_dir))
+    try:
+        for s in env.stacks:
+            (tmp / s.file).write_text(s.body, encoding="utf-8")
+            (tmp / s.params_file).write_text(_params_file(s), encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(env.manifest(), indent=2) + "\n", encoding="utf-8"
+        )
+        (tmp / "README.md").write_text(runbook(env), encoding="utf-8")
+        old = None
+        if target.exists():
+            old = out_dir / f".{env.environment}.old"
+            if old.exists():
+                shutil.rmtree(old)
+            target.rename(old)
+        tmp.rename(target)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created_out:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    return target

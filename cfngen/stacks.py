@@ -1,0 +1,134 @@
+"""Names and the dependency graph: the only place stack, export and logical names are made.
+
+A reference between stacks is a typed `Output(component, name)`. The planner declares which
+components a stack depends on; builders import through `import_value`, which refuses a reference
+the plan did not declare, so the graph and the imports can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from troposphere import ImportValue, Sub
+
+ENV_PARAM = "EnvironmentName"
+STACK_NAME_MAX = 128
+
+
+@dataclass(frozen=True, order=True)
+class Output:
+    """A typed reference to one exported output of another stack."""
+
+    component: str
+    name: str
+
+
+def environment_name(blueprint: str, env: str, override: str | None) -> str:
+    return override or f"{blueprint}-{env}"
+
+
+def stack_name(env_name: str, component: str) -> str:
+    name = f"{env_name}-{component}"
+    if len(name) > STACK_NAME_MAX:  # guarded by validation; kept here as the last word
+        raise ValueError(f"stack name too long: {name}")
+    return name
+
+
+def export_name(output: Output) -> Sub:
+    """`${EnvironmentName}-<component>-<Output>` as a template expression."""
+    return Sub(f"${{{ENV_PARAM}}}-{output.component}-{output.name}")
+
+
+def resolved_export_name(env_name: str, output: Output) -> str:
+    """The same export name with EnvironmentName filled in (for manifests and checks)."""
+    return f"{env_name}-{output.component}-{output.name}"
+
+
+def import_value(output: Output) -> ImportValue:
+    return ImportValue(export_name(output))
+
+
+def physical_name(suffix: str) -> Sub:
+    """A resource name unique per environment: `${EnvironmentName}-<suffix>`."""
+    return Sub(f"${{{ENV_PARAM}}}-{suffix}")
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def logical_id(*parts: str) -> str:
+    """CamelCase logical ID from names: ('payload-db', 'instance') -> 'PayloadDbInstance'."""
+    out = ""
+    for part in parts:
+        for word in _WORD.findall(part):
+            out += word[0].upper() + word[1:]
+    return out
+
+
+# --- the graph ---------------------------------------------------------------------------
+
+
+class CycleError(Exception):
+    def __init__(self, cycle: list[str]) -> None:
+        super().__init__(" -> ".join(cycle))
+        self.cycle = cycle
+
+
+def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A dependency cycle as a closed path (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, ()):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def deploy_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Topological order; among ready nodes the one declared first goes first (stable)."""
+    cycle = find_cycle(graph)
+    if cycle:
+        raise CycleError(cycle)
+    index = {n: i for i, n in enumerate(graph)}
+    remaining = {n: set(deps) for n, deps in graph.items()}
+    order: list[str] = []
+    while remaining:
+        ready = sorted((n for n, deps in remaining.items() if not deps), key=index.__getitem__)
+        node = ready[0]
+        order.append(node)
+        del remaining[node]
+        for deps in remaining.values():
+            deps.discard(node)
+    return order
+
+
+def dependents(graph: Mapping[str, Iterable[str]], node: str) -> set[str]:
+    """Every node that (transitively) depends on `node`."""
+    out: set[str] = set()
+    frontier = [node]
+    while frontier:
+        current = frontier.pop()
+        for n, deps in graph.items():
+            if current in deps and n not in out:
+                out.add(n)
+                frontier.append(n)
+    return out
