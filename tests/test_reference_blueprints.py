@@ -1,0 +1,121 @@
+"""Every reference blueprint, every environment: the promises DESIGN.md and SECURITY.md make.
+
+Golden files (tests/golden/<blueprint>/<env>/) are compared by parsed content; regenerate them
+only with `make goldens` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cfngen.compiler import compile_environment
+from cfngen.lint import cfn_lint, own_checks
+from cfngen.render import RenderedEnvironment, load_template, write_environment
+from tests.reference import GOLDEN, ROOT, case_id, reference_cases
+
+CASES = reference_cases()
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[case_id(c) for c in CASES])
+def rendered(request: pytest.FixtureRequest) -> RenderedEnvironment:
+    path, env = request.param
+    return compile_environment(path.relative_to(ROOT), env)
+
+
+def test_rendering_twice_gives_identical_bytes(rendered: RenderedEnvironment) -> None:
+    again = compile_environment(Path(rendered.source), rendered.environment)
+    assert [s.body for s in again.stacks] == [s.body for s in rendered.stacks]
+    assert again.manifest() == rendered.manifest()
+
+
+def test_every_stack_takes_environment_name_and_exports_under_it(
+    rendered: RenderedEnvironment,
+) -> None:
+    for stack in rendered.stacks:
+        t = load_template(stack.body)
+        assert t["Parameters"]["EnvironmentName"]["Type"] == "String", stack.name
+        assert stack.name == f"{rendered.environment_name}-{stack.component}"
+        for name, out in t.get("Outputs", {}).items():
+            if "Export" in out:
+                export = out["Export"]["Name"]
+                assert export == {"Fn::Sub": f"${{EnvironmentName}}-{stack.component}-{name}"}
+
+
+def test_imports_name_exports_of_earlier_stacks(rendered: RenderedEnvironment) -> None:
+    exported_before: set[str] = set()
+    for stack in rendered.stacks:
+        t = load_template(stack.body)
+        for imported in _imports(t):
+            name = imported.replace("${EnvironmentName}", rendered.environment_name)
+            assert name in exported_before, f"{stack.name} imports {name} before it is exported"
+            assert name in stack.imports
+        exported_before.update(stack.exports)
+
+
+def _imports(node: object) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        if "Fn::ImportValue" in node:
+            value = node["Fn::ImportValue"]
+            assert isinstance(value, dict) and "Fn::Sub" in value, f"untyped import {value}"
+            found.append(value["Fn::Sub"])
+        for v in node.values():
+            found.extend(_imports(v))
+    elif isinstance(node, list):
+        for v in node:
+            found.extend(_imports(v))
+    return found
+
+
+def test_cfn_lint_with_informational_rules_finds_nothing(rendered: RenderedEnvironment) -> None:
+    findings = [f.render() for s in rendered.stacks for f in cfn_lint(s, rendered.region)]
+    assert findings == []
+
+
+def test_cfngen_security_checks_find_nothing(rendered: RenderedEnvironment) -> None:
+    findings = [f.render() for s in rendered.stacks for f in own_checks(s)]
+    assert findings == []
+
+
+def test_matches_golden_files(rendered: RenderedEnvironment) -> None:
+    golden = GOLDEN / rendered.blueprint / rendered.environment
+    assert golden.is_dir(), f"no golden files for {golden}; run `make goldens`"
+    manifest = json.loads((golden / "manifest.json").read_text())
+    assert manifest == rendered.manifest(), "manifest differs from golden (make goldens?)"
+    files = {p.name for p in golden.glob("*.yaml")}
+    assert files == {s.file for s in rendered.stacks}
+    for stack in rendered.stacks:
+        want = load_template((golden / stack.file).read_text())
+        got = load_template(stack.body)
+        assert got == want, f"{stack.file} differs from its golden file (make goldens?)"
+
+
+def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
+    """One checkov run over every rendered template (it is slow to start)."""
+    for path, env in CASES:
+        write_environment(compile_environment(path, env), tmp_path / path.stem)
+    checkov = Path(sys.executable).parent / "checkov"
+    proc = subprocess.run(
+        [str(checkov), "--framework", "cloudformation", "--skip-download", "--quiet",
+         "--compact", "-o", "json", "-d", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},
+        timeout=600,
+    )
+    data = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    reports = data if isinstance(data, list) else [data]
+    failed = [
+        f"{c['check_id']} {c['resource']} {c['file_path']}"
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
+    assert failed == [], "\n".join(failed)
+    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
+    assert passed > 0, f"checkov checked nothing: {proc.stderr[-2000:]}"
