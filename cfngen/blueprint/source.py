@@ -43,7 +43,7 @@ class Positions:
         """Positions below `prefix`, re-rooted so that `prefix` becomes the empty path."""
         n = len(prefix)
         return Positions(
-            values={p[n:]: m for p, m in self.values.items() if p[:n] == prefix},
+            values={p[n:]: m for p, m in self.values.items() if p[:n] == prefix and len(p) > n},
             keys={p[n:]: m for p, m in self.keys.items() if p[:n] == prefix and len(p) > n},
         )
 
