@@ -79,9 +79,14 @@ def _diagnostic(err: Any, doc: Document, root: type[BaseModel]) -> Diagnostic:
     loc: Path_ = tuple(
         p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-")
     )
+    at_key = bool(loc) and loc[-1] == "[key]"  # a dict key failed its own validation
+    if at_key:
+        loc = loc[:-1]
     field = dotted(loc)
     kind = err["type"]
     ctx = err.get("ctx") or {}
+    if at_key and kind == "cfngen":
+        return Diagnostic(doc.positions.key(loc), field, err["msg"], str(ctx.get("fix", "")))
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = _known_keys(root, loc[:-1])
