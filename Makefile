@@ -31,13 +31,13 @@ lint: install ## ruff + mypy
 	$(BIN)/mypy
 
 demo: install emulator ## render + lint legocity dev and prod, then deploy dev on the local emulator
-	$(BIN)/python -m cfngen.demo
+	$(BIN)/python -m tools.demo
 
 goldens: install ## regenerate tests/golden/ on purpose (review the diff before committing)
 	$(BIN)/python -m tests.goldens
 
 bench: install emulator ## render (and deploy) timings
-	$(BIN)/python -m cfngen.bench
+	$(BIN)/python -m tools.bench
 
 clean:
 	rm -rf $(VENV) $(MINISTACK_VENV) out .bench

@@ -56,7 +56,8 @@ def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, An
     name = str(data.get("blueprint", ""))
     raw_env_name = data.get("environment_name")
     env_name = environment_name(name, env, raw_env_name if isinstance(raw_env_name, str) else None)
-    base_vars = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+    raw_vars = data.get("vars")
+    base_vars: dict[str, Any] = raw_vars if isinstance(raw_vars, dict) else {}
     return {
         "env": {"name": env, "environment_name": env_name},
         "blueprint": {"name": name, "region": data.get("region", "")},
@@ -193,7 +194,12 @@ def compile_environment(
 
 
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
-    from cfngen.render import apply_override, dump_template, template_capabilities
+    from cfngen.render import (
+        UnknownResource,
+        apply_override,
+        dump_template,
+        template_capabilities,
+    )
 
     bp = prep.blueprint
     stacks: list[RenderedStack] = []
@@ -219,7 +225,23 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         )
         body = ctx.template.to_dict()
         if p.component in bp.overrides:
-            body = apply_override(body, bp.overrides[p.component])
+            try:
+                body = apply_override(body, bp.overrides[p.component])
+            except UnknownResource as err:
+                path = ("overrides", p.component, "properties", err.logical_id)
+                close = difflib.get_close_matches(err.logical_id, err.known, n=1)
+                raise BlueprintError(
+                    [
+                        Diagnostic(
+                            prep.document.positions.key(path),
+                            dotted(path),
+                            f"stack {p.component} has no resource '{err.logical_id}'",
+                            f"did you mean '{close[0]}'?"
+                            if close
+                            else f"resources: {', '.join(err.known)}",
+                        )
+                    ]
+                ) from None
         parameters = {
             name: str(param.get("Default", ""))
             for name, param in body.get("Parameters", {}).items()

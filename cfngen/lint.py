@@ -67,9 +67,10 @@ def _open_rule(rule: dict[str, Any]) -> Iterator[str]:
     low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
     if not isinstance(low, int) or not isinstance(high, int):
         return
+    peer = rule.get("CidrIp") or rule.get("CidrIpv6")
     for port, what in ADMIN_AND_DATA_PORTS.items():
         if proto == "-1" or low <= port <= high or low == -1:
-            yield f"{what} port {port} open to the internet ({rule.get('CidrIp') or rule.get('CidrIpv6')})"
+            yield f"{what} port {port} open to the internet ({peer})"
 
 
 def check_open_admin_ports(t: dict[str, Any]) -> Iterator[tuple[str, str]]:

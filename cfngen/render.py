@@ -180,18 +180,22 @@ def _merge(base: Any, overlay: Any) -> Any:
     return overlay
 
 
+class UnknownResource(KeyError):
+    """An override names a logical ID the stack does not have."""
+
+    def __init__(self, logical_id: str, known: list[str]) -> None:
+        super().__init__(logical_id)
+        self.logical_id = logical_id
+        self.known = known
+
+
 def apply_override(body: dict[str, Any], override: Any) -> dict[str, Any]:
     """The blueprint's escape hatch for one stack: raw resources, property merges, outputs."""
     body = json.loads(json.dumps(body))
     resources = body.setdefault("Resources", {})
     for logical_id, props in override.properties.items():
         if logical_id not in resources:
-            from cfngen.errors import UsageError
-
-            known = ", ".join(sorted(resources))
-            raise UsageError(
-                f"overrides: resource '{logical_id}' is not in this stack (resources: {known})"
-            )
+            raise UnknownResource(logical_id, sorted(resources))
         resources[logical_id]["Properties"] = _merge(
             resources[logical_id].get("Properties", {}), props
         )

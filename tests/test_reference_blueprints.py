@@ -102,8 +102,18 @@ def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
         write_environment(compile_environment(path, env), tmp_path / path.stem)
     checkov = Path(sys.executable).parent / "checkov"
     proc = subprocess.run(
-        [str(checkov), "--framework", "cloudformation", "--skip-download", "--quiet",
-         "--compact", "-o", "json", "-d", str(tmp_path)],
+        [
+            str(checkov),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+            "-d",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},

@@ -90,12 +90,12 @@ def collect(bp: Blueprint, providers: Sequence[GroupProvider]) -> Derived:
         if rel.port is not None:
             common["port"] = rel.port
         target = groups[rel.target]
-        ingress = IngressRule(**common, **{"from": rel.source})
+        ingress = IngressRule.model_validate({**common, "from": rel.source})
         if ingress not in target.ingress:
             groups[rel.target] = target.model_copy(update={"ingress": [*target.ingress, ingress]})
         source = groups[rel.source]
         if source.egress is not None:
-            egress = EgressRule(**common, to=rel.target)
+            egress = EgressRule.model_validate({**common, "to": rel.target})
             if egress not in source.egress:
                 groups[rel.source] = source.model_copy(update={"egress": [*source.egress, egress]})
     return Derived(groups=groups, relations=relations, sources=sources)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,8 +16,13 @@ from cfngen.cli.options import (
 )
 from cfngen.errors import OperationError
 
+if TYPE_CHECKING:
+    from cfngen.render import RenderedEnvironment
 
-def _compile(blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]):  # type: ignore[no-untyped-def]
+
+def _compile(
+    blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
+) -> RenderedEnvironment:
     from cfngen.compiler import compile_environment
 
     return compile_environment(blueprint, env, parse_variables(variables), var_files)

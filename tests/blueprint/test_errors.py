@@ -46,8 +46,10 @@ def test_unknown_key_without_close_match_lists_known_keys(tmp_path: Path) -> Non
 
 
 def test_wrong_type(tmp_path: Path) -> None:
-    text = "blueprint: shop\nregion: eu-west-1\nnetwork: {availability_zones: two}\n" \
+    text = (
+        "blueprint: shop\nregion: eu-west-1\nnetwork: {availability_zones: two}\n"
         "environments: {dev: {}}\n"
+    )
     assert errors_of(tmp_path, text) == [
         "bp.yaml:3:31: network.availability_zones: wrong type: expected an integer, "
         "got str 'two' (write an integer here)"
@@ -57,14 +59,15 @@ def test_wrong_type(tmp_path: Path) -> None:
 def test_wrong_choice(tmp_path: Path) -> None:
     text = "blueprint: shop\nregion: eu-west-1\nnetwork: {nat: double}\nenvironments: {dev: {}}\n"
     assert errors_of(tmp_path, text) == [
-        "bp.yaml:3:16: network.nat: invalid value 'double' "
-        "(expected 'single', 'per-az' or 'none')"
+        "bp.yaml:3:16: network.nat: invalid value 'double' (expected 'single', 'per-az' or 'none')"
     ]
 
 
 def test_invalid_cidr(tmp_path: Path) -> None:
-    text = "blueprint: shop\nregion: eu-west-1\nnetwork: {cidr: 10.0.0.1/16}\n" \
+    text = (
+        "blueprint: shop\nregion: eu-west-1\nnetwork: {cidr: 10.0.0.1/16}\n"
         "environments: {dev: {}}\n"
+    )
     assert errors_of(tmp_path, text) == [
         "bp.yaml:3:17: network.cidr: invalid CIDR '10.0.0.1/16': host bits are set "
         "(did you mean 10.0.0.0/16?)"
@@ -72,8 +75,9 @@ def test_invalid_cidr(tmp_path: Path) -> None:
 
 
 def test_not_a_cidr(tmp_path: Path) -> None:
-    text = "blueprint: shop\nregion: eu-west-1\nnetwork: {cidr: 10.0.0/33}\n" \
-        "environments: {dev: {}}\n"
+    text = (
+        "blueprint: shop\nregion: eu-west-1\nnetwork: {cidr: 10.0.0/33}\nenvironments: {dev: {}}\n"
+    )
     assert errors_of(tmp_path, text) == [
         "bp.yaml:3:17: network.cidr: invalid CIDR '10.0.0/33' "
         "(write an IPv4 network like 10.0.0.0/16)"

@@ -30,7 +30,10 @@ def test_deep_merge_merges_mappings_and_replaces_lists() -> None:
 
 
 def test_selected_environment_keeps_overlay_positions() -> None:
-    text = "network: {nat: single, cidr: 10.0.0.0/16}\nenvironments:\n  prod:\n    network: {nat: per-az}\n"
+    text = (
+        "network: {nat: single, cidr: 10.0.0.0/16}\n"
+        "environments:\n  prod:\n    network: {nat: per-az}\n"
+    )
     doc = select_environment(load_yaml(text, "f.yaml"), "prod")
     assert doc.data["network"] == {"nat": "per-az", "cidr": "10.0.0.0/16"}
     assert doc.positions.value(("network", "nat")) == Mark("f.yaml", 4, 20)
@@ -70,7 +73,7 @@ def test_cli_vars_win_over_var_files_and_blueprint_vars(tmp_path: Path) -> None:
 
 
 def test_missing_var_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="nope.yaml: variables file not found"):
+    with pytest.raises(UsageError, match=r"nope\.yaml: variables file not found"):
         _tags(tmp_path, "dev", var_files=[tmp_path / "nope.yaml"])
 
 
@@ -82,7 +85,9 @@ def test_environment_name_override_names_stacks(tmp_path: Path) -> None:
 
 
 def test_template_syntax_error_points_at_the_value(tmp_path: Path) -> None:
-    text = "blueprint: shop\nregion: eu-west-1\ntags: {a: '{{ env.name '}\nenvironments: {dev: {}}\n"
+    text = (
+        "blueprint: shop\nregion: eu-west-1\ntags: {a: '{{ env.name '}\nenvironments: {dev: {}}\n"
+    )
     assert errors_of(tmp_path, text) == [
         "bp.yaml:3:11: tags.a: template error: unexpected end of template, expected 'end of "
         "print statement'. (check the {{ ... }} expression)"

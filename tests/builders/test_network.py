@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from cfngen.render import load_template
-from tests.helpers import compile_text
+from tests.helpers import compile_text, errors_of
 
 
 def network(tmp_path: Path, net: str) -> dict[str, Any]:
     rendered = compile_text(
-        tmp_path, f"blueprint: shop\nregion: eu-west-1\nnetwork: {net}\nenvironments: {{dev: {{}}}}\n"
+        tmp_path,
+        f"blueprint: shop\nregion: eu-west-1\nnetwork: {net}\nenvironments: {{dev: {{}}}}\n",
     )
     return load_template(rendered.stack("network").body)
 
@@ -30,9 +31,15 @@ def test_subnets_spread_over_azs_with_getazs_and_carved_cidrs(tmp_path: Path) ->
         "Fn::Select": [1, {"Fn::GetAZs": ""}]
     }
     assert [subnets[f"PublicSubnet{i}"]["Properties"]["CidrBlock"] for i in (1, 2, 3)] == [
-        "10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
+        "10.1.0.0/20",
+        "10.1.16.0/20",
+        "10.1.32.0/20",
+    ]
     assert [subnets[f"PrivateSubnet{i}"]["Properties"]["CidrBlock"] for i in (1, 2, 3)] == [
-        "10.1.128.0/20", "10.1.144.0/20", "10.1.160.0/20"]
+        "10.1.128.0/20",
+        "10.1.144.0/20",
+        "10.1.160.0/20",
+    ]
     assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
 
 
@@ -55,7 +62,9 @@ def test_nat_modes(tmp_path: Path, nat: str, gateways: int) -> None:
 def test_exports(tmp_path: Path) -> None:
     t = network(tmp_path, "{}")
     assert sorted(t["Outputs"]) == ["PrivateSubnetIds", "PublicSubnetIds", "VpcCidr", "VpcId"]
-    assert t["Outputs"]["VpcId"]["Export"]["Name"] == {"Fn::Sub": "${EnvironmentName}-network-VpcId"}
+    assert t["Outputs"]["VpcId"]["Export"]["Name"] == {
+        "Fn::Sub": "${EnvironmentName}-network-VpcId"
+    }
     assert t["Outputs"]["PrivateSubnetIds"]["Value"] == {
         "Fn::Join": [",", [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]]
     }
@@ -76,3 +85,44 @@ def test_flow_logs(tmp_path: Path) -> None:
 
 def test_no_flow_logs_by_default(tmp_path: Path) -> None:
     assert of_type(network(tmp_path, "{}"), "AWS::EC2::FlowLog") == {}
+
+
+def test_overrides_merge_properties_and_add_resources_and_outputs(tmp_path: Path) -> None:
+    text = """\
+blueprint: shop
+region: eu-west-1
+overrides:
+  network:
+    properties:
+      Vpc: {InstanceTenancy: dedicated}
+    resources:
+      EndpointS3:
+        Type: AWS::EC2::VPCEndpoint
+        Properties:
+          VpcId: {Ref: Vpc}
+          ServiceName: {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}
+    outputs:
+      EndpointId: {Value: {Ref: EndpointS3}}
+environments: {dev: {}}
+"""
+    rendered = compile_text(tmp_path, text)
+    t = load_template(rendered.stack("network").body)
+    vpc = t["Resources"]["Vpc"]["Properties"]
+    assert vpc["InstanceTenancy"] == "dedicated"
+    assert vpc["CidrBlock"] == "10.0.0.0/16"  # merged, not replaced
+    assert t["Resources"]["EndpointS3"]["Type"] == "AWS::EC2::VPCEndpoint"
+    assert t["Outputs"]["EndpointId"] == {"Value": {"Ref": "EndpointS3"}}
+    from cfngen.lint import cfn_lint
+
+    assert [f.render() for f in cfn_lint(rendered.stack("network"), "eu-west-1")] == []
+
+
+def test_override_of_unknown_resource(tmp_path: Path) -> None:
+    text = (
+        "blueprint: shop\nregion: eu-west-1\noverrides:\n  network:\n    properties:\n"
+        "      Vcp: {A: 1}\nenvironments: {dev: {}}\n"
+    )
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:6:7: overrides.network.properties.Vcp: stack network has no resource 'Vcp' "
+        "(did you mean 'Vpc'?)"
+    ]

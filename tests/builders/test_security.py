@@ -69,16 +69,24 @@ def test_egress_default_restricted_and_none(tmp_path: Path) -> None:
     r = security(tmp_path)["Resources"]
     # omitted: AWS's allow-all default, written out with a description
     assert r["AppSecurityGroup"]["Properties"]["SecurityGroupEgress"] == [
-        {"CidrIp": "0.0.0.0/0", "IpProtocol": "-1",
-         "Description": "All outbound traffic (AWS default, made explicit)"}
+        {
+            "CidrIp": "0.0.0.0/0",
+            "IpProtocol": "-1",
+            "Description": "All outbound traffic (AWS default, made explicit)",
+        }
     ]
     # [] and group-only rules: a rule matching nothing replaces the default
     for group in ("DbSecurityGroup", "LbSecurityGroup"):
         (rule,) = r[group]["Properties"]["SecurityGroupEgress"]
         assert rule["CidrIp"] == "255.255.255.255/32"
     assert r["LbSecurityGroup"]["Properties"]["SecurityGroupIngress"] == [
-        {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-         "Description": "HTTPS"}
+        {
+            "CidrIp": "0.0.0.0/0",
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "Description": "HTTPS",
+        }
     ]
 
 
@@ -95,5 +103,7 @@ def test_waivers_land_in_metadata(tmp_path: Path) -> None:
 
 
 def test_no_security_stack_without_groups(tmp_path: Path) -> None:
-    rendered = compile_text(tmp_path, "blueprint: shop\nregion: eu-west-1\nenvironments: {dev: {}}\n")
+    rendered = compile_text(
+        tmp_path, "blueprint: shop\nregion: eu-west-1\nenvironments: {dev: {}}\n"
+    )
     assert [s.component for s in rendered.stacks] == ["network"]

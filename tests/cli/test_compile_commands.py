@@ -32,8 +32,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_validate_all_environments(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    assert run("validate", str(path)) == (
-        0, f"{path}: valid (dev: 2 stacks, prod: 2 stacks)\n", "")
+    assert run("validate", str(path)) == (0, f"{path}: valid (dev: 2 stacks, prod: 2 stacks)\n", "")
 
 
 def test_validate_reports_errors_of_every_environment_with_exit_2(tmp_path: Path) -> None:
@@ -50,16 +49,25 @@ def test_validate_reports_errors_of_every_environment_with_exit_2(tmp_path: Path
 
 def test_missing_blueprint_file(tmp_path: Path) -> None:
     assert run("validate", str(tmp_path / "nope.yaml")) == (
-        2, "", f"{tmp_path / 'nope.yaml'}: blueprint file not found\n")
+        2,
+        "",
+        f"{tmp_path / 'nope.yaml'}: blueprint file not found\n",
+    )
 
 
 def test_unreadable_blueprint_file(tmp_path: Path) -> None:
     assert run("render", str(tmp_path), "--env", "dev") == (
-        2, "", f"{tmp_path}: is a directory, expected a blueprint file\n")
+        2,
+        "",
+        f"{tmp_path}: is a directory, expected a blueprint file\n",
+    )
     binary = tmp_path / "bp.yaml"
     binary.write_bytes(b"\xff\xfe\x00")
     assert run("validate", str(binary)) == (
-        2, "", f"{binary}: blueprint file is not UTF-8 text (invalid start byte)\n")
+        2,
+        "",
+        f"{binary}: blueprint file is not UTF-8 text (invalid start byte)\n",
+    )
 
 
 def test_render_writes_templates_params_manifest_and_runbook(tmp_path: Path) -> None:
@@ -73,10 +81,17 @@ def test_render_writes_templates_params_manifest_and_runbook(tmp_path: Path) -> 
         f"  {out / 'dev' / 'security.yaml'}  (shop-dev-security)\n"
     )
     files = sorted(p.name for p in (out / "dev").iterdir())
-    assert files == ["README.md", "manifest.json", "network.params.json", "network.yaml",
-                     "security.params.json", "security.yaml"]
+    assert files == [
+        "README.md",
+        "manifest.json",
+        "network.params.json",
+        "network.yaml",
+        "security.params.json",
+        "security.yaml",
+    ]
     assert json.loads((out / "dev" / "network.params.json").read_text()) == [
-        {"ParameterKey": "EnvironmentName", "ParameterValue": "shop-dev"}]
+        {"ParameterKey": "EnvironmentName", "ParameterValue": "shop-dev"}
+    ]
     manifest = json.loads((out / "dev" / "manifest.json").read_text())
     assert manifest["order"] == ["shop-dev-network", "shop-dev-security"]
     assert manifest["stacks"][1]["imports"] == ["shop-dev-network-VpcId"]
@@ -115,26 +130,35 @@ def test_failed_render_keeps_the_previous_output(tmp_path: Path) -> None:
 def test_unknown_environment_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     assert run("render", str(path), "--env", "staging") == (
-        2, "", f"{path}:5:1: environments: unknown environment 'staging' (use one of: dev, prod)\n")
+        2,
+        "",
+        f"{path}:5:1: environments: unknown environment 'staging' (use one of: dev, prod)\n",
+    )
 
 
 def test_bad_var_syntax_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     assert run("render", str(path), "--env", "dev", "--var", "novalue") == (
-        2, "", "--var 'novalue': expected KEY=VALUE\n")
+        2,
+        "",
+        "--var 'novalue': expected KEY=VALUE\n",
+    )
 
 
 def test_lint_clean(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    assert run("lint", str(path), "--env", "dev") == (
-        0, "shop-dev: 2 templates, no findings\n", "")
+    assert run("lint", str(path), "--env", "dev") == (0, "shop-dev: 2 templates, no findings\n", "")
 
 
 def test_lint_findings_exit_1(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace(
-        "app: {description: app}",
-        "app:\n    description: app\n    ingress:\n"
-        "      - {port: 22, cidr: 0.0.0.0/0, description: ssh}"))
+    path = write(
+        tmp_path,
+        GOOD.replace(
+            "app: {description: app}",
+            "app:\n    description: app\n    ingress:\n"
+            "      - {port: 22, cidr: 0.0.0.0/0, description: ssh}",
+        ),
+    )
     code, out, err = run("lint", str(path), "--env", "dev")
     assert code == 1
     assert out.splitlines() == [
@@ -156,7 +180,9 @@ def test_graph_formats(tmp_path: Path) -> None:
     assert '"network" -> "security";' in dot
     data = json.loads(run("graph", str(path), "--env", "dev", "--format", "json")[1])
     assert [(s["stack"], s["depends_on"]) for s in data["stacks"]] == [
-        ("shop-dev-network", []), ("shop-dev-security", ["network"])]
+        ("shop-dev-network", []),
+        ("shop-dev-security", ["network"]),
+    ]
 
 
 def test_schema_is_json_schema_with_every_top_level_key() -> None:
@@ -166,7 +192,8 @@ def test_schema_is_json_schema_with_every_top_level_key() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["additionalProperties"] is False
     assert {"blueprint", "region", "network", "security_groups", "environments"} <= set(
-        schema["properties"])
+        schema["properties"]
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "render", "lint", "graph", "schema"])
@@ -178,14 +205,16 @@ def test_every_command_explains_itself_with_an_example(command: str) -> None:
 
 def test_render_never_imports_boto3(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
+    argv = ["render", str(path), "--env", "dev", "-o", str(tmp_path / "o")]
     code = (
         "import sys\n"
         "from cfngen.cli import cli\n"
-        f"try:\n    cli.main(['render', {str(path)!r}, '--env', 'dev', '-o', {str(tmp_path / 'o')!r}])\n"
+        f"try:\n    cli.main({argv!r})\n"
         "except SystemExit:\n    pass\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'cfnlint'))\n"
-        "print(bad)\n"
+        "heavy = ('boto3', 'botocore', 'cfnlint')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ}, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ}, check=True
+    )
     assert proc.stdout.strip().splitlines()[-1] == "[]"
