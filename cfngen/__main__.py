@@ -1,0 +1,5 @@
+"""`python -m cfngen` is `cfngen`."""
+
+from cfngen.cli import main
+
+main()
