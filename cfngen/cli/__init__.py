@@ -49,12 +49,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from cfngen.cli import compile as compile_cmds
+    from cfngen.cli import deploy as deploy_cmds
 
     compile_cmds.register(cli)
-    try:
-        from cfngen.cli import deploy as deploy_cmds
-    except ImportError:  # deploy commands arrive with the deploy package
-        return
     deploy_cmds.register(cli)
 
 

@@ -1,0 +1,438 @@
+"""Deploy commands: plan, deploy, destroy, status, outputs.
+
+Thin by design: parse options, build the environment, call one function in cfngen.deploy,
+print, exit. boto3 and cfngen.deploy are imported inside the commands so `cfngen render` and
+`cfngen validate` never load them.
+
+BLUEPRINT is a blueprint file (compiled on the fly), or a rendered directory: either DIR/ENV
+(holding manifest.json) or DIR (holding ENV/manifest.json), as written by `cfngen render`.
+
+Exit codes: 0 success; 1 an operation failed; 2 bad input or usage; 130 interrupted.
+`plan --detailed-exitcode`: 0 no changes, 1 error, 2 changes present (as terraform).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cfngen.cli.options import blueprint_argument, env_option, parse_variables, variable_options
+from cfngen.errors import UsageError
+
+if TYPE_CHECKING:
+    from cfngen.deploy.aws import Clients
+    from cfngen.deploy.diff import StackPlan
+    from cfngen.render import RenderedEnvironment
+
+F = Callable[..., Any]
+
+
+def load_environment(
+    blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
+) -> RenderedEnvironment:
+    """A rendered environment from a rendered directory, or by compiling the blueprint."""
+    from cfngen.render import RenderedEnvironment
+
+    for directory in (blueprint, blueprint / env):
+        if directory.is_dir() and (directory / "manifest.json").is_file():
+            rendered = RenderedEnvironment.from_directory(directory)
+            if rendered.environment != env:
+                raise UsageError(
+                    f"{directory} holds environment {rendered.environment!r}, not {env!r}"
+                )
+            return rendered
+    if not blueprint.is_file():
+        raise UsageError(f"no blueprint file or rendered directory at {blueprint}")
+    from cfngen.compiler import compile_environment
+
+    return compile_environment(blueprint, env, parse_variables(variables), list(var_files))
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """AWS errors outside a stack's own work (credentials, endpoint) become a clean exit 1."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cfngen.deploy.aws import aws_failure
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as err:
+        raise aws_failure("AWS", err) from err
+
+
+def _target_options(func: F) -> F:
+    """BLUEPRINT, --env, --var, --var-file (shared with render) and the AWS target flags."""
+    for option in reversed(
+        [
+            blueprint_argument,
+            env_option(required=True),
+            variable_options,
+            click.option(
+                "--profile",
+                default=None,
+                help="AWS profile (default: AWS_PROFILE, then the default profile).",
+            ),
+            click.option(
+                "--region",
+                default=None,
+                help="AWS region (default: AWS_REGION / the profile's, then the blueprint's).",
+            ),
+            click.option(
+                "--endpoint-url",
+                default=None,
+                help="AWS endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _clients(
+    env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
+) -> Clients:
+    from cfngen.deploy.aws import AwsTarget, make_clients
+
+    return make_clients(AwsTarget(profile, region, endpoint_url), env.region)
+
+
+def _concurrency_option(func: F) -> F:
+    return click.option(
+        "--concurrency",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 32),
+        help="Stacks worked on at once (a stack still waits for its dependencies).",
+    )(func)
+
+
+def _poll_option(func: F) -> F:
+    return click.option(
+        "--poll-interval",
+        default=0.5,
+        show_default=True,
+        type=click.FloatRange(0.05, 30.0),
+        help="First delay between status polls, in seconds; it grows to 5 s.",
+    )(func)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _confirm(plan: StackPlan) -> bool:
+    if plan.action == "create":
+        click.echo(f"{plan.name}: create {len(plan.resources)} resources")
+    return click.confirm(f"Execute the change set for {plan.name}?", default=False)
+
+
+@click.command("plan")
+@_target_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format; markdown fits a pull-request comment.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when changes are present, 1 on error.",
+)
+@click.option(
+    "--stack",
+    "stacks",
+    multiple=True,
+    metavar="NAME",
+    help="Plan only this stack (name or component) and what it needs (repeatable).",
+)
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
+)
+@_concurrency_option
+@_poll_option
+def plan_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    stacks: tuple[str, ...],
+    allow_replace: bool,
+    concurrency: int,
+    poll_interval: float,
+) -> None:
+    """Show what deploy would change, stack by stack, without changing anything.
+
+    Creates a change set for every stack that differs from what is deployed, reports resources
+    added, modified (property before/after), removed and replaced (stateful replacements
+    first), parameter changes and the dependent stacks a changed export affects, then deletes
+    the change sets.
+
+    \b
+    Exit codes: 0 ok, 1 error, 2 bad input.
+    With --detailed-exitcode: 0 no changes, 1 error, 2 changes present.
+
+    \b
+    Example:
+      cfngen plan blueprints/legocity.yaml --env prod --format markdown > plan.md
+    """
+    from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.diff import RENDERERS
+    from cfngen.deploy.poll import PollPolicy
+
+    environment = load_environment(blueprint, env, variables, var_files)
+    options = DeployOptions(
+        concurrency=concurrency,
+        stacks=stacks,
+        allow_replace=allow_replace,
+        poll=PollPolicy(initial=poll_interval),
+    )
+    deployment = Deployment(
+        environment, _clients(environment, profile, region, endpoint_url), options
+    )
+    with aws_errors():
+        report = deployment.plan()
+    click.echo(RENDERERS[fmt](report).rstrip("\n"))
+    ctx = click.get_current_context()
+    if report.has_errors:
+        ctx.exit(1)
+    if detailed_exitcode and report.has_changes:
+        ctx.exit(2)
+
+
+@click.command("deploy")
+@_target_options
+@click.option(
+    "--stack",
+    "stacks",
+    multiple=True,
+    metavar="NAME",
+    help="Deploy only this stack (name or component) and what it needs (repeatable).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Execute change sets without asking.")
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Allow replacing or deleting stateful resources (databases, buckets ...).",
+)
+@click.option(
+    "--continue-rollback",
+    is_flag=True,
+    help="Continue the rollback of stacks stuck in UPDATE_ROLLBACK_FAILED first.",
+)
+@click.option(
+    "--artifact-bucket",
+    default=None,
+    help="Bucket for templates over 51,200 bytes (default: "
+    "cfngen-artifacts-<account>-<region>, created on demand).",
+)
+@_concurrency_option
+@_poll_option
+def deploy_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    stacks: tuple[str, ...],
+    yes: bool,
+    allow_replace: bool,
+    continue_rollback: bool,
+    artifact_bucket: str | None,
+    concurrency: int,
+    poll_interval: float,
+) -> None:
+    """Deploy an environment through change sets, in dependency order and in parallel.
+
+    Each stack starts as soon as the stacks it imports from are done. Unchanged stacks are
+    skipped without a change set; a failed stack stops only its dependents. Without a terminal,
+    --yes is required (deploy refuses rather than waiting for an answer nobody can give).
+
+    \b
+    Exit codes: 0 every stack ok, 1 a stack failed or was refused, 2 bad input,
+    130 interrupted (run again to continue).
+
+    \b
+    Examples:
+      cfngen deploy blueprints/legocity.yaml --env dev --yes
+      cfngen deploy out/dev --env dev --stack service-payload --yes
+    """
+    from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.poll import PollPolicy
+    from cfngen.deploy.progress import PlainReporter, Reporter, RichReporter
+
+    if not yes and not _interactive():
+        raise UsageError(
+            "no terminal to confirm change sets on: pass --yes to deploy without confirmation "
+            "(run cfngen plan first to review)"
+        )
+    environment = load_environment(blueprint, env, variables, var_files)
+    options = DeployOptions(
+        concurrency=concurrency,
+        allow_replace=allow_replace,
+        continue_rollback=continue_rollback,
+        stacks=stacks,
+        poll=PollPolicy(initial=poll_interval),
+        artifact_bucket=artifact_bucket,
+    )
+    deployment_clients = _clients(environment, profile, region, endpoint_url)
+    # The live table only without prompts: a confirmation question inside it is unreadable.
+    reporter: Reporter = RichReporter() if yes and _interactive() else PlainReporter(sys.stdout)
+    try:
+        deployment = Deployment(
+            environment, deployment_clients, options, reporter, confirm=None if yes else _confirm
+        )
+        with aws_errors():
+            summary = deployment.deploy()
+    finally:
+        reporter.close()
+    click.echo(summary.render())
+    click.get_current_context().exit(summary.exit_code)
+
+
+@click.command("destroy")
+@_target_options
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@_concurrency_option
+@_poll_option
+def destroy_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    yes: bool,
+    concurrency: int,
+    poll_interval: float,
+) -> None:
+    """Delete every stack of an environment, dependents first.
+
+    Only stacks tagged as cfngen's for this blueprint and environment are deleted; resources
+    kept by DeletionPolicy: Retain are listed at the end.
+
+    \b
+    Exit codes: 0 all deleted, 1 a stack could not be deleted, 2 bad input, 130 interrupted.
+
+    \b
+    Example:
+      cfngen destroy blueprints/legocity.yaml --env dev --yes
+    """
+    from cfngen.deploy.destroy import destroy_environment, existing_stacks
+    from cfngen.deploy.poll import PollPolicy
+    from cfngen.deploy.progress import PlainReporter
+
+    if not yes and not _interactive():
+        raise UsageError("no terminal to confirm on: pass --yes to destroy without confirmation")
+    environment = load_environment(blueprint, env, variables, var_files)
+    clients = _clients(environment, profile, region, endpoint_url)
+    if not yes:
+        with aws_errors():
+            present = existing_stacks(environment, clients)
+        if not present:
+            click.echo(f"nothing to destroy for {environment.environment_name}")
+            return
+        click.echo("stacks to delete:\n" + "\n".join(f"  {s.name} ({s.status})" for s in present))
+        if not click.confirm(f"Delete {len(present)} stacks?", default=False):
+            click.echo("nothing deleted")
+            return
+    with aws_errors():
+        summary = destroy_environment(
+            environment,
+            clients,
+            concurrency=concurrency,
+            poll=PollPolicy(initial=poll_interval),
+            reporter=PlainReporter(sys.stdout, events=False),
+        )
+    click.echo(summary.render())
+    click.get_current_context().exit(summary.exit_code)
+
+
+@click.command("status")
+@_target_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def status_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    fmt: str,
+) -> None:
+    """Show the CloudFormation status of every stack of an environment.
+
+    \b
+    Example:
+      cfngen status blueprints/legocity.yaml --env dev --format json
+    """
+    from cfngen.deploy.status import environment_status, render_json, render_table
+
+    environment = load_environment(blueprint, env, variables, var_files)
+    with aws_errors():
+        rows = environment_status(environment, _clients(environment, profile, region, endpoint_url))
+    if fmt == "json":
+        click.echo(render_json(rows))
+    else:
+        click.echo(render_table(rows, ["stack", "status", "reason"]))
+
+
+@click.command("outputs")
+@_target_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def outputs_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    fmt: str,
+) -> None:
+    """Show the outputs (and export names) of every deployed stack of an environment.
+
+    \b
+    Example:
+      cfngen outputs blueprints/legocity.yaml --env dev
+    """
+    from cfngen.deploy.status import environment_outputs, render_json, render_table
+
+    environment = load_environment(blueprint, env, variables, var_files)
+    with aws_errors():
+        rows = environment_outputs(
+            environment, _clients(environment, profile, region, endpoint_url)
+        )
+    if fmt == "json":
+        click.echo(render_json(rows))
+    else:
+        click.echo(render_table(rows, ["stack", "key", "value", "export"]))
+
+
+def register(group: click.Group) -> None:
+    """Add the deploy commands to the cfngen group."""
+    for command in (plan_cmd, deploy_cmd, destroy_cmd, status_cmd, outputs_cmd):
+        group.add_command(command)

@@ -1,0 +1,580 @@
+"""Deploy and plan an environment: one change set per stack, along the dependency graph.
+
+Per stack: settle, skip if the deployed template, parameters and tags already match, create a
+change set, show it, refuse data loss or broken importers, confirm, execute, stream events.
+`plan` runs the same analysis and deletes its change sets instead of executing them.
+"""
+
+from __future__ import annotations
+
+import enum
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cfngen.deploy import template as tpl
+from cfngen.deploy.artifacts import ArtifactStore, check_sizes, default_bucket_name
+from cfngen.deploy.aws import Clients, aws_failure, supports_property_values
+from cfngen.deploy.changeset import (
+    ChangeSet,
+    ChangeSetState,
+    StackBusyError,
+    create_change_set,
+    delete_change_set,
+    execute_change_set,
+    wait_for_change_set,
+)
+from cfngen.deploy.diff import (
+    PlanReport,
+    StackPlan,
+    additions,
+    changed_outputs,
+    parameter_changes,
+    resource_changes,
+)
+from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operation
+from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
+from cfngen.deploy.progress import QuietReporter, Reporter
+from cfngen.deploy.safety import importers, refusals
+from cfngen.deploy.scheduler import GraphRun, closure, run_graph
+from cfngen.deploy.state import (
+    RECREATE_STATUSES,
+    StackState,
+    continue_rollback_command,
+    delete_stack,
+    describe_stack,
+    is_owned,
+    owner_tags,
+    settle,
+)
+from cfngen.errors import OperationError, UsageError
+from cfngen.render import RenderedEnvironment, RenderedStack
+
+Confirm = Callable[[StackPlan], bool]
+
+
+class Outcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DECLINED = "declined"
+    INTERRUPTED = "interrupted"
+    NOT_STARTED = "not started"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+
+
+@dataclass(frozen=True)
+class StackResult:
+    name: str
+    outcome: Outcome
+    message: str = ""
+    next_step: str = ""
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    concurrency: int = 4
+    allow_replace: bool = False
+    continue_rollback: bool = False
+    stacks: tuple[str, ...] = ()  # stack names or component keys; empty = all
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
+
+
+@dataclass
+class DeploySummary:
+    environment_name: str
+    results: list[StackResult]
+    still_running: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome.ok for r in self.results) and not self.still_running
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.outcome is Outcome.INTERRUPTED for r in self.results):
+            return 130
+        return 0 if self.ok else 1
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
+        return counts
+
+    def render(self) -> str:
+        width = max((len(r.name) for r in self.results), default=10)
+        lines = [f"deploy summary for {self.environment_name}:"]
+        for r in self.results:
+            text = f"  {r.name:<{width}}  {r.outcome.value:<11}"
+            if r.message:
+                text += f"  {r.message}"
+            lines.append(text.rstrip())
+        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
+        lines.append(f"{len(self.results)} stacks: {counts}")
+        if self.still_running:
+            lines.append(
+                "still running in CloudFormation (not cancelled): "
+                + ", ".join(self.still_running)
+                + ". Run the same command again: cfngen waits for them and continues."
+            )
+        steps = [r.next_step for r in self.results if r.next_step]
+        if steps:
+            lines.append("next:")
+            lines.extend(f"  - {s}" for s in dict.fromkeys(steps))
+        elif self.ok:
+            lines.append("next: nothing to do; `cfngen outputs` shows the stack outputs")
+        return "\n".join(lines)
+
+
+def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
+    """The stacks to act on: all, or the named ones (name or component) plus what they need."""
+    if not wanted:
+        return list(env.stacks)
+    by_key = {s.component: s for s in env.stacks} | {s.name: s for s in env.stacks}
+    unknown = [w for w in wanted if w not in by_key]
+    if unknown:
+        known = ", ".join(s.component for s in env.stacks)
+        raise UsageError(f"unknown stack: {', '.join(unknown)} (stacks: {known})")
+    deps = {s.component: set(s.depends_on) for s in env.stacks}
+    keep = closure(deps, [by_key[w].component for w in wanted])
+    return [s for s in env.stacks if s.component in keep]
+
+
+def wanted_parameters(stack: RenderedStack, template: dict[str, Any]) -> dict[str, str]:
+    """The parameter values the stack should end up with, template defaults included."""
+    values: dict[str, str] = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if isinstance(spec, dict) and "Default" in spec:
+            default = spec["Default"]
+            values[name] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
+    values.update(stack.parameters)
+    return values
+
+
+def _has_no_echo(template: dict[str, Any]) -> bool:
+    params = template.get("Parameters") or {}
+    return any(
+        isinstance(p, dict) and str(p.get("NoEcho")).lower() == "true" for p in params.values()
+    )
+
+
+class Deployment:
+    """One deploy or plan of one environment against one account/region."""
+
+    def __init__(
+        self,
+        env: RenderedEnvironment,
+        clients: Clients,
+        options: DeployOptions | None = None,
+        reporter: Reporter | None = None,
+        confirm: Confirm | None = None,
+    ) -> None:
+        self.env = env
+        self.clients = clients
+        self.cfn = clients.cloudformation
+        self.options = options or DeployOptions()
+        self.reporter: Reporter = reporter or QuietReporter()
+        self.confirm = confirm  # None: --yes
+        self.poller = Poller(self.options.poll)
+        self.include_values = supports_property_values(self.cfn)
+        self.artifacts = ArtifactStore(clients.s3, clients.region, self._bucket_name)
+        self._executing: set[str] = set()
+        # workers queue their questions; the main thread asks them (see _serve_prompts)
+        self._prompts: queue.Queue[tuple[StackPlan, list[bool], threading.Event]] = queue.Queue()
+        self.selected = select_stacks(env, self.options.stacks)
+
+    # --- shared -------------------------------------------------------------------------
+
+    def _bucket_name(self) -> str:
+        if self.options.artifact_bucket:
+            return self.options.artifact_bucket
+        sts = self.clients.sts
+        if sts is None:
+            raise OperationError("an artifact bucket name is needed (no STS client to derive one)")
+        try:
+            account = sts.get_caller_identity()["Account"]
+        except ClientError as err:
+            raise aws_failure("GetCallerIdentity failed", err) from err
+        return default_bucket_name(account, self.clients.region)
+
+    def desired_tags(self, stack: RenderedStack) -> dict[str, str]:
+        return {**stack.tags, **owner_tags(self.env)}
+
+    def deployed_template(self, name: str) -> dict[str, Any]:
+        try:
+            body = self.cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+        except ClientError as err:
+            raise aws_failure(f"{name}: GetTemplate failed", err) from err
+        return tpl.parse_template(body)
+
+    def is_unchanged(
+        self, stack: RenderedStack, state: StackState, old: dict[str, Any], new: dict[str, Any]
+    ) -> bool:
+        """Deployed template, parameters and tags equal the rendered ones (compared as data)."""
+        if old != new or _has_no_echo(new):
+            return False
+        if state.parameters != wanted_parameters(stack, new):
+            return False
+        deployed_tags = {k: v for k, v in state.tags.items() if not k.startswith("aws:")}
+        return deployed_tags == self.desired_tags(stack)
+
+    def analyse(
+        self,
+        stack: RenderedStack,
+        state: StackState,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        changes: list[dict[str, Any]],
+    ) -> StackPlan:
+        """The plan of an update: resources, parameters, export impact, refusals."""
+        plan = StackPlan(name=stack.name, component=stack.component, action="update")
+        plan.resources = resource_changes(changes, old, new)
+        plan.parameters = parameter_changes(state.parameters, wanted_parameters(stack, new))
+        deployed = state.exports
+        plan.removed_exports = sorted(set(deployed) - set(stack.exports))
+        replaced = {
+            r.logical_id
+            for r in plan.resources
+            if r.action == "Remove" or r.replacement in ("True", "Conditional")
+        }
+        changed_keys = changed_outputs(old, new, replaced)
+        plan.changed_exports = sorted(
+            e for e, key in deployed.items() if key in changed_keys and e in stack.exports
+        )
+        touched = set(plan.removed_exports) | set(plan.changed_exports)
+        plan.affected_stacks = sorted(
+            s.name for s in self.env.stacks if touched & set(s.imports) and s.name != stack.name
+        )
+        for export in sorted(touched):
+            users = importers(self.cfn, export)
+            if users:
+                plan.blocked_exports[export] = users
+        plan.refusals = refusals(plan, allow_replace=self.options.allow_replace)
+        return plan
+
+    def _create_change_set(
+        self, stack: RenderedStack, state: StackState | None, template: dict[str, str]
+    ) -> tuple[ChangeSet | tuple[str, str], StackState | None]:
+        """Create the change set, waiting out (a bounded number of) concurrent operations."""
+        for _ in range(5):
+            try:
+                created = create_change_set(
+                    self.cfn,
+                    stack_name=stack.name,
+                    change_set_type="CREATE" if state is None else "UPDATE",
+                    template=template,
+                    parameters=stack.parameters,
+                    capabilities=stack.capabilities,
+                    tags=self.desired_tags(stack),
+                    include_property_values=self.include_values,
+                )
+                return created, state
+            except StackBusyError as busy:
+                self.reporter.status(stack.name, f"waiting: {busy.status} (another operation)")
+                state = self._settle(stack)
+        raise OperationError(f"{stack.name}: another operation kept the stack busy; try again")
+
+    def _settle(self, stack: RenderedStack) -> StackState | None:
+        return settle(
+            self.cfn,
+            stack.name,
+            self.env,
+            self.poller,
+            continue_rollback=self.options.continue_rollback,
+            on_status=lambda text: self.reporter.status(stack.name, text),
+            on_event=lambda e: self.reporter.event(stack.name, e),
+        )
+
+    def _sync_termination_protection(
+        self, stack: RenderedStack, current: bool, stack_id: str
+    ) -> None:
+        if current == stack.termination_protection:
+            return
+        try:
+            self.cfn.update_termination_protection(
+                EnableTerminationProtection=stack.termination_protection, StackName=stack_id
+            )
+        except ClientError as err:
+            raise aws_failure(f"{stack.name}: UpdateTerminationProtection failed", err) from err
+
+    def _deps(self) -> dict[str, set[str]]:
+        names = {s.component: s.name for s in self.env.stacks}
+        chosen = {s.name for s in self.selected}
+        return {
+            s.name: {names[d] for d in s.depends_on if d in names and names[d] in chosen}
+            for s in self.selected
+        }
+
+    # --- deploy -------------------------------------------------------------------------
+
+    def deploy(self) -> DeploySummary:
+        """Deploy the selected stacks; never raises for a stack failure (see the summary)."""
+        check_sizes(self.env)
+        by_name = {s.name: s for s in self.selected}
+        run: GraphRun[str, StackResult] = run_graph(
+            self._deps(),
+            lambda name: self._deploy_one(by_name[name]),
+            lambda result: result.outcome.ok,
+            concurrency=self.options.concurrency,
+            cancel=self.poller.cancel,
+            order=[s.name for s in self.selected],
+            idle=self._serve_prompts,
+        )
+        results: list[StackResult] = []
+        for stack in self.selected:
+            name = stack.name
+            if name in run.results:
+                results.append(run.results[name])
+            elif name in run.skipped:
+                cause = run.skipped[name]
+                results.append(
+                    StackResult(name, Outcome.SKIPPED, f"needs {cause}, which did not deploy")
+                )
+            elif name in run.running:
+                results.append(StackResult(name, Outcome.INTERRUPTED, "interrupted while waiting"))
+            else:
+                results.append(StackResult(name, Outcome.NOT_STARTED))
+        still = sorted(self._executing)
+        return DeploySummary(self.env.environment_name, results, still_running=still)
+
+    def _deploy_one(self, stack: RenderedStack) -> StackResult:
+        try:
+            return self._deploy_stack(stack)
+        except Interrupted:
+            return StackResult(stack.name, Outcome.INTERRUPTED, "interrupted while waiting")
+        except OperationError as err:
+            self.reporter.status(stack.name, "failed")
+            return StackResult(stack.name, Outcome.FAILED, err.render())
+        except (BotoCoreError, ClientError) as err:  # connection, credentials: this stack fails
+            self.reporter.status(stack.name, "failed")
+            return StackResult(stack.name, Outcome.FAILED, aws_failure(stack.name, err).render())
+
+    def _deploy_stack(self, stack: RenderedStack) -> StackResult:
+        name, report = stack.name, self.reporter
+        report.status(name, "checking")
+        state = self._settle(stack)
+        new = tpl.parse_template(stack.body)
+        old: dict[str, Any] = {}
+        if state is not None:
+            old = self.deployed_template(name)
+            if self.is_unchanged(stack, state, old, new):
+                self._sync_termination_protection(
+                    stack, state.termination_protection, state.stack_id
+                )
+                report.status(name, "unchanged")
+                return StackResult(name, Outcome.UNCHANGED)
+        template = self.artifacts.template_argument(self.env.environment_name, stack)
+        report.status(name, "creating change set")
+        created, state = self._create_change_set(stack, state, template)
+        if isinstance(created, ChangeSet):
+            change_set = created
+            stack_id = state.stack_id if state else name
+        else:
+            change_set_id, stack_id = created
+            change_set = wait_for_change_set(
+                self.cfn,
+                name,
+                change_set_id,
+                self.poller,
+                include_property_values=self.include_values,
+            )
+        creating = state is None
+        if change_set.state is ChangeSetState.EMPTY:
+            delete_change_set(self.cfn, name, change_set.id)
+            if state is not None:
+                self._sync_termination_protection(
+                    stack, state.termination_protection, state.stack_id
+                )
+            report.status(name, "unchanged")
+            return StackResult(name, Outcome.UNCHANGED)
+        if change_set.state is ChangeSetState.FAILED:
+            self._discard(change_set.id, stack_id, creating)
+            report.status(name, "change set failed")
+            return StackResult(
+                name,
+                Outcome.FAILED,
+                f"change set failed: {change_set.reason}",
+                "fix the template or its imports and deploy again",
+            )
+        if state is None:
+            plan = StackPlan(name, stack.component, "create", resources=additions(new))
+        else:
+            plan = self.analyse(stack, state, old, new, change_set.changes)
+        if not creating:
+            report.plan(plan)
+        if plan.refusals:
+            self._discard(change_set.id, stack_id, creating)
+            report.status(name, "refused")
+            return StackResult(
+                name, Outcome.FAILED, "refused: " + "; ".join(plan.refusals), plan.refusals[0]
+            )
+        if self.confirm is not None and not self._ask(plan):
+            self._discard(change_set.id, stack_id, creating)
+            report.status(name, "declined")
+            return StackResult(name, Outcome.DECLINED, "change set deleted, nothing changed")
+        return self._execute(stack, change_set.id, stack_id, creating)
+
+    def _ask(self, plan: StackPlan) -> bool:
+        """Ask the main thread to confirm `plan`; Ctrl-C there interrupts this wait."""
+        answer: list[bool] = []
+        answered = threading.Event()
+        self._prompts.put((plan, answer, answered))
+        while not answered.wait(0.1):
+            self.poller.check()
+        return bool(answer and answer[0])
+
+    def _serve_prompts(self) -> None:
+        """Run pending confirmations in the calling (main) thread, one at a time."""
+        while self.confirm is not None:
+            try:
+                plan, answer, answered = self._prompts.get_nowait()
+            except queue.Empty:
+                return
+            answer.append(self.confirm(plan))
+            answered.set()
+
+    def _discard(self, change_set_id: str, stack_id: str, creating: bool) -> None:
+        """Delete an unused change set; for a new stack also the empty REVIEW_IN_PROGRESS stack."""
+        if creating:
+            state = describe_stack(self.cfn, stack_id)
+            if state is not None and state.status == "REVIEW_IN_PROGRESS":
+                delete_stack(self.cfn, state, self.poller)
+                return
+        delete_change_set(self.cfn, stack_id, change_set_id)
+
+    def _execute(
+        self, stack: RenderedStack, change_set_id: str, stack_id: str, creating: bool
+    ) -> StackResult:
+        name, report = stack.name, self.reporter
+        stream = EventStream(self.cfn, stack_id)
+        stream.prime()
+        try:
+            execute_change_set(self.cfn, name, change_set_id)
+        except StackBusyError as busy:
+            return StackResult(
+                name,
+                Outcome.FAILED,
+                f"another operation started on the stack ({busy.status})",
+                "run the same command again once it finishes",
+            )
+        self._executing.add(name)
+        report.status(name, "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS")
+        events: list[dict[str, Any]] = []
+
+        def on_event(event: dict[str, Any]) -> None:
+            events.append(event)
+            report.event(name, event)
+
+        final = wait_for_operation(self.cfn, stack_id, name, stream, self.poller, on_event)
+        self._executing.discard(name)
+        status = final.status if final else "DELETE_COMPLETE"
+        report.status(name, status)
+        if final is not None and status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            self._sync_termination_protection(stack, final.termination_protection, final.stack_id)
+            return StackResult(name, Outcome.CREATED if creating else Outcome.UPDATED)
+        reasons = failure_reasons(events) or [final.reason if final else "stack disappeared"]
+        message = f"{status}: " + "; ".join(r for r in reasons if r)
+        if status == "UPDATE_ROLLBACK_FAILED":
+            step = (
+                f"fix the cause, then `{continue_rollback_command(name)}` "
+                "or `cfngen deploy --continue-rollback`"
+            )
+        elif creating:
+            step = (
+                f"{name} rolled back and holds nothing; fix the cause and deploy again "
+                "(cfngen deletes the ROLLBACK_COMPLETE stack and recreates it)"
+            )
+        else:
+            step = (
+                f"{name} is back at its previous version ({status}); fix the cause and deploy again"
+            )
+        return StackResult(name, Outcome.FAILED, message, step)
+
+    # --- plan ---------------------------------------------------------------------------
+
+    def plan(self) -> PlanReport:
+        """What deploy would do, per stack; change sets are created and deleted again."""
+        check_sizes(self.env)
+        by_name = {s.name: s for s in self.selected}
+        run: GraphRun[str, StackPlan] = run_graph(
+            self._deps(),
+            lambda name: self._plan_one(by_name[name]),
+            lambda _: True,
+            concurrency=self.options.concurrency,
+            cancel=self.poller.cancel,
+            order=[s.name for s in self.selected],
+        )
+        if run.interrupted:
+            raise Interrupted("plan interrupted; its change sets may be left (cfngen-*), harmless")
+        return PlanReport(self.env.environment_name, [run.results[s.name] for s in self.selected])
+
+    def _plan_one(self, stack: RenderedStack) -> StackPlan:
+        try:
+            return self._plan_stack(stack)
+        except OperationError as err:
+            return StackPlan(stack.name, stack.component, "error", notes=[err.render()])
+
+    def _plan_stack(self, stack: RenderedStack) -> StackPlan:
+        name = stack.name
+        new = tpl.parse_template(stack.body)
+        state = describe_stack(self.cfn, name)
+        if state is None:
+            return StackPlan(name, stack.component, "create", resources=additions(new))
+        if state.in_progress:
+            return StackPlan(
+                name, stack.component, "busy", notes=[f"{state.status}: deploy will wait for it"]
+            )
+        if state.status in RECREATE_STATUSES:
+            note = f"{state.status}: deploy deletes this empty stack and creates it again"
+            if not is_owned(state, self.env):
+                note = f"{state.status} and not tagged as cfngen's: deploy will refuse it"
+            return StackPlan(
+                name, stack.component, "recreate", resources=additions(new), notes=[note]
+            )
+        if state.status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
+            return StackPlan(
+                name,
+                stack.component,
+                "error",
+                notes=[
+                    f"{state.status}: {continue_rollback_command(name)}"
+                    if state.status == "UPDATE_ROLLBACK_FAILED"
+                    else state.status
+                ],
+            )
+        old = self.deployed_template(name)
+        if self.is_unchanged(stack, state, old, new):
+            return StackPlan(name, stack.component, "unchanged")
+        template = self.artifacts.template_argument(self.env.environment_name, stack)
+        created, _ = self._create_change_set(stack, state, template)
+        if isinstance(created, ChangeSet):
+            return StackPlan(name, stack.component, "unchanged")
+        change_set_id, _stack_id = created
+        try:
+            change_set = wait_for_change_set(
+                self.cfn,
+                name,
+                change_set_id,
+                self.poller,
+                include_property_values=self.include_values,
+            )
+        finally:
+            delete_change_set(self.cfn, name, change_set_id)
+        if change_set.state is ChangeSetState.EMPTY:
+            return StackPlan(name, stack.component, "unchanged")
+        if change_set.state is ChangeSetState.FAILED:
+            return StackPlan(name, stack.component, "error", notes=[change_set.reason])
+        return self.analyse(stack, state, old, new, change_set.changes)

@@ -1,0 +1,167 @@
+"""Destroy an environment: dependents first, in parallel where the graph allows.
+
+A stack is deleted only when every stack importing from it is gone (CloudFormation refuses to
+delete an export in use), only if it carries cfngen's tags for this blueprint and environment,
+and resources kept by DeletionPolicy: Retain are listed at the end so nothing is forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfngen.deploy.aws import Clients
+from cfngen.deploy.events import failure_reasons
+from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
+from cfngen.deploy.progress import QuietReporter, Reporter
+from cfngen.deploy.scheduler import reverse, run_graph
+from cfngen.deploy.state import StackState, delete_stack, describe_stack, is_owned, settle
+from cfngen.errors import OperationError
+from cfngen.render import RenderedEnvironment
+
+
+@dataclass(frozen=True)
+class DestroyResult:
+    name: str
+    outcome: str  # deleted | absent | failed | skipped | interrupted | not started
+    message: str = ""
+    retained: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("deleted", "absent")
+
+
+@dataclass
+class DestroySummary:
+    environment_name: str
+    results: list[DestroyResult] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if any(r.outcome == "interrupted" for r in self.results):
+            return 130
+        return 0 if all(r.ok for r in self.results) else 1
+
+    def render(self) -> str:
+        width = max((len(r.name) for r in self.results), default=10)
+        lines = [f"destroy summary for {self.environment_name}:"]
+        for r in self.results:
+            lines.append(f"  {r.name:<{width}}  {r.outcome:<8}  {r.message}".rstrip())
+        retained = [item for r in self.results for item in r.retained]
+        if retained:
+            lines.append(
+                "retained resources (DeletionPolicy: Retain; delete them by hand if unwanted):"
+            )
+            lines.extend(f"  - {item}" for item in retained)
+        if self.exit_code == 1:
+            lines.append("next: fix the failures above and run cfngen destroy again")
+        return "\n".join(lines)
+
+
+def existing_stacks(env: RenderedEnvironment, clients: Clients) -> list[StackState]:
+    """The environment's stacks that exist now (what destroy would delete), in deploy order."""
+    found = []
+    for stack in env.stacks:
+        state = describe_stack(clients.cloudformation, stack.name)
+        if state is not None:
+            found.append(state)
+    return found
+
+
+def _retained(events: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(
+        f"{e.get('ResourceType')} {e.get('PhysicalResourceId') or e.get('LogicalResourceId')}"
+        f" (stack {e.get('StackName')})"
+        for e in events
+        if e.get("ResourceStatus") == "DELETE_SKIPPED"
+    )
+
+
+def destroy_environment(
+    env: RenderedEnvironment,
+    clients: Clients,
+    *,
+    concurrency: int = 4,
+    poll: PollPolicy | None = None,
+    reporter: Reporter | None = None,
+) -> DestroySummary:
+    """Delete every stack of `env` in reverse dependency order; see the summary for failures."""
+    cfn = clients.cloudformation
+    poller = Poller(poll or PollPolicy())
+    report: Reporter = reporter or QuietReporter()
+    names = {s.component: s.name for s in env.stacks}
+    deps = {s.name: {names[d] for d in s.depends_on if d in names} for s in env.stacks}
+
+    def work(name: str) -> DestroyResult:
+        try:
+            return _destroy_one(name)
+        except Interrupted:
+            return DestroyResult(name, "interrupted", "still deleting in CloudFormation")
+        except OperationError as err:
+            report.status(name, "failed")
+            return DestroyResult(name, "failed", err.render())
+
+    def _destroy_one(name: str) -> DestroyResult:
+        report.status(name, "checking")
+        state = describe_stack(cfn, name)
+        if state is None:
+            report.status(name, "absent")
+            return DestroyResult(name, "absent")
+        if not is_owned(state, env):
+            return DestroyResult(
+                name,
+                "failed",
+                f"not tagged as cfngen's stack for {env.blueprint}/{env.environment}; "
+                "cfngen deletes only its own stacks",
+            )
+        if state.in_progress:
+            state = settle(cfn, name, env, poller, on_status=lambda t: report.status(name, t))
+            if state is None:
+                return DestroyResult(name, "absent")
+        if state.termination_protection:
+            return DestroyResult(
+                name,
+                "failed",
+                "termination protection is on; to really delete it: aws cloudformation "
+                f"update-termination-protection --no-enable-termination-protection "
+                f"--stack-name {name}",
+            )
+        report.status(name, "DELETE_IN_PROGRESS")
+        events: list[dict[str, Any]] = []
+
+        def on_event(event: dict[str, Any]) -> None:
+            events.append(event)
+            report.event(name, event)
+
+        final = delete_stack(cfn, state, poller, on_event)
+        if final is not None:
+            report.status(name, final.status)
+            reasons = "; ".join(failure_reasons(events)) or final.reason
+            return DestroyResult(name, "failed", f"{final.status}: {reasons}", _retained(events))
+        report.status(name, "DELETE_COMPLETE")
+        return DestroyResult(name, "deleted", retained=_retained(events))
+
+    run = run_graph(
+        reverse(deps),
+        work,
+        lambda r: r.ok,
+        concurrency=concurrency,
+        cancel=poller.cancel,
+        order=[s.name for s in reversed(env.stacks)],
+    )
+    results = []
+    for stack in reversed(env.stacks):
+        if stack.name in run.results:
+            results.append(run.results[stack.name])
+        elif stack.name in run.skipped:
+            results.append(
+                DestroyResult(
+                    stack.name,
+                    "skipped",
+                    f"{run.skipped[stack.name]} imports from it and was not deleted",
+                )
+            )
+        else:
+            results.append(DestroyResult(stack.name, "not started"))
+    return DestroySummary(env.environment_name, results)

@@ -1,0 +1,107 @@
+"""Start and stop a local MiniStack for tests, `make demo` and `make bench`.
+
+MiniStack pins its own botocore, so it runs from its own virtual environment
+(`.ministack-venv`, made by `make emulator`) as a subprocess, bound to 127.0.0.1 only, on a free
+port. One implementation serves the test fixtures and the tools, so they start it the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from cfngen.errors import OperationError, UsageError
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO / ".ministack-venv" / "bin" / "ministack"
+
+
+def ministack_binary() -> Path:
+    """MINISTACK_BIN, or the project's .ministack-venv."""
+    return Path(os.environ.get("MINISTACK_BIN", str(DEFAULT_BIN)))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http(method: str, url: str) -> int:
+    request = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(response.status)
+
+
+class MiniStack:
+    """`with MiniStack(log) as endpoint:` a healthy emulator, stopped on exit."""
+
+    def __init__(self, log_path: Path, binary: Path | None = None, timeout: float = 60) -> None:
+        self.binary = binary or ministack_binary()
+        self.log_path = log_path
+        self.timeout = timeout
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        if not self.binary.is_file():
+            raise UsageError(
+                f"MiniStack not found at {self.binary}: run `make emulator` (or set MINISTACK_BIN)"
+            )
+        self.port = free_port()
+        env = {**os.environ, "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.port)}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [str(self.binary)], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self._process.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise OperationError(f"MiniStack exited ({self._process.returncode}):\n{tail}")
+            try:
+                if _http("GET", f"{self.endpoint}/_ministack/health") == 200:
+                    return self.endpoint
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise OperationError(f"MiniStack did not become healthy on {self.endpoint}")
+            time.sleep(0.1)
+
+    def reset(self) -> None:
+        """Forget every resource (between tests)."""
+        _http("POST", f"{self.endpoint}/_ministack/reset")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
