@@ -258,6 +258,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 imports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.imports)),
                 capabilities=template_capabilities(body),
                 termination_protection=bp.deploy.termination_protection,
+                region=p.region,
                 tags={
                     **bp.tags,
                     "cfngen:blueprint": bp.blueprint,

@@ -139,12 +139,154 @@ def check_oidc_trust(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 yield name, "web-identity trust uses StringLike; pin sub with StringEquals"
 
 
+# --- ECS and load balancers (CG1xx) ---------------------------------------------------------
+
+
+def _with_metadata(
+    t: dict[str, Any], rtype: str
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    for name, res in t.get("Resources", {}).items():
+        if res.get("Type") == rtype:
+            yield name, res.get("Properties", {}), (res.get("Metadata") or {}).get("cfngen", {})
+
+
+def check_ecs_public_ip(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG101: ECS tasks get no public IP unless the blueprint says why (Metadata reason)."""
+    for name, props, meta in _with_metadata(t, "AWS::ECS::Service"):
+        vpc = (props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
+        if vpc.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
+            yield name, "ECS tasks get public IPs and no reason is recorded"
+
+
+def check_ecs_privileged(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG102: no privileged containers."""
+    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
+        for cdef in props.get("ContainerDefinitions", []):
+            if cdef.get("Privileged") is True:
+                yield name, f"container {cdef.get('Name')} is privileged"
+
+
+_CREDENTIAL_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+_NOT_A_SECRET = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_TTL|_SECONDS|_MODE)$", re.I)
+
+
+def check_ecs_env_secrets(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG103: secrets go through `Secrets` (SSM / Secrets Manager), never `Environment`."""
+    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
+        for cdef in props.get("ContainerDefinitions", []):
+            for env in cdef.get("Environment", []):
+                var, value = str(env.get("Name", "")), env.get("Value")
+                if not isinstance(value, str):
+                    continue  # an imported value (an ARN, a name), never a secret value
+                if _CREDENTIAL_URL.search(value):
+                    yield name, f"environment variable {var} holds credentials in a URL"
+                elif _SECRETY.search(var) and not _NOT_A_SECRET.search(var):
+                    yield name, f"environment variable {var} looks like a secret; use secrets"
+
+
+def check_ecs_role_separation(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG104: the execution role (ECS agent) and the task role (application) differ."""
+    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
+        execution, task = props.get("ExecutionRoleArn"), props.get("TaskRoleArn")
+        if execution is not None and execution == task:
+            yield name, "execution role and task role are the same role"
+
+
+def check_plain_http_listener(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG105: an HTTP listener that forwards (not redirects) carries its reason in Metadata."""
+    for name, props, meta in _with_metadata(t, "AWS::ElasticLoadBalancingV2::Listener"):
+        if props.get("Protocol") != "HTTP":
+            continue
+        actions = props.get("DefaultActions", [])
+        if all(a.get("Type") == "redirect" for a in actions):
+            continue
+        if not meta.get("plain_http_reason"):
+            yield name, "plain HTTP listener without a recorded reason (plain_http_reason)"
+
+
+# --- data, edge and operations (CG2xx) ------------------------------------------------------
+
+_PRODUCTION = frozenset({"prod", "production"})
+
+
+def _wildcard_principal(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        aws = principal.get("AWS")
+        return aws == "*" or (isinstance(aws, list) and "*" in aws)
+    return False
+
+
+def _statements(policy: Any) -> list[dict[str, Any]]:
+    if not isinstance(policy, dict):
+        return []
+    st = policy.get("Statement", [])
+    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]
+
+
+def check_bucket_policy_public(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG201: a bucket policy statement with Principal "*" must be a Deny."""
+    for name, props in _resources(t, "AWS::S3::BucketPolicy"):
+        for st in _statements(props.get("PolicyDocument")):
+            if _wildcard_principal(st.get("Principal")) and st.get("Effect") != "Deny":
+                sid = st.get("Sid", "a statement")
+                yield name, f"{sid} allows Principal '*'; grant named principals instead"
+
+
+def _denies_insecure_transport(policy: Any) -> bool:
+    for st in _statements(policy):
+        cond = st.get("Condition", {})
+        if st.get("Effect") == "Deny" and isinstance(cond, dict):
+            value = (cond.get("Bool") or {}).get("aws:SecureTransport")
+            if str(value).lower() == "false":
+                return True
+    return False
+
+
+def check_bucket_tls_only(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG202: every bucket has a policy in its template denying requests without TLS."""
+    protected = {
+        str((props.get("Bucket") or {}).get("Ref"))
+        for _, props in _resources(t, "AWS::S3::BucketPolicy")
+        if isinstance(props.get("Bucket"), dict)
+        and _denies_insecure_transport(props.get("PolicyDocument"))
+    }
+    for name, _props in _resources(t, "AWS::S3::Bucket"):
+        if name not in protected:
+            yield name, "bucket without a policy denying aws:SecureTransport false (TLS only)"
+
+
+def check_rds_production(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """CG203: production databases keep 7+ days of backups and have deletion protection."""
+    env = str((t.get("Metadata") or {}).get("cfngen", {}).get("environment", ""))
+    if env not in _PRODUCTION:
+        return
+    for rtype in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        for name, props in _resources(t, rtype):
+            if rtype == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in props:
+                continue  # the cluster holds backups and protection
+            retention = props.get("BackupRetentionPeriod", 1)
+            if isinstance(retention, (int, str)) and int(retention) < 7:
+                yield name, f"production database keeps backups {retention} day(s); keep 7 or more"
+            if props.get("DeletionProtection") is not True:
+                yield name, "production database without DeletionProtection"
+
+
 CHECKS: dict[str, Check] = {
     "CG001": check_open_admin_ports,
     "CG002": check_rule_descriptions,
     "CG003": check_public_ip_subnets,
     "CG004": check_secret_outputs,
     "CG005": check_oidc_trust,
+    "CG101": check_ecs_public_ip,
+    "CG102": check_ecs_privileged,
+    "CG103": check_ecs_env_secrets,
+    "CG104": check_ecs_role_separation,
+    "CG105": check_plain_http_listener,
+    "CG201": check_bucket_policy_public,
+    "CG202": check_bucket_tls_only,
+    "CG203": check_rds_production,
 }
 
 
@@ -176,6 +318,6 @@ def lint_environment(env: RenderedEnvironment) -> list[Finding]:
     """Every finding of cfn-lint and cfngen's checks, sorted by stack order and line."""
     findings: list[Finding] = []
     for stack in env.stacks:
-        found = cfn_lint(stack, env.region) + own_checks(stack)
+        found = cfn_lint(stack, stack.region or env.region) + own_checks(stack)
         findings.extend(sorted(found, key=lambda f: (f.line, f.rule)))
     return findings

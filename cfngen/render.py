@@ -27,6 +27,7 @@ class RenderedStack:
     capabilities: tuple[str, ...] = ()  # e.g. CAPABILITY_NAMED_IAM
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    region: str | None = None  # set when the stack deploys outside the environment's region
 
     @property
     def params_file(self) -> str:
@@ -70,6 +71,7 @@ class RenderedEnvironment:
                     "capabilities": list(s.capabilities),
                     "termination_protection": s.termination_protection,
                     "tags": dict(sorted(s.tags.items())),
+                    **({"region": s.region} if s.region else {}),
                 }
                 for s in self.stacks
             ],
@@ -92,6 +94,7 @@ class RenderedEnvironment:
                 capabilities=tuple(s["capabilities"]),
                 termination_protection=bool(s["termination_protection"]),
                 tags=dict(s["tags"]),
+                region=s.get("region"),
             )
             for s in data["stacks"]
         )
@@ -254,7 +257,7 @@ def runbook(env: RenderedEnvironment) -> str:
         tags = " ".join(f"'{k}={v}'" for k, v in sorted(s.tags.items()))
         caps = f" --capabilities {' '.join(s.capabilities)}" if s.capabilities else ""
         lines.append(
-            f"aws cloudformation deploy --region {env.region} --stack-name {s.name} "
+            f"aws cloudformation deploy --region {s.region or env.region} --stack-name {s.name} "
             f"--template-file {s.file} --parameter-overrides file://{s.params_file}"
             f"{caps} --tags {tags}"
         )

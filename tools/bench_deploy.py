@@ -112,7 +112,9 @@ def main() -> None:
     print(f"\ndeploy on MiniStack: {env.environment_name}, {len(env.stacks)} stacks")
     for item in excluded:
         print(f"  not on the emulator: {item.stack}: {item.why}")
-    with tempfile.TemporaryDirectory(prefix="cfngen-bench-") as tmp:
-        with MiniStack(Path(tmp) / "ministack.log") as endpoint:
-            report = bench_deploy(env, endpoint)
+    with (
+        tempfile.TemporaryDirectory(prefix="cfngen-bench-") as tmp,
+        MiniStack(Path(tmp) / "ministack.log") as endpoint,
+    ):
+        report = bench_deploy(env, endpoint)
     print(json.dumps(report, indent=2))

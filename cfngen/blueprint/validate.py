@@ -249,7 +249,55 @@ def check_security_groups(bp: Blueprint, c: Checker) -> None:
                 )
 
 
-SEMANTIC_CHECKS: list[SemanticCheck] = [check_network, check_security_groups]
+# Root fields whose keys are not component names.
+_NOT_COMPONENTS = frozenset({"security_groups", "overrides", "environments", "vars", "tags"})
+
+
+def component_fields() -> list[str]:
+    """Root fields that declare named components (`services`, `databases`, ...)."""
+    out = []
+    for name, f in Blueprint.model_fields.items():
+        if name in _NOT_COMPONENTS or typing.get_origin(f.annotation) is not dict:
+            continue
+        out.append(f.alias or name)
+    return out
+
+
+def check_unique_component_names(bp: Blueprint, c: Checker) -> None:
+    """Component names are unique across kinds: a name alone resolves a reference."""
+    seen: dict[str, str] = {}
+    for field_name in component_fields():
+        for name in getattr(bp, field_name):
+            if name in seen:
+                c.error(
+                    (field_name, name),
+                    f"name '{name}' is already used by {seen[name]}.{name}",
+                    "component names are unique across kinds; rename one of them",
+                    at_key=True,
+                )
+            else:
+                seen[name] = field_name
+
+
+def _container_checks() -> list[SemanticCheck]:
+    from cfngen.blueprint.check_containers import CONTAINER_CHECKS
+
+    return list(CONTAINER_CHECKS)
+
+
+def _data_edge_ops_checks() -> list[SemanticCheck]:
+    from cfngen.blueprint.check_data_edge_ops import DATA_EDGE_OPS_CHECKS
+
+    return list(DATA_EDGE_OPS_CHECKS)
+
+
+SEMANTIC_CHECKS: list[SemanticCheck] = [
+    check_network,
+    check_security_groups,
+    check_unique_component_names,
+    *_container_checks(),
+    *_data_edge_ops_checks(),
+]
 
 
 def check_semantics(bp: Blueprint, doc: Document, extra: list[SemanticCheck] | None = None) -> None:

@@ -34,6 +34,7 @@ class StackPlan(Generic[S]):
     source: Path_ = ()  # where in the blueprint this component is declared
     capabilities: tuple[str, ...] = ()
     dependency_sources: dict[str, Path_] = field(default_factory=dict)  # dep -> field that made it
+    region: str | None = None  # deploy region when not the blueprint's (CloudFront certificates)
 
 
 Planner = Callable[[Blueprint], Sequence[StackPlan[Any]]]

@@ -15,8 +15,25 @@ from cfngen.compiler import compile_environment
 from cfngen.errors import BlueprintError, CfngenError
 from tests.reference import BLUEPRINTS
 
-JUNK = ["", "~", "[]", "{}", "-1", "0", "true", "'{{ vars.nope }}'", "[1, 2", "x: y: z", "!Ref a",
-        "99999999999999999999", "0.0.0.0/0", "\t", "&a", "*a", "'\\x00'"]
+JUNK = [
+    "",
+    "~",
+    "[]",
+    "{}",
+    "-1",
+    "0",
+    "true",
+    "'{{ vars.nope }}'",
+    "[1, 2",
+    "x: y: z",
+    "!Ref a",
+    "99999999999999999999",
+    "0.0.0.0/0",
+    "\t",
+    "&a",
+    "*a",
+    "'\\x00'",
+]
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -36,9 +53,7 @@ def mutate(text: str, rng: random.Random) -> str:
 
 
 @pytest.mark.parametrize("blueprint", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.stem)
-def test_mutations_never_raise_anything_but_cfngen_errors(
-    blueprint: Path, tmp_path: Path
-) -> None:
+def test_mutations_never_raise_anything_but_cfngen_errors(blueprint: Path, tmp_path: Path) -> None:
     rng = random.Random(blueprint.stem)
     source = blueprint.read_text()
     failures = 0

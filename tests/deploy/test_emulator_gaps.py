@@ -55,13 +55,18 @@ def test_filter_keeps_what_does_not_need_the_unsupported_resources() -> None:
     template = {
         "Resources": {
             "Eip": {"Type": "AWS::EC2::EIP"},
-            "Nat": {"Type": "AWS::EC2::NatGateway",
-                    "Properties": {"AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}}},
+            "Nat": {
+                "Type": "AWS::EC2::NatGateway",
+                "Properties": {"AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}},
+            },
             "Route": {"Type": "AWS::EC2::Route", "Properties": {"NatGatewayId": {"Ref": "Nat"}}},
             "Table": {"Type": "AWS::EC2::RouteTable", "DependsOn": ["Nat"]},
-            "Param": {"Type": "AWS::SSM::Parameter",
-                      "Properties": {"Value": {"Fn::ImportValue": {"Fn::Sub":
-                                                                   "${EnvironmentName}-x-Gone"}}}},
+            "Param": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Value": {"Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-x-Gone"}}
+                },
+            },
         },
         "Outputs": {"NatId": {"Value": {"Ref": "Nat"}}, "TableId": {"Value": {"Ref": "Table"}}},
     }

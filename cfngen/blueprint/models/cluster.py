@@ -1,0 +1,102 @@
+"""The ECS cluster: Fargate, Fargate Spot and/or EC2 capacity, Container Insights, Cloud Map."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, Field, model_validator
+
+from cfngen.blueprint.models.common import Model, fail
+
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+ECS_AMI_AL2023 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+
+def _check_instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.match(value):
+        raise fail(f"invalid instance type '{value}'", "e.g. t3.small or m7g.large")
+    return value
+
+
+InstanceType = Annotated[str, AfterValidator(_check_instance_type)]
+
+
+class FargateCapacity(Model):
+    """Share of a service's tasks placed on this capacity (default capacity provider strategy)."""
+
+    weight: int = Field(1, ge=0, le=1000, description="Relative share of tasks.")
+    base: int = Field(0, ge=0, le=100000, description="Tasks always placed here first.")
+
+
+class Ec2Capacity(Model):
+    """EC2 instances in an Auto Scaling group over the private subnets, as a capacity provider.
+
+    The AMI is the ECS-optimised image from AWS's public SSM parameter (never a hard-coded ID);
+    instances require IMDSv2 and run with an instance profile that only has the ECS agent role.
+    """
+
+    instance_type: InstanceType = Field("t3.small", description="EC2 instance type.")
+    min: int = Field(0, ge=0, le=1000, description="Minimum instances in the group.")
+    max: int = Field(2, ge=1, le=1000, description="Maximum instances in the group.")
+    ami_parameter: str = Field(
+        ECS_AMI_AL2023,
+        pattern=r"^/aws/service/",
+        description="Public SSM parameter holding the ECS-optimised AMI ID.",
+    )
+    target_capacity: int = Field(
+        100, ge=1, le=100, description="Managed scaling: target cluster utilisation in percent."
+    )
+    instance_warmup: int = Field(
+        300, ge=0, le=10000, description="Seconds a new instance needs before it counts."
+    )
+    max_scaling_step: int = Field(10, ge=1, le=10000, description="Most instances added at once.")
+    draining: bool = Field(True, description="Managed draining of tasks before termination.")
+    root_volume_gb: int = Field(30, ge=30, le=16384, description="Encrypted root volume size.")
+    weight: int = Field(1, ge=0, le=1000, description="Share in the default strategy.")
+    base: int = Field(0, ge=0, le=100000, description="Tasks always placed here first.")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Self:
+        if self.min > self.max:
+            raise fail(
+                f"min ({self.min}) is larger than max ({self.max})", "lower min or raise max"
+            )
+        return self
+
+
+class ServiceConnectDefaults(Model):
+    """The Cloud Map namespace services register in and reach each other through."""
+
+    namespace: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$",
+        max_length=253,
+        description="Private DNS namespace name (default: <blueprint>.internal).",
+    )
+
+
+class Cluster(Model):
+    """One ECS cluster per environment; services choose Fargate or EC2 capacity.
+
+    With neither `fargate` nor `ec2` given, Fargate is used.
+    """
+
+    fargate: FargateCapacity | None = Field(None, description="Fargate capacity.")
+    fargate_spot: FargateCapacity | None = Field(
+        None, description="Fargate Spot capacity (mixed with Fargate by weight)."
+    )
+    ec2: Ec2Capacity | None = Field(None, description="EC2 capacity provider.")
+    container_insights: Literal["enabled", "enhanced", "disabled"] = Field(
+        "enabled", description="CloudWatch Container Insights."
+    )
+    service_connect: ServiceConnectDefaults = Field(
+        default_factory=ServiceConnectDefaults,
+        description="Cloud Map namespace, created when a service uses discovery or "
+        "Service Connect.",
+    )
+
+    @property
+    def uses_fargate(self) -> bool:
+        return self.fargate is not None or self.fargate_spot is not None or self.ec2 is None

@@ -1,0 +1,147 @@
+"""The edge: static sites on S3 + CloudFront, Route 53 records, ACM certificates.
+
+CloudFront only accepts certificates from us-east-1. A site with a `domain` therefore gets a
+second, small stack (`site-<name>-certificate`) that cfngen deploys to us-east-1; the
+distribution reads its ARN with `Fn::GetStackOutput` (see docs/blueprint-data-edge-ops.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, Field, model_validator
+
+from cfngen.blueprint.models.common import Model, Name, Waiver, fail
+from cfngen.blueprint.models.data import matching
+
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _check_domain(value: str) -> str:
+    if value != value.lower():
+        raise fail(f"domain '{value}' has upper-case letters", f"write '{value.lower()}'")
+    if value.endswith("."):
+        raise fail(f"domain '{value}' ends with a dot", f"write '{value.rstrip('.')}'")
+    if len(value) > 253 or not _DOMAIN.match(value):
+        raise fail(f"invalid domain name '{value}'", "e.g. www.example.com")
+    return value
+
+
+Domain = Annotated[str, AfterValidator(_check_domain)]
+"""A lower-case DNS name without the trailing dot (a leading `*.` is allowed)."""
+
+
+def in_zone(domain: str, zone: str) -> bool:
+    return domain == zone or domain.endswith("." + zone)
+
+
+class Behaviour(Model):
+    """A path pattern the distribution sends to a load balancer instead of the bucket."""
+
+    path: Annotated[str, matching(r"^/[A-Za-z0-9_\-./*?]*$", "path pattern", "/api/*")] = Field(
+        max_length=255,
+        description="Path pattern, e.g. /api/*.",
+    )
+    load_balancer: Name = Field(description="Load balancer (in `load_balancers`) to send it to.")
+    origin_domain: Domain | None = Field(
+        None,
+        description="Host name CloudFront connects to over HTTPS; it must match the load "
+        "balancer's certificate (default: the `dns.records` name pointing at that load balancer).",
+    )
+
+
+class Site(Model):
+    """A static web site: a private S3 bucket served by CloudFront through origin access control."""
+
+    domain: Domain | None = Field(
+        None,
+        description="Custom domain (needs `dns`): an ACM certificate in us-east-1 and alias "
+        "records "
+        "are created for it.",
+    )
+    aliases: list[Domain] = Field(
+        default_factory=list, description="More names for the same site (also in the certificate)."
+    )
+    default_root_object: Annotated[
+        str, matching(r"^[A-Za-z0-9_\-.]+$", "object name", "index.html")
+    ] = Field("index.html", description="Object served for `/`.")
+    spa: bool = Field(
+        False, description="Single-page app: serve the root object for 403/404 (client routing)."
+    )
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100",
+        description="CloudFront price class.",
+    )
+    behaviours: list[Behaviour] = Field(
+        default_factory=list, description="Paths sent to a load balancer, e.g. /api/*."
+    )
+    web_acl_arn: (
+        Annotated[
+            str,
+            matching(
+                r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/",
+                "CloudFront web ACL ARN",
+                "arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id>",
+            ),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="A WAFv2 web ACL (scope CLOUDFRONT) to attach.",
+    )
+    waivers: list[Waiver] = Field(default_factory=list, description="Accepted checkov findings.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.aliases and self.domain is None:
+            raise fail("`aliases` needs `domain`", "set the main name in `domain`")
+        seen = set()
+        for b in self.behaviours:
+            if b.path in seen:
+                raise fail(f"path '{b.path}' is listed twice in behaviours", "keep one")
+            seen.add(b.path)
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return [self.domain, *self.aliases] if self.domain else []
+
+
+class Record(Model):
+    """An alias record (A, and AAAA for distributions) for a component."""
+
+    target: Name = Field(description="A load balancer or site to point the name at.")
+
+
+class Dns(Model):
+    """The Route 53 hosted zone the blueprint's names live in (it must exist already)."""
+
+    zone: Domain = Field(description="Hosted zone name, e.g. example.com.")
+    zone_id: Annotated[
+        str, matching(r"^Z[A-Z0-9]{1,31}$", "hosted zone ID", "Z0123456789ABCDEFGHIJ")
+    ] = Field(
+        description="Hosted zone ID (Route 53 console), used for records and certificate "
+        "validation.",
+    )
+    records: dict[Domain, Record] = Field(
+        default_factory=dict,
+        description="Alias records by name, e.g. `api.example.com: {target: public}`; sites with "
+        "a `domain` get theirs automatically.",
+    )
+
+
+class Certificate(Model):
+    """An ACM certificate in the blueprint's region, validated through `dns.zone` records.
+
+    Load balancers take it by name; CloudFront certificates are made by sites themselves.
+    """
+
+    domain: Domain = Field(description="Main name, e.g. api.example.com.")
+    alternative_names: list[Domain] = Field(
+        default_factory=list, description="More names on the certificate."
+    )
+
+    @property
+    def names(self) -> list[str]:
+        return [self.domain, *self.alternative_names]

@@ -1,0 +1,276 @@
+"""The cluster stack: ECS cluster, capacity providers (Fargate, Fargate Spot, EC2 Auto Scaling
+group) and the Cloud Map namespace that discovery and Service Connect use.
+
+The capacity providers are associated through AWS::ECS::ClusterCapacityProviderAssociations so
+the launch template can name the cluster without a cycle (cluster <- user data <- ASG <- provider
+-> association -> cluster).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import Base64, GetAtt, Parameter, Ref, Split, Sub, autoscaling, ec2, ecs, iam
+from troposphere import servicediscovery as sd
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.cluster import Cluster
+from cfngen.blueprint.models.security import SecurityGroup
+from cfngen.builders import network, security
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import service_trust
+from cfngen.builders.containers import (
+    CLUSTER,
+    CLUSTER_ARN,
+    CLUSTER_NAME,
+    EC2_CAPACITY_PROVIDER,
+    NAMESPACE_ARN,
+    NAMESPACE_ID,
+    namespace_name,
+    uses_namespace,
+)
+from cfngen.builders.security import Derived
+
+INSTANCE_GROUP = CLUSTER  # the EC2 instances' security group (bridge-mode tasks use it too)
+
+
+def effective(bp: Blueprint) -> Cluster | None:
+    """The cluster of the environment: as declared, or Fargate when only services exist."""
+    if bp.cluster is not None:
+        return bp.cluster
+    if bp.services:
+        return Cluster()
+    return None
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    cluster: Cluster
+    namespace: str | None  # Cloud Map namespace name, when services use discovery or SC
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    cluster = effective(bp)
+    if cluster is None:
+        return []
+    deps: list[str] = []
+    if cluster.ec2 is not None or uses_namespace(bp):
+        deps.append(network.COMPONENT)
+    if cluster.ec2 is not None:
+        deps.append(security.COMPONENT)
+    return [
+        StackPlan(
+            component=CLUSTER,
+            title="ECS cluster and capacity providers",
+            build=build,
+            spec=ClusterSpec(cluster, namespace_name(bp) if uses_namespace(bp) else None),
+            depends_on=tuple(deps),
+            source=("cluster",) if bp.cluster is not None else ("services",),
+        )
+    ]
+
+
+def groups(bp: Blueprint) -> Derived:
+    cluster = effective(bp)
+    if cluster is None or cluster.ec2 is None:
+        return Derived()
+    return Derived(
+        groups={
+            INSTANCE_GROUP: SecurityGroup(
+                description="ECS container instances (EC2 capacity) and their bridge-mode tasks"
+            )
+        },
+        sources={INSTANCE_GROUP: ("cluster", "ec2")},
+    )
+
+
+def strategy(cluster: Cluster, ec2_provider: Any | None) -> list[ecs.CapacityProviderStrategy]:
+    """The default capacity provider strategy: every capacity with its weight and base."""
+    items = []
+    fargate = cluster.fargate
+    if fargate is None and cluster.fargate_spot is None and cluster.ec2 is None:
+        from cfngen.blueprint.models.cluster import FargateCapacity
+
+        fargate = FargateCapacity()
+    if fargate is not None:
+        items.append(
+            ecs.CapacityProviderStrategy(
+                CapacityProvider="FARGATE", Weight=fargate.weight, Base=fargate.base
+            )
+        )
+    if cluster.fargate_spot is not None:
+        items.append(
+            ecs.CapacityProviderStrategy(
+                CapacityProvider="FARGATE_SPOT",
+                Weight=cluster.fargate_spot.weight,
+                Base=cluster.fargate_spot.base,
+            )
+        )
+    if cluster.ec2 is not None and ec2_provider is not None:
+        items.append(
+            ecs.CapacityProviderStrategy(
+                CapacityProvider=ec2_provider, Weight=cluster.ec2.weight, Base=cluster.ec2.base
+            )
+        )
+    return items
+
+
+def build(spec: ClusterSpec, ctx: Context) -> None:
+    cluster = spec.cluster
+    props: dict[str, Any] = {
+        "ClusterName": ctx.env_ref,
+        "ClusterSettings": [
+            ecs.ClusterSetting(Name="containerInsights", Value=cluster.container_insights)
+        ],
+        "Tags": ctx.name_tag("cluster"),
+    }
+    namespace = None
+    if spec.namespace is not None:
+        namespace = ctx.add(
+            sd.PrivateDnsNamespace(
+                "Namespace",
+                Name=spec.namespace,
+                Vpc=ctx.import_value(network.COMPONENT, network.VPC_ID),
+                Description="Service discovery and Service Connect for this environment",
+                Tags=ctx.name_tag("namespace"),
+            )
+        )
+        props["ServiceConnectDefaults"] = ecs.ServiceConnectDefaults(
+            Namespace=GetAtt(namespace, "Arn")
+        )
+    ecs_cluster = ctx.add(ecs.Cluster("Cluster", **props))
+
+    provider = None
+    if cluster.ec2 is not None:
+        provider = _ec2_capacity(cluster, ecs_cluster, ctx)
+    providers: list[Any] = []
+    if cluster.uses_fargate:
+        providers.append("FARGATE")
+    if cluster.fargate_spot is not None:
+        providers.append("FARGATE_SPOT")
+    if provider is not None:
+        providers.append(Ref(provider))
+    ctx.add(
+        ecs.ClusterCapacityProviderAssociations(
+            "CapacityProviderAssociations",
+            Cluster=Ref(ecs_cluster),
+            CapacityProviders=providers,
+            DefaultCapacityProviderStrategy=strategy(
+                cluster, Ref(provider) if provider is not None else None
+            ),
+        )
+    )
+
+    ctx.export(CLUSTER_NAME, Ref(ecs_cluster), "ECS cluster name")
+    ctx.export(CLUSTER_ARN, GetAtt(ecs_cluster, "Arn"), "ECS cluster ARN")
+    if provider is not None:
+        ctx.export(EC2_CAPACITY_PROVIDER, Ref(provider), "EC2 capacity provider name")
+    if namespace is not None:
+        ctx.export(NAMESPACE_ARN, GetAtt(namespace, "Arn"), "Cloud Map namespace ARN")
+        ctx.export(NAMESPACE_ID, GetAtt(namespace, "Id"), "Cloud Map namespace ID")
+
+
+def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> Any:
+    ec2cap = cluster.ec2
+    assert ec2cap is not None
+    ami = ctx.template.add_parameter(
+        Parameter(
+            "Ec2ImageId",
+            Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+            Default=ec2cap.ami_parameter,
+            Description="ECS-optimised AMI, resolved from AWS's public SSM parameter at deploy.",
+        )
+    )
+    role = ctx.add(
+        iam.Role(
+            "InstanceRole",
+            AssumeRolePolicyDocument=service_trust("ec2.amazonaws.com"),
+            ManagedPolicyArns=[
+                Sub(
+                    "arn:${AWS::Partition}:iam::aws:policy/service-role/"
+                    "AmazonEC2ContainerServiceforEC2Role"
+                )
+            ],
+            Tags=ctx.name_tag("ecs-instance"),
+        )
+    )
+    profile = ctx.add(iam.InstanceProfile("InstanceProfile", Roles=[Ref(role)]))
+    template = ctx.add(
+        ec2.LaunchTemplate(
+            "LaunchTemplate",
+            LaunchTemplateData=ec2.LaunchTemplateData(
+                ImageId=Ref(ami),
+                InstanceType=ec2cap.instance_type,
+                IamInstanceProfile=ec2.IamInstanceProfile(Arn=GetAtt(profile, "Arn")),
+                SecurityGroupIds=[
+                    ctx.import_value(security.COMPONENT, security.group_output(INSTANCE_GROUP))
+                ],
+                MetadataOptions=ec2.MetadataOptions(
+                    HttpEndpoint="enabled", HttpTokens="required", HttpPutResponseHopLimit=1
+                ),
+                Monitoring=ec2.Monitoring(Enabled=True),
+                EbsOptimized=True,
+                BlockDeviceMappings=[
+                    ec2.LaunchTemplateBlockDeviceMapping(
+                        DeviceName="/dev/xvda",
+                        Ebs=ec2.EBSBlockDevice(
+                            VolumeSize=ec2cap.root_volume_gb,
+                            VolumeType="gp3",
+                            Encrypted=True,
+                            DeleteOnTermination=True,
+                        ),
+                    )
+                ],
+                TagSpecifications=[
+                    ec2.TagSpecifications(ResourceType="instance", Tags=ctx.name_tag("ecs"))
+                ],
+                UserData=Base64(
+                    Sub(
+                        "#!/bin/bash\n"
+                        "echo ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n"
+                        "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config\n",
+                        Cluster=Ref(ecs_cluster),
+                    )
+                ),
+            ),
+        )
+    )
+    group = ctx.add(
+        autoscaling.AutoScalingGroup(
+            "AutoScalingGroup",
+            LaunchTemplate=autoscaling.LaunchTemplateSpecification(
+                LaunchTemplateId=Ref(template),
+                Version=GetAtt(template, "LatestVersionNumber"),
+            ),
+            MinSize=str(ec2cap.min),
+            MaxSize=str(ec2cap.max),
+            VPCZoneIdentifier=Split(
+                ",", ctx.import_value(network.COMPONENT, network.PRIVATE_SUBNETS)
+            ),
+            HealthCheckType="EC2",
+            NewInstancesProtectedFromScaleIn=False,
+            Tags=[
+                autoscaling.Tag("Name", Sub("${EnvironmentName}-ecs"), True),
+            ],
+        )
+    )
+    return ctx.add(
+        ecs.CapacityProvider(
+            "Ec2CapacityProvider",
+            AutoScalingGroupProvider=ecs.AutoScalingGroupProvider(
+                AutoScalingGroupArn=Ref(group),
+                ManagedScaling=ecs.ManagedScaling(
+                    Status="ENABLED",
+                    TargetCapacity=ec2cap.target_capacity,
+                    MinimumScalingStepSize=1,
+                    MaximumScalingStepSize=ec2cap.max_scaling_step,
+                    InstanceWarmupPeriod=ec2cap.instance_warmup,
+                ),
+                ManagedTerminationProtection="DISABLED",
+                ManagedDraining="ENABLED" if ec2cap.draining else "DISABLED",
+            ),
+            Tags=ctx.name_tag("ec2-capacity"),
+        )
+    )

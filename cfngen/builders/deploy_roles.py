@@ -1,0 +1,218 @@
+"""Deploy role stacks `deploy-role-<name>`: an OIDC provider (or an existing one) and a role a CI
+system assumes with web identity, scoped to this blueprint's own repositories and services.
+
+Each provider kind contributes its trust through `TRUSTS` (keyed by model class, not by string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awacs.aws import (
+    Action,
+    Allow,
+    ArnLikeIfExists,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import GetAtt, Sub, iam
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.deploy_roles import GithubDeployRole
+from cfngen.blueprint.source import Path_
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import waive
+from cfngen.builders.containers import (
+    CLUSTER,
+    CLUSTER_NAME,
+    ECR,
+    EXECUTION_ROLE_ARN,
+    ROLE_ARN,
+    TASK_ROLE_ARN,
+    deploy_role_key,
+    repository_output,
+    service_key,
+)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a provider kind needs: its issuer URL, audience, and the `sub` to pin."""
+
+    url: str  # without https://
+    audience: str
+    subject: str
+
+
+def github_trust(role: GithubDeployRole) -> Trust:
+    return Trust("token.actions.githubusercontent.com", "sts.amazonaws.com", role.subject())
+
+
+TRUSTS: dict[type, Callable[[Any], Trust]] = {GithubDeployRole: github_trust}
+
+
+@dataclass(frozen=True)
+class DeployRoleSpec:
+    name: str
+    role: Any  # one of the DeployRole models
+    services: tuple[str, ...]
+    repositories: tuple[str, ...]
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    plans: list[StackPlan[Any]] = []
+    for name, role in bp.deploy_roles.items():
+        services = tuple(role.services if role.services is not None else bp.services)
+        repos = tuple(role.repositories if role.repositories is not None else bp.repositories)
+        base: Path_ = ("deploy_roles", name)
+        deps: dict[str, Path_] = {}
+        if repos:
+            deps[ECR] = (*base, "repositories") if role.repositories is not None else base
+        if services:
+            deps[CLUSTER] = base
+        for i, svc in enumerate(services):
+            deps[service_key(svc)] = (*base, "services", i) if role.services is not None else base
+        plans.append(
+            StackPlan(
+                component=deploy_role_key(name),
+                title=f"{role.provider} deploy role {name}",
+                build=build,
+                spec=DeployRoleSpec(name, role, services, repos),
+                depends_on=tuple(deps),
+                source=base,
+                dependency_sources=deps,
+            )
+        )
+    return plans
+
+
+def _st(actions: list[str], resources: list[Any], sid: str, **extra: Any) -> Statement:
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[Action(*a.split(":", 1)) for a in actions],
+        Resource=resources,
+        **extra,
+    )
+
+
+def build(spec: DeployRoleSpec, ctx: Context) -> None:
+    trust = TRUSTS[type(spec.role)](spec.role)
+    if spec.role.oidc_provider_arn:
+        provider_arn: Any = spec.role.oidc_provider_arn
+    else:
+        provider = ctx.add(
+            iam.OIDCProvider(
+                "OidcProvider",
+                Url=f"https://{trust.url}",
+                ClientIdList=[trust.audience],
+                Tags=ctx.name_tag(f"oidc-{spec.name}"),
+            )
+        )
+        provider_arn = GetAtt(provider, "Arn")
+    statements: list[Statement] = []
+    if spec.repositories:
+        arns = [ctx.import_value(ECR, repository_output(r, "Arn")) for r in spec.repositories]
+        statements.append(
+            _st(
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:DescribeImages",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:UploadLayerPart",
+                ],
+                arns,
+                "PushToOwnRepositories",
+            )
+        )
+    unscoped = ["ecr:GetAuthorizationToken"] if spec.repositories else []
+    if spec.services:
+        cluster = ctx.import_value(CLUSTER, CLUSTER_NAME)
+        service_arns = [
+            Sub(
+                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/"
+                f"${{Cluster}}/{svc}",
+                Cluster=cluster,
+            )
+            for svc in spec.services
+        ]
+        statements.append(_st(["ecs:DescribeServices"], service_arns, "DescribeOwnServices"))
+        # UpdateService may only switch a service to a revision of the blueprint's own families.
+        families = [
+            Sub(
+                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/"
+                f"${{EnvironmentName}}-{svc}:*"
+            )
+            for svc in spec.services
+        ]
+        statements.append(
+            _st(
+                ["ecs:UpdateService"],
+                service_arns,
+                "DeployOwnServices",
+                Condition=Condition(ArnLikeIfExists({"ecs:task-definition": families})),
+            )
+        )
+        unscoped += ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]
+        roles = []
+        for svc in spec.services:
+            roles.append(ctx.import_value(service_key(svc), EXECUTION_ROLE_ARN))
+            roles.append(ctx.import_value(service_key(svc), TASK_ROLE_ARN))
+        statements.append(
+            _st(
+                ["iam:PassRole"],
+                roles,
+                "PassOwnTaskRoles",
+                Condition=Condition(
+                    StringEquals({"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+                ),
+            )
+        )
+    if unscoped:
+        statements.append(_st(sorted(unscoped), ["*"], "ActionsWithoutResourceScope"))
+    role = iam.Role(
+        "DeployRole",
+        MaxSessionDuration=spec.role.max_session_hours * 3600,
+        AssumeRolePolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Federated", provider_arn),
+                    Action=[Action("sts", "AssumeRoleWithWebIdentity")],
+                    Condition=Condition(
+                        StringEquals(
+                            {f"{trust.url}:aud": trust.audience, f"{trust.url}:sub": trust.subject}
+                        )
+                    ),
+                )
+            ],
+        ),
+        Policies=[
+            iam.Policy(
+                PolicyName="deploy",
+                PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
+            )
+        ],
+        Tags=ctx.name_tag(f"deploy-{spec.name}"),
+    )
+    if "ecs:RegisterTaskDefinition" in unscoped:
+        waive(
+            role,
+            {
+                "CKV_AWS_111": "ecs:RegisterTaskDefinition and ecr:GetAuthorizationToken do not "
+                "support resource-level permissions; everything else is scoped to this "
+                "blueprint's repositories, services and roles"
+            },
+        )
+    role = ctx.add(role)
+    ctx.export(ROLE_ARN, GetAtt(role, "Arn"), f"Role the {spec.role.provider} deploy job assumes")

@@ -1,0 +1,254 @@
+"""GitLab CI deploy roles (OIDC): one stack `gitlab-role-<name>` each.
+
+Kept apart from the GitHub deploy roles (cfngen.builders.deploy_roles) because its permissions
+are the connexing shape (ECR push, SSM Run Command on hosts, site publishing, deploy logs)
+rather than ECS deploys; see the integration note in docs/blueprint-data-edge-ops.md.
+
+The trust pins `<issuer>:aud` and `<issuer>:sub` with StringEquals: one project, one branch.
+Every permission names the blueprint's own resources; the few actions AWS does not scope by
+resource (ecr:GetAuthorizationToken, ssm:GetCommandInvocation, ssm:DescribeInstanceInformation,
+ec2:DescribeInstances) are the only `*` and are read-only or token-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awacs import cloudfront as awacs_cf
+from awacs import ec2 as awacs_ec2
+from awacs import ecr as awacs_ecr
+from awacs import logs as awacs_logs
+from awacs import s3 as awacs_s3
+from awacs import ssm as awacs_ssm
+from awacs.aws import (
+    Allow,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from awacs.sts import AssumeRoleWithWebIdentity
+from troposphere import GetAtt, Ref, Sub, iam
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.operations import GitlabRole
+from cfngen.builders import host as host_builder
+from cfngen.builders import site as site_builder
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import log_group
+from cfngen.builders.relations import attributes
+from cfngen.stacks import Output
+
+ROLE_ARN = "RoleArn"
+
+
+def component(name: str) -> str:
+    return f"gitlab-role-{name}"
+
+
+@dataclass(frozen=True)
+class GitlabSpec:
+    name: str
+    role: GitlabRole
+    repositories: tuple[Output, ...]  # ARN outputs of the repositories it pushes to
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    plans = []
+    for name, role in bp.gitlab_deploy_roles.items():
+        sources: dict[str, tuple[str | int, ...]] = {}
+        perms = role.permissions
+        attrs = attributes(bp)
+        for i, r in enumerate(perms.repositories):
+            if "arn" in attrs.get(r, {}):
+                sources.setdefault(
+                    attrs[r]["arn"].output.component,
+                    ("gitlab_deploy_roles", name, "permissions", "repositories", i),
+                )
+        for i, h in enumerate(perms.run_command_on):
+            sources.setdefault(
+                host_builder.component(h),
+                ("gitlab_deploy_roles", name, "permissions", "run_command_on", i),
+            )
+        for i, s in enumerate(perms.publish_sites):
+            sources.setdefault(
+                site_builder.component(s),
+                ("gitlab_deploy_roles", name, "permissions", "publish_sites", i),
+            )
+        plans.append(
+            StackPlan(
+                component=component(name),
+                title=f"GitLab CI deploy role {name} ({role.project}@{role.branch})",
+                build=build,
+                spec=GitlabSpec(
+                    name,
+                    role,
+                    tuple(attrs[r]["arn"].output for r in perms.repositories if r in attrs),
+                ),
+                depends_on=tuple(sources),
+                source=("gitlab_deploy_roles", name),
+                dependency_sources=sources,
+            )
+        )
+    return plans
+
+
+def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement]:
+    perms = spec.role.permissions
+    out: list[Statement] = []
+    if spec.repositories:
+        out.append(
+            Statement(
+                Sid="EcrLogin",
+                Effect=Allow,
+                Action=[awacs_ecr.GetAuthorizationToken],
+                Resource=["*"],  # the action has no resource
+            )
+        )
+        out.append(
+            Statement(
+                Sid="EcrPush",
+                Effect=Allow,
+                Action=[
+                    awacs_ecr.BatchCheckLayerAvailability,
+                    awacs_ecr.InitiateLayerUpload,
+                    awacs_ecr.UploadLayerPart,
+                    awacs_ecr.CompleteLayerUpload,
+                    awacs_ecr.PutImage,
+                    awacs_ecr.BatchGetImage,
+                ],
+                Resource=[ctx.import_value(o.component, o.name) for o in spec.repositories],
+            )
+        )
+    if perms.run_command_on:
+        instances = [
+            Sub(
+                "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}",
+                Id=ctx.import_value(host_builder.component(h), host_builder.INSTANCE_ID),
+            )
+            for h in perms.run_command_on
+        ]
+        out.append(
+            Statement(
+                Sid="RunCommandOnHosts",
+                Effect=Allow,
+                Action=[awacs_ssm.SendCommand],
+                Resource=[
+                    *instances,
+                    Sub("arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript"),
+                ],
+            )
+        )
+        out.append(
+            Statement(
+                Sid="FollowCommands",
+                Effect=Allow,
+                Action=[
+                    awacs_ssm.GetCommandInvocation,
+                    awacs_ssm.DescribeInstanceInformation,
+                    awacs_ec2.DescribeInstances,
+                ],
+                Resource=["*"],  # read-only actions without resource-level permissions
+            )
+        )
+    if perms.publish_sites:
+        buckets = [
+            ctx.import_value(site_builder.component(s), site_builder.BUCKET_ARN)
+            for s in perms.publish_sites
+        ]
+        out.append(
+            Statement(
+                Sid="ListSiteBuckets", Effect=Allow, Action=[awacs_s3.ListBucket], Resource=buckets
+            )
+        )
+        out.append(
+            Statement(
+                Sid="PublishSiteObjects",
+                Effect=Allow,
+                Action=[awacs_s3.PutObject, awacs_s3.DeleteObject],
+                Resource=[Sub("${Bucket}/*", Bucket=b) for b in buckets],
+            )
+        )
+        out.append(
+            Statement(
+                Sid="InvalidateSites",
+                Effect=Allow,
+                Action=[awacs_cf.CreateInvalidation],
+                Resource=[
+                    Sub(
+                        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
+                        Id=ctx.import_value(
+                            site_builder.component(s), site_builder.DISTRIBUTION_ID
+                        ),
+                    )
+                    for s in perms.publish_sites
+                ],
+            )
+        )
+    if logs_arn is not None:
+        out.append(
+            Statement(
+                Sid="DeployLogs",
+                Effect=Allow,
+                Action=[awacs_logs.CreateLogStream, awacs_logs.PutLogEvents],
+                Resource=[logs_arn],  # the group's Arn ends in :*, covering its streams
+            )
+        )
+    return out
+
+
+def build(spec: GitlabSpec, ctx: Context) -> None:
+    role = spec.role
+    if role.provider_arn is not None:
+        provider_arn: Any = role.provider_arn
+    else:
+        provider = ctx.add(
+            iam.OIDCProvider(
+                "OidcProvider",
+                Url=role.url,
+                ClientIdList=[role.aud],
+                Tags=ctx.name_tag("gitlab-oidc"),
+            )
+        )
+        provider_arn = Ref(provider)
+    logs_arn = None
+    if role.permissions.deploy_logs:
+        logs = ctx.add(
+            log_group(
+                "DeployLogGroup",
+                role.log_retention_days,
+                LogGroupName=Sub(f"/cfngen/${{EnvironmentName}}/deploy/{spec.name}"),
+            )
+        )
+        logs_arn = GetAtt(logs, "Arn")
+        ctx.output("DeployLogGroupName", Ref(logs), "Log group the pipeline writes deploy logs to")
+    statements = _statements(spec, logs_arn, ctx)
+    props: dict[str, Any] = {
+        "AssumeRolePolicyDocument": PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Federated", provider_arn),
+                    Action=[AssumeRoleWithWebIdentity],
+                    Condition=Condition(
+                        StringEquals({f"{role.host}:aud": role.aud, f"{role.host}:sub": role.sub})
+                    ),
+                )
+            ],
+        ),
+        "MaxSessionDuration": 3600,
+        "Description": f"GitLab CI {role.project} ({role.ref_type} {role.branch}) deploys",
+    }
+    if statements:
+        props["Policies"] = [
+            iam.Policy(
+                PolicyName="deploy",
+                PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
+            )
+        ]
+    res = ctx.add(iam.Role("Role", **props))
+    ctx.export(ROLE_ARN, GetAtt(res, "Arn"), f"Role GitLab CI assumes (aud {role.aud})")

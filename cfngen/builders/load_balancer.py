@@ -1,0 +1,359 @@
+"""Load balancer stacks `lb-<name>`: the load balancer, its listeners, and one target group
+(and, on an ALB, one listener rule) per service route to it.
+
+Rules of an ALB are ordered most specific first (host and path, then host, then path by length)
+and numbered 10, 20, ... in that order unless a route gives its own priority, so adding a route
+never reshuffles unrelated rules by accident and the output is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import GetAtt, Ref, Split
+from troposphere import elasticloadbalancingv2 as elb
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.load_balancers import LoadBalancer
+from cfngen.blueprint.models.security import IngressRule, SecurityGroup, Waiver
+from cfngen.builders import network, security
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import waive
+from cfngen.builders.containers import (
+    LB_ARN,
+    LB_DNS,
+    LB_ZONE,
+    RouteTarget,
+    lb_key,
+    listener_output,
+    routes_to,
+)
+from cfngen.builders.dns import certificate_arn, certificate_dependency
+from cfngen.builders.relations import Attribute, Target
+from cfngen.builders.security import Derived
+from cfngen.stacks import Output, logical_id
+
+
+@dataclass(frozen=True)
+class LbSpec:
+    name: str
+    lb: LoadBalancer
+    routes: tuple[RouteTarget, ...]
+    private_link: bool  # a REST API VPC link reaches it (PrivateLink traffic)
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    plans: list[StackPlan[Any]] = []
+    for name, lb in bp.load_balancers.items():
+        private_link = any(
+            api.type == "rest" and api.load_balancer == name for api in bp.apis.values()
+        )
+        plans.append(
+            StackPlan(
+                component=lb_key(name),
+                title=f"{lb.type} load balancer {name}",
+                build=build,
+                spec=LbSpec(name, lb, tuple(routes_to(bp, name)), private_link),
+                depends_on=(network.COMPONENT, security.COMPONENT, *certificate_dependency(lb)),
+                source=("load_balancers", name),
+            )
+        )
+    return plans
+
+
+def groups(bp: Blueprint) -> Derived:
+    out = Derived()
+    for name, lb in bp.load_balancers.items():
+        cidrs = lb.ingress_cidrs
+        if cidrs is None:
+            cidrs = ["0.0.0.0/0"] if lb.scheme == "internet-facing" else []
+        ingress = []
+        waivers = []
+        for port in lb.listener_ports():
+            for cidr in cidrs:
+                what = "HTTP, redirected to HTTPS" if lb.https and port == 80 else f"port {port}"
+                ingress.append(IngressRule(port=port, cidr=cidr, description=f"Clients to {what}"))
+            if "0.0.0.0/0" in cidrs and port == 80:
+                reason = (
+                    "port 80 is open only so the load balancer can redirect it to HTTPS"
+                    if lb.https
+                    else f"plain HTTP by choice: {lb.plain_http_reason or 'see the blueprint'}"
+                )
+                waivers.append(Waiver(check="CKV_AWS_260", reason=reason))
+        key = lb_key(name)
+        out.groups[key] = SecurityGroup(
+            description=f"{lb.type.capitalize()} load balancer {name}",
+            ingress=ingress,
+            egress=[],
+            waivers=waivers,
+        )
+        out.sources[key] = ("load_balancers", name)
+    return out
+
+
+def targets(bp: Blueprint) -> list[Target]:
+    return [
+        Target(
+            name=name,
+            kind="load balancer",
+            group=lb_key(name),
+            ports=tuple(lb.listener_ports()),
+            source=("load_balancers", name),
+        )
+        for name, lb in bp.load_balancers.items()
+    ]
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    return {
+        name: {
+            "dns_name": Attribute(Output(lb_key(name), LB_DNS), "value", "DNS name"),
+            "hosted_zone_id": Attribute(
+                Output(lb_key(name), LB_ZONE), "value", "Hosted zone of the DNS name (aliases)"
+            ),
+            "arn": Attribute(Output(lb_key(name), LB_ARN), "value", "Load balancer ARN"),
+        }
+        for name in bp.load_balancers
+    }
+
+
+def _specificity(rt: RouteTarget) -> tuple[int, int, int, str, int]:
+    r = rt.route
+    has_host, has_path = r.host is not None, r.path is not None
+    rank = 0 if has_host and has_path else 1 if has_host else 2
+    wildcard = int("*" in (r.path or "") or "*" in (r.host or ""))
+    return (rank, wildcard, -len(r.path or ""), rt.service, rt.index)
+
+
+def rule_priorities(routes: Sequence[RouteTarget]) -> dict[tuple[str, int], int]:
+    """(service, route index) -> priority for routes with conditions, most specific first."""
+    ruled = [rt for rt in routes if rt.route.path or rt.route.host]
+    fixed = {rt.route.priority for rt in ruled if rt.route.priority is not None}
+    out: dict[tuple[str, int], int] = {}
+    next_priority = 10
+    for rt in sorted(ruled, key=lambda rt: (rt.listener, *_specificity(rt))):
+        if rt.route.priority is not None:
+            out[(rt.service, rt.index)] = rt.route.priority
+            continue
+        while next_priority in fixed:
+            next_priority += 10
+        out[(rt.service, rt.index)] = next_priority
+        next_priority += 10
+    return out
+
+
+def build(spec: LbSpec, ctx: Context) -> None:
+    lb = spec.lb
+    public = lb.scheme == "internet-facing"
+    subnets = network.PUBLIC_SUBNETS if public else network.PRIVATE_SUBNETS
+    attrs = {"deletion_protection.enabled": str(lb.deletion_protection).lower()}
+    if lb.type == "application":
+        attrs["routing.http.drop_invalid_header_fields.enabled"] = "true"
+        attrs["idle_timeout.timeout_seconds"] = str(lb.idle_timeout)
+    else:
+        attrs["load_balancing.cross_zone.enabled"] = "true"
+    if lb.access_logs is not None:
+        attrs["access_logs.s3.enabled"] = "true"
+        attrs["access_logs.s3.bucket"] = lb.access_logs.bucket
+        if lb.access_logs.prefix:
+            attrs["access_logs.s3.prefix"] = lb.access_logs.prefix
+    props: dict[str, Any] = {
+        "Type": lb.type,
+        "Scheme": lb.scheme,
+        "Subnets": Split(",", ctx.import_value(network.COMPONENT, subnets)),
+        "SecurityGroups": [
+            ctx.import_value(security.COMPONENT, security.group_output(lb_key(spec.name)))
+        ],
+        "LoadBalancerAttributes": [
+            elb.LoadBalancerAttributes(Key=k, Value=v) for k, v in sorted(attrs.items())
+        ],
+        "Tags": ctx.name_tag(f"lb-{spec.name}"),
+    }
+    if lb.type == "network" and spec.private_link:
+        # REST API VPC links arrive over PrivateLink, which carries no security group of ours.
+        props["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = "off"
+    waivers = {w.check: w.reason for w in lb.waivers}
+    if lb.access_logs is None:
+        waivers.setdefault(
+            "CKV_AWS_91",
+            f"access logs are not requested for this load balancer "
+            f"(set load_balancers.{spec.name}.access_logs to send them to a bucket)",
+        )
+    if not lb.deletion_protection:
+        waivers.setdefault(
+            "CKV_AWS_150",
+            "deletion protection is off in this environment "
+            f"(load_balancers.{spec.name}.deletion_protection); it is on in production",
+        )
+    balancer = ctx.add(waive(elb.LoadBalancer("LoadBalancer", **props), waivers))
+
+    vpc_id = ctx.import_value(network.COMPONENT, network.VPC_ID)
+    groups: dict[str, elb.TargetGroup] = {}
+    for rt in spec.routes:
+        if rt.output in groups:
+            continue
+        hc = rt.route.health_check
+        tg_props: dict[str, Any] = {
+            "VpcId": vpc_id,
+            "Port": rt.target_port,
+            "Protocol": "HTTP" if lb.type == "application" else "TCP",
+            "TargetType": rt.target_type,
+            "HealthCheckEnabled": True,
+            "HealthCheckProtocol": hc.protocol,
+            "HealthCheckIntervalSeconds": hc.interval,
+            "HealthCheckTimeoutSeconds": hc.timeout,
+            "HealthyThresholdCount": hc.healthy_threshold,
+            "UnhealthyThresholdCount": hc.unhealthy_threshold,
+            "TargetGroupAttributes": [
+                elb.TargetGroupAttribute(
+                    Key="deregistration_delay.timeout_seconds",
+                    Value=str(rt.route.deregistration_delay),
+                )
+            ],
+            "Tags": ctx.name_tag(f"{rt.service}-{rt.container_port}"),
+        }
+        if hc.protocol != "TCP":
+            tg_props["HealthCheckPath"] = hc.path
+            tg_props["Matcher"] = elb.Matcher(HttpCode=hc.matcher)
+        title = logical_id(rt.service, str(rt.container_port), "target-group")
+        groups[rt.output] = ctx.add(elb.TargetGroup(title, **tg_props))
+        ctx.export(
+            rt.output,
+            Ref(groups[rt.output]),
+            f"Target group of service {rt.service} port {rt.container_port}",
+        )
+
+    if lb.type == "network":
+        _nlb_listeners(spec, balancer, groups, ctx)
+    else:
+        _alb_listeners(spec, balancer, groups, ctx)
+    ctx.export(LB_ARN, Ref(balancer), "Load balancer ARN")
+    ctx.export(LB_DNS, GetAtt(balancer, "DNSName"), "Load balancer DNS name")
+    ctx.export(LB_ZONE, GetAtt(balancer, "CanonicalHostedZoneID"), "Hosted zone of the DNS name")
+
+
+def _forward(tg: elb.TargetGroup) -> elb.Action:
+    return elb.Action(Type="forward", TargetGroupArn=Ref(tg))
+
+
+def _nlb_listeners(
+    spec: LbSpec, balancer: Any, groups: dict[str, elb.TargetGroup], ctx: Context
+) -> None:
+    by_listener = {rt.listener: rt for rt in spec.routes}
+    for lst in spec.lb.listeners:
+        rt = by_listener.get(lst.port)
+        if rt is None:  # reported by validation; a listener needs a target
+            continue
+        props: dict[str, Any] = {
+            "LoadBalancerArn": Ref(balancer),
+            "Port": lst.port,
+            "Protocol": lst.protocol,
+            "DefaultActions": [_forward(groups[rt.output])],
+        }
+        if lst.protocol == "TLS":
+            props["Certificates"] = [elb.Certificate(CertificateArn=lst.certificate)]
+            props["SslPolicy"] = spec.lb.ssl_policy
+        listener = ctx.add(elb.Listener(f"Listener{lst.port}", **props))
+        ctx.export(listener_output(lst.port), Ref(listener), f"Listener on port {lst.port}")
+
+
+def _alb_listeners(
+    spec: LbSpec, balancer: Any, groups: dict[str, elb.TargetGroup], ctx: Context
+) -> None:
+    lb = spec.lb
+    defaults = {rt.listener: rt for rt in spec.routes if not (rt.route.path or rt.route.host)}
+    listeners: dict[int, Any] = {}
+    main = lb.main_port
+
+    def default_action(port: int) -> elb.Action:
+        rt = defaults.get(port)
+        if rt is not None:
+            return _forward(groups[rt.output])
+        return elb.Action(
+            Type="fixed-response",
+            FixedResponseConfig=elb.FixedResponseConfig(
+                StatusCode="404", ContentType="text/plain", MessageBody="Not found"
+            ),
+        )
+
+    if lb.https:
+        listeners[443] = ctx.add(
+            elb.Listener(
+                "Listener443",
+                LoadBalancerArn=Ref(balancer),
+                Port=443,
+                Protocol="HTTPS",
+                SslPolicy=lb.ssl_policy,
+                Certificates=[elb.Certificate(CertificateArn=certificate_arn(lb, ctx))],
+                DefaultActions=[default_action(443)],
+            )
+        )
+        if lb.redirect_http:
+            ctx.add(
+                elb.Listener(
+                    "Listener80",
+                    LoadBalancerArn=Ref(balancer),
+                    Port=80,
+                    Protocol="HTTP",
+                    DefaultActions=[
+                        elb.Action(
+                            Type="redirect",
+                            RedirectConfig=elb.RedirectConfig(
+                                Protocol="HTTPS", Port="443", StatusCode="HTTP_301"
+                            ),
+                        )
+                    ],
+                )
+            )
+    else:
+        listeners[80] = ctx.add(
+            waive(
+                elb.Listener(
+                    "Listener80",
+                    LoadBalancerArn=Ref(balancer),
+                    Port=80,
+                    Protocol="HTTP",
+                    DefaultActions=[default_action(80)],
+                    Metadata={"cfngen": {"plain_http_reason": lb.plain_http_reason}},
+                ),
+                {
+                    "CKV_AWS_2": f"plain HTTP by choice: {lb.plain_http_reason}",
+                    "CKV_AWS_103": f"plain HTTP by choice: {lb.plain_http_reason}",
+                },
+            )
+        )
+    for port, listener in listeners.items():
+        ctx.export(listener_output(port), Ref(listener), f"Listener on port {port}")
+    priorities = rule_priorities(spec.routes)
+    for rt in spec.routes:
+        priority = priorities.get((rt.service, rt.index))
+        if priority is None:
+            continue
+        conditions = []
+        if rt.route.host:
+            conditions.append(
+                elb.Condition(
+                    Field="host-header",
+                    HostHeaderConfig=elb.HostHeaderConfig(Values=[rt.route.host]),
+                )
+            )
+        if rt.route.path:
+            conditions.append(
+                elb.Condition(
+                    Field="path-pattern",
+                    PathPatternConfig=elb.PathPatternConfig(Values=[rt.route.path]),
+                )
+            )
+        ctx.add(
+            elb.ListenerRule(
+                logical_id(rt.service, "route", str(rt.index + 1), "rule"),
+                ListenerArn=Ref(listeners[rt.listener if rt.listener in listeners else main]),
+                Priority=priority,
+                Conditions=conditions,
+                Actions=[
+                    elb.ListenerRuleAction(Type="forward", TargetGroupArn=Ref(groups[rt.output]))
+                ],
+            )
+        )

@@ -1,0 +1,209 @@
+"""Operations: the alerts topic, the monthly budget, and the alarm hook every kind uses.
+
+`add_alarm` is the one way a builder adds a CloudWatch alarm: the alarm notifies the `alerts`
+topic when the blueprint has one (the planner must then depend on `alerts_dependency(bp)`).
+Service and load balancer builders use it the same way for theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from awacs import kms as awacs_kms
+from awacs import sns as awacs_sns
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import AccountId, GetAtt, Ref, Sub, budgets, cloudwatch, kms, sns
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.operations import Alerts, Budget
+from cfngen.builders.base import Context, StackPlan
+
+ALERTS = "alerts"
+BUDGET = "budget"
+TOPIC_ARN = "TopicArn"
+
+
+def alerts_dependency(bp: Blueprint) -> tuple[str, ...]:
+    """Add to a plan's depends_on when its builder calls `add_alarm`."""
+    return (ALERTS,) if bp.alerts is not None else ()
+
+
+def add_alarm(
+    ctx: Context,
+    title: str,
+    *,
+    description: str,
+    namespace: str,
+    metric: str,
+    dimensions: dict[str, Any],
+    threshold: float,
+    comparison: str = "GreaterThanThreshold",
+    statistic: str = "Average",
+    period: int = 300,
+    evaluation_periods: int = 2,
+    missing_data: str = "missing",
+) -> cloudwatch.Alarm:
+    """A CloudWatch alarm that notifies the alerts topic (when there is one) on alarm and OK."""
+    actions: list[Any] = []
+    if ctx.blueprint.alerts is not None:
+        actions = [ctx.import_value(ALERTS, TOPIC_ARN)]
+    props: dict[str, Any] = {
+        "AlarmDescription": description,
+        "Namespace": namespace,
+        "MetricName": metric,
+        "Dimensions": [
+            cloudwatch.MetricDimension(Name=k, Value=v) for k, v in sorted(dimensions.items())
+        ],
+        "Statistic": statistic,
+        "Period": period,
+        "EvaluationPeriods": evaluation_periods,
+        "Threshold": threshold,
+        "ComparisonOperator": comparison,
+        "TreatMissingData": missing_data,
+    }
+    if actions:
+        props["AlarmActions"] = actions
+        props["OKActions"] = actions
+    alarm: cloudwatch.Alarm = ctx.add(cloudwatch.Alarm(title, **props))
+    return alarm
+
+
+# --- the alerts stack -----------------------------------------------------------------------
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    plans: list[StackPlan[Any]] = []
+    if bp.alerts is not None:
+        plans.append(
+            StackPlan(
+                component=ALERTS,
+                title="Alerts topic (SNS) with e-mail subscriptions",
+                build=build_alerts,
+                spec=bp.alerts,
+                source=("alerts",),
+            )
+        )
+    if bp.budget is not None:
+        plans.append(
+            StackPlan(
+                component=BUDGET,
+                title="Monthly cost budget",
+                build=build_budget,
+                spec=bp.budget,
+                depends_on=alerts_dependency(bp),
+                source=("budget",),
+            )
+        )
+    return plans
+
+
+_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
+
+
+def build_alerts(spec: Alerts, ctx: Context) -> None:
+    # CloudWatch and Budgets cannot publish to a topic under the AWS-managed SNS key, so the
+    # topic gets its own key whose policy lets exactly those two services use it.
+    key = ctx.add(
+        kms.Key(
+            "AlertsKey",
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            Description=Sub("${EnvironmentName} alerts topic encryption"),
+            EnableKeyRotation=True,
+            PendingWindowInDays=7,
+            KeyPolicy=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="AccountAdministers",
+                        Effect=Allow,
+                        Principal=Principal(
+                            "AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+                        ),
+                        Action=[awacs_kms.Action("*")],
+                        Resource=["*"],
+                    ),
+                    Statement(
+                        Sid="PublishersEncrypt",
+                        Effect=Allow,
+                        Principal=Principal("Service", list(_PUBLISHERS)),
+                        Action=[awacs_kms.Decrypt, awacs_kms.GenerateDataKey],
+                        Resource=["*"],
+                        Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+                    ),
+                ],
+            ),
+            Tags=ctx.name_tag("alerts"),
+        )
+    )
+    topic = ctx.add(
+        sns.Topic(
+            "AlertsTopic",
+            TopicName=ctx.name("alerts"),
+            DisplayName=Sub("${EnvironmentName} alerts"),
+            KmsMasterKeyId=Ref(key),
+            Tags=ctx.name_tag("alerts"),
+        )
+    )
+    ctx.add(
+        sns.TopicPolicy(
+            "AlertsTopicPolicy",
+            Topics=[Ref(topic)],
+            PolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="AlarmsAndBudgetsPublish",
+                        Effect=Allow,
+                        Principal=Principal("Service", list(_PUBLISHERS)),
+                        Action=[awacs_sns.Publish],
+                        Resource=[Ref(topic)],
+                        Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
+                    )
+                ],
+            ),
+        )
+    )
+    for i, email in enumerate(spec.emails, 1):
+        ctx.add(
+            sns.SubscriptionResource(
+                f"AlertsEmail{i}", TopicArn=Ref(topic), Protocol="email", Endpoint=email
+            )
+        )
+    ctx.export(TOPIC_ARN, Ref(topic), "Alerts topic ARN (alarms and budget notifications)")
+    ctx.output("KeyArn", GetAtt(key, "Arn"), "KMS key of the alerts topic")
+
+
+def build_budget(spec: Budget, ctx: Context) -> None:
+    subscribers: list[budgets.Subscriber] = [
+        budgets.Subscriber(SubscriptionType="EMAIL", Address=email) for email in spec.emails
+    ]
+    if ctx.blueprint.alerts is not None:
+        subscribers.append(
+            budgets.Subscriber(SubscriptionType="SNS", Address=ctx.import_value(ALERTS, TOPIC_ARN))
+        )
+    notifications = [
+        budgets.NotificationWithSubscribers(
+            Notification=budgets.Notification(
+                NotificationType=t.type.upper(),
+                ComparisonOperator="GREATER_THAN",
+                Threshold=t.percent,
+                ThresholdType="PERCENTAGE",
+            ),
+            Subscribers=subscribers,
+        )
+        for t in spec.thresholds
+    ]
+    ctx.add(
+        budgets.Budget(
+            "MonthlyBudget",
+            Budget=budgets.BudgetData(
+                BudgetName=ctx.name("monthly"),
+                BudgetType="COST",
+                TimeUnit="MONTHLY",
+                BudgetLimit=budgets.Spend(Amount=spec.monthly_limit_usd, Unit="USD"),
+            ),
+            NotificationsWithSubscribers=notifications,
+        )
+    )

@@ -1,0 +1,386 @@
+"""Static sites: a private S3 bucket served by CloudFront through origin access control.
+
+One stack `site-<name>` (in the blueprint's region) holds the bucket, its policy and the
+distribution. A site with a `domain` also gets `site-<name>-certificate`, deployed to us-east-1
+because CloudFront only takes certificates from there. Exports cannot cross regions, so the
+distribution reads the certificate ARN with `Fn::GetStackOutput` (a weak reference CloudFormation
+resolves at deploy time, with the region given); the certificate stack comes first in the
+deploy order because the site stack depends on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awacs import s3 as awacs_s3
+from awacs.aws import (
+    Allow,
+    Bool,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import AWSHelperFn, GetAtt, Ref, Sub, certificatemanager, cloudfront, s3
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.edge import Site
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import waive
+from cfngen.builders.relations import Attribute
+from cfngen.stacks import Output, stack_name
+
+CLOUDFRONT_REGION = "us-east-1"
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every CloudFront alias target
+
+DOMAIN_NAME = "DistributionDomainName"
+DISTRIBUTION_ID = "DistributionId"
+BUCKET_NAME = "BucketName"
+BUCKET_ARN = "BucketArn"
+HOSTED_ZONE_ID = "HostedZoneId"
+CERTIFICATE_ARN = "CertificateArn"
+
+# AWS-managed CloudFront policies (stable IDs documented by AWS).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+
+def component(name: str) -> str:
+    return f"site-{name}"
+
+
+def certificate_component(name: str) -> str:
+    return f"site-{name}-certificate"
+
+
+class GetStackOutput(AWSHelperFn):
+    """`Fn::GetStackOutput`: another stack's output, in any region, resolved at deploy time.
+
+    The stack name is written out (not `!Sub`): CloudFormation does not accept other short-form
+    functions inside `!GetStackOutput`, and templates are rendered per environment anyway.
+    """
+
+    def __init__(self, stack: str, output: str, region: str) -> None:
+        self.data = {
+            "Fn::GetStackOutput": {"StackName": stack, "OutputName": output, "Region": region}
+        }
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    name: str
+    site: Site
+    zone_id: str | None
+    origins: tuple[tuple[str, str, str], ...]  # (path, load balancer, origin domain)
+
+
+@dataclass(frozen=True)
+class CertificateSpec:
+    names: tuple[str, ...]
+    zone_id: str
+
+
+def origin_domain(bp: Blueprint, load_balancer: str, given: str | None) -> str | None:
+    """The host CloudFront uses for a load balancer: given, or the dns record pointing at it."""
+    if given:
+        return given
+    if bp.dns is None:
+        return None
+    for fqdn, record in sorted(bp.dns.records.items()):
+        if record.target == load_balancer:
+            return fqdn
+    return None
+
+
+def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+    plans: list[StackPlan[Any]] = []
+    zone_id = bp.dns.zone_id if bp.dns else None
+    for name, site in bp.sites.items():
+        deps: tuple[str, ...] = ()
+        if site.domain and zone_id:
+            plans.append(
+                StackPlan(
+                    component=certificate_component(name),
+                    title=f"CloudFront certificate for site {name} (us-east-1)",
+                    build=build_certificate,
+                    spec=CertificateSpec(tuple(site.names), zone_id),
+                    source=("sites", name, "domain"),
+                    region=CLOUDFRONT_REGION,
+                )
+            )
+            deps = (certificate_component(name),)
+        origins = tuple(
+            (b.path, b.load_balancer, origin_domain(bp, b.load_balancer, b.origin_domain) or "")
+            for b in site.behaviours
+        )
+        plans.append(
+            StackPlan(
+                component=component(name),
+                title=f"Static site {name}: S3 bucket and CloudFront distribution",
+                build=build,
+                spec=SiteSpec(name, site, zone_id, origins),
+                depends_on=deps,
+                source=("sites", name),
+                dependency_sources={d: ("sites", name, "domain") for d in deps},
+            )
+        )
+    return plans
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    out: dict[str, dict[str, Attribute]] = {}
+    for name in bp.sites:
+        c = component(name)
+        out[name] = {
+            "dns_name": Attribute(Output(c, DOMAIN_NAME), "value", "Distribution domain name"),
+            "hosted_zone_id": Attribute(
+                Output(c, HOSTED_ZONE_ID), "value", "Hosted zone of the distribution (aliases)"
+            ),
+            "distribution_id": Attribute(Output(c, DISTRIBUTION_ID), "value", "Distribution ID"),
+            "bucket_name": Attribute(Output(c, BUCKET_NAME), "value", "Content bucket name"),
+            "bucket_arn": Attribute(Output(c, BUCKET_ARN), "value", "Content bucket ARN"),
+        }
+    return out
+
+
+def build_certificate(spec: CertificateSpec, ctx: Context) -> None:
+    main, *others = spec.names
+    props: dict[str, Any] = {
+        "DomainName": main,
+        "ValidationMethod": "DNS",
+        "DomainValidationOptions": [
+            certificatemanager.DomainValidationOption(DomainName=n, HostedZoneId=spec.zone_id)
+            for n in spec.names
+        ],
+        "Tags": ctx.name_tag("site-certificate"),
+    }
+    if others:
+        props["SubjectAlternativeNames"] = others
+    cert = ctx.add(certificatemanager.Certificate("Certificate", **props))
+    # Read by the site stack with Fn::GetStackOutput (cross-region); no export needed.
+    ctx.output(CERTIFICATE_ARN, Ref(cert), "ACM certificate (us-east-1) for the distribution")
+
+
+def _bucket_policy(bucket: s3.Bucket, distribution: cloudfront.Distribution) -> PolicyDocument:
+    arn = GetAtt(bucket, "Arn")
+    objects = Sub("${Bucket.Arn}/*")
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Sid="DenyInsecureTransport",
+                Effect=Deny,
+                Principal=Principal("*"),
+                Action=[awacs_s3.Action("*")],
+                Resource=[arn, objects],
+                Condition=Condition(Bool("aws:SecureTransport", "false")),
+            ),
+            Statement(
+                Sid="CloudFrontReadsThroughOriginAccessControl",
+                Effect=Allow,
+                Principal=Principal("Service", "cloudfront.amazonaws.com"),
+                Action=[awacs_s3.GetObject],
+                Resource=[objects],
+                Condition=Condition(
+                    StringEquals(
+                        "AWS:SourceArn",
+                        Sub(
+                            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
+                            f"distribution/${{{distribution.title}}}"
+                        ),
+                    )
+                ),
+            ),
+        ],
+    )
+
+
+def build(spec: SiteSpec, ctx: Context) -> None:
+    name, site = spec.name, spec.site
+    bucket = ctx.add(
+        waive(
+            s3.Bucket(
+                "Bucket",
+                DeletionPolicy="Retain",
+                UpdateReplacePolicy="Retain",
+                BucketEncryption=s3.BucketEncryption(
+                    ServerSideEncryptionConfiguration=[
+                        s3.ServerSideEncryptionRule(
+                            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                                SSEAlgorithm="AES256"
+                            ),
+                            BucketKeyEnabled=True,
+                        )
+                    ]
+                ),
+                PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                    BlockPublicAcls=True,
+                    BlockPublicPolicy=True,
+                    IgnorePublicAcls=True,
+                    RestrictPublicBuckets=True,
+                ),
+                OwnershipControls=s3.OwnershipControls(
+                    Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+                ),
+                VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+                LifecycleConfiguration=s3.LifecycleConfiguration(
+                    Rules=[
+                        s3.LifecycleRule(
+                            Id="expire-old-versions",
+                            Status="Enabled",
+                            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                                NoncurrentDays=30
+                            ),
+                            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                                DaysAfterInitiation=7
+                            ),
+                        )
+                    ]
+                ),
+                Tags=ctx.name_tag(f"site-{name}"),
+            ),
+            {
+                "CKV_AWS_18": "Site content is published by the pipeline and read only by "
+                "CloudFront; requests are visible in CloudFront metrics",
+            },
+        )
+    )
+    oac = ctx.add(
+        cloudfront.OriginAccessControl(
+            "OriginAccessControl",
+            OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
+                Name=Sub(f"${{EnvironmentName}}-{name}"),
+                Description=Sub(f"${{EnvironmentName}} site {name}: CloudFront reads the bucket"),
+                OriginAccessControlOriginType="s3",
+                SigningBehavior="always",
+                SigningProtocol="sigv4",
+            ),
+        )
+    )
+    origins = [
+        cloudfront.Origin(
+            Id="site-bucket",
+            DomainName=GetAtt(bucket, "RegionalDomainName"),
+            S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+            OriginAccessControlId=GetAtt(oac, "Id"),
+        )
+    ]
+    behaviours = []
+    for path, lb, domain in spec.origins:
+        origin_id = f"load-balancer-{lb}"
+        if origin_id not in {o.Id for o in origins}:
+            origins.append(
+                cloudfront.Origin(
+                    Id=origin_id,
+                    DomainName=domain,
+                    CustomOriginConfig=cloudfront.CustomOriginConfig(
+                        OriginProtocolPolicy="https-only",
+                        OriginSSLProtocols=["TLSv1.2"],
+                        HTTPSPort=443,
+                    ),
+                )
+            )
+        behaviours.append(
+            cloudfront.CacheBehavior(
+                PathPattern=path,
+                TargetOriginId=origin_id,
+                ViewerProtocolPolicy="redirect-to-https",
+                AllowedMethods=["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"],
+                CachedMethods=["GET", "HEAD"],
+                CachePolicyId=CACHING_DISABLED,
+                OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST,
+                ResponseHeadersPolicyId=SECURITY_HEADERS,
+                Compress=True,
+            )
+        )
+    config: dict[str, Any] = {
+        "Enabled": True,
+        "Comment": Sub(f"${{EnvironmentName}} site {name}"),
+        "DefaultRootObject": site.default_root_object,
+        "HttpVersion": "http2and3",
+        "IPV6Enabled": True,
+        "PriceClass": site.price_class,
+        "Origins": origins,
+        "DefaultCacheBehavior": cloudfront.DefaultCacheBehavior(
+            TargetOriginId="site-bucket",
+            ViewerProtocolPolicy="redirect-to-https",
+            AllowedMethods=["GET", "HEAD"],
+            CachedMethods=["GET", "HEAD"],
+            CachePolicyId=CACHING_OPTIMIZED,
+            ResponseHeadersPolicyId=SECURITY_HEADERS,
+            Compress=True,
+        ),
+    }
+    if behaviours:
+        config["CacheBehaviors"] = behaviours
+    if site.spa:
+        config["CustomErrorResponses"] = [
+            cloudfront.CustomErrorResponse(
+                ErrorCode=code,
+                ResponseCode=200,
+                ResponsePagePath=f"/{site.default_root_object}",
+                ErrorCachingMinTTL=10,
+            )
+            for code in (403, 404)
+        ]
+    waivers = {w.check: w.reason for w in site.waivers}
+    if site.domain and spec.zone_id:
+        config["Aliases"] = site.names
+        config["ViewerCertificate"] = cloudfront.ViewerCertificate(
+            AcmCertificateArn=GetStackOutput(
+                stack_name(ctx.env_name, certificate_component(name)),
+                CERTIFICATE_ARN,
+                CLOUDFRONT_REGION,
+            ),
+            SslSupportMethod="sni-only",
+            MinimumProtocolVersion="TLSv1.2_2021",
+        )
+    else:
+        config["ViewerCertificate"] = cloudfront.ViewerCertificate(
+            CloudFrontDefaultCertificate=True
+        )
+        waivers.setdefault(
+            "CKV_AWS_174",
+            "No custom domain: the default *.cloudfront.net certificate does not take a "
+            "minimum protocol version (set sites.<name>.domain for TLS 1.2+ only)",
+        )
+    if site.web_acl_arn:
+        config["WebACLId"] = site.web_acl_arn
+    else:
+        waivers.setdefault(
+            "CKV_AWS_68",
+            "No WAF by the blueprint's choice (sites.<name>.web_acl_arn unset): static content",
+        )
+    waivers.setdefault(
+        "CKV_AWS_86",
+        "Standard logging needs an ACL-enabled log bucket, which the S3 baseline forbids; "
+        "CloudFront metrics cover the site",
+    )
+    distribution = ctx.add(
+        waive(
+            cloudfront.Distribution(
+                "Distribution",
+                DistributionConfig=cloudfront.DistributionConfig(**config),
+                Tags=ctx.name_tag(f"site-{name}"),
+            ),
+            waivers,
+        )
+    )
+    ctx.add(
+        s3.BucketPolicy(
+            "BucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=_bucket_policy(bucket, distribution),
+        )
+    )
+    ctx.export(DOMAIN_NAME, GetAtt(distribution, "DomainName"), f"{name}: distribution domain")
+    ctx.export(HOSTED_ZONE_ID, CLOUDFRONT_ZONE_ID, f"{name}: hosted zone of CloudFront aliases")
+    ctx.export(DISTRIBUTION_ID, Ref(distribution), f"{name}: distribution ID")
+    ctx.export(BUCKET_NAME, Ref(bucket), f"{name}: content bucket")
+    ctx.export(BUCKET_ARN, GetAtt(bucket, "Arn"), f"{name}: content bucket ARN")
