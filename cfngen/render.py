@@ -158,11 +158,60 @@ def canonical(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def dump_template(body: dict[str, Any]) -> str:
-    """A template as YAML with short-form intrinsics (!Ref, !Sub ...)."""
-    import cfn_flip
+def _short_form(dumper: Any, value: dict[str, Any]) -> Any:
+    """`{"Ref": x}` -> `!Ref x`, `{"Fn::Sub": s}` -> `!Sub s`; other mappings as mappings.
 
-    text: str = cfn_flip.to_yaml(json.dumps(canonical(body)), clean_up=False, long_form=False)
+    A short-form tag's argument that is itself an intrinsic stays in long form inside it
+    (`!ImportValue {Fn::Sub: ...}`): YAML allows one tag per node.
+    """
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key in ("Ref", "Condition") or key.startswith("Fn::"):
+            tag = "!" + key.removeprefix("Fn::")
+            if tag == "!GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
+                arg = ".".join(arg)
+            if isinstance(arg, list):
+                return dumper.represent_sequence(tag, arg)
+            if isinstance(arg, dict):
+                return dumper.represent_mapping(tag, [(k, v) for k, v in arg.items()])
+            return dumper.represent_scalar(tag, arg if isinstance(arg, str) else json.dumps(arg))
+    return dumper.represent_mapping("tag:yaml.org,2002:map", [(k, v) for k, v in value.items()])
+
+
+def _string(dumper: Any, value: str) -> Any:
+    if "\n" in value.rstrip("\n"):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_str(value)
+
+
+_dumper: Any = None
+
+
+def _template_dumper() -> Any:
+    """PyYAML's C emitter (libyaml) when available: rendering is dominated by YAML output."""
+    global _dumper
+    if _dumper is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        _dumper = type("TemplateDumper", (base,), {})
+        _dumper.add_representer(dict, _short_form)
+        _dumper.add_representer(str, _string)
+    return _dumper
+
+
+def dump_template(body: dict[str, Any]) -> str:
+    """A template as YAML with short-form intrinsics (!Ref, !Sub ...), keys in canonical order."""
+    import yaml
+
+    text: str = yaml.dump(
+        canonical(body),
+        Dumper=_template_dumper(),
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=120,
+    )
     return text
 
 
