@@ -223,15 +223,6 @@ def load_template(text: str) -> dict[str, Any]:
     return data
 
 
-def _merge(base: Any, overlay: Any) -> Any:
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        out = dict(base)
-        for k, v in overlay.items():
-            out[k] = _merge(base[k], v) if k in base else v
-        return out
-    return overlay
-
-
 class UnknownResource(KeyError):
     """An override names a logical ID the stack does not have."""
 
@@ -243,12 +234,14 @@ class UnknownResource(KeyError):
 
 def apply_override(body: dict[str, Any], override: Any) -> dict[str, Any]:
     """The blueprint's escape hatch for one stack: raw resources, property merges, outputs."""
+    from cfngen.blueprint.environments import deep_merge
+
     body = json.loads(json.dumps(body))
     resources = body.setdefault("Resources", {})
     for logical_id, props in override.properties.items():
         if logical_id not in resources:
             raise UnknownResource(logical_id, sorted(resources))
-        resources[logical_id]["Properties"] = _merge(
+        resources[logical_id]["Properties"] = deep_merge(
             resources[logical_id].get("Properties", {}), props
         )
     resources.update(override.resources)

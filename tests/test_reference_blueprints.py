@@ -7,9 +7,6 @@ only with `make goldens` and review the diff.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ import pytest
 from cfngen.compiler import compile_environment
 from cfngen.lint import cfn_lint, own_checks
 from cfngen.render import RenderedEnvironment, load_template, write_environment
+from tests.gates import run_checkov
 from tests.reference import GOLDEN, ROOT, case_id, reference_cases
 
 CASES = reference_cases()
@@ -100,32 +98,6 @@ def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
     """One checkov run over every rendered template (it is slow to start)."""
     for path, env in CASES:
         write_environment(compile_environment(path, env), tmp_path / path.stem)
-    checkov = Path(sys.executable).parent / "checkov"
-    proc = subprocess.run(
-        [
-            str(checkov),
-            "--framework",
-            "cloudformation",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "-o",
-            "json",
-            "-d",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},
-        timeout=600,
-    )
-    data = json.loads(proc.stdout) if proc.stdout.strip() else {}
-    reports = data if isinstance(data, list) else [data]
-    failed = [
-        f"{c['check_id']} {c['resource']} {c['file_path']}"
-        for r in reports
-        for c in r.get("results", {}).get("failed_checks", [])
-    ]
+    failed, passed = run_checkov(tmp_path)
     assert failed == [], "\n".join(failed)
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    assert passed > 0, f"checkov checked nothing: {proc.stderr[-2000:]}"
+    assert passed > 0
