@@ -327,7 +327,11 @@ _ECR_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
 
 
 def check_deploy_roles(bp: Blueprint, c: Checker) -> None:
+    from cfngen.blueprint.models.deploy_roles import GithubDeployRole
+
     for name, role in bp.deploy_roles.items():
+        if not isinstance(role, GithubDeployRole):
+            continue
         base: Path_ = ("deploy_roles", name)
         for i, svc in enumerate(role.services or []):
             c.reference((*base, "services", i), svc, bp.services, "service")

@@ -229,8 +229,12 @@ def check_operations(bp: Blueprint, c: Checker) -> None:
             "the budget notifies nobody",
             "add `emails:` to the budget, or an `alerts` topic",
         )
-    for name, role in bp.gitlab_deploy_roles.items():
-        base: Path_ = ("gitlab_deploy_roles", name, "permissions")
+    from cfngen.blueprint.models.deploy_roles import GitlabDeployRole
+
+    for name, role in bp.deploy_roles.items():
+        if not isinstance(role, GitlabDeployRole):
+            continue
+        base: Path_ = ("deploy_roles", name, "permissions")
         perms = role.permissions
         for i, repo in enumerate(perms.repositories):
             c.reference((*base, "repositories", i), repo, bp.repositories, "repository")

@@ -75,10 +75,34 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
+    """The error location as a path in the document.
+
+    pydantic inserts a discriminated union's tag (`deploy_roles.ci.gitlab.url`) and validator
+    names (`function-after[...]`) into locations; neither is a key the user wrote.
+    """
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        if isinstance(node, dict) and part not in node and part in map(str, node.values()):
+            continue  # the union's tag, e.g. provider: gitlab
+        path.append(part)
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (
+                node[part]
+                if isinstance(node, list) and isinstance(part, int) and part < len(node)
+                else None
+            )
+        )
+    return tuple(path)
+
+
 def _diagnostic(err: Any, doc: Document, root: type[BaseModel]) -> Diagnostic:
-    loc: Path_ = tuple(
-        p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-")
-    )
+    loc = _data_path(err["loc"], doc.data)
     at_key = bool(loc) and loc[-1] == "[key]"  # a dict key failed its own validation
     if at_key:
         loc = loc[:-1]
@@ -103,6 +127,24 @@ def _diagnostic(err: Any, doc: Document, root: type[BaseModel]) -> Diagnostic:
     mark = doc.positions.value(loc)
     if kind == "cfngen":
         return Diagnostic(mark, field, err["msg"], str(ctx.get("fix", "")))
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = ctx.get("discriminator", "").strip("'")
+        expected = ctx.get("expected_tags") or ", ".join(
+            repr(v)
+            for ann in _annotation_at(root, loc)
+            if isinstance(ann, type) and issubclass(ann, BaseModel) and tag in ann.model_fields
+            for v in typing.get_args(ann.model_fields[tag].annotation)
+        )
+        if kind == "union_tag_not_found":
+            return Diagnostic(
+                mark, field, f"`{tag}` is missing", f"add `{tag}:`, one of {expected}"
+            )
+        return Diagnostic(
+            doc.positions.value((*loc, tag)) or mark,
+            f"{field}.{tag}",
+            f"invalid value {ctx.get('tag')!r}",
+            f"expected one of {expected}",
+        )
     if kind == "literal_error":
         return Diagnostic(
             mark, field, f"invalid value {err['input']!r}", f"expected {ctx.get('expected')}"

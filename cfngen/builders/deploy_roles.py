@@ -67,6 +67,8 @@ class DeployRoleSpec:
 def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
     for name, role in bp.deploy_roles.items():
+        if not isinstance(role, GithubDeployRole):
+            continue  # cfngen.builders.deploy_roles_gitlab
         services = tuple(role.services if role.services is not None else bp.services)
         repos = tuple(role.repositories if role.repositories is not None else bp.repositories)
         base: Path_ = ("deploy_roles", name)

@@ -1,4 +1,4 @@
-"""GitLab CI deploy roles (OIDC): one stack `gitlab-role-<name>` each.
+"""GitLab CI deploy roles (OIDC): one stack `deploy-role-<name>` each.
 
 Kept apart from the GitHub deploy roles (cfngen.builders.deploy_roles) because its permissions
 are the connexing shape (ECR push, SSM Run Command on hosts, site publishing, deploy logs)
@@ -34,7 +34,7 @@ from awacs.sts import AssumeRoleWithWebIdentity
 from troposphere import GetAtt, Ref, Sub, iam
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.operations import GitlabRole
+from cfngen.blueprint.models.deploy_roles import GitlabDeployRole
 from cfngen.builders import host as host_builder
 from cfngen.builders import site as site_builder
 from cfngen.builders.base import Context, StackPlan
@@ -46,19 +46,23 @@ ROLE_ARN = "RoleArn"
 
 
 def component(name: str) -> str:
-    return f"gitlab-role-{name}"
+    from cfngen.builders.containers import deploy_role_key
+
+    return deploy_role_key(name)
 
 
 @dataclass(frozen=True)
 class GitlabSpec:
     name: str
-    role: GitlabRole
+    role: GitlabDeployRole
     repositories: tuple[Output, ...]  # ARN outputs of the repositories it pushes to
 
 
 def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     plans = []
-    for name, role in bp.gitlab_deploy_roles.items():
+    for name, role in bp.deploy_roles.items():
+        if not isinstance(role, GitlabDeployRole):
+            continue
         sources: dict[str, tuple[str | int, ...]] = {}
         perms = role.permissions
         attrs = attributes(bp)
@@ -66,17 +70,17 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             if "arn" in attrs.get(r, {}):
                 sources.setdefault(
                     attrs[r]["arn"].output.component,
-                    ("gitlab_deploy_roles", name, "permissions", "repositories", i),
+                    ("deploy_roles", name, "permissions", "repositories", i),
                 )
         for i, h in enumerate(perms.run_command_on):
             sources.setdefault(
                 host_builder.component(h),
-                ("gitlab_deploy_roles", name, "permissions", "run_command_on", i),
+                ("deploy_roles", name, "permissions", "run_command_on", i),
             )
         for i, s in enumerate(perms.publish_sites):
             sources.setdefault(
                 site_builder.component(s),
-                ("gitlab_deploy_roles", name, "permissions", "publish_sites", i),
+                ("deploy_roles", name, "permissions", "publish_sites", i),
             )
         plans.append(
             StackPlan(
@@ -89,7 +93,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
                     tuple(attrs[r]["arn"].output for r in perms.repositories if r in attrs),
                 ),
                 depends_on=tuple(sources),
-                source=("gitlab_deploy_roles", name),
+                source=("deploy_roles", name),
                 dependency_sources=sources,
             )
         )
@@ -202,8 +206,8 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
 
 def build(spec: GitlabSpec, ctx: Context) -> None:
     role = spec.role
-    if role.provider_arn is not None:
-        provider_arn: Any = role.provider_arn
+    if role.oidc_provider_arn is not None:
+        oidc_provider_arn: Any = role.oidc_provider_arn
     else:
         provider = ctx.add(
             iam.OIDCProvider(
@@ -213,7 +217,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
                 Tags=ctx.name_tag("gitlab-oidc"),
             )
         )
-        provider_arn = Ref(provider)
+        oidc_provider_arn = Ref(provider)
     logs_arn = None
     if role.permissions.deploy_logs:
         logs = ctx.add(
@@ -232,7 +236,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
             Statement=[
                 Statement(
                     Effect=Allow,
-                    Principal=Principal("Federated", provider_arn),
+                    Principal=Principal("Federated", oidc_provider_arn),
                     Action=[AssumeRoleWithWebIdentity],
                     Condition=Condition(
                         StringEquals({f"{role.host}:aud": role.aud, f"{role.host}:sub": role.sub})

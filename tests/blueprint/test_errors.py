@@ -226,3 +226,22 @@ def test_override_of_unknown_stack(tmp_path: Path) -> None:
         "bp.yaml:4:3: overrides.netwrk: no stack component 'netwrk' in this environment "
         "(did you mean 'network'?)"
     ]
+
+
+def test_deploy_role_provider_is_checked_by_name(tmp_path: Path) -> None:
+    text = """\
+        blueprint: shop
+        region: eu-west-1
+        deploy_roles:
+          a: {provider: gitlub, project: acme/app}
+          b: {project: acme/app}
+          c: {provider: github, repository: acme/app, branchh: main}
+        environments: {dev: {}}
+        """
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:4:17: deploy_roles.a.provider: invalid value 'gitlub' "
+        "(expected one of 'github', 'gitlab')",
+        "bp.yaml:5:6: deploy_roles.b: `provider` is missing (add `provider:`, one of 'github', "
+        "'gitlab')",
+        "bp.yaml:6:47: deploy_roles.c.branchh: unknown key 'branchh' (did you mean 'branch'?)",
+    ]

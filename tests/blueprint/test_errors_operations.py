@@ -38,36 +38,36 @@ CASES = {
     ),
     "gitlab_url": (
         (
-            "gitlab_deploy_roles:\n  deploy: {project: acme/app, branch: main, url: "
+            "deploy_roles:\n  deploy: {provider: gitlab, project: acme/app, branch: main, url: "
             "'http://gitlab.example.com'}\n"
         ),
         [
             (
-                "bp.yaml:4:50: gitlab_deploy_roles.deploy.url: invalid GitLab URL "
+                "bp.yaml:4:68: deploy_roles.deploy.url: invalid GitLab URL "
                 "'http://gitlab.example.com' (e.g. https://gitlab.example.com)"
             ),
         ],
     ),
     "gitlab_ref_type": (
         (
-            "gitlab_deploy_roles:\n  deploy: {project: acme/app, branch: main, ref_type: "
-            "environment}\n"
+            "deploy_roles:\n  deploy: {provider: gitlab, project: acme/app, branch: main, "
+            "ref_type: environment}\n"
         ),
         [
             (
-                "bp.yaml:4:55: gitlab_deploy_roles.deploy.ref_type: invalid value "
+                "bp.yaml:4:73: deploy_roles.deploy.ref_type: invalid value "
                 "'environment' (expected 'branch' or 'tag')"
             ),
         ],
     ),
     "gitlab_provider": (
         (
-            "gitlab_deploy_roles:\n  deploy: {project: acme/app, branch: main, "
-            "provider_arn: 'arn:aws:iam::1:oidc-provider/x'}\n"
+            "deploy_roles:\n  deploy: {provider: gitlab, project: acme/app, branch: main, "
+            "oidc_provider_arn: 'arn:aws:iam::1:oidc-provider/x'}\n"
         ),
         [
             (
-                "bp.yaml:4:59: gitlab_deploy_roles.deploy.provider_arn: invalid OIDC "
+                "bp.yaml:4:82: deploy_roles.deploy.oidc_provider_arn: invalid OIDC "
                 "provider ARN 'arn:aws:iam::1:oidc-provider/x' (e.g. "
                 "arn:aws:iam::123456789012:oidc-provider/gitlab.com)"
             ),
@@ -113,40 +113,40 @@ CASES = {
         ],
     ),
     "gitlab_no_branch": (
-        "gitlab_deploy_roles:\n  deploy: {project: acme/app}\n",
+        "deploy_roles:\n  deploy: {provider: gitlab, project: acme/app}\n",
         [
             (
-                "bp.yaml:4:11: gitlab_deploy_roles.deploy.branch: required field is "
+                "bp.yaml:4:11: deploy_roles.deploy.branch: required field is "
                 "missing (add `branch:` here)"
             ),
         ],
     ),
     "gitlab_project": (
-        "gitlab_deploy_roles:\n  deploy: {project: app, branch: main}\n",
+        "deploy_roles:\n  deploy: {provider: gitlab, project: app, branch: main}\n",
         [
             (
-                "bp.yaml:4:21: gitlab_deploy_roles.deploy.project: invalid GitLab project "
+                "bp.yaml:4:39: deploy_roles.deploy.project: invalid GitLab project "
                 "path 'app' (e.g. acme/platform)"
             ),
         ],
     ),
     "gitlab_refs": (
         (
-            "gitlab_deploy_roles:\n  deploy:\n    project: acme/app\n    branch: main\n    "
-            "permissions: {run_command_on: [ap], publish_sites: [web], repositories: "
+            "deploy_roles:\n  deploy:\n    provider: gitlab\n    project: acme/app\n"
+            "    branch: main\n    permissions: {run_command_on: [ap], publish_sites: [web], repositories: "
             "[gw]}\nhosts:\n  app: {instance_type: t4g.small}\n"
         ),
         [
             (
-                "bp.yaml:7:36: gitlab_deploy_roles.deploy.permissions.run_command_on[0]: "
+                "bp.yaml:8:36: deploy_roles.deploy.permissions.run_command_on[0]: "
                 "unknown host 'ap' (did you mean 'app'?)"
             ),
             (
-                "bp.yaml:7:57: gitlab_deploy_roles.deploy.permissions.publish_sites[0]: "
+                "bp.yaml:8:57: deploy_roles.deploy.permissions.publish_sites[0]: "
                 "unknown site 'web' (declare the site first)"
             ),
             (
-                "bp.yaml:7:78: gitlab_deploy_roles.deploy.permissions.repositories[0]: "
+                "bp.yaml:8:78: deploy_roles.deploy.permissions.repositories[0]: "
                 "unknown repository 'gw' (declare the repository first)"
             ),
         ],

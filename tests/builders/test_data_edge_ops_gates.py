@@ -50,8 +50,9 @@ hosts:
     compose: {inline: "services: {web: {image: nginx}}"}
     target_group: {port: 8080, load_balancer: public, host: api.example.com}
     connects_to: [pg, my, redis, search]
-gitlab_deploy_roles:
+deploy_roles:
   ci:
+    provider: gitlab
     project: acme/sink
     branch: main
     permissions: {repositories: [gw], run_command_on: [app], publish_sites: [web, plain]}

@@ -23,8 +23,9 @@ sites:
   web: {}
 hosts:
   app: {instance_type: t4g.small, subnet: public, public_ip: true}
-gitlab_deploy_roles:
+deploy_roles:
   deploy:
+    provider: gitlab
     url: https://gitlab.example.com
     project: acme/platform
     branch: main
@@ -33,11 +34,12 @@ gitlab_deploy_roles:
       run_command_on: [app]
       publish_sites: [web]
   readonly:
+    provider: gitlab
     project: acme/tools
     branch: v1
     ref_type: tag
     audience: sts.amazonaws.com
-    provider_arn: arn:aws:iam::123456789012:oidc-provider/gitlab.com
+    oidc_provider_arn: arn:aws:iam::123456789012:oidc-provider/gitlab.com
     permissions: {deploy_logs: false}
 environments: {prod: {}}
 """
@@ -91,7 +93,7 @@ def test_budget_notifies_emails_and_the_topic_per_threshold(tmp_path: Path) -> N
 
 
 def test_gitlab_trust_pins_audience_and_subject(tmp_path: Path) -> None:
-    res = stack(tmp_path, "gitlab-role-deploy")["Resources"]
+    res = stack(tmp_path, "deploy-role-deploy")["Resources"]
     assert res["OidcProvider"]["Properties"]["Url"] == "https://gitlab.example.com"
     assert res["OidcProvider"]["Properties"]["ClientIdList"] == ["https://gitlab.example.com"]
     (trust,) = res["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -102,7 +104,7 @@ def test_gitlab_trust_pins_audience_and_subject(tmp_path: Path) -> None:
             "gitlab.example.com:sub": "project_path:acme/platform:ref_type:branch:ref:main",
         }
     }
-    other = stack(tmp_path, "gitlab-role-readonly")["Resources"]
+    other = stack(tmp_path, "deploy-role-readonly")["Resources"]
     assert "OidcProvider" not in other and "Policies" not in other["Role"]["Properties"]
     (trust,) = other["Role"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"]["StringEquals"] == {
@@ -113,7 +115,7 @@ def test_gitlab_trust_pins_audience_and_subject(tmp_path: Path) -> None:
 
 def test_gitlab_permissions_are_scoped_to_the_blueprint_resources(tmp_path: Path) -> None:
     rendered = env(tmp_path)
-    role_stack = rendered.stack("gitlab-role-deploy")
+    role_stack = rendered.stack("deploy-role-deploy")
     assert set(role_stack.depends_on) == {"ecr", "host-app", "site-web"}
     res = load_template(role_stack.body)["Resources"]
     st = {

@@ -19,7 +19,7 @@ from cfngen.blueprint.models.edge import Certificate, Dns, Site
 from cfngen.blueprint.models.hosts import Host
 from cfngen.blueprint.models.load_balancers import LoadBalancer
 from cfngen.blueprint.models.network import FlowLogs, Network
-from cfngen.blueprint.models.operations import Alerts, Budget, GitlabRole
+from cfngen.blueprint.models.operations import Alerts, Budget
 from cfngen.blueprint.models.repositories import Repository
 from cfngen.blueprint.models.security import EgressRule, IngressRule, SecurityGroup
 from cfngen.blueprint.models.services import Service
@@ -133,9 +133,6 @@ class Blueprint(Model):
     )
     alerts: Alerts | None = Field(None, description="SNS topic every alarm and the budget notify.")
     budget: Budget | None = Field(None, description="Monthly AWS Budgets cost budget.")
-    gitlab_deploy_roles: dict[Name, GitlabRole] = Field(
-        default_factory=dict, description="GitLab CI deploy roles assumed through OIDC."
-    )
     deploy: DeploySettings = Field(
         default_factory=DeploySettings,
         description="Deploy settings.",
