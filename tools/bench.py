@@ -28,7 +28,7 @@ def generated_blueprint(components: int) -> str:
         for i in range(components):
             lines += [
                 f"  svc{i}:",
-                "    image: public.ecr.aws/nginx/nginx:1.27",
+                "    image: {uri: public.ecr.aws/nginx/nginx, tag: '1.27'}",
                 "    port: 80",
                 "    cpu: 256",
                 "    memory: 512",

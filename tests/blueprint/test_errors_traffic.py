@@ -174,14 +174,15 @@ blueprint: shop
 region: eu-west-1
 deploy_roles:
   gh: {provider: github, repository: acme/shop, branch: main, environment: prod, services: [ap]}
-  gl: {provider: gitlab, repository: acme/shop}
+  bb: {provider: bitbucket, repository: acme/shop}
 """
         + ENVS
     )
     assert errors_of(tmp_path, text) == [
-        "bp.yaml:5:18: deploy_roles.gl.provider: invalid value 'gitlab' (expected 'github')"
+        "bp.yaml:5:18: deploy_roles.bb.provider: invalid value 'bitbucket' "
+        "(expected one of 'github', 'gitlab')"
     ]
-    text = text.replace("  gl: {provider: gitlab, repository: acme/shop}\n", "")
+    text = text.replace("  bb: {provider: bitbucket, repository: acme/shop}\n", "")
     assert errors_of(tmp_path, text) == [
         "bp.yaml:4:76: deploy_roles.gh.environment: give `branch` or `environment`, not both "
         "(the trust pins exactly one subject) (remove one)",

@@ -18,7 +18,11 @@ class Model(BaseModel):
     """Base of every blueprint model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        coerce_numbers_to_str=True,
+        defer_build=True,
     )
 
 
