@@ -6,6 +6,7 @@ deploy never re-reads the blueprint, it takes these objects (or reads them back 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +159,7 @@ def canonical(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _short_form(dumper: Any, value: dict[str, Any]) -> Any:
+def _represent_intrinsic(dumper: Any, value: dict[str, Any]) -> Any:
     """`{"Ref": x}` -> `!Ref x`, `{"Fn::Sub": s}` -> `!Sub s`; other mappings as mappings.
 
     A short-form tag's argument that is itself an intrinsic stays in long form inside it
@@ -195,7 +196,7 @@ def _template_dumper() -> Any:
 
         base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         _dumper = type("TemplateDumper", (base,), {})
-        _dumper.add_representer(dict, _short_form)
+        _dumper.add_representer(dict, _represent_intrinsic)
         _dumper.add_representer(str, _string)
     return _dumper
 
@@ -215,11 +216,60 @@ def dump_template(body: dict[str, Any]) -> str:
     return text
 
 
-def load_template(text: str) -> dict[str, Any]:
-    """Parse a rendered template (short-form tags understood) back into long-form data."""
-    from cfn_flip import load_yaml
+def _long_form(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
+    """`!Ref X` -> {"Ref": X}; `!GetAtt R.A` -> {"Fn::GetAtt": [R, A]}; `!Sub s` -> {"Fn::Sub": s}.
 
-    data: dict[str, Any] = json.loads(json.dumps(load_yaml(text)))
+    The inverse of `_short_form`."""
+    import yaml
+
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        resource, _, attribute = value.partition(".")
+        return {"Fn::GetAtt": [resource, attribute]}
+    return {f"Fn::{suffix}": value}
+
+
+@functools.cache
+def _template_loader() -> Any:
+    """A safe YAML loader (libyaml's C one when present) that knows every short-form tag."""
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = type("CfnLoader", (base,), {})
+    loader.add_multi_constructor("!", _long_form)
+    return loader
+
+
+def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
+    """Parse a template (YAML with short-form tags, or JSON) into long-form data.
+
+    The one parser for lint, the tests and deploy, which compares the deployed template with
+    the rendered one as data (GetTemplate hands JSON templates back already parsed, as a dict).
+    Nested short forms are parsed deeply (`!GetAtt [R, !Ref A]` keeps its `Ref`).
+    """
+    if isinstance(body, dict):
+        return body
+    import yaml
+
+    data: Any = None
+    if body.lstrip().startswith("{"):
+        # YAML is a superset of JSON, but json.loads is faster and exact for JSON templates
+        try:
+            data = json.loads(body)
+        except json.JSONDecodeError:  # a YAML flow mapping: {Resources: ...}
+            data = None
+    if data is None:
+        data = yaml.load(body, Loader=_template_loader())
+    if not isinstance(data, dict):
+        raise ValueError("a CloudFormation template must be a mapping")
     return data
 
 

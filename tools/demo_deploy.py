@@ -1,7 +1,9 @@
 """`make demo`, deploy half: legocity dev on a local MiniStack, outputs, then a no-op redeploy.
 
-Stacks MiniStack cannot deploy (tests/deploy/emulator_gaps.py, the one list of its gaps) are
-left out and named; the templates themselves are never changed for the emulator.
+What MiniStack cannot run (cfngen/deploy/emulator_gaps.py, the one list of its gaps) is left out
+and named; the templates are otherwise the ones rendered for AWS. The hosted zone the blueprint
+expects to exist is created on the emulator first and passed as `--var zone_id`, as a user
+passes theirs. The commands run are the ones a user types, on the rendered directory.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 from cfngen.compiler import compile_environment
-from cfngen.deploy.emulator import MiniStack
+from cfngen.deploy.emulator import MiniStack, emulator_variables
 from cfngen.deploy.emulator_gaps import emulator_environment
-from cfngen.render import RenderedEnvironment, write_environment
+from cfngen.render import write_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CFNGEN = str(Path(sys.executable).parent / "cfngen")
@@ -30,34 +32,43 @@ def _step(title: str, args: list[str], env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    run(compile_environment(BLUEPRINT, "dev"))
+    run(BLUEPRINT, "dev")
 
 
-def run(rendered: RenderedEnvironment) -> None:
-    """Deploy `rendered` (less the emulator's gaps) on a fresh MiniStack, twice."""
-    env, excluded = emulator_environment(rendered)
-    for item in excluded:
-        print(f"not on the emulator: {item.stack} ({item.why})")
-    if not env.stacks:
-        print(f"\nMiniStack cannot deploy any stack of {rendered.environment_name} (see above).")
-        return
-    with tempfile.TemporaryDirectory(prefix="cfngen-demo-") as tmp:
+def run(blueprint: Path, environment: str) -> None:
+    """Deploy `blueprint`/`environment` (less the emulator's gaps) on a fresh MiniStack, twice."""
+    with (
+        tempfile.TemporaryDirectory(prefix="cfngen-demo-") as tmp,
+        MiniStack(Path(tmp) / "ministack.log") as endpoint,
+    ):
+        variables = emulator_variables(endpoint, blueprint)
+        for name, value in variables.items():
+            print(f"made on the emulator, as a user does by hand: --var {name}={value}")
+        rendered = compile_environment(blueprint, environment, variables)
+        env, excluded = emulator_environment(rendered)
+        for item in excluded:
+            print(f"not on the emulator: {item.stack}: {item.why}")
+        if not env.stacks:
+            print(f"\nMiniStack cannot deploy any stack of {rendered.environment_name}.")
+            return
         directory = write_environment(env, Path(tmp) / "out")
-        with MiniStack(Path(tmp) / "ministack.log") as endpoint:
-            aws = {
-                **os.environ,
-                "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test",
-                "AWS_REGION": env.region,
-                "AWS_ENDPOINT_URL": endpoint,
-            }
-            aws.pop("AWS_PROFILE", None)
-            target = [str(directory), "--env", env.environment, "--poll-interval", "0.2"]
-            _step(
-                "deploy every stack, in parallel along the graph", ["deploy", *target, "--yes"], aws
-            )
-            _step("stack outputs", ["outputs", *target[:3]], aws)
-            _step("again: nothing changed, so no change set", ["deploy", *target, "--yes"], aws)
+        aws = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": env.region,
+            "AWS_ENDPOINT_URL": endpoint,
+        }
+        aws.pop("AWS_PROFILE", None)
+        target = [str(directory), "--env", env.environment]
+        fast = ["--poll-interval", "0.1"]
+        _step(
+            "deploy every stack, in parallel along the graph",
+            ["deploy", *target, "--yes", *fast],
+            aws,
+        )
+        _step("stack outputs", ["outputs", *target], aws)
+        _step("again: nothing changed, so no change set", ["deploy", *target, "--yes"], aws)
 
 
 if __name__ == "__main__":

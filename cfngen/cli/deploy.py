@@ -81,7 +81,8 @@ def _target_options(func: F) -> F:
             click.option(
                 "--region",
                 default=None,
-                help="AWS region (default: AWS_REGION / the profile's, then the blueprint's).",
+                help="AWS region (default: AWS_REGION / the profile's, then the blueprint's); "
+                "a stack with its own region (a us-east-1 certificate) always goes there.",
             ),
             click.option(
                 "--endpoint-url",
@@ -395,7 +396,7 @@ def status_cmd(
     if fmt == "json":
         click.echo(render_json(rows))
     else:
-        click.echo(render_table(rows, ["stack", "status", "reason"]))
+        click.echo(render_table(rows, _with_region(rows, ["stack", "status", "reason"])))
 
 
 @click.command("outputs")
@@ -429,7 +430,14 @@ def outputs_cmd(
     if fmt == "json":
         click.echo(render_json(rows))
     else:
-        click.echo(render_table(rows, ["stack", "key", "value", "export"]))
+        click.echo(render_table(rows, _with_region(rows, ["stack", "key", "value", "export"])))
+
+
+def _with_region(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    """A region column after the stack's, when the environment spans more than one region."""
+    if len({row.get("region") for row in rows}) > 1:
+        return [columns[0], "region", *columns[1:]]
+    return columns
 
 
 def register(group: click.Group) -> None:

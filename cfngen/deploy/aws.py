@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,10 @@ class CallCounter:
         client.meta.events.register(f"after-call.{service}", self._finished)
         client.meta.events.register(f"after-call-error.{service}", self._finished)
 
+    def attach_clients(self, clients: Clients) -> None:
+        """Count the CloudFormation calls of `clients` in every region they are used in."""
+        clients.every_region(lambda regional: self.attach(regional.cloudformation))
+
     def total(self) -> int:
         with self._lock:
             return sum(self.calls.values())
@@ -106,31 +111,92 @@ class CallCounter:
 
 
 def emulator_clients(endpoint_url: str, region: str) -> Clients:
-    """Clients for a local emulator with its dummy credentials (never the user's)."""
+    """Clients for a local emulator with its dummy credentials (never the user's).
+
+    Other regions' clients (for stacks that live elsewhere) go to the same endpoint.
+    """
     session = boto3.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name=region
     )
-    make = session.client
-    return Clients(
-        cloudformation=make("cloudformation", endpoint_url=endpoint_url, config=retry_config()),
-        s3=make("s3", endpoint_url=endpoint_url, config=retry_config()),
-        region=region,
-        sts=make("sts", endpoint_url=endpoint_url, config=retry_config()),
-    )
+
+    def make(in_region: str) -> Clients:
+        def client(service: str) -> Any:
+            return session.client(
+                service,  # type: ignore[call-overload]
+                region_name=in_region,
+                endpoint_url=endpoint_url,
+                config=retry_config(),
+            )
+
+        return Clients(
+            cloudformation=client("cloudformation"),
+            s3=client("s3"),
+            region=in_region,
+            sts=client("sts"),
+            make=make,
+        )
+
+    return make(region)
 
 
 @dataclass(frozen=True)
 class Clients:
-    """The two clients deploy needs; tests build this around stubbed or emulator clients."""
+    """The clients deploy needs in one region; tests build it around stubbed or emulator
+    clients.
+
+    A stack may live in another region than its environment (a CloudFront certificate in
+    us-east-1). `for_region` gives that region's clients, made on first use by `make` (same
+    profile, endpoint and retry settings) and cached, so each region costs one set of clients.
+    """
 
     cloudformation: CloudFormationClient
     s3: S3Client
     region: str
     sts: Any = None  # only needed to name the artifact bucket; created lazily when None
+    make: Callable[[str], Clients] | None = field(default=None, repr=False, compare=False)
+    # per instance (init=False: dataclasses.replace makes fresh ones, never shares them)
+    _regions: dict[str, Clients] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _hooks: list[Callable[[Clients], None]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def for_region(self, region: str | None) -> Clients:
+        """These clients for None or their own region; otherwise that region's (cached)."""
+        if not region or region == self.region:
+            return self
+        with self._lock:
+            made = self._regions.get(region)
+            if made is None:
+                if self.make is None:
+                    raise OperationError(f"no AWS clients for region {region}")
+                made = self.make(region)
+                if made.region != region:
+                    raise OperationError(f"clients for {region} were made for {made.region}")
+                self._regions[region] = made
+                for hook in self._hooks:
+                    hook(made)
+            return made
+
+    def every_region(self, hook: Callable[[Clients], None]) -> None:
+        """Call `hook` on these clients and on every other region's, now and when made."""
+        with self._lock:
+            self._hooks.append(hook)
+            existing = [self, *self._regions.values()]
+        for clients in existing:
+            hook(clients)
 
 
 def make_clients(target: AwsTarget, default_region: str) -> Clients:
-    """Create clients the way the AWS CLI would, falling back to the blueprint's region."""
+    """Create clients the way the AWS CLI would, falling back to the blueprint's region.
+
+    The region found here is the environment's; a stack with its own region gets that
+    region's clients from `Clients.for_region`, with the same profile and endpoint.
+    """
     try:
         session = boto3.Session(profile_name=target.profile)
     except ProfileNotFound as err:
@@ -138,22 +204,28 @@ def make_clients(target: AwsTarget, default_region: str) -> Clients:
     # The AWS CLI v2 reads AWS_REGION before AWS_DEFAULT_REGION; this botocore reads only the
     # latter, so AWS_REGION is looked up here.
     region = target.region or os.environ.get("AWS_REGION") or session.region_name or default_region
-    try:
-        cfn = session.client(
-            "cloudformation",
-            region_name=region,
-            endpoint_url=target.endpoint_url,
-            config=retry_config(),
-        )
-        s3 = session.client(
-            "s3", region_name=region, endpoint_url=target.endpoint_url, config=retry_config()
-        )
-        sts = session.client(
-            "sts", region_name=region, endpoint_url=target.endpoint_url, config=retry_config()
-        )
-    except BotoCoreError as err:
-        raise UsageError(f"cannot create AWS clients: {err}") from err
-    return Clients(cloudformation=cfn, s3=s3, region=region, sts=sts)
+
+    def make(in_region: str) -> Clients:
+        def client(service: str) -> Any:
+            return session.client(
+                service,  # type: ignore[call-overload]
+                region_name=in_region,
+                endpoint_url=target.endpoint_url,
+                config=retry_config(),
+            )
+
+        try:
+            return Clients(
+                cloudformation=client("cloudformation"),
+                s3=client("s3"),
+                region=in_region,
+                sts=client("sts"),
+                make=make,
+            )
+        except BotoCoreError as err:
+            raise UsageError(f"cannot create AWS clients for {in_region}: {err}") from err
+
+    return make(region)
 
 
 def error_code(err: ClientError) -> str:

@@ -52,7 +52,7 @@ from cfngen.deploy.state import (
     settle,
 )
 from cfngen.errors import OperationError, UsageError
-from cfngen.render import RenderedEnvironment, RenderedStack
+from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 Confirm = Callable[[StackPlan], bool]
 
@@ -172,7 +172,12 @@ def _has_no_echo(template: dict[str, Any]) -> bool:
 
 
 class Deployment:
-    """One deploy or plan of one environment against one account/region."""
+    """One deploy or plan of one environment against one account.
+
+    Each stack is worked on in its own region (`stack.region`, else the clients' region, which
+    defaults to the blueprint's): its CloudFormation calls, export checks and artifact bucket
+    all belong to that region. The scheduler does not care: the graph is the same.
+    """
 
     def __init__(
         self,
@@ -184,13 +189,15 @@ class Deployment:
     ) -> None:
         self.env = env
         self.clients = clients
-        self.cfn = clients.cloudformation
         self.options = options or DeployOptions()
         self.reporter: Reporter = reporter or QuietReporter()
         self.confirm = confirm  # None: --yes
         self.poller = Poller(self.options.poll)
-        self.include_values = supports_property_values(self.cfn)
-        self.artifacts = ArtifactStore(clients.s3, clients.region, self._bucket_name)
+        self.include_values = supports_property_values(clients.cloudformation)
+        self._artifacts: dict[str, ArtifactStore] = {}
+        self._account: str | None = None
+        self._lock = threading.Lock()
+        self._changed: dict[str, bool] = {}  # stack name -> created or updated in this run
         self._executing: set[str] = set()
         # workers queue their questions; the main thread asks them (see _serve_prompts)
         self._prompts: queue.Queue[tuple[StackPlan, list[bool], threading.Event]] = queue.Queue()
@@ -198,27 +205,66 @@ class Deployment:
 
     # --- shared -------------------------------------------------------------------------
 
-    def _bucket_name(self) -> str:
-        if self.options.artifact_bucket:
+    def aws(self, stack: RenderedStack) -> Clients:
+        """The clients of the stack's own region."""
+        return self.clients.for_region(stack.region)
+
+    def artifacts(self, stack: RenderedStack) -> ArtifactStore:
+        """The artifact store of the stack's region (CloudFormation reads TemplateURL there)."""
+        aws = self.aws(stack)
+        with self._lock:
+            store = self._artifacts.get(aws.region)
+            if store is None:
+                store = ArtifactStore(aws.s3, aws.region, lambda: self._bucket_name(aws.region))
+                self._artifacts[aws.region] = store
+            return store
+
+    def _bucket_name(self, region: str) -> str:
+        """--artifact-bucket in the environment's region; elsewhere (and by default) one
+        bucket per account and region, as a TemplateURL must be in the stack's region."""
+        if self.options.artifact_bucket and region == self.clients.region:
             return self.options.artifact_bucket
-        sts = self.clients.sts
-        if sts is None:
-            raise OperationError("an artifact bucket name is needed (no STS client to derive one)")
-        try:
-            account = sts.get_caller_identity()["Account"]
-        except ClientError as err:
-            raise aws_failure("GetCallerIdentity failed", err) from err
-        return default_bucket_name(account, self.clients.region)
+        with self._lock:
+            if self._account is None:
+                sts = self.clients.sts
+                if sts is None:
+                    raise OperationError(
+                        "an artifact bucket name is needed (no STS client to derive one)"
+                    )
+                try:
+                    self._account = str(sts.get_caller_identity()["Account"])
+                except ClientError as err:
+                    raise aws_failure("GetCallerIdentity failed", err) from err
+            return default_bucket_name(self._account, region)
 
     def desired_tags(self, stack: RenderedStack) -> dict[str, str]:
         return {**stack.tags, **owner_tags(self.env)}
 
-    def deployed_template(self, name: str) -> dict[str, Any]:
+    def deployed_template(self, stack: RenderedStack) -> dict[str, Any]:
+        name = stack.name
         try:
-            body = self.cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+            body = self.aws(stack).cloudformation.get_template(
+                StackName=name, TemplateStage="Original"
+            )["TemplateBody"]
         except ClientError as err:
             raise aws_failure(f"{name}: GetTemplate failed", err) from err
-        return tpl.parse_template(body)
+        return load_template(body)
+
+    def _output_reads(self, stack: RenderedStack) -> set[tuple[str, str]]:
+        """What `stack` reads with Fn::GetStackOutput (parsed only for templates that do)."""
+        if "GetStackOutput" not in stack.body:
+            return set()
+        return tpl.stack_output_reads(load_template(stack.body))
+
+    def _rereads(self, template: dict[str, Any]) -> bool:
+        """Whether the template reads (Fn::GetStackOutput) a stack this run created or updated.
+
+        Such a read is resolved only when the reading stack is created or updated, so an
+        identical template is not proof of "unchanged": CloudFormation gets to decide through
+        a change set (an empty one still counts as unchanged).
+        """
+        with self._lock:
+            return any(self._changed.get(name) for name, _ in tpl.stack_output_reads(template))
 
     def is_unchanged(
         self, stack: RenderedStack, state: StackState, old: dict[str, Any], new: dict[str, Any]
@@ -255,11 +301,15 @@ class Deployment:
             e for e, key in deployed.items() if key in changed_keys and e in stack.exports
         )
         touched = set(plan.removed_exports) | set(plan.changed_exports)
+        gone = set(tpl.outputs(old)) - set(tpl.outputs(new))
+        read = {(stack.name, key) for key in changed_keys | gone}  # by Fn::GetStackOutput
         plan.affected_stacks = sorted(
-            s.name for s in self.env.stacks if touched & set(s.imports) and s.name != stack.name
+            s.name
+            for s in self.env.stacks
+            if s.name != stack.name and (touched & set(s.imports) or read & self._output_reads(s))
         )
         for export in sorted(touched):
-            users = importers(self.cfn, export)
+            users = importers(self.aws(stack).cloudformation, export)
             if users:
                 plan.blocked_exports[export] = users
         plan.refusals = refusals(plan, allow_replace=self.options.allow_replace)
@@ -272,7 +322,7 @@ class Deployment:
         for _ in range(5):
             try:
                 created = create_change_set(
-                    self.cfn,
+                    self.aws(stack).cloudformation,
                     stack_name=stack.name,
                     change_set_type="CREATE" if state is None else "UPDATE",
                     template=template,
@@ -289,7 +339,7 @@ class Deployment:
 
     def _settle(self, stack: RenderedStack) -> StackState | None:
         return settle(
-            self.cfn,
+            self.aws(stack).cloudformation,
             stack.name,
             self.env,
             self.poller,
@@ -304,7 +354,7 @@ class Deployment:
         if current == stack.termination_protection:
             return
         try:
-            self.cfn.update_termination_protection(
+            self.aws(stack).cloudformation.update_termination_protection(
                 EnableTerminationProtection=stack.termination_protection, StackName=stack_id
             )
         except ClientError as err:
@@ -351,6 +401,12 @@ class Deployment:
         return DeploySummary(self.env.environment_name, results, still_running=still)
 
     def _deploy_one(self, stack: RenderedStack) -> StackResult:
+        result = self._deploy_guarded(stack)
+        with self._lock:
+            self._changed[stack.name] = result.outcome in (Outcome.CREATED, Outcome.UPDATED)
+        return result
+
+    def _deploy_guarded(self, stack: RenderedStack) -> StackResult:
         try:
             return self._deploy_stack(stack)
         except Interrupted:
@@ -366,17 +422,17 @@ class Deployment:
         name, report = stack.name, self.reporter
         report.status(name, "checking")
         state = self._settle(stack)
-        new = tpl.parse_template(stack.body)
+        new = load_template(stack.body)
         old: dict[str, Any] = {}
         if state is not None:
-            old = self.deployed_template(name)
-            if self.is_unchanged(stack, state, old, new):
+            old = self.deployed_template(stack)
+            if self.is_unchanged(stack, state, old, new) and not self._rereads(new):
                 self._sync_termination_protection(
                     stack, state.termination_protection, state.stack_id
                 )
                 report.status(name, "unchanged")
                 return StackResult(name, Outcome.UNCHANGED)
-        template = self.artifacts.template_argument(self.env.environment_name, stack)
+        template = self.artifacts(stack).template_argument(self.env.environment_name, stack)
         report.status(name, "creating change set")
         created, state = self._create_change_set(stack, state, template)
         if isinstance(created, ChangeSet):
@@ -385,7 +441,7 @@ class Deployment:
         else:
             change_set_id, stack_id = created
             change_set = wait_for_change_set(
-                self.cfn,
+                self.aws(stack).cloudformation,
                 name,
                 change_set_id,
                 self.poller,
@@ -393,7 +449,7 @@ class Deployment:
             )
         creating = state is None
         if change_set.state is ChangeSetState.EMPTY:
-            delete_change_set(self.cfn, name, change_set.id)
+            delete_change_set(self.aws(stack).cloudformation, name, change_set.id)
             if state is not None:
                 self._sync_termination_protection(
                     stack, state.termination_protection, state.stack_id
@@ -401,7 +457,7 @@ class Deployment:
             report.status(name, "unchanged")
             return StackResult(name, Outcome.UNCHANGED)
         if change_set.state is ChangeSetState.FAILED:
-            self._discard(change_set.id, stack_id, creating)
+            self._discard(stack, change_set.id, stack_id, creating)
             report.status(name, "change set failed")
             return StackResult(
                 name,
@@ -416,13 +472,13 @@ class Deployment:
         if not creating:
             report.plan(plan)
         if plan.refusals:
-            self._discard(change_set.id, stack_id, creating)
+            self._discard(stack, change_set.id, stack_id, creating)
             report.status(name, "refused")
             return StackResult(
                 name, Outcome.FAILED, "refused: " + "; ".join(plan.refusals), plan.refusals[0]
             )
         if self.confirm is not None and not self._ask(plan):
-            self._discard(change_set.id, stack_id, creating)
+            self._discard(stack, change_set.id, stack_id, creating)
             report.status(name, "declined")
             return StackResult(name, Outcome.DECLINED, "change set deleted, nothing changed")
         return self._execute(stack, change_set.id, stack_id, creating)
@@ -446,23 +502,25 @@ class Deployment:
             answer.append(self.confirm(plan))
             answered.set()
 
-    def _discard(self, change_set_id: str, stack_id: str, creating: bool) -> None:
+    def _discard(
+        self, stack: RenderedStack, change_set_id: str, stack_id: str, creating: bool
+    ) -> None:
         """Delete an unused change set; for a new stack also the empty REVIEW_IN_PROGRESS stack."""
         if creating:
-            state = describe_stack(self.cfn, stack_id)
+            state = describe_stack(self.aws(stack).cloudformation, stack_id)
             if state is not None and state.status == "REVIEW_IN_PROGRESS":
-                delete_stack(self.cfn, state, self.poller)
+                delete_stack(self.aws(stack).cloudformation, state, self.poller)
                 return
-        delete_change_set(self.cfn, stack_id, change_set_id)
+        delete_change_set(self.aws(stack).cloudformation, stack_id, change_set_id)
 
     def _execute(
         self, stack: RenderedStack, change_set_id: str, stack_id: str, creating: bool
     ) -> StackResult:
         name, report = stack.name, self.reporter
-        stream = EventStream(self.cfn, stack_id)
+        stream = EventStream(self.aws(stack).cloudformation, stack_id)
         stream.prime()
         try:
-            execute_change_set(self.cfn, name, change_set_id)
+            execute_change_set(self.aws(stack).cloudformation, name, change_set_id)
         except StackBusyError as busy:
             return StackResult(
                 name,
@@ -478,7 +536,9 @@ class Deployment:
             events.append(event)
             report.event(name, event)
 
-        final = wait_for_operation(self.cfn, stack_id, name, stream, self.poller, on_event)
+        final = wait_for_operation(
+            self.aws(stack).cloudformation, stack_id, name, stream, self.poller, on_event
+        )
         self._executing.discard(name)
         status = final.status if final else "DELETE_COMPLETE"
         report.status(name, status)
@@ -523,14 +583,17 @@ class Deployment:
 
     def _plan_one(self, stack: RenderedStack) -> StackPlan:
         try:
-            return self._plan_stack(stack)
+            plan = self._plan_stack(stack)
         except OperationError as err:
-            return StackPlan(stack.name, stack.component, "error", notes=[err.render()])
+            plan = StackPlan(stack.name, stack.component, "error", notes=[err.render()])
+        with self._lock:
+            self._changed[stack.name] = plan.action in ("create", "recreate", "update")
+        return plan
 
     def _plan_stack(self, stack: RenderedStack) -> StackPlan:
         name = stack.name
-        new = tpl.parse_template(stack.body)
-        state = describe_stack(self.cfn, name)
+        new = load_template(stack.body)
+        state = describe_stack(self.aws(stack).cloudformation, name)
         if state is None:
             return StackPlan(name, stack.component, "create", resources=additions(new))
         if state.in_progress:
@@ -555,24 +618,31 @@ class Deployment:
                     else state.status
                 ],
             )
-        old = self.deployed_template(name)
+        old = self.deployed_template(stack)
         if self.is_unchanged(stack, state, old, new):
+            if self._rereads(new):
+                reads = ", ".join(sorted({n for n, _ in tpl.stack_output_reads(new)}))
+                note = (
+                    f"reads {reads} with Fn::GetStackOutput, which this deploy changes: deploy "
+                    "asks CloudFormation for a change set to pick up the new value"
+                )
+                return StackPlan(name, stack.component, "update", notes=[note])
             return StackPlan(name, stack.component, "unchanged")
-        template = self.artifacts.template_argument(self.env.environment_name, stack)
+        template = self.artifacts(stack).template_argument(self.env.environment_name, stack)
         created, _ = self._create_change_set(stack, state, template)
         if isinstance(created, ChangeSet):
             return StackPlan(name, stack.component, "unchanged")
         change_set_id, _stack_id = created
         try:
             change_set = wait_for_change_set(
-                self.cfn,
+                self.aws(stack).cloudformation,
                 name,
                 change_set_id,
                 self.poller,
                 include_property_values=self.include_values,
             )
         finally:
-            delete_change_set(self.cfn, name, change_set_id)
+            delete_change_set(self.aws(stack).cloudformation, name, change_set_id)
         if change_set.state is ChangeSetState.EMPTY:
             return StackPlan(name, stack.component, "unchanged")
         if change_set.state is ChangeSetState.FAILED:

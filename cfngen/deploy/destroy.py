@@ -63,7 +63,7 @@ def existing_stacks(env: RenderedEnvironment, clients: Clients) -> list[StackSta
     """The environment's stacks that exist now (what destroy would delete), in deploy order."""
     found = []
     for stack in env.stacks:
-        state = describe_stack(clients.cloudformation, stack.name)
+        state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
         if state is not None:
             found.append(state)
     return found
@@ -86,12 +86,15 @@ def destroy_environment(
     poll: PollPolicy | None = None,
     reporter: Reporter | None = None,
 ) -> DestroySummary:
-    """Delete every stack of `env` in reverse dependency order; see the summary for failures."""
-    cfn = clients.cloudformation
+    """Delete every stack of `env` in reverse dependency order; see the summary for failures.
+
+    Each stack is deleted in its own region (`stack.region`, else the clients' region).
+    """
     poller = Poller(poll or PollPolicy())
     report: Reporter = reporter or QuietReporter()
     names = {s.component: s.name for s in env.stacks}
     deps = {s.name: {names[d] for d in s.depends_on if d in names} for s in env.stacks}
+    regions = {s.name: s.region for s in env.stacks}
 
     def work(name: str) -> DestroyResult:
         try:
@@ -104,6 +107,7 @@ def destroy_environment(
 
     def _destroy_one(name: str) -> DestroyResult:
         report.status(name, "checking")
+        cfn = clients.for_region(regions[name]).cloudformation
         state = describe_stack(cfn, name)
         if state is None:
             report.status(name, "absent")

@@ -75,7 +75,8 @@ class StackPlan:
     parameters: list[ParameterChange] = field(default_factory=list)
     removed_exports: list[str] = field(default_factory=list)
     changed_exports: list[str] = field(default_factory=list)
-    affected_stacks: list[str] = field(default_factory=list)  # importers of changed exports
+    # importers of changed exports, and readers (Fn::GetStackOutput) of changed outputs
+    affected_stacks: list[str] = field(default_factory=list)
     blocked_exports: dict[str, list[str]] = field(default_factory=dict)  # in use, per ListImports
     notes: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)

@@ -8,6 +8,7 @@ port. One implementation serves the test fixtures and the tools, so they start i
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 
 from cfngen.errors import OperationError, UsageError
+
+_VAR = re.compile(r"\{\{\s*vars\.(\w+)\s*\}\}")
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO / ".ministack-venv" / "bin" / "ministack"
@@ -105,3 +108,34 @@ class MiniStack:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def emulator_variables(endpoint: str, blueprint: Path) -> dict[str, str]:
+    """`--var` values for what the blueprint expects to exist already, made on the emulator.
+
+    A blueprint names things it does not own through variables: legocity's hosted zone is
+    `dns.zone: "{{ vars.zone }}"` with `zone_id: "{{ vars.zone_id }}"`, which a user sets to
+    their zone (README, "What stays manual"). On the emulator the zone is created first, as a
+    user would have it, and its ID is passed the way a user passes theirs. The templates are
+    the ones rendered for AWS; only the input differs. Only the hosted zone is needed so far.
+    """
+    import boto3
+    import yaml
+
+    raw = yaml.safe_load(blueprint.read_text()) or {}
+    defaults = {str(k): str(v) for k, v in (raw.get("vars") or {}).items()}
+    dns = raw.get("dns") or {}
+    zone_id = _VAR.fullmatch(str(dns.get("zone_id", "")).strip())
+    if not zone_id or not dns.get("zone"):
+        return {}
+    zone = _VAR.sub(lambda m: defaults.get(m.group(1), m.group(0)), str(dns["zone"]))
+    route53 = boto3.client(
+        "route53",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    reference = f"cfngen-{zone}-{time.time_ns()}"  # unique per call, as AWS requires
+    created = route53.create_hosted_zone(Name=zone, CallerReference=reference)
+    return {zone_id.group(1): str(created["HostedZone"]["Id"]).rsplit("/", 1)[-1]}

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cfngen.deploy.template import outputs, parse_template, resources
-from cfngen.render import RenderedEnvironment, RenderedStack
+from cfngen.deploy.template import outputs, resources
+from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 #: Resource types MiniStack rejects at CreateChangeSet ("Template format error: Unrecognized
 #: resource types: [...]", as AWS does for unknown types). DESIGN.md names the first two; the
@@ -48,6 +48,21 @@ UNSUPPORTED_GETATTS: frozenset[tuple[str, str]] = frozenset(
         ("AWS::EC2::VPC", "CidrBlock"),
     }
 )
+
+#: Properties MiniStack refuses at execution, by resource type: the resource fails the stack.
+#: A CloudWatch alarm on metric math ("AWS::CloudWatch::Alarm Properties.Metrics (metric math)
+#: is not supported; use MetricName and Namespace."). Measured by test_emulator_gaps.py.
+UNSUPPORTED_PROPERTIES: frozenset[tuple[str, str]] = frozenset(
+    {("AWS::CloudWatch::Alarm", "Metrics")}
+)
+
+#: Intrinsic functions MiniStack cannot run as cfngen renders them. Fn::GetStackOutput (a site
+#: reading its us-east-1 certificate's ARN): the short form `!GetStackOutput` is rejected at
+#: CreateChangeSet ("Template format error: could not determine a constructor for the tag
+#: '!GetStackOutput'"), and the long form ignores `Region`, so reading another region's stack
+#: fails at execution ("Output 'X' not found in stack 'Y'"). Measured by test_emulator_gaps.py.
+#: (AWS::CertificateManager::Certificate with DNS validation works there: issued at once.)
+UNSUPPORTED_FUNCTIONS: frozenset[str] = frozenset({"Fn::GetStackOutput"})
 
 #: Behaviour that differs without failing; tests must not assert on it against the emulator.
 KNOWN_DIFFERENCES: tuple[str, ...] = (
@@ -123,6 +138,20 @@ def _getatts(value: object) -> set[tuple[str, str]]:
     return found
 
 
+def _functions(value: object) -> set[str]:
+    """The intrinsic functions (Fn::*) a piece of template calls."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key.startswith("Fn::"):
+                found.add(key)
+            found |= _functions(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _functions(inner)
+    return found
+
+
 def _bad_getatts(value: object, res: dict[str, Any]) -> bool:
     return any(
         (str(res.get(lid, {}).get("Type", "")), attribute) in UNSUPPORTED_GETATTS
@@ -135,13 +164,19 @@ def prune(
 ) -> tuple[dict[str, Any], list[str]]:
     """The template less what MiniStack cannot create, and less what needs those resources.
 
-    A resource goes when its type is unsupported, when it reads an unsupported attribute or a
-    missing export, or when it refers to a resource that went (to a fixpoint). A DependsOn on a
-    removed resource is only an ordering hint and is dropped, not followed. Outputs that refer to
-    removed resources go too. Returns the pruned template and the removed logical IDs.
+    A resource goes when its type or one of its properties is unsupported, when it reads an
+    unsupported attribute or a missing export, when it calls an unsupported function, or when it
+    refers to a resource that went (to a fixpoint). A DependsOn on a removed resource is only an
+    ordering hint and is dropped, not followed. Outputs that refer to removed resources go too.
+    Returns the pruned template and the removed logical IDs.
     """
     res = dict(resources(template))
-    removed = {lid for lid, r in res.items() if r.get("Type") in UNSUPPORTED_TYPES}
+    removed = {
+        lid
+        for lid, r in res.items()
+        if r.get("Type") in UNSUPPORTED_TYPES
+        or any((r.get("Type"), p) in UNSUPPORTED_PROPERTIES for p in r.get("Properties") or {})
+    }
     changed = True
     while changed:
         changed = False
@@ -153,6 +188,7 @@ def prune(
                 _refs(body) & removed
                 or _imports(body, env_name) & missing_exports
                 or _bad_getatts(body, res)
+                or _functions(body) & UNSUPPORTED_FUNCTIONS
             ):
                 removed.add(lid)
                 changed = True
@@ -178,6 +214,7 @@ def prune(
             _refs(out) & removed
             or _imports(out, env_name) & missing_exports
             or _bad_getatts(out, res)
+            or _functions(out) & UNSUPPORTED_FUNCTIONS
         )
     }
     if "Outputs" in template:
@@ -197,19 +234,23 @@ def emulator_environment(env: RenderedEnvironment) -> tuple[RenderedEnvironment,
     kept: list[RenderedStack] = []
     excluded: list[Exclusion] = []
     for stack in env.stacks:
-        template = parse_template(stack.body)
+        template = load_template(stack.body)
         pruned, removed = prune(template, env.environment_name, missing)
         prefix = f"{env.environment_name}-{stack.component}-"
         exports = {prefix + name for name, o in outputs(pruned).items() if "Export" in o}
         missing |= set(stack.exports) - exports
         types = sorted({str(resources(template)[r].get("Type")) for r in removed})
-        what = f"{', '.join(removed)} ({', '.join(types)})"
+        dropped = sorted(set(outputs(template)) - set(outputs(pruned)))
+        what = f"{', '.join(removed)} ({', '.join(types)})" if removed else ""
         if not resources(pruned):
             missing |= set(stack.exports)
             excluded.append(Exclusion(stack.component, f"whole stack: {what}"))
             continue
-        if removed:
-            excluded.append(Exclusion(stack.component, f"left out {what}"))
+        if removed or dropped:
+            parts = [f"left out {what}"] if removed else []
+            if dropped:
+                parts.append(f"outputs {', '.join(dropped)}")
+            excluded.append(Exclusion(stack.component, "; ".join(parts)))
             stack = replace(
                 stack,
                 body=dump_template(pruned),

@@ -14,11 +14,12 @@ def environment_status(env: RenderedEnvironment, clients: Clients) -> list[dict[
     """One row per stack of the environment, in deploy order; missing stacks say so."""
     rows = []
     for stack in env.stacks:
-        state = describe_stack(clients.cloudformation, stack.name)
+        state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
         rows.append(
             {
                 "stack": stack.name,
                 "component": stack.component,
+                "region": stack.region or clients.region,
                 "status": state.status if state else "NOT_DEPLOYED",
                 "reason": state.reason if state else "",
                 "owned": bool(state and is_owned(state, env)),
@@ -32,13 +33,14 @@ def environment_outputs(env: RenderedEnvironment, clients: Clients) -> list[dict
     """Every output of every deployed stack of the environment."""
     rows = []
     for stack in env.stacks:
-        state = describe_stack(clients.cloudformation, stack.name)
+        state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
         if state is None:
             continue
         for output in sorted(state.outputs, key=lambda o: o.get("OutputKey", "")):
             rows.append(
                 {
                     "stack": stack.name,
+                    "region": stack.region or clients.region,
                     "key": output.get("OutputKey", ""),
                     "value": output.get("OutputValue", ""),
                     "export": output.get("ExportName", ""),

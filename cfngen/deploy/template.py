@@ -1,53 +1,15 @@
-"""Parse CloudFormation YAML/JSON templates into plain data so they can be compared by meaning.
+"""Parsed CloudFormation templates: their sections and the references inside them.
 
 Rendered templates use short-form intrinsics (`!Ref`, `!Sub` ...). Comparing the deployed template
 with the rendered one as text would report changes for a re-ordered key or a quoting difference,
-so both are parsed into the long form (`{"Ref": ...}`) and compared as data.
+so both are parsed into the long form (`{"Ref": ...}`) and compared as data, by the one parser
+that lint and the tests use too (`cfngen.render.load_template`). This module reads sections and
+references out of parsed templates.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import yaml
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that understands every CloudFormation short-form tag."""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "Condition":
-        return {"Condition": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        resource, _, attribute = value.partition(".")
-        return {"Fn::GetAtt": [resource, attribute]}
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
-def parse_template(body: str | dict[str, Any]) -> dict[str, Any]:
-    """Return the template as data; GetTemplate already returns JSON templates as a dict."""
-    if isinstance(body, dict):
-        return body
-    text = body.lstrip()
-    # YAML is a superset of JSON, but json.loads is faster and exact for JSON templates.
-    data = json.loads(text) if text.startswith("{") else yaml.load(body, Loader=_CfnLoader)
-    if not isinstance(data, dict):
-        raise ValueError("a CloudFormation template must be a mapping")
-    return data
 
 
 def resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -60,6 +22,23 @@ def outputs(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The template's Outputs section (empty when absent)."""
     found = template.get("Outputs") or {}
     return found if isinstance(found, dict) else {}
+
+
+def stack_output_reads(value: Any) -> set[tuple[str, str]]:
+    """(stack name, output name) pairs a template reads with Fn::GetStackOutput (literals only)."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::GetStackOutput" and isinstance(inner, dict):
+                stack, output = inner.get("StackName"), inner.get("OutputName")
+                if isinstance(stack, str) and isinstance(output, str):
+                    found.add((stack, output))
+            else:
+                found |= stack_output_reads(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= stack_output_reads(inner)
+    return found
 
 
 def references(value: Any) -> set[str]:

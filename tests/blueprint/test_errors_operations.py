@@ -133,8 +133,8 @@ CASES = {
     "gitlab_refs": (
         (
             "deploy_roles:\n  deploy:\n    provider: gitlab\n    project: acme/app\n"
-            "    branch: main\n    permissions: {run_command_on: [ap], publish_sites: [web], repositories: "
-            "[gw]}\nhosts:\n  app: {instance_type: t4g.small}\n"
+            "    branch: main\n    permissions: {run_command_on: [ap], publish_sites: [web], "
+            "repositories: [gw]}\nhosts:\n  app: {instance_type: t4g.small}\n"
         ),
         [
             (

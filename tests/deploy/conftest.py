@@ -72,7 +72,7 @@ def counter() -> CallCounter:
 def clients(emulator: str, counter: CallCounter) -> Clients:
     """Clients against the emulator; every CloudFormation call is counted in `counter`."""
     made = make_clients(AwsTarget(endpoint_url=emulator), "eu-west-1")
-    counter.attach(made.cloudformation)
+    counter.attach_clients(made)
     return made
 
 

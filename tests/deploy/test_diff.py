@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from cfngen.deploy import template as tpl
 from cfngen.deploy.diff import (
     PlanReport,
     StackPlan,
@@ -15,6 +14,7 @@ from cfngen.deploy.diff import (
     resource_changes,
 )
 from cfngen.deploy.safety import refusals
+from cfngen.render import load_template
 
 OLD = """
 Resources:
@@ -102,14 +102,31 @@ def test_short_and_long_form_templates_compare_equal() -> None:
             }
         }
     )
-    assert tpl.parse_template(short) == tpl.parse_template(long)
-    assert tpl.parse_template("A: !GetAtt Db.Endpoint.Address") == {
+    assert load_template(short) == load_template(long)
+    assert load_template("A: !GetAtt Db.Endpoint.Address") == {
         "A": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}
+    }
+    # nested short forms keep their meaning; a YAML flow mapping is not mistaken for JSON;
+    # GetTemplate's already-parsed JSON templates pass through
+    assert load_template("A: !GetAtt [Db, !Ref Attribute]") == {
+        "A": {"Fn::GetAtt": ["Db", {"Ref": "Attribute"}]}
+    }
+    assert load_template("{A: !Ref B}") == {"A": {"Ref": "B"}}
+    assert load_template({"A": 1}) == {"A": 1}
+    reads = "A: !GetStackOutput {StackName: s-cert, OutputName: Arn, Region: us-east-1}"
+    assert load_template(reads) == {
+        "A": {
+            "Fn::GetStackOutput": {
+                "StackName": "s-cert",
+                "OutputName": "Arn",
+                "Region": "us-east-1",
+            }
+        }
     }
 
 
 def test_stateful_replacement_comes_first_with_values_from_the_templates() -> None:
-    found = resource_changes(CHANGES, tpl.parse_template(OLD), tpl.parse_template(NEW))
+    found = resource_changes(CHANGES, load_template(OLD), load_template(NEW))
     assert [c.logical_id for c in found] == ["Db", "Old", "Queue"]
     db = found[0]
     assert db.risk == "would be replaced (a new, empty resource)"
@@ -123,12 +140,12 @@ def test_api_property_values_win_when_present() -> None:
     change = json.loads(json.dumps(CHANGES[0]))
     target = change["ResourceChange"]["Details"][0]["Target"]
     target.update(BeforeValue="30", AfterValue="90")
-    found = resource_changes([change], tpl.parse_template(OLD), tpl.parse_template(NEW))
+    found = resource_changes([change], load_template(OLD), load_template(NEW))
     assert (found[0].properties[0].before, found[0].properties[0].after) == (30, 90)
 
 
 def test_replacement_refused_unless_allowed_and_exports_of_replaced_resources_change() -> None:
-    old, new = tpl.parse_template(OLD), tpl.parse_template(NEW)
+    old, new = load_template(OLD), load_template(NEW)
     plan = StackPlan("s", "db", "update", resources=resource_changes(CHANGES, old, new))
     assert refusals(plan, allow_replace=False) == [
         "Db (AWS::RDS::DBInstance) would be replaced (a new, empty resource); "
@@ -140,7 +157,7 @@ def test_replacement_refused_unless_allowed_and_exports_of_replaced_resources_ch
 
 
 def test_formats_show_the_same_facts() -> None:
-    old, new = tpl.parse_template(OLD), tpl.parse_template(NEW)
+    old, new = load_template(OLD), load_template(NEW)
     plan = StackPlan(
         "app-db",
         "db",
