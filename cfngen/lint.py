@@ -164,11 +164,22 @@ def _with_metadata(
 
 
 def check_ecs_public_ip(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG101: ECS tasks get no public IP unless the blueprint says why (Metadata reason)."""
+    """CG101: ECS tasks get no public IP unless the blueprint says why (Metadata reason).
+
+    Services, scheduled tasks (Scheduler targets) and run-once tasks (cfngen's custom resource).
+    """
     for name, props, meta in _with_metadata(t, "AWS::ECS::Service"):
         vpc = (props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
         if vpc.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
             yield name, "ECS tasks get public IPs and no reason is recorded"
+    for name, props, meta in _with_metadata(t, "AWS::Scheduler::Schedule"):
+        ecs = (props.get("Target") or {}).get("EcsParameters") or {}
+        vpc = (ecs.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
+        if vpc.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
+            yield name, "scheduled ECS tasks get public IPs and no reason is recorded"
+    for name, props, meta in _with_metadata(t, "Custom::RunTaskOnce"):
+        if props.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
+            yield name, "the run-once ECS task gets a public IP and no reason is recorded"
 
 
 def check_ecs_privileged(t: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -10,7 +10,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.services import FARGATE_SIZES, fargate_memory_hint
+from cfngen.blueprint.models.services import (
+    FARGATE_SIZES,
+    ContainerSettings,
+    fargate_memory_hint,
+)
 from cfngen.blueprint.source import Path_
 
 if TYPE_CHECKING:
@@ -20,7 +24,6 @@ if TYPE_CHECKING:
 def check_services(bp: Blueprint, c: Checker) -> None:
     from cfngen.builders.containers import container_port
     from cfngen.builders.relations import attributes, targets
-    from cfngen.builders.service import component_stack
 
     known_targets = targets(bp)
     attrs = attributes(bp)
@@ -30,31 +33,8 @@ def check_services(bp: Blueprint, c: Checker) -> None:
     connect_names: dict[str, Path_] = {}
     for name, svc in bp.services.items():
         base: Path_ = ("services", name)
-        if svc.image.repository is not None:
-            c.reference(
-                (*base, "image", "repository"), svc.image.repository, bp.repositories, "repository"
-            )
-        if svc.capacity == "fargate":
-            if svc.cpu not in FARGATE_SIZES:
-                c.error(
-                    (*base, "cpu"),
-                    f"invalid Fargate CPU {svc.cpu}",
-                    f"use one of {', '.join(map(str, FARGATE_SIZES))}",
-                )
-            elif svc.memory not in FARGATE_SIZES[svc.cpu]:
-                c.error(
-                    (*base, "memory"),
-                    f"invalid Fargate CPU/memory pair: {svc.cpu} CPU units take "
-                    f"{fargate_memory_hint(svc.cpu)} MiB of memory, not {svc.memory}",
-                    "change memory, or pick the cpu that fits it",
-                )
-            if cluster is not None and not cluster.uses_fargate:
-                c.error(
-                    (*base, "capacity"),
-                    "the cluster has no Fargate capacity",
-                    "add `fargate: {}` to `cluster`, or set capacity: ec2",
-                )
-        elif cluster is None or cluster.ec2 is None:
+        check_image_and_size(bp, c, base, svc, fargate=svc.capacity == "fargate")
+        if svc.capacity == "ec2" and (cluster is None or cluster.ec2 is None):
             c.error(
                 (*base, "capacity"),
                 "the cluster has no EC2 capacity",
@@ -143,52 +123,7 @@ def check_services(bp: Blueprint, c: Checker) -> None:
                     "application load balancer health checks are HTTP or HTTPS",
                     "use protocol: HTTP",
                 )
-        for i, peer in enumerate(svc.connects_to):
-            if peer == name:
-                c.error(
-                    (*base, "connects_to", i), "a service cannot connect to itself", "remove it"
-                )
-                continue
-            c.reference((*base, "connects_to", i), peer, known_targets, "connection target")
-        for i, vol in enumerate(svc.volumes):
-            fs = bp.file_systems.get(vol.file_system)
-            if fs is None:
-                c.reference(
-                    (*base, "volumes", i, "file_system"),
-                    vol.file_system,
-                    bp.file_systems,
-                    "file system",
-                )
-            else:
-                c.reference(
-                    (*base, "volumes", i, "access_point"),
-                    vol.access_point,
-                    fs.access_points,
-                    "access point",
-                )
-        for i, access in enumerate(svc.buckets):
-            c.reference((*base, "buckets", i, "bucket"), access.bucket, bp.buckets, "bucket")
-        for var, value in svc.environment.items():
-            if not isinstance(value, str):
-                _value_ref(
-                    c,
-                    (*base, "environment", var),
-                    value.from_,
-                    value.attribute,
-                    attrs,
-                    secret=False,
-                )
-        for var, secret in svc.secrets.items():
-            if secret.from_ is not None and secret.attribute is not None:
-                _value_ref(
-                    c, (*base, "secrets", var), secret.from_, secret.attribute, attrs, secret=True
-                )
-        for i, dep in enumerate(svc.depends_on):
-            if dep == name:
-                c.error((*base, "depends_on", i), "a service cannot depend on itself", "remove it")
-            elif component_stack(bp, dep) is None:
-                known = set(bp.services) | set(known_targets) | set(attrs)
-                c.reference((*base, "depends_on", i), dep, known, "component")
+        check_relations(bp, c, base, name, svc, "service", known_targets, attrs)
         if svc.placement.assign_public_ip and svc.capacity == "ec2":
             c.error(
                 (*base, "placement", "assign_public_ip"),
@@ -227,9 +162,111 @@ def check_services(bp: Blueprint, c: Checker) -> None:
                 "Cloud Map DNS registration needs awsvpc network mode",
                 "use service_connect, or network_mode: awsvpc",
             )
-        for i, egress in enumerate(svc.egress or []):
-            if egress.to is not None:
-                _group_ref(bp, c, (*base, "egress", i, "to"), egress.to)
+
+
+def check_image_and_size(
+    bp: Blueprint, c: Checker, base: Path_, s: ContainerSettings, *, fargate: bool
+) -> None:
+    """The image's repository exists; Fargate sizes fit Fargate's table and the cluster."""
+    if s.image.repository is not None:
+        c.reference(
+            (*base, "image", "repository"), s.image.repository, bp.repositories, "repository"
+        )
+    if not fargate:
+        return
+    if s.cpu not in FARGATE_SIZES:
+        c.error(
+            (*base, "cpu"),
+            f"invalid Fargate CPU {s.cpu}",
+            f"use one of {', '.join(map(str, FARGATE_SIZES))}",
+        )
+    elif s.memory not in FARGATE_SIZES[s.cpu]:
+        c.error(
+            (*base, "memory"),
+            f"invalid Fargate CPU/memory pair: {s.cpu} CPU units take "
+            f"{fargate_memory_hint(s.cpu)} MiB of memory, not {s.memory}",
+            "change memory, or pick the cpu that fits it",
+        )
+    if bp.cluster is not None and not bp.cluster.uses_fargate:
+        c.error(
+            (*base, "capacity") if base[0] == "services" else base,
+            "the cluster has no Fargate capacity",
+            "add `fargate: {}` to `cluster`"
+            + (", or set capacity: ec2" if base[0] == "services" else ""),
+        )
+
+
+def check_relations(
+    bp: Blueprint,
+    c: Checker,
+    base: Path_,
+    name: str,
+    svc: ContainerSettings,
+    kind: str,
+    known_targets: Mapping[str, Any],
+    attrs: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """connects_to, volumes, buckets, typed values, depends_on and egress of a container."""
+    from cfngen.builders.service import component_stack
+
+    for i, peer in enumerate(svc.connects_to):
+        if peer == name:
+            c.error((*base, "connects_to", i), f"a {kind} cannot connect to itself", "remove it")
+            continue
+        c.reference((*base, "connects_to", i), peer, known_targets, "connection target")
+    for i, vol in enumerate(svc.volumes):
+        fs = bp.file_systems.get(vol.file_system)
+        if fs is None:
+            c.reference(
+                (*base, "volumes", i, "file_system"),
+                vol.file_system,
+                bp.file_systems,
+                "file system",
+            )
+        else:
+            c.reference(
+                (*base, "volumes", i, "access_point"),
+                vol.access_point,
+                fs.access_points,
+                "access point",
+            )
+    for i, access in enumerate(svc.buckets):
+        c.reference((*base, "buckets", i, "bucket"), access.bucket, bp.buckets, "bucket")
+    refs: list[tuple[Path_, str, str, bool]] = [
+        ((*base, "environment", var), value.from_, value.attribute, False)
+        for var, value in svc.environment.items()
+        if not isinstance(value, str)
+    ]
+    refs += [
+        ((*base, "secrets", var), secret.from_, secret.attribute, True)
+        for var, secret in svc.secrets.items()
+        if secret.from_ is not None and secret.attribute is not None
+    ]
+    for path, component, attribute, secret in refs:
+        if component == name:
+            c.error(
+                (*path, "from"),
+                f"a {kind} cannot take a value from itself",
+                "name another component",
+            )
+        elif component in bp.services and component not in attrs:
+            c.error(
+                (*path, "from"),
+                f"service '{component}' has no address others can take (it is not registered "
+                "in Cloud Map or served through Service Connect)",
+                f"set `discovery: true` on services.{component} (and give it a port)",
+            )
+        else:
+            _value_ref(c, path, component, attribute, attrs, secret=secret)
+    for i, dep in enumerate(svc.depends_on):
+        if dep == name:
+            c.error((*base, "depends_on", i), f"a {kind} cannot depend on itself", "remove it")
+        elif component_stack(bp, dep) is None:
+            known = set(bp.services) | set(bp.tasks) | set(known_targets) | set(attrs)
+            c.reference((*base, "depends_on", i), dep, known, "component")
+    for i, egress in enumerate(svc.egress or []):
+        if egress.to is not None:
+            _group_ref(bp, c, (*base, "egress", i, "to"), egress.to)
 
 
 def _group_ref(bp: Blueprint, c: Checker, path: Path_, name: str) -> None:

@@ -333,11 +333,18 @@ def _data_edge_ops_checks() -> list[SemanticCheck]:
     return list(DATA_EDGE_OPS_CHECKS)
 
 
+def _task_checks() -> list[SemanticCheck]:
+    from cfngen.blueprint.check_tasks import TASK_CHECKS
+
+    return list(TASK_CHECKS)
+
+
 SEMANTIC_CHECKS: list[SemanticCheck] = [
     check_network,
     check_security_groups,
     check_unique_component_names,
     *_container_checks(),
+    *_task_checks(),
     *_data_edge_ops_checks(),
 ]
 

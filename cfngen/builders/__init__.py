@@ -27,6 +27,7 @@ from cfngen.builders import (
     service,
     site,
     storage,
+    task,
 )
 from cfngen.builders.base import Planner
 from cfngen.builders.relations import AttributeProvider, TargetProvider
@@ -48,6 +49,7 @@ PLANNERS: tuple[Planner, ...] = (
     cluster.plan,
     load_balancer.plan,
     service.plan,
+    task.plan,
     apigateway.plan,
     deploy_roles.plan,
     # after the containers: hosts add listener rules to load balancers
@@ -63,6 +65,7 @@ GROUP_PROVIDERS: tuple[GroupProvider, ...] = (
     cluster.groups,
     load_balancer.groups,
     service.groups,
+    task.groups,
     storage.groups,
     apigateway.groups,
 )
@@ -89,4 +92,5 @@ ATTRIBUTE_PROVIDERS: tuple[AttributeProvider, ...] = (
     storage.attributes,
     load_balancer.attributes,
     apigateway.attributes,
+    service.service_attributes,
 )

@@ -37,10 +37,10 @@ INSTANCE_GROUP = CLUSTER  # the EC2 instances' security group (bridge-mode tasks
 
 
 def effective(bp: Blueprint) -> Cluster | None:
-    """The cluster of the environment: as declared, or Fargate when only services exist."""
+    """The cluster of the environment: as declared, or Fargate when services or tasks exist."""
     if bp.cluster is not None:
         return bp.cluster
-    if bp.services:
+    if bp.services or bp.tasks:
         return Cluster()
     return None
 

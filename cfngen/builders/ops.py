@@ -34,39 +34,84 @@ def add_alarm(
     title: str,
     *,
     description: str,
-    namespace: str,
-    metric: str,
-    dimensions: dict[str, Any],
     threshold: float,
+    namespace: str = "",
+    metric: str = "",
+    dimensions: dict[str, Any] | None = None,
     comparison: str = "GreaterThanThreshold",
     statistic: str = "Average",
     period: int = 300,
     evaluation_periods: int = 2,
     missing_data: str = "missing",
+    metrics: list[cloudwatch.MetricDataQuery] | None = None,
 ) -> cloudwatch.Alarm:
-    """A CloudWatch alarm that notifies the alerts topic (when there is one) on alarm and OK."""
+    """A CloudWatch alarm that notifies the alerts topic (when there is one) on alarm and OK.
+
+    Either one metric (`namespace`, `metric`, `dimensions`, `statistic`, `period`) or metric
+    math (`metrics`, built with `metric_query` and `expression`; the expression returns data).
+    """
     actions: list[Any] = []
     if ctx.blueprint.alerts is not None:
         actions = [ctx.import_value(ALERTS, TOPIC_ARN)]
     props: dict[str, Any] = {
         "AlarmDescription": description,
-        "Namespace": namespace,
-        "MetricName": metric,
-        "Dimensions": [
-            cloudwatch.MetricDimension(Name=k, Value=v) for k, v in sorted(dimensions.items())
-        ],
-        "Statistic": statistic,
-        "Period": period,
         "EvaluationPeriods": evaluation_periods,
         "Threshold": threshold,
         "ComparisonOperator": comparison,
         "TreatMissingData": missing_data,
     }
+    if metrics is not None:
+        props["Metrics"] = metrics
+    else:
+        props.update(
+            {
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [
+                    cloudwatch.MetricDimension(Name=k, Value=v)
+                    for k, v in sorted((dimensions or {}).items())
+                ],
+                "Statistic": statistic,
+                "Period": period,
+            }
+        )
     if actions:
         props["AlarmActions"] = actions
         props["OKActions"] = actions
     alarm: cloudwatch.Alarm = ctx.add(cloudwatch.Alarm(title, **props))
     return alarm
+
+
+def metric_query(
+    query_id: str,
+    namespace: str,
+    metric: str,
+    dimensions: dict[str, Any],
+    stat: str,
+    period: int = 300,
+) -> cloudwatch.MetricDataQuery:
+    """One metric of an alarm's metric math (not returned itself)."""
+    return cloudwatch.MetricDataQuery(
+        Id=query_id,
+        MetricStat=cloudwatch.MetricStat(
+            Metric=cloudwatch.Metric(
+                Namespace=namespace,
+                MetricName=metric,
+                Dimensions=[
+                    cloudwatch.MetricDimension(Name=k, Value=v)
+                    for k, v in sorted(dimensions.items())
+                ],
+            ),
+            Period=period,
+            Stat=stat,
+        ),
+        ReturnData=False,
+    )
+
+
+def expression(query_id: str, expr: str, label: str) -> cloudwatch.MetricDataQuery:
+    """The metric math expression an alarm compares with its threshold."""
+    return cloudwatch.MetricDataQuery(Id=query_id, Expression=expr, Label=label, ReturnData=True)
 
 
 # --- the alerts stack -----------------------------------------------------------------------
@@ -101,6 +146,12 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
 _PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
 
 
+def publishers(bp: Blueprint) -> list[str]:
+    """Services that publish to the topic: alarms, budgets, and EventBridge when tasks report
+    failed runs (cfngen.builders.task)."""
+    return [*_PUBLISHERS, *(["events.amazonaws.com"] if bp.tasks else [])]
+
+
 def build_alerts(spec: Alerts, ctx: Context) -> None:
     # CloudWatch and Budgets cannot publish to a topic under the AWS-managed SNS key, so the
     # topic gets its own key whose policy lets exactly those two services use it.
@@ -127,7 +178,7 @@ def build_alerts(spec: Alerts, ctx: Context) -> None:
                     Statement(
                         Sid="PublishersEncrypt",
                         Effect=Allow,
-                        Principal=Principal("Service", list(_PUBLISHERS)),
+                        Principal=Principal("Service", publishers(ctx.blueprint)),
                         Action=[awacs_kms.Decrypt, awacs_kms.GenerateDataKey],
                         Resource=["*"],
                         Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
@@ -156,7 +207,7 @@ def build_alerts(spec: Alerts, ctx: Context) -> None:
                     Statement(
                         Sid="AlarmsAndBudgetsPublish",
                         Effect=Allow,
-                        Principal=Principal("Service", list(_PUBLISHERS)),
+                        Principal=Principal("Service", publishers(ctx.blueprint)),
                         Action=[awacs_sns.Publish],
                         Resource=[Ref(topic)],
                         Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),

@@ -24,6 +24,7 @@ from cfngen.blueprint.models.repositories import Repository
 from cfngen.blueprint.models.security import EgressRule, IngressRule, SecurityGroup
 from cfngen.blueprint.models.services import Service
 from cfngen.blueprint.models.storage import Bucket, FileSystem
+from cfngen.blueprint.models.tasks import Task
 
 __all__ = [
     "Blueprint",
@@ -91,6 +92,10 @@ class Blueprint(Model):
     )
     services: dict[Name, Service] = Field(
         default_factory=dict, description="ECS services, one stack each."
+    )
+    tasks: dict[Name, Task] = Field(
+        default_factory=dict,
+        description="ECS tasks run on a schedule or once per revision, one stack each.",
     )
     load_balancers: dict[Name, LoadBalancer] = Field(
         default_factory=dict, description="Application and network load balancers."

@@ -296,18 +296,16 @@ class Placement(Model):
         return self
 
 
-class Service(Model):
-    """One ECS service with one essential container, in its own stack `service-<name>`."""
+class ContainerSettings(Model):
+    """What services and tasks share: one essential container, its roles, secrets and relations.
+
+    `cfngen.builders.service.add_task_definition` renders these settings for both kinds, so a
+    task and a service with the same settings get the same task definition.
+    """
 
     image: Image = Field(description="Container image.")
-    capacity: Literal["fargate", "ec2"] = Field("fargate", description="Where tasks run.")
-    network_mode: Literal["awsvpc", "bridge"] = Field(
-        "awsvpc", description="awsvpc (own ENI and security group) or bridge (EC2 only)."
-    )
     cpu: int = Field(256, ge=128, le=16384, description="Task CPU units.")
     memory: int = Field(512, ge=128, le=122880, description="Task memory in MiB.")
-    port: Port | None = Field(None, description="Shorthand for one tcp port mapping.")
-    ports: list[PortMapping] = Field(default_factory=list, description="Port mappings.")
     command: list[str] | None = Field(None, description="Overrides the image's CMD.")
     entry_point: list[str] | None = Field(None, description="Overrides the image's ENTRYPOINT.")
     environment: dict[str, str | ComponentValue] = Field(
@@ -325,21 +323,8 @@ class Service(Model):
         min_length=10,
         description="Why the container needs a writable root filesystem (default: read-only).",
     )
-    exec: bool = Field(False, description="Enable ECS Exec (aws ecs execute-command).")
-    desired_count: int = Field(1, ge=0, le=1000, description="Tasks to run.")
-    autoscaling: Autoscaling | None = Field(None, description="Target-tracking autoscaling.")
-    deployment: Deployment = Field(
-        default_factory=Deployment,
-        description="Rolling deployment limits.",
-    )
-    health_check_grace_period: int | None = Field(
-        None, ge=0, le=2147483647, description="Seconds to ignore load balancer health checks."
-    )
-    routes: list[Route] = Field(default_factory=list, description="Load balancer routes.")
-    discovery: bool = Field(False, description="Register in Cloud Map (DNS) under its name.")
-    service_connect: ServiceConnect | None = Field(None, description="Service Connect.")
     connects_to: list[Name] = Field(
-        default_factory=list, description="Components this service opens connections to."
+        default_factory=list, description="Components this container opens connections to."
     )
     egress: list[EgressRule] | None = Field(
         None,
@@ -352,7 +337,7 @@ class Service(Model):
         description="Subnets and public IPs.",
     )
     depends_on: list[Name] = Field(
-        default_factory=list, description="Components deployed before this service."
+        default_factory=list, description="Components deployed before this one."
     )
     log_retention_days: LogRetention = Field(30, description="Log group retention in days.")
     log_kms_key_arn: str | None = Field(None, description="KMS key for the log group.")
@@ -369,6 +354,82 @@ class Service(Model):
         return value
 
     @model_validator(mode="after")
+    def _env_or_secret(self) -> Self:
+        both = set(self.environment) & set(self.secrets)
+        if both:
+            raise fail(
+                f"{', '.join(sorted(both))} is both in environment and secrets",
+                "keep it in secrets only",
+            )
+        return self
+
+    @property
+    def public(self) -> bool:
+        return self.placement.assign_public_ip or self.placement.subnets == "public"
+
+
+class ServiceAlarms(Model):
+    """CloudWatch alarms of one service, sent to `alerts` when the blueprint has it.
+
+    Rendered for every service when the blueprint has `alerts`, or for a service that sets
+    `alarms` itself. A null threshold turns that alarm off.
+    """
+
+    running_below_desired: bool = Field(
+        True,
+        description="Alarm when fewer tasks run than desired for 10 minutes (Container "
+        "Insights RunningTaskCount vs DesiredTaskCount).",
+    )
+    cpu_percent: int | None = Field(
+        80, ge=1, le=100, description="Average CPU above this for 10 minutes (null: off)."
+    )
+    memory_percent: int | None = Field(
+        80, ge=1, le=100, description="Average memory above this for 10 minutes (null: off)."
+    )
+    target_5xx_count: int | None = Field(
+        10,
+        ge=1,
+        description="Per application load balancer route: target 5xx responses per 5 minutes "
+        "above this (null: off).",
+    )
+    unhealthy: bool = Field(
+        True, description="Per load balancer route: alarm when a target fails health checks."
+    )
+
+
+class Service(ContainerSettings):
+    """One ECS service with one essential container, in its own stack `service-<name>`."""
+
+    capacity: Literal["fargate", "ec2"] = Field("fargate", description="Where tasks run.")
+    network_mode: Literal["awsvpc", "bridge"] = Field(
+        "awsvpc", description="awsvpc (own ENI and security group) or bridge (EC2 only)."
+    )
+    port: Port | None = Field(None, description="Shorthand for one tcp port mapping.")
+    ports: list[PortMapping] = Field(default_factory=list, description="Port mappings.")
+    exec: bool = Field(False, description="Enable ECS Exec (aws ecs execute-command).")
+    desired_count: int = Field(1, ge=0, le=1000, description="Tasks to run.")
+    autoscaling: Autoscaling | None = Field(None, description="Target-tracking autoscaling.")
+    deployment: Deployment = Field(
+        default_factory=Deployment,
+        description="Rolling deployment limits.",
+    )
+    health_check_grace_period: int | None = Field(
+        None, ge=0, le=2147483647, description="Seconds to ignore load balancer health checks."
+    )
+    routes: list[Route] = Field(default_factory=list, description="Load balancer routes.")
+    discovery: bool = Field(
+        False,
+        description="Register in Cloud Map (DNS) as <name>.<namespace>; other components then "
+        "take its `host`, `port` and `url` attributes.",
+    )
+    service_connect: ServiceConnect | None = Field(None, description="Service Connect.")
+    alarms: ServiceAlarms | None = Field(
+        None,
+        description="CloudWatch alarms (default: on with these thresholds when the blueprint "
+        "has `alerts`).",
+    )
+
+    @model_validator(mode="after")
     def _check(self) -> Self:
         if self.port is not None and self.ports:
             raise fail("give either `port` or `ports`, not both", "move `port` into `ports`")
@@ -383,12 +444,6 @@ class Service(Model):
             self.placement.subnets == "public" or self.placement.assign_public_ip
         ):
             raise fail("placement applies to awsvpc network mode only", "remove `placement`")
-        both = set(self.environment) & set(self.secrets)
-        if both:
-            raise fail(
-                f"{', '.join(sorted(both))} is both in environment and secrets",
-                "keep it in secrets only",
-            )
         return self
 
     @property
@@ -396,7 +451,3 @@ class Service(Model):
         if self.port is not None:
             return [PortMapping(container=self.port)]
         return list(self.ports)
-
-    @property
-    def public(self) -> bool:
-        return self.placement.assign_public_ip or self.placement.subnets == "public"

@@ -1,0 +1,56 @@
+"""Tasks, discovery addresses and service alarms with their options on: cfn-lint (I rules
+included), cfngen's own checks and checkov find nothing. placeos.yaml covers the common shape
+through the reference tests; this covers what it leaves out (schedules, public placement, NLB
+route alarms, alarms without a topic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cfngen.compiler import compile_environment
+from cfngen.lint import cfn_lint, own_checks
+from cfngen.render import write_environment
+from tests.builders import test_alarms, test_task
+from tests.gates import run_checkov
+from tests.helpers import write
+
+PUBLIC_TASK = """\
+blueprint: pub
+region: eu-west-1
+network: {nat: none}
+tasks:
+  sync:
+    image: {uri: ghcr.io/acme/sync}
+    schedule: rate(1 hour)
+    enabled: false
+    placement:
+      subnets: public
+      assign_public_ip: true
+      reason: no NAT gateway in this environment; the task pulls its image directly
+environments: {dev: {}}
+"""
+
+
+def test_every_option_passes_the_gates(tmp_path: Path) -> None:
+    quiet = test_alarms.BP.replace("alerts: {emails: [ops@example.com]}\n", "")
+    cases = {
+        "task": (test_task.BP, "prod"),
+        "alarms": (test_alarms.BP, "dev"),
+        "quiet": (quiet, "dev"),
+        "public": (PUBLIC_TASK, "dev"),
+    }
+    envs = [
+        compile_environment(write(tmp_path, text, f"{k}.yaml"), e) for k, (text, e) in cases.items()
+    ]
+    findings = [
+        f.render()
+        for env in envs
+        for s in env.stacks
+        for f in cfn_lint(s, env.region) + own_checks(s)
+    ]
+    assert findings == []
+    for name, env in zip(cases, envs, strict=True):
+        write_environment(env, tmp_path / "out" / name)
+    failed, passed = run_checkov(tmp_path / "out")
+    assert failed == []
+    assert passed > 100
