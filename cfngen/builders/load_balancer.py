@@ -18,7 +18,7 @@ from troposphere import elasticloadbalancingv2 as elb
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.load_balancers import LoadBalancer
 from cfngen.blueprint.models.security import IngressRule, SecurityGroup, Waiver
-from cfngen.builders import network, security
+from cfngen.builders import network, ops, security
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.builders.containers import (
@@ -56,7 +56,12 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
                 title=f"{lb.type} load balancer {name}",
                 build=build,
                 spec=LbSpec(name, lb, tuple(routes_to(bp, name)), private_link),
-                depends_on=(network.COMPONENT, security.COMPONENT, *certificate_dependency(lb)),
+                depends_on=(
+                    network.COMPONENT,
+                    security.COMPONENT,
+                    *certificate_dependency(lb),
+                    *ops.alerts_dependency(bp),
+                ),
                 source=("load_balancers", name),
             )
         )
@@ -188,6 +193,19 @@ def build(spec: LbSpec, ctx: Context) -> None:
             f"(load_balancers.{spec.name}.deletion_protection); it is on in production",
         )
     balancer = ctx.add(waive(elb.LoadBalancer("LoadBalancer", **props), waivers))
+    if lb.type == "application" and lb.elb_5xx_count is not None and ctx.blueprint.alerts:
+        ops.add_alarm(
+            ctx,
+            "Elb5xxAlarm",
+            description=f"Load balancer {spec.name}: more than {lb.elb_5xx_count} 5xx answers "
+            "of its own (no healthy target, timeouts) per 5 minutes",
+            namespace="AWS/ApplicationELB",
+            metric="HTTPCode_ELB_5XX_Count",
+            dimensions={"LoadBalancer": GetAtt(balancer, "LoadBalancerFullName")},
+            statistic="Sum",
+            threshold=lb.elb_5xx_count,
+            missing_data="notBreaching",
+        )
 
     vpc_id = ctx.import_value(network.COMPONENT, network.VPC_ID)
     groups: dict[str, elb.TargetGroup] = {}

@@ -149,3 +149,29 @@ def test_alarmed_services_deploy_after_the_alerts_topic(tmp_path: Path) -> None:
     env = compile_text(tmp_path, BP)
     assert "alerts" in env.stack("service-api").depends_on
     assert "shop-dev-alerts-TopicArn" in env.stack("service-api").imports
+
+
+def test_application_load_balancer_alarms_on_its_own_5xx(tmp_path: Path) -> None:
+    rendered = compile_text(tmp_path, BP)
+    public = load_template(rendered.stack("lb-public").body)
+    alarm = public["Resources"]["Elb5xxAlarm"]["Properties"]
+    assert alarm["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    assert alarm["Namespace"] == "AWS/ApplicationELB"
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 10
+    assert alarm["Dimensions"] == [
+        {"Name": "LoadBalancer", "Value": {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]}}
+    ]
+    assert alarm["AlarmActions"] == [imp("alerts", "TopicArn")]
+    assert "alerts" in rendered.stack("lb-public").depends_on
+    # network load balancers have no 5xx of their own; null turns the alarm off
+    assert "Elb5xxAlarm" not in load_template(rendered.stack("lb-inner").body)["Resources"]
+    off = compile_text(
+        tmp_path,
+        BP.replace(
+            "    certificate: arn:aws:acm:eu-west-1:123456789012:certificate/abc-123\n",
+            "    certificate: arn:aws:acm:eu-west-1:123456789012:certificate/abc-123\n"
+            "    elb_5xx_count: null\n",
+        ),
+    )
+    assert "Elb5xxAlarm" not in load_template(off.stack("lb-public").body)["Resources"]

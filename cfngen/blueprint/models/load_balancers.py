@@ -98,6 +98,13 @@ class LoadBalancer(Model):
     waivers: list[Waiver] = Field(
         default_factory=list, description="Accepted checkov findings on the load balancer."
     )
+    elb_5xx_count: int | None = Field(
+        10,
+        ge=1,
+        description="Application load balancer: alarm when the load balancer itself answers "
+        "with more 5xx (HTTPCode_ELB_5XX_Count, e.g. no healthy target) per 5 minutes than "
+        "this, twice in a row; needs `alerts` (null: off).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
