@@ -9,11 +9,17 @@ exercised and why. Behaviour no emulator enforces is tested with botocore's Stub
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cfngen.deploy.template import outputs, resources
+from cfngen.deploy.template import (
+    functions,
+    getatts,
+    imports,
+    outputs,
+    references,
+    resources,
+)
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 #: Resource types MiniStack rejects at CreateChangeSet ("Template format error: Unrecognized
@@ -84,78 +90,10 @@ class Exclusion:
     why: str
 
 
-def _refs(value: object) -> set[str]:
-    """Logical IDs a piece of template refers to (Ref, Fn::GetAtt, ${X} in Fn::Sub)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                found.add(inner)
-            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner:
-                found.add(str(inner[0]))
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) else inner
-                if isinstance(text, str):
-                    found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
-                if isinstance(inner, list) and len(inner) > 1:
-                    found |= _refs(inner[1])
-            else:
-                found |= _refs(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _refs(inner)
-    return found
-
-
-def _imports(value: object, env_name: str) -> set[str]:
-    """Resolved export names a piece of template imports."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Fn::ImportValue":
-                name = inner.get("Fn::Sub") if isinstance(inner, dict) else inner
-                if isinstance(name, str):
-                    found.add(name.replace("${EnvironmentName}", env_name))
-            else:
-                found |= _imports(inner, env_name)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _imports(inner, env_name)
-    return found
-
-
-def _getatts(value: object) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Fn::GetAtt" and isinstance(inner, list) and len(inner) == 2:
-                found.add((str(inner[0]), str(inner[1])))
-            else:
-                found |= _getatts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _getatts(inner)
-    return found
-
-
-def _functions(value: object) -> set[str]:
-    """The intrinsic functions (Fn::*) a piece of template calls."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key.startswith("Fn::"):
-                found.add(key)
-            found |= _functions(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _functions(inner)
-    return found
-
-
 def _bad_getatts(value: object, res: dict[str, Any]) -> bool:
     return any(
         (str(res.get(lid, {}).get("Type", "")), attribute) in UNSUPPORTED_GETATTS
-        for lid, attribute in _getatts(value)
+        for lid, attribute in getatts(value)
     )
 
 
@@ -185,10 +123,10 @@ def prune(
                 continue
             body = {k: v for k, v in r.items() if k != "DependsOn"}
             if (
-                _refs(body) & removed
-                or _imports(body, env_name) & missing_exports
+                references(body) & removed
+                or imports(body, env_name) & missing_exports
                 or _bad_getatts(body, res)
-                or _functions(body) & UNSUPPORTED_FUNCTIONS
+                or functions(body) & UNSUPPORTED_FUNCTIONS
             ):
                 removed.add(lid)
                 changed = True
@@ -211,10 +149,10 @@ def prune(
         name: out
         for name, out in outputs(template).items()
         if not (
-            _refs(out) & removed
-            or _imports(out, env_name) & missing_exports
+            references(out) & removed
+            or imports(out, env_name) & missing_exports
             or _bad_getatts(out, res)
-            or _functions(out) & UNSUPPORTED_FUNCTIONS
+            or functions(out) & UNSUPPORTED_FUNCTIONS
         )
     }
     if "Outputs" in template:

@@ -9,6 +9,7 @@ references out of parsed templates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -24,42 +25,70 @@ def outputs(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found if isinstance(found, dict) else {}
 
 
-def stack_output_reads(value: Any) -> set[tuple[str, str]]:
-    """(stack name, output name) pairs a template reads with Fn::GetStackOutput (literals only)."""
-    found: set[tuple[str, str]] = set()
+def intrinsics(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, argument) of every mapping inside `value`, depth first.
+
+    Intrinsic functions are single-key mappings (`{"Fn::GetAtt": [...]}`, `{"Ref": x}`), so this
+    is the one walk every question about a template's references is answered from.
+    """
     if isinstance(value, dict):
         for key, inner in value.items():
-            if key == "Fn::GetStackOutput" and isinstance(inner, dict):
-                stack, output = inner.get("StackName"), inner.get("OutputName")
-                if isinstance(stack, str) and isinstance(output, str):
-                    found.add((stack, output))
-            else:
-                found |= stack_output_reads(inner)
+            yield key, inner
+            yield from intrinsics(inner)
     elif isinstance(value, list):
         for inner in value:
-            found |= stack_output_reads(inner)
-    return found
+            yield from intrinsics(inner)
+
+
+def stack_output_reads(value: Any) -> set[tuple[str, str]]:
+    """(stack name, output name) pairs a template reads with Fn::GetStackOutput (literals only)."""
+    return {
+        (arg["StackName"], arg["OutputName"])
+        for key, arg in intrinsics(value)
+        if key == "Fn::GetStackOutput"
+        and isinstance(arg, dict)
+        and isinstance(arg.get("StackName"), str)
+        and isinstance(arg.get("OutputName"), str)
+    }
 
 
 def references(value: Any) -> set[str]:
     """Logical ids a value refers to with Ref / GetAtt / ${X} in Sub (used for export impact)."""
     found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                found.add(inner)
-            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner:
-                found.add(str(inner[0]))
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) and inner else inner
-                if isinstance(text, str):
-                    found.update(_sub_names(text))
-                found.update(references(inner))
-            else:
-                found.update(references(inner))
-    elif isinstance(value, list):
-        for inner in value:
-            found.update(references(inner))
+    for key, arg in intrinsics(value):
+        if key == "Ref" and isinstance(arg, str):
+            found.add(arg)
+        elif key == "Fn::GetAtt" and isinstance(arg, list) and arg:
+            found.add(str(arg[0]))
+        elif key == "Fn::Sub":
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            if isinstance(text, str):
+                found |= _sub_names(text)
+    return found
+
+
+def getatts(value: Any) -> set[tuple[str, str]]:
+    """(logical id, attribute) pairs read with Fn::GetAtt."""
+    return {
+        (str(arg[0]), str(arg[1]))
+        for key, arg in intrinsics(value)
+        if key == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2
+    }
+
+
+def functions(value: Any) -> set[str]:
+    """The intrinsic functions (Fn::*) a piece of template calls."""
+    return {key for key, _ in intrinsics(value) if key.startswith("Fn::")}
+
+
+def imports(value: Any, env_name: str) -> set[str]:
+    """Export names read with Fn::ImportValue, `${EnvironmentName}` resolved."""
+    found: set[str] = set()
+    for key, arg in intrinsics(value):
+        if key == "Fn::ImportValue":
+            name = arg.get("Fn::Sub") if isinstance(arg, dict) else arg
+            if isinstance(name, str):
+                found.add(name.replace("${EnvironmentName}", env_name))
     return found
 
 
