@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 MINISTACK_VENV := .ministack-venv
 MINISTACK_VERSION ?= 1.5.33
+CHECKOV_VENV := .checkov-venv
+CHECKOV_VERSION ?= 3.3.30
 BLUEPRINTS := $(wildcard blueprints/*.yaml)
 
-.PHONY: install emulator test lint demo goldens bench clean
+.PHONY: install emulator checkov test lint demo goldens bench clean
 
 $(BIN)/cfngen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,17 @@ $(MINISTACK_VENV)/bin/ministack:
 
 emulator: $(MINISTACK_VENV)/bin/ministack ## MiniStack in its own venv (it pins its own botocore)
 
-test: install emulator ## run every test (unit, golden, CLI, security gates, emulator deploys)
-	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack $(BIN)/pytest -q -n 2 --dist loadgroup
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+checkov: $(CHECKOV_VENV)/bin/checkov ## checkov in its own venv (it pins an old boto3)
+
+test: install emulator checkov ## run every test (unit, golden, CLI, security gates, emulator deploys)
+	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack \
+	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov \
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check cfngen tests
@@ -40,4 +51,4 @@ bench: install emulator ## render (and deploy) timings
 	$(BIN)/python -m tools.bench
 
 clean:
-	rm -rf $(VENV) $(MINISTACK_VENV) out .bench
+	rm -rf $(VENV) $(MINISTACK_VENV) $(CHECKOV_VENV) out .bench

@@ -5,13 +5,23 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkov_binary() -> Path:
+    """checkov lives in its own venv (`make checkov`): it pins a boto3 older than cfngen needs."""
+    return Path(os.environ.get("CHECKOV_BIN", ROOT / ".checkov-venv" / "bin" / "checkov"))
 
 
 def run_checkov(directory: Path) -> tuple[list[str], int]:
     """Failed checks (`ID resource file`) and the number of passed checks under `directory`."""
-    checkov = Path(sys.executable).parent / "checkov"
+    checkov = checkov_binary()
+    if not checkov.is_file():
+        raise AssertionError(
+            f"checkov not found at {checkov}: run `make checkov` (or set CHECKOV_BIN)"
+        )
     proc = subprocess.run(
         [
             str(checkov),

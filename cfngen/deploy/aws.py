@@ -251,10 +251,11 @@ def aws_failure(action: str, err: ClientError | BotoCoreError) -> OperationError
 
 
 def supports_property_values(client: CloudFormationClient) -> bool:
-    """Whether this botocore knows CreateChangeSet's IncludePropertyValues.
+    """Whether this botocore knows DescribeChangeSet's IncludePropertyValues (botocore 1.36+).
 
-    checkov pins boto3 1.35.x, whose model predates the parameter; then plan falls back to
-    before/after values read from the deployed and rendered templates.
+    cfngen requires such a boto3; an older one in the environment (checkov pins 1.35.x, which is
+    why checkov gets its own venv) still works: plan then reads before/after values from the
+    deployed and rendered templates.
     """
-    shape = client.meta.service_model.operation_model("CreateChangeSet").input_shape
+    shape = client.meta.service_model.operation_model("DescribeChangeSet").input_shape
     return shape is not None and "IncludePropertyValues" in shape.members

@@ -86,7 +86,6 @@ def create_change_set(
     parameters: dict[str, str],
     capabilities: tuple[str, ...],
     tags: dict[str, str],
-    include_property_values: bool,
 ) -> ChangeSet | tuple[str, str]:
     """Create a change set; returns (change set id, stack id), or an EMPTY ChangeSet.
 
@@ -104,8 +103,6 @@ def create_change_set(
         "Description": "created by cfngen",
         **template,
     }
-    if include_property_values:
-        kwargs["IncludePropertyValues"] = True
     try:
         response = cfn.create_change_set(**kwargs)
     except ClientError as err:

@@ -329,7 +329,6 @@ class Deployment:
                     parameters=stack.parameters,
                     capabilities=stack.capabilities,
                     tags=self.desired_tags(stack),
-                    include_property_values=self.include_values,
                 )
                 return created, state
             except StackBusyError as busy:

@@ -1,10 +1,11 @@
 """The plan report: what each stack's change set would do, readable by a reviewer.
 
-Change sets say which properties change but, without IncludePropertyValues (which the botocore
-pinned by checkov lacks, and MiniStack ignores), not their values. Values then come from the
-deployed template (GetTemplate, Original stage) and the rendered one, so a reviewer still sees
-`cpu: 256 -> 512`; intrinsics show unresolved (`{"Ref": "X"}`), as a reviewer of the template
-would read them. Replacements of stateful resources come first: they are what a review is for.
+Change sets say which properties change; DescribeChangeSet's IncludePropertyValues (botocore
+1.36+) adds their resolved before/after values. Where they are missing (an older botocore, or
+MiniStack, which ignores the flag), values come from the deployed template (GetTemplate, Original
+stage) and the rendered one, so a reviewer still sees `cpu: 256 -> 512`; intrinsics then show
+unresolved (`{"Ref": "X"}`), as a reviewer of the template would read them. Replacements of
+stateful resources come first: they are what a review is for.
 """
 
 from __future__ import annotations

@@ -184,7 +184,11 @@ class Region:
                 "ExecutionStatus": "AVAILABLE",
                 "Changes": [{"Type": "Resource", "ResourceChange": change}],
             },
-            {"StackName": self.stack, "ChangeSetName": self.change_set_id},
+            {
+                "StackName": self.stack,
+                "ChangeSetName": self.change_set_id,
+                "IncludePropertyValues": True,
+            },
         )
 
     def execute(self, final: str, n: int) -> None:
@@ -194,7 +198,10 @@ class Region:
         self.cfn.add_response(
             "execute_change_set",
             {},
-            {"StackName": self.stack, "ChangeSetName": self.change_set_id},
+            {
+                "StackName": self.stack,
+                "ChangeSetName": self.change_set_id,
+            },
         )
         self.cfn.add_response(
             "describe_stack_events", {"StackEvents": [self.event(final, n), before]}

@@ -143,7 +143,7 @@ def test_empty_change_set_is_deleted_and_counts_as_unchanged(
     cfn.add_response(
         "describe_change_set",
         {"Status": "FAILED", "StatusReason": EMPTY_REASON, "Changes": []},
-        {"StackName": NAME, "ChangeSetName": CS_ID},
+        {"StackName": NAME, "ChangeSetName": CS_ID, "IncludePropertyValues": True},
     )
     cfn.add_response("delete_change_set", {}, {"StackName": NAME, "ChangeSetName": CS_ID})
     summary = deployment(env, clients).deploy()
@@ -636,3 +636,70 @@ def test_replacing_the_resource_behind_an_export_in_use_stops_before_execution(
     assert result.outcome is Outcome.FAILED
     assert "export sample-test-network-TopicArn would be removed or changed" in result.message
     assert "imported by sample-test-app-a" in result.message
+
+
+# --- plan with AWS's property values ------------------------------------------------------
+
+
+def test_plan_asks_for_and_shows_property_values_from_the_change_set(
+    env: RenderedEnvironment, stubbed: tuple[Clients, Stubber, Stubber]
+) -> None:
+    """With a botocore that knows IncludePropertyValues, plan's before/after come from AWS
+    (resolved values), not from the templates (unresolved intrinsics)."""
+    clients, cfn, _ = stubbed
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE"))
+    cfn.add_response(
+        "get_template", {"TemplateBody": env.stacks[0].body.replace("network-v1", "network-v0")}
+    )
+    cfn.add_response(
+        "create_change_set",
+        {"Id": CS_ID, "StackId": STACK_ID},
+        {
+            "StackName": NAME,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "UPDATE",
+            "Parameters": ANY,
+            "Capabilities": ANY,
+            "Tags": ANY,
+            "Description": ANY,
+            "TemplateBody": ANY,
+        },
+    )
+    detail = {
+        "Target": {
+            "Attribute": "Properties",
+            "Name": "Value",
+            "RequiresRecreation": "Never",
+            "BeforeValue": "network-v0",
+            "AfterValue": "network-v1",
+        },
+        "Evaluation": "Static",
+        "ChangeSource": "DirectModification",
+    }
+    cfn.add_response(
+        "describe_change_set",
+        {
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Modify",
+                        "LogicalResourceId": "Param",
+                        "ResourceType": "AWS::SSM::Parameter",
+                        "Replacement": "False",
+                        "Details": [detail],
+                    },
+                }
+            ],
+        },
+        {"StackName": NAME, "ChangeSetName": CS_ID, "IncludePropertyValues": True},
+    )
+    cfn.add_response("delete_change_set", {}, {"StackName": NAME, "ChangeSetName": CS_ID})
+    report = deployment(env, clients).plan()
+    (plan,) = report.stacks
+    assert plan.action == "update"
+    (change,) = plan.resources
+    (prop,) = change.properties
+    assert (prop.name, prop.before, prop.after) == ("Value", "network-v0", "network-v1")
