@@ -309,6 +309,44 @@ def _value_ref(
         )
 
 
+def check_rule_priorities(bp: Blueprint, c: Checker) -> None:
+    """Two listener rules of one load balancer may not share a priority (CloudFormation would
+    fail the second stack with "Priority N is currently in use")."""
+    from cfngen.builders.containers import routes_to
+    from cfngen.builders.load_balancer import rule_priorities
+
+    for name, lb in bp.load_balancers.items():
+        if lb.type != "application":
+            continue
+        routes = list(routes_to(bp, name))
+        priorities = rule_priorities(routes)
+        taken: dict[int, str] = {}
+        for rt in routes:
+            priority = priorities.get((rt.service, rt.index))
+            if priority is None:
+                continue
+            here = f"services.{rt.service}.routes[{rt.index}]"
+            if priority in taken:
+                c.error(
+                    ("services", rt.service, "routes", rt.index, "priority"),
+                    f"priority {priority} on load balancer {name} is also {taken[priority]}'s",
+                    "give this route another priority, or none (cfngen numbers routes itself)",
+                )
+            taken.setdefault(priority, here)
+        for host_name, host in bp.hosts.items():
+            tg = host.target_group
+            if tg is None or tg.load_balancer != name:
+                continue
+            other = taken.get(tg.priority)
+            if other is not None:
+                c.error(
+                    ("hosts", host_name, "target_group", "priority"),
+                    f"priority {tg.priority} on load balancer {name} is also {other}'s",
+                    "give this rule another priority",
+                )
+            taken.setdefault(tg.priority, f"hosts.{host_name}.target_group")
+
+
 def check_load_balancers(bp: Blueprint, c: Checker) -> None:
     from cfngen.builders.containers import routes_to
 
@@ -399,6 +437,7 @@ def check_repository_names(bp: Blueprint, c: Checker) -> None:
 CONTAINER_CHECKS = [
     check_services,
     check_load_balancers,
+    check_rule_priorities,
     check_apis,
     check_deploy_roles,
     check_repository_names,

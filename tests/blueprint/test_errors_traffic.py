@@ -189,3 +189,40 @@ deploy_roles:
         "bp.yaml:4:93: deploy_roles.gh.services[0]: unknown service 'ap' (declare the service "
         "first)",
     ]
+
+
+def test_listener_rule_priorities_must_not_clash(tmp_path: Path) -> None:
+    text = """\
+blueprint: shop
+region: eu-west-1
+network: {nat: none}
+load_balancers:
+  public: {type: application, scheme: internet-facing, plain_http_reason: a test load balancer}
+services:
+  a:
+    image: {uri: ghcr.io/acme/a}
+    port: 80
+    routes: [{load_balancer: public, path: /a/*, priority: 20}]
+  b:
+    image: {uri: ghcr.io/acme/b}
+    port: 80
+    routes: [{load_balancer: public, path: /b/*, priority: 20}]
+hosts:
+  app:
+    instance_type: t4g.small
+    subnet: public
+    public_ip: true
+    target_group: {load_balancer: public, port: 8080, host: api.example.com, priority: 10}
+environments: {dev: {}}
+"""
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:14:60: services.b.routes[0].priority: priority 20 on load balancer public is "
+        "also services.a.routes[0]'s (give this route another priority, or none (cfngen "
+        "numbers routes itself))",
+    ]
+    # a host rule on a priority cfngen gave a service route (a: 20 fixed, b: first free = 10)
+    text = text.replace("/b/*, priority: 20}", "/b/*}")
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:20:88: hosts.app.target_group.priority: priority 10 on load balancer public is "
+        "also services.b.routes[0]'s (give this rule another priority)",
+    ]
