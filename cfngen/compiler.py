@@ -15,12 +15,12 @@ from typing import Any
 
 from cfngen.blueprint.environments import environment_names, select_environment
 from cfngen.blueprint.interpolate import interpolate, load_var_files
-from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.source import Document, dotted, load_file
+from cfngen.blueprint.models import PRODUCTION_NAMES, Blueprint
+from cfngen.blueprint.source import Document, Path_, dotted, load_file, undotted
 from cfngen.blueprint.validate import check_semantics, validate_model
 from cfngen.builders import PLANNERS
 from cfngen.builders.base import Context, StackPlan
-from cfngen.errors import BlueprintError, Diagnostic
+from cfngen.errors import BlueprintError, Diagnostic, Mark
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.stacks import (
     CycleError,
@@ -29,6 +29,8 @@ from cfngen.stacks import (
     resolved_export_name,
     stack_name,
 )
+from cfngen.waivers import apply as apply_waivers
+from cfngen.waivers import collect as collect_waivers
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,25 @@ def compile_environment(
     return build_environment(prepare(doc, env, merged_vars), source=str(path))
 
 
+def _stamp(
+    body: dict[str, Any],
+    sources: dict[str, Path_],
+    component: Path_,
+    built: set[str],
+    overrides: Path_,
+) -> None:
+    """Write into each resource's Metadata the blueprint entry that produced it
+    (`cfngen.source: services.api`): lint maps findings back to the blueprint through it.
+
+    A key path, not a line number: a line moves whenever the blueprint is edited above it, and
+    a Metadata change would then show up in every stack's change set.
+    """
+    for logical_id, resource in body.get("Resources", {}).items():
+        path = sources.get(logical_id, component if logical_id in built else overrides)
+        meta = resource.setdefault("Metadata", {}).setdefault("cfngen", {})
+        meta.setdefault("source", dotted(path))
+
+
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
     from cfngen.render import (
         UnknownResource,
@@ -202,7 +223,10 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
     )
 
     bp = prep.blueprint
+    production = bp.production if bp.production is not None else prep.env in PRODUCTION_NAMES
     stacks: list[RenderedStack] = []
+    bodies: list[dict[str, Any]] = []
+    contexts: list[Context] = []
     for p in prep.plans:
         ctx = Context(
             bp,
@@ -220,10 +244,12 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                     "environment": prep.env,
                     "component": p.component,
                     "source": Path(source).name,
+                    "production": production,
                 }
             }
         )
         body = ctx.template.to_dict()
+        built = set(body.get("Resources", {}))
         if p.component in bp.overrides:
             try:
                 body = apply_override(body, bp.overrides[p.component])
@@ -242,6 +268,11 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                         )
                     ]
                 ) from None
+        _stamp(body, ctx.sources, p.source, built, ("overrides", p.component))
+        bodies.append(body)
+        contexts.append(ctx)
+    apply_waivers(bodies, collect_waivers(bp), prep.document)
+    for p, ctx, body in zip(prep.plans, contexts, bodies, strict=True):
         parameters = {
             name: str(param.get("Default", ""))
             for name, param in body.get("Parameters", {}).items()
@@ -266,7 +297,18 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 },
             )
         )
+    stamped = {
+        str(res.get("Metadata", {}).get("cfngen", {}).get("source"))
+        for stack in bodies
+        for res in stack.get("Resources", {}).values()
+    }
+    origins: dict[str, Mark] = {}
+    for entry in sorted(stamped):
+        mark = prep.document.positions.key(undotted(entry))
+        if mark is not None:
+            origins[entry] = mark
     return RenderedEnvironment(
+        origins=origins,
         blueprint=bp.blueprint,
         environment=prep.env,
         environment_name=prep.env_name,

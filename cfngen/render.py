@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cfngen.errors import Mark
+
 
 @dataclass(frozen=True)
 class RenderedStack:
@@ -45,6 +47,12 @@ class RenderedEnvironment:
     region: str
     source: str  # blueprint file path as given
     stacks: tuple[RenderedStack, ...]
+    # blueprint entry (as stamped in resource Metadata, e.g. services.api) -> where it is written
+    origins: dict[str, Mark] = field(default_factory=dict)
+
+    def origin(self, path: str) -> str | None:
+        mark = self.origins.get(path)
+        return str(mark) if mark else None
 
     def stack(self, component: str) -> RenderedStack:
         for s in self.stacks:
@@ -76,6 +84,10 @@ class RenderedEnvironment:
                 }
                 for s in self.stacks
             ],
+            "origins": {
+                path: f"{Path(m.file).name}:{m.line}:{m.col}"
+                for path, m in sorted(self.origins.items())
+            },
         }
 
     @classmethod
@@ -99,6 +111,10 @@ class RenderedEnvironment:
             )
             for s in data["stacks"]
         )
+        origins = {}
+        for path, where in data.get("origins", {}).items():
+            file, line, col = str(where).rsplit(":", 2)
+            origins[path] = Mark(file, int(line), int(col))
         return cls(
             blueprint=data["blueprint"],
             environment=data["environment"],
@@ -106,6 +122,7 @@ class RenderedEnvironment:
             region=data["region"],
             source=str(directory),
             stacks=stacks,
+            origins=origins,
         )
 
 

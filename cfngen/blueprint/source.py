@@ -127,6 +127,17 @@ def _dotted(path: Path_) -> str:
 dotted = _dotted
 
 
+def undotted(text: str) -> Path_:
+    """The path `dotted` wrote: `services.api.routes[0]` -> ('services', 'api', 'routes', 0)."""
+    path: list[str | int] = []
+    for part in text.split("."):
+        name, *indexes = part.split("[")
+        if name:
+            path.append(name)
+        path.extend(int(i.rstrip("]")) for i in indexes if i.rstrip("]").isdigit())
+    return tuple(path)
+
+
 def read_text(path: Path, what: str = "blueprint") -> str:
     """Read a file or fail with its path (exit 2), never with a traceback."""
     try:

@@ -74,6 +74,7 @@ class Context:
         )
         self.imports: set[Output] = set()
         self.exports: set[Output] = set()
+        self.sources: dict[str, Path_] = {}  # logical id -> blueprint entry, when finer
 
     # -- references --------------------------------------------------------------------
 
@@ -102,7 +103,11 @@ class Context:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def add(self, resource: AWSObject) -> AWSObject:
+    def add(self, resource: AWSObject, source: Path_ | None = None) -> AWSObject:
+        """Add a resource; `source` is the blueprint entry that produced it when that is finer
+        than the stack's component (a route, an alarm, one security group)."""
+        if source is not None:
+            self.sources[resource.title] = source
         return self.template.add_resource(resource)
 
     def name(self, suffix: str) -> Any:

@@ -126,18 +126,14 @@ def build(spec: tuple[str, Cache], ctx: Context) -> None:
         "AutoMinorVersionUpgrade": True,
         "Tags": ctx.name_tag(name),
     }
-    waivers = {w.check: w.reason for w in cache.waivers}
     if cache.kms_key_arn:
         props["KmsKeyId"] = cache.kms_key_arn
     group_res = ctx.add(
-        waive(
-            elasticache.ReplicationGroup(
-                "ReplicationGroup",
-                DeletionPolicy="Snapshot",
-                UpdateReplacePolicy="Snapshot",
-                **props,
-            ),
-            waivers,
+        elasticache.ReplicationGroup(
+            "ReplicationGroup",
+            DeletionPolicy="Snapshot",
+            UpdateReplacePolicy="Snapshot",
+            **props,
         )
     )
     host = GetAtt(group_res, "PrimaryEndPoint.Address")

@@ -9,6 +9,8 @@ from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
 from troposphere import AWSObject, logs
 
+from cfngen.waivers import record
+
 LOGS_DEFAULT_ENCRYPTION = (
     "CloudWatch Logs encrypts log data at rest by default; set kms_key_arn on this component "
     "to use a customer-managed key instead"
@@ -16,20 +18,19 @@ LOGS_DEFAULT_ENCRYPTION = (
 
 
 def waive(resource: AWSObject, waivers: Mapping[str, str]) -> AWSObject:
-    """Record checkov skips, each with its reason, in the resource's Metadata.
+    """Record waivers the builder makes itself (check ID -> reason) in the resource's Metadata:
+    cfngen and cfn-lint IDs under `cfngen.waivers`, checkov IDs under `checkov.skip`
+    (see cfngen.waivers.record).
 
     This is the only way a rendered template relaxes a check: the reason travels with the
-    resource so a reviewer of the template sees it (SECURITY.md).
+    resource so a reviewer of the template sees it (SECURITY.md). Waivers written in the
+    blueprint are applied by cfngen.waivers.apply, after every stack is built.
     """
     if not waivers:
         return resource
     meta: dict[str, Any] = dict(getattr(resource, "Metadata", None) or {})
-    skips = list(meta.get("checkov", {}).get("skip", []))
-    known = {s["id"] for s in skips}
     for check_id, reason in sorted(waivers.items()):
-        if check_id not in known:
-            skips.append({"id": check_id, "comment": reason})
-    meta["checkov"] = {"skip": skips}
+        record(meta, check_id, reason)
     resource.Metadata = meta
     return resource
 

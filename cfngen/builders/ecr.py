@@ -106,7 +106,7 @@ def build(spec: EcrSpec, ctx: Context) -> None:
             UpdateReplacePolicy="Retain",
             **props,
         )
-        res = ctx.add(waive(res, waivers))
+        res = ctx.add(waive(res, waivers), ("repositories", name))
         ctx.export(repository_output(name, "Uri"), GetAtt(res, "RepositoryUri"), f"{name} URI")
         ctx.export(repository_output(name, "Arn"), GetAtt(res, "Arn"), f"{name} ARN")
         ctx.export(repository_output(name, "Name"), Ref(res), f"{name} name")

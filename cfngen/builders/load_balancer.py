@@ -41,14 +41,21 @@ class LbSpec:
     name: str
     lb: LoadBalancer
     routes: tuple[RouteTarget, ...]
-    private_link: bool  # a REST API VPC link reaches it (PrivateLink traffic)
+    private_link_apis: tuple[str, ...] = ()  # REST APIs whose VPC link reaches it
+
+    @property
+    def private_link(self) -> bool:
+        """A REST API VPC link reaches it (PrivateLink traffic)."""
+        return bool(self.private_link_apis)
 
 
 def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
     for name, lb in bp.load_balancers.items():
-        private_link = any(
-            api.type == "rest" and api.load_balancer == name for api in bp.apis.values()
+        private_link = tuple(
+            api_name
+            for api_name, api in bp.apis.items()
+            if api.type == "rest" and api.load_balancer == name
         )
         plans.append(
             StackPlan(
@@ -87,6 +94,21 @@ def groups(bp: Blueprint) -> Derived:
                     else f"plain HTTP by choice: {lb.plain_http_reason or 'see the blueprint'}"
                 )
                 waivers.append(Waiver(check="CKV_AWS_260", reason=reason))
+        if lb.scheme == "internet-facing" and "0.0.0.0/0" in cidrs:
+            ports = [str(p) for p in lb.listener_ports()]
+            what = (
+                f"listener ports {', '.join(ports)} are"
+                if len(ports) > 1
+                else f"listener port {ports[0]} is"
+            )
+            waivers.append(
+                Waiver(
+                    check="CFG013",
+                    reason=f"internet-facing load balancer {name}: {what} open to the internet "
+                    f"for its clients; the load balancer is in stack {lb_key(name)}, so the "
+                    "check cannot see that this group is its own",
+                )
+            )
         key = lb_key(name)
         out.groups[key] = SecurityGroup(
             description=f"{lb.type.capitalize()} load balancer {name}",
@@ -176,21 +198,26 @@ def build(spec: LbSpec, ctx: Context) -> None:
         ],
         "Tags": ctx.name_tag(f"lb-{spec.name}"),
     }
+    waivers: dict[str, str] = {}  # the builder's own; blueprint waivers: cfngen.waivers
     if lb.type == "network" and spec.private_link:
         # REST API VPC links arrive over PrivateLink, which carries no security group of ours.
         props["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = "off"
-    waivers = {w.check: w.reason for w in lb.waivers}
+        apis = ", ".join(f"apis.{a}" for a in spec.private_link_apis)
+        internal = "the load balancer is internal and " if not public else ""
+        waivers["CFG018"] = (
+            f"a REST API VPC link ({apis}) reaches this load balancer over PrivateLink, which "
+            "carries no security group an inbound rule could name; "
+            f"{internal}its security group still filters all other traffic"
+        )
     if lb.access_logs is None:
-        waivers.setdefault(
-            "CKV_AWS_91",
+        waivers["CKV_AWS_91"] = (
             f"access logs are not requested for this load balancer "
-            f"(set load_balancers.{spec.name}.access_logs to send them to a bucket)",
+            f"(set load_balancers.{spec.name}.access_logs to send them to a bucket)"
         )
     if not lb.deletion_protection:
-        waivers.setdefault(
-            "CKV_AWS_150",
+        waivers["CKV_AWS_150"] = (
             "deletion protection is off in this environment "
-            f"(load_balancers.{spec.name}.deletion_protection); it is on in production",
+            f"(load_balancers.{spec.name}.deletion_protection); it is on in production"
         )
     balancer = ctx.add(waive(elb.LoadBalancer("LoadBalancer", **props), waivers))
     if lb.type == "application" and lb.elb_5xx_count is not None and ctx.blueprint.alerts:
@@ -326,6 +353,7 @@ def _alb_listeners(
                 )
             )
     else:
+        plain = f"plain HTTP by choice: {lb.plain_http_reason}"
         listeners[80] = ctx.add(
             waive(
                 elb.Listener(
@@ -334,12 +362,8 @@ def _alb_listeners(
                     Port=80,
                     Protocol="HTTP",
                     DefaultActions=[default_action(80)],
-                    Metadata={"cfngen": {"plain_http_reason": lb.plain_http_reason}},
                 ),
-                {
-                    "CKV_AWS_2": f"plain HTTP by choice: {lb.plain_http_reason}",
-                    "CKV_AWS_103": f"plain HTTP by choice: {lb.plain_http_reason}",
-                },
+                {"CFG016": plain, "CKV_AWS_2": plain, "CKV_AWS_103": plain},
             )
         )
     for port, listener in listeners.items():

@@ -63,11 +63,17 @@ GroupProvider = Callable[[Blueprint], Derived]
 @dataclass(frozen=True)
 class SecuritySpec:
     groups: dict[str, SecurityGroup]
+    sources: dict[str, Path_] = field(default_factory=dict)  # group -> blueprint entry
 
 
 def _explicit(bp: Blueprint) -> Derived:
+    # The blueprint's own waivers of a group are applied with every other blueprint waiver
+    # (cfngen.waivers.apply); what a group's `waivers` hold here are the ones its provider made.
     return Derived(
-        groups=dict(bp.security_groups),
+        groups={
+            name: group.model_copy(update={"waivers": []})
+            for name, group in bp.security_groups.items()
+        },
         sources={g: ("security_groups", g) for g in bp.security_groups},
     )
 
@@ -104,7 +110,8 @@ def collect(bp: Blueprint, providers: Sequence[GroupProvider]) -> Derived:
 def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     from cfngen.builders import GROUP_PROVIDERS
 
-    groups = collect(bp, GROUP_PROVIDERS).groups
+    derived = collect(bp, GROUP_PROVIDERS)
+    groups = derived.groups
     if not groups:
         return []
     return [
@@ -112,7 +119,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             component=COMPONENT,
             title="Security groups and the rules between them",
             build=build,
-            spec=SecuritySpec(groups=groups),
+            spec=SecuritySpec(groups=groups, sources=derived.sources),
             depends_on=(network.COMPONENT,),
             source=("security_groups",),
         )
@@ -204,7 +211,8 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
         if inline_in:
             props["SecurityGroupIngress"] = inline_in
         groups[name] = ctx.add(
-            waive(ec2.SecurityGroup(title, **props), {w.check: w.reason for w in group.waivers})
+            waive(ec2.SecurityGroup(title, **props), {w.check: w.reason for w in group.waivers}),
+            spec.sources.get(name) or None,
         )
 
     for name, group in spec.groups.items():
@@ -217,7 +225,8 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
                     GroupId=GetAtt(groups[name], "GroupId"),
                     SourceSecurityGroupId=GetAtt(groups[rule.from_], "GroupId"),
                     **_rule_props(rule),
-                )
+                ),
+                spec.sources.get(name) or None,
             )
         for erule in group.egress or []:
             if erule.to is None:
@@ -228,7 +237,8 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
                     GroupId=GetAtt(groups[name], "GroupId"),
                     DestinationSecurityGroupId=GetAtt(groups[erule.to], "GroupId"),
                     **_rule_props(erule),
-                )
+                ),
+                spec.sources.get(name) or None,
             )
     for name in spec.groups:
         ctx.export(group_output(name), GetAtt(groups[name], "GroupId"), f"Security group {name}")

@@ -791,10 +791,9 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
             sc["Services"] = sc_services
         service_props["ServiceConnectConfiguration"] = ecs.ServiceConnectConfiguration(**sc)
     service = ecs.Service("Service", **service_props)
-    if public_reason is not None:
-        service.Metadata = {"cfngen": {"public_ip_reason": public_reason}}
-        if svc.placement.assign_public_ip:
-            waive(service, {"CKV_AWS_333": f"public IP by choice: {public_reason}"})
+    if public_reason is not None and svc.placement.assign_public_ip:
+        reason = f"public IP by choice: {public_reason}"
+        waive(service, {"CFG002": reason, "CKV_AWS_333": reason})
     service = ctx.add(service)
 
     if svc.autoscaling is not None:

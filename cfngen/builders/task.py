@@ -260,8 +260,8 @@ def _schedule(
         ),
     }
     schedule = scheduler.Schedule("Schedule", **props)
-    if task.public:
-        schedule.Metadata = {"cfngen": {"public_ip_reason": task.placement.reason}}
+    if task.placement.assign_public_ip:
+        waive(schedule, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(schedule)
     ctx.output("ScheduleName", Ref(schedule), f"EventBridge Scheduler schedule of task {name}")
 
@@ -439,7 +439,7 @@ def _run_once(
         AssignPublicIp=net.assign_public_ip,
         WaitSeconds=wait_seconds,
     )
-    if task.public:
-        run.Metadata = {"cfngen": {"public_ip_reason": task.placement.reason}}
+    if task.placement.assign_public_ip:
+        waive(run, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(run)
     ctx.output("TaskArn", GetAtt(run, "TaskArn"), f"The task started for this revision of {name}")

@@ -108,7 +108,7 @@ CASES = {
         "command, connects_to, cpu, depends_on, egress, enabled, entry_point, environment, "
         "flexible_window_minutes, health_check, image, log_kms_key_arn, log_retention_days, "
         "max_event_age_minutes, memory, notify_failures, placement, retries, run, schedule, "
-        "secrets, timezone, volumes, wait_minutes, writable_root)",
+        "secrets, timezone, volumes, wait_minutes, waivers, writable_root)",
     ),
     "name_clash": (
         task("    run: once\n", "services:\n  job: {image: {uri: nginx}}\n"),

@@ -92,9 +92,12 @@ def test_plain_http_alb_carries_its_reason(tmp_path: Path) -> None:
     res = load_template(rendered(tmp_path, "dev", text).stack("lb-web").body)["Resources"]
     listener = res["Listener80"]
     assert listener["Properties"]["Protocol"] == "HTTP"
-    assert listener["Metadata"]["cfngen"]["plain_http_reason"] == (
-        "internal tools behind the office VPN"
-    )
+    reason = "plain HTTP by choice: internal tools behind the office VPN"
+    assert listener["Metadata"]["cfngen"]["waivers"] == {"CFG016": reason}
+    assert listener["Metadata"]["checkov"]["skip"] == [
+        {"id": "CKV_AWS_103", "comment": reason},
+        {"id": "CKV_AWS_2", "comment": reason},
+    ]
     assert listener["Properties"]["DefaultActions"][0]["Type"] == "fixed-response"
 
 

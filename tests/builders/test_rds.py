@@ -83,7 +83,9 @@ def test_mysql_forces_tls_and_follows_its_version_family(tmp_path: Path) -> None
     assert params["Parameters"] == {"require_secure_transport": "1"}
     p = t["Resources"]["Instance"]["Properties"]
     assert p["MultiAZ"] is True and p["BackupRetentionPeriod"] == 14 and p["Port"] == "3306"
-    assert "Metadata" not in t["Resources"]["Instance"]
+    assert t["Resources"]["Instance"]["Metadata"] == {
+        "cfngen": {"source": "databases.legacy"}  # no waivers
+    }
     groups = sorted(k for k, v in t["Resources"].items() if v["Type"] == "AWS::Logs::LogGroup")
     assert groups == ["ErrorLogGroup", "SlowqueryLogGroup"]
 

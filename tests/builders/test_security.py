@@ -98,8 +98,44 @@ def test_waivers_land_in_metadata(tmp_path: Path) -> None:
     )
     r = load_template(compile_text(tmp_path, text).stack("security").body)["Resources"]
     assert r["LbSecurityGroup"]["Metadata"] == {
-        "checkov": {"skip": [{"id": "CKV_AWS_260", "comment": "port 80 only redirects to HTTPS"}]}
+        "cfngen": {"source": "security_groups.lb"},
+        "checkov": {"skip": [{"id": "CKV_AWS_260", "comment": "port 80 only redirects to HTTPS"}]},
     }
+    # the group's own rules to other groups are resources of the same entry: waived too
+    assert r["LbEgressTcp8000To8100ToApp"]["Metadata"]["checkov"]["skip"] == [
+        {"id": "CKV_AWS_260", "comment": "port 80 only redirects to HTTPS"}
+    ]
+    assert "checkov" not in r["AppSecurityGroup"]["Metadata"]
+
+
+def test_internet_facing_load_balancer_groups_waive_cfg013_with_their_ports(
+    tmp_path: Path,
+) -> None:
+    text = """\
+blueprint: shop
+region: eu-west-1
+certificates:
+  web: {domain: shop.example.com}
+dns: {zone: example.com, zone_id: Z0123456789ABCDEFGHIJ}
+load_balancers:
+  public: {type: application, scheme: internet-facing, certificate: web}
+  private: {type: application, plain_http_reason: reached only from the VPC by other services}
+services:
+  api:
+    image: {uri: nginx}
+    port: 80
+    routes: [{load_balancer: public}, {load_balancer: private}]
+environments: {dev: {}}
+"""
+    r = load_template(compile_text(tmp_path, text).stack("security").body)["Resources"]
+    public = r["LbPublicSecurityGroup"]["Metadata"]
+    assert public["cfngen"]["waivers"] == {
+        "CFG013": "internet-facing load balancer public: listener ports 443, 80 are open to "
+        "the internet for its clients; the load balancer is in stack lb-public, so the check "
+        "cannot see that this group is its own"
+    }
+    assert [s["id"] for s in public["checkov"]["skip"]] == ["CKV_AWS_260"]
+    assert "waivers" not in r["LbPrivateSecurityGroup"]["Metadata"]["cfngen"]
 
 
 def test_no_security_stack_without_groups(tmp_path: Path) -> None:

@@ -219,8 +219,9 @@ def test_public_placement_carries_its_reason(tmp_path: Path) -> None:
     vpc = svc["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert vpc["AssignPublicIp"] == "ENABLED"
     assert vpc["Subnets"] == {"Fn::Split": [",", imp("network", "PublicSubnetIds")]}
-    assert svc["Metadata"]["cfngen"]["public_ip_reason"] == "dev has no NAT gateway"
-    assert svc["Metadata"]["checkov"]["skip"][0]["id"] == "CKV_AWS_333"
+    reason = "public IP by choice: dev has no NAT gateway"
+    assert svc["Metadata"]["cfngen"]["waivers"] == {"CFG002": reason}
+    assert svc["Metadata"]["checkov"]["skip"] == [{"id": "CKV_AWS_333", "comment": reason}]
 
 
 def test_secret_and_value_from_another_kinds_published_attributes(

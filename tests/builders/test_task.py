@@ -115,8 +115,8 @@ def test_a_task_gets_the_same_task_definition_as_a_service_with_the_same_setting
     rendered = compile_text(tmp_path, text)
     svc, task = res(rendered, "service-job"), res(rendered, "task-job2")
     for logical in ("TaskDefinition", "ExecutionRole", "TaskRole", "LogGroup"):
-        got = json.dumps(task[logical]).replace("job2", "job")
-        assert json.loads(got) == svc[logical], logical
+        got = json.dumps(task[logical]).replace("job2", "job").replace("tasks.job", "services.job")
+        assert json.loads(got) == svc[logical], logical  # all but the source stamp
 
 
 def test_schedule_runs_the_task_definition_on_fargate_in_private_subnets(
@@ -368,29 +368,29 @@ def test_runner_fails_the_deploy_when_the_task_cannot_start_or_exits_non_zero(
     assert run_handler(monkeypatch, event("Create", wait="600"), good)["Status"] == "SUCCESS"
 
 
-def test_cg101_public_task_ips_need_the_reason_the_blueprint_records(tmp_path: Path) -> None:
-    from cfngen.lint import check_ecs_public_ip
+def test_public_task_ips_carry_the_blueprint_reason_as_a_cfg002_waiver(tmp_path: Path) -> None:
+    from cfngen.lint import Template, lint_template
 
     text = BP.replace(
         "    egress:\n      - {port: 443",
         "    placement: {subnets: public, assign_public_ip: true, reason: no NAT in this VPC}\n"
         "    egress:\n      - {port: 443",
     )
-    t = load_template(compile_text(tmp_path, text, "prod").stack("task-report").body)
+    env = compile_text(tmp_path, text, "prod")
+    t = load_template(env.stack("task-report").body)
     schedule = t["Resources"]["Schedule"]
     vpc = schedule["Properties"]["Target"]["EcsParameters"]["NetworkConfiguration"]
     assert vpc["AwsvpcConfiguration"]["AssignPublicIp"] == "ENABLED"
     assert vpc["AwsvpcConfiguration"]["Subnets"] == {
         "Fn::Split": [",", imp("network", "PublicSubnetIds")]
     }
-    assert schedule["Metadata"] == {"cfngen": {"public_ip_reason": "no NAT in this VPC"}}
-    assert list(check_ecs_public_ip(t)) == []
-    del schedule["Metadata"]
-    run_once = {"Type": "Custom::RunTaskOnce", "Properties": {"AssignPublicIp": "ENABLED"}}
-    t["Resources"]["RunOnce"] = run_once
-    assert list(check_ecs_public_ip(t)) == [
-        ("Schedule", "scheduled ECS tasks get public IPs and no reason is recorded"),
-        ("RunOnce", "the run-once ECS task gets a public IP and no reason is recorded"),
+    reason = "public IP by choice: no NAT in this VPC"
+    assert schedule["Metadata"]["cfngen"]["waivers"] == {"CFG002": reason}
+    stack = env.stack("task-report")
+    report, _ = lint_template(Template(stack.name, stack.file, stack.body, "eu-west-1"))
+    assert [f.rule for f in report.findings] == []
+    assert [(f.rule, f.resource, why) for f, why in report.waived] == [
+        ("CFG002", "Schedule", reason)
     ]
 
 

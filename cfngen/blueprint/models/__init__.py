@@ -64,6 +64,9 @@ class Override(Model):
     )
 
 
+PRODUCTION_NAMES = frozenset({"prod", "production"})
+
+
 class Blueprint(Model):
     """One system: its components and its environments."""
 
@@ -75,6 +78,12 @@ class Blueprint(Model):
         max_length=40,
         pattern=r"^[A-Za-z][A-Za-z0-9-]*$",
         description="EnvironmentName for this environment (default: <blueprint>-<env>).",
+    )
+    production: bool | None = Field(
+        None,
+        description="Whether this environment is production, which turns on the production "
+        "checks of `cfngen lint` (e.g. database backups and deletion protection). Default: "
+        "true for environments named prod or production. Set it in `environments.<env>`.",
     )
     tags: dict[str, str] = Field(
         default_factory=dict, description="Tags on every stack (and so every resource)."

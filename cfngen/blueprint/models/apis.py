@@ -7,7 +7,15 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from cfngen.blueprint.models.common import LogRetention, Model, Name, Port, fail
+from cfngen.blueprint.models.common import (
+    WAIVERS_DESCRIPTION,
+    LogRetention,
+    Model,
+    Name,
+    Port,
+    Waiver,
+    fail,
+)
 
 _PARAM = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
 Method = Literal["ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -85,6 +93,7 @@ class Api(Model):
     log_retention_days: LogRetention = Field(90, description="Access log retention.")
     log_kms_key_arn: str | None = Field(None, description="KMS key for the access log group.")
     tracing: bool = Field(True, description="X-Ray tracing (REST).")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

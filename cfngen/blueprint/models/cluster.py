@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import Model, fail
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Waiver, fail
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
@@ -96,6 +96,7 @@ class Cluster(Model):
         description="Cloud Map namespace, created when a service uses discovery or "
         "Service Connect.",
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @property
     def uses_fargate(self) -> bool:

@@ -6,6 +6,7 @@ the error translator (cfngen.blueprint.validate) can print "field: message (fix)
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
@@ -116,8 +117,71 @@ def model_fields_of(annotation: Any) -> list[str]:
     return []
 
 
-class Waiver(Model):
-    """An accepted exception to a security check, rendered into the resource's Metadata."""
+_CFNGEN_ID = re.compile(r"^CFG\d{3}$")
+_CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9_]+$")
+_CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
+CHECK_ID_PATTERN = r"^(CFG\d{3}|CKV2?_[A-Z0-9_]+|[EWI]\d{4})$"
+WAIVERS_DESCRIPTION = (
+    "Accepted findings of cfngen lint (cfngen, cfn-lint or checkov check IDs), each with its "
+    "reason; written into the rendered resources' Metadata."
+)
 
-    check: str = Field(pattern=r"^CKV2?_[A-Z0-9_]+$", description="checkov check ID.")
-    reason: str = Field(min_length=10, description="Why the check does not apply here.")
+
+def check_kind(check_id: str) -> Literal["cfngen", "cfn-lint", "checkov"] | None:
+    """Which tool a check ID belongs to, by its spelling; None when it is no check ID."""
+    if _CFNGEN_ID.match(check_id):
+        return "cfngen"
+    if _CFN_LINT_ID.match(check_id):
+        return "cfn-lint"
+    if _CHECKOV_ID.match(check_id):
+        return "checkov"
+    return None
+
+
+def _check_id(value: str) -> str:
+    kind = check_kind(value)
+    if kind is None:
+        upper = value.strip().upper().replace("-", "_")
+        hint = f"did you mean '{upper}'? " if check_kind(upper) else ""
+        raise fail(
+            f"'{value}' is not a check ID",
+            f"{hint}write a cfngen ID (CFG002, see `cfngen checks`), a cfn-lint rule ID "
+            "(E3002, W1020, I3011) or a checkov ID (CKV_AWS_123, CKV2_AWS_5)",
+        )
+    if kind == "cfngen":
+        from cfngen.checks import CHECKS
+
+        if value not in CHECKS:
+            ids = sorted(CHECKS)
+            close = difflib.get_close_matches(value, ids, n=1, cutoff=0.6)
+            listed = f"`cfngen checks` lists {ids[0]}..{ids[-1]}" if ids else "see `cfngen checks`"
+            fix = f"did you mean {close[0]} ({CHECKS[close[0]].title})? " if close else ""
+            raise fail(f"unknown cfngen check '{value}'", fix + listed)
+    return value
+
+
+class Waiver(Model):
+    """An accepted finding of `cfngen lint`: the check it silences and why.
+
+    cfngen writes it into the Metadata of the resources this component renders (or of the one
+    `resource`): cfngen and cfn-lint IDs under `cfngen.waivers` (cfn-lint IDs also under
+    `cfn-lint.config.ignore_checks`), checkov IDs under `checkov.skip`.
+    """
+
+    check: Annotated[str, AfterValidator(_check_id)] = Field(
+        description="The check the finding comes from: a cfngen ID (CFG001..., see "
+        "`cfngen checks`), a cfn-lint rule ID (E3002, W1020, I3011) or a checkov ID "
+        "(CKV_AWS_123, CKV2_AWS_5).",
+        json_schema_extra={"pattern": CHECK_ID_PATTERN},
+    )
+    reason: str = Field(
+        min_length=10,
+        description="Why the finding is accepted here; shown beside the waived finding in "
+        "`cfngen lint` and in the template.",
+    )
+    resource: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="Logical ID of one resource this component renders, e.g. Listener80 "
+        "(default: every resource of the component). `cfngen render` shows the IDs.",
+    )

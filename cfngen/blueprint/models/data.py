@@ -12,7 +12,14 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import LogRetention, Model, Port, Waiver, fail
+from cfngen.blueprint.models.common import (
+    WAIVERS_DESCRIPTION,
+    LogRetention,
+    Model,
+    Port,
+    Waiver,
+    fail,
+)
 
 # Current defaults (engine versions RDS, ElastiCache and OpenSearch offer as of 2026).
 POSTGRES_DEFAULT_VERSION = "17.5"
@@ -133,9 +140,7 @@ class Database(Model):
         default_factory=DatabaseAlarms,
         description="CloudWatch alarms (need `alerts`).",
     )
-    waivers: list[Waiver] = Field(
-        default_factory=list, description="Accepted checkov findings on the instance."
-    )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -216,7 +221,7 @@ class Cache(Model):
         None,
         description="Customer-managed KMS key for encryption at rest (default: AWS-managed).",
     )
-    waivers: list[Waiver] = Field(default_factory=list, description="Accepted checkov findings.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -265,4 +270,4 @@ class SearchDomain(Model):
         description="Create the account's OpenSearch service-linked role in this stack (needed "
         "once per account before the first VPC domain; fails if it exists already).",
     )
-    waivers: list[Waiver] = Field(default_factory=list, description="Accepted checkov findings.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cfngen.blueprint.models.common import LogRetention, Model, Name
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, LogRetention, Model, Name, Waiver
 from cfngen.blueprint.models.data import matching
 
 
@@ -27,6 +27,7 @@ class _DeployRoleBase(Model):
         None, description="Repositories the role may push to (default: all of the blueprint's)."
     )
     max_session_hours: int = Field(1, ge=1, le=12, description="Longest session.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
 class GithubDeployRole(_DeployRoleBase):
@@ -126,6 +127,7 @@ class GitlabDeployRole(Model):
         description="What the role may do.",
     )
     log_retention_days: LogRetention = Field(30, description="Deploy log group retention.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @property
     def host(self) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import Model, Name, Waiver, fail
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
 from cfngen.blueprint.models.data import matching
 
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -90,7 +90,7 @@ class Site(Model):
         None,
         description="A WAFv2 web ACL (scope CLOUDFRONT) to attach.",
     )
-    waivers: list[Waiver] = Field(default_factory=list, description="Accepted checkov findings.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -129,6 +129,7 @@ class Dns(Model):
         description="Alias records by name, e.g. `api.example.com: {target: public}`; sites with "
         "a `domain` get theirs automatically.",
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
 class Certificate(Model):
@@ -141,6 +142,7 @@ class Certificate(Model):
     alternative_names: list[Domain] = Field(
         default_factory=list, description="More names on the certificate."
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @property
     def names(self) -> list[str]:

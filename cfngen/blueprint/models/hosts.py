@@ -12,7 +12,16 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from cfngen.blueprint.models.common import Cidr, LogRetention, Model, Name, Port, Waiver, fail
+from cfngen.blueprint.models.common import (
+    WAIVERS_DESCRIPTION,
+    Cidr,
+    LogRetention,
+    Model,
+    Name,
+    Port,
+    Waiver,
+    fail,
+)
 from cfngen.blueprint.models.data import KmsKeyArn, matching
 from cfngen.blueprint.models.security import IngressRule
 from cfngen.blueprint.models.services import ComponentValue, Secret
@@ -220,7 +229,7 @@ class Host(Model):
         default_factory=HostAlarms,
         description="CloudWatch alarms (need `alerts`).",
     )
-    waivers: list[Waiver] = Field(default_factory=list, description="Accepted checkov findings.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

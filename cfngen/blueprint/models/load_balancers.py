@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import Cidr, Model, Port, Waiver, fail
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Cidr, Model, Port, Waiver, fail
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _CERT = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
@@ -95,9 +95,7 @@ class LoadBalancer(Model):
     idle_timeout: int = Field(60, ge=1, le=4000, description="ALB idle timeout in seconds.")
     deletion_protection: bool = Field(False, description="Turn on in production.")
     access_logs: AccessLogs | None = Field(None, description="S3 access logs.")
-    waivers: list[Waiver] = Field(
-        default_factory=list, description="Accepted checkov findings on the load balancer."
-    )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
     elb_5xx_count: int | None = Field(
         10,
         ge=1,

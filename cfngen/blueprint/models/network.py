@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from cfngen.blueprint.models.common import Cidr, LogRetention, Model
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Cidr, LogRetention, Model, Waiver
 
 
 class FlowLogs(Model):
@@ -39,3 +39,4 @@ class Network(Model):
         None, description="One CIDR per AZ for private subnets (default: carved from `cidr`)."
     )
     flow_logs: FlowLogs | None = Field(None, description="Enable VPC flow logs.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

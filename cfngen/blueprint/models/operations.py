@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import Model, fail
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Waiver, fail
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -28,6 +28,7 @@ class Alerts(Model):
         default_factory=list,
         description="Addresses subscribed to the topic (each must confirm the e-mail AWS sends).",
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
 class Threshold(Model):
@@ -52,6 +53,7 @@ class Budget(Model):
         max_length=10,
         description="Addresses notified directly (besides the alerts topic).",
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from cfngen.blueprint.models.common import Model
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Waiver
 
 
 class Repository(Model):
@@ -18,3 +18,4 @@ class Repository(Model):
     kms_key_arn: str | None = Field(
         None, description="Customer-managed KMS key (default: AES-256)."
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

@@ -6,7 +6,15 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from cfngen.blueprint.models.common import Cidr, Model, Name, Port, Waiver, fail
+from cfngen.blueprint.models.common import (
+    WAIVERS_DESCRIPTION,
+    Cidr,
+    Model,
+    Name,
+    Port,
+    Waiver,
+    fail,
+)
 
 Protocol = Literal["tcp", "udp", "icmp", "all"]
 
@@ -96,8 +104,4 @@ class SecurityGroup(Model):
     description: str = Field(min_length=1, max_length=255, description="What the group is for.")
     ingress: list[IngressRule] = Field(default_factory=list, description="Inbound rules.")
     egress: list[EgressRule] | None = Field(None, description="Outbound rules (default: all).")
-    waivers: list[Waiver] = Field(
-        default_factory=list,
-        description="Accepted checkov findings with their reasons (e.g. port 80 open on a "
-        "public load balancer that only redirects to HTTPS).",
-    )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

@@ -7,7 +7,15 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from cfngen.blueprint.models.common import LogRetention, Model, Name, Port, fail
+from cfngen.blueprint.models.common import (
+    WAIVERS_DESCRIPTION,
+    LogRetention,
+    Model,
+    Name,
+    Port,
+    Waiver,
+    fail,
+)
 from cfngen.blueprint.models.security import EgressRule
 
 # Fargate's valid task sizes: CPU units -> allowed memory (MiB).
@@ -341,6 +349,7 @@ class ContainerSettings(Model):
     )
     log_retention_days: LogRetention = Field(30, description="Log group retention in days.")
     log_kms_key_arn: str | None = Field(None, description="KMS key for the log group.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @field_validator("environment", "secrets")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from cfngen.blueprint.models.common import Model, Name
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver
 
 
 class AccessPoint(Model):
@@ -31,6 +31,7 @@ class FileSystem(Model):
         30, description="Move files to Infrequent Access after N days."
     )
     kms_key_arn: str | None = Field(None, description="Customer-managed KMS key.")
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
 class Bucket(Model):
@@ -50,3 +51,4 @@ class Bucket(Model):
         pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
         description="Existing bucket that receives S3 server access logs (default: none).",
     )
+    waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
