@@ -1,31 +1,83 @@
-"""cfn-lint in-process on every rendered template, plus cfngen's own security checks.
+"""One pass over rendered (or hand-written) templates: cfn-lint, cfngen's checks, checkov.
 
-cfn-lint runs with informational rules included (`--include-checks I`). cfngen's checks cover
-what neither cfn-lint nor checkov catches (see SECURITY.md); each has an ID `CG####` and is a
-pure function of one parsed template.
+Each template is parsed once, by cfn-lint's decoder, which keeps the line of every node; the
+same parsed template feeds cfngen's checks (cfngen.checks) and cfn-lint's rules (informational
+ones included), in-process. `--checkov` adds one checkov run over all templates. Every finding
+names the template file and line, the stack and the resource, and (through the
+`Metadata.cfngen.source` stamp every cfngen resource carries) the blueprint entry that produced
+it. A finding is waived only by the resource's own Metadata: `cfngen.waivers` (ID -> reason) for
+cfngen and cfn-lint rules, `checkov.skip` for checkov (cfngen writes both from blueprint
+`waivers`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.checks.base import as_dict
+
+Origins = Callable[[str], "str | None"]  # blueprint path (services.api) -> "file:line:col"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One template to lint: `file` as the report shows it, `key` unique among the templates."""
+
+    name: str  # stack name, or the file's stem for a template cfngen did not write
+    file: str
+    body: str
+    region: str
+    key: str = ""
+    production: bool = False
+
+    @property
+    def relative(self) -> str:
+        return self.key or self.file
 
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    stack: str
     file: str
     line: int
     rule: str
+    severity: str  # error | warning | informational
     message: str
+    stack: str
+    resource: str = ""
+    origin: str = ""  # the blueprint entry that produced the resource, when known
+    tool: str = "cfngen"
+    title: str = ""
+    link: str = ""
 
     def render(self) -> str:
-        return f"{self.file}:{self.line}: [{self.rule}] {self.message} (stack {self.stack})"
+        what = f"{self.resource}: {self.message}" if self.resource else self.message
+        return f"{self.file}:{self.line}: {self.severity} {self.rule} {what} (stack {self.stack})"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    waived: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
+    templates: int = 0
+    checkov: bool = False
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+
+# --- cfn-lint ---------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -37,311 +89,250 @@ def _runner(region: str) -> Any:
     return Runner(ConfigMixIn(include_checks=["I"], regions=[region]))
 
 
-def cfn_lint(stack: RenderedStack, region: str) -> list[Finding]:
-    """cfn-lint's findings for one template, informational rules included (as `cfnlint.api.lint`
-    does it, with the rules loaded once)."""
+_SEVERITY = {"E": "error", "W": "warning", "I": "informational"}
+_CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
+
+
+def _decode(body: str) -> tuple[Any, list[Any]]:
     from cfnlint.decode.decode import decode_str
 
-    template, errors = decode_str(stack.body)
-    matches = errors or ([] if template is None else _runner(region).validate_template(template))
-    return [Finding(stack.name, stack.file, m.linenumber, m.rule.id, m.message) for m in matches]
+    return decode_str(body)
 
 
-# --- cfngen's own checks --------------------------------------------------------------------
-
-Check = Callable[[dict[str, Any]], Iterator[tuple[str, str]]]  # yields (logical id, message)
-
-ADMIN_AND_DATA_PORTS = {
-    22: "SSH",
-    3389: "RDP",
-    5432: "PostgreSQL",
-    3306: "MySQL",
-    1433: "SQL Server",
-    1521: "Oracle",
-    6379: "Redis",
-    11211: "Memcached",
-    27017: "MongoDB",
-    9200: "OpenSearch",
-    2049: "NFS",
-}
-_OPEN = {"0.0.0.0/0", "::/0"}
+# --- locating things in a parsed template -----------------------------------------------------
 
 
-def _resources(t: dict[str, Any], rtype: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, res in t.get("Resources", {}).items():
-        if res.get("Type") == rtype:
-            yield name, res.get("Properties", {})
-
-
-def _open_rule(rule: dict[str, Any]) -> Iterator[str]:
-    if rule.get("CidrIp") not in _OPEN and rule.get("CidrIpv6") not in _OPEN:
-        return
-    proto = str(rule.get("IpProtocol"))
-    low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
-    if not isinstance(low, int) or not isinstance(high, int):
-        return
-    peer = rule.get("CidrIp") or rule.get("CidrIpv6")
-    for port, what in ADMIN_AND_DATA_PORTS.items():
-        if proto == "-1" or low <= port <= high or low == -1:
-            yield f"{what} port {port} open to the internet ({peer})"
-
-
-def check_open_admin_ports(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG001: never 0.0.0.0/0 to a database, cache, file system or admin port."""
-    for name, props in _resources(t, "AWS::EC2::SecurityGroup"):
-        for rule in props.get("SecurityGroupIngress", []):
-            for msg in _open_rule(rule):
-                yield name, msg
-    for name, props in _resources(t, "AWS::EC2::SecurityGroupIngress"):
-        for msg in _open_rule(props):
-            yield name, msg
-
-
-def check_rule_descriptions(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG002: every security group rule has a description."""
-    for name, props in _resources(t, "AWS::EC2::SecurityGroup"):
-        for key in ("SecurityGroupIngress", "SecurityGroupEgress"):
-            for rule in props.get(key, []):
-                if not rule.get("Description"):
-                    yield name, f"a rule in {key} has no Description"
-    for rtype in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
-        for name, props in _resources(t, rtype):
-            if not props.get("Description"):
-                yield name, "security group rule has no Description"
-
-
-def check_public_ip_subnets(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG003: subnets do not auto-assign public IPs unless a public host needs one."""
-    reason = (t.get("Metadata") or {}).get("cfngen", {}).get("public_ip_reason")
-    for name, props in _resources(t, "AWS::EC2::Subnet"):
-        if props.get("MapPublicIpOnLaunch") is True and not reason:
-            yield name, "subnet auto-assigns public IPs but no host in the blueprint needs one"
-
-
-_SECRETY = re.compile(r"(password|secret|token|private.?key|credential)", re.I)
-
-
-def check_secret_outputs(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG004: no passwords or secret values in Outputs (ARNs of secrets are fine)."""
-    for name, out in t.get("Outputs", {}).items():
-        value = out.get("Value")
-        text = repr(value)
-        if _SECRETY.search(name) and not re.search(r"(Arn|Name|Id)$", name):
-            yield name, "output name suggests a secret value; export the secret's ARN instead"
-        elif "SecretString" in text or "{{resolve:secretsmanager" in text:
-            yield name, "output exposes a secret value"
-
-
-def check_oidc_trust(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG005: web-identity trust must pin both `aud` and `sub` (no wildcard `sub`)."""
-    for name, props in _resources(t, "AWS::IAM::Role"):
-        doc = props.get("AssumeRolePolicyDocument", {})
-        for st in doc.get("Statement", []):
-            actions = st.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            if "sts:AssumeRoleWithWebIdentity" not in actions:
-                continue
-            cond = st.get("Condition", {})
-            equals = {**cond.get("StringEquals", {})}
-            keys = " ".join(equals)
-            if ":aud" not in keys:
-                yield name, "web-identity trust does not pin the audience (aud) with StringEquals"
-            if ":sub" not in keys:
-                yield name, "web-identity trust does not pin the subject (sub) with StringEquals"
-            if "StringLike" in cond:
-                yield name, "web-identity trust uses StringLike; pin sub with StringEquals"
-
-
-# --- ECS and load balancers (CG1xx) ---------------------------------------------------------
-
-
-def _with_metadata(
-    t: dict[str, Any], rtype: str
-) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-    for name, res in t.get("Resources", {}).items():
-        if res.get("Type") == rtype:
-            yield name, res.get("Properties", {}), (res.get("Metadata") or {}).get("cfngen", {})
-
-
-def check_ecs_public_ip(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG101: ECS tasks get no public IP unless the blueprint says why (Metadata reason).
-
-    Services, scheduled tasks (Scheduler targets) and run-once tasks (cfngen's custom resource).
-    """
-    for name, props, meta in _with_metadata(t, "AWS::ECS::Service"):
-        vpc = (props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
-        if vpc.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
-            yield name, "ECS tasks get public IPs and no reason is recorded"
-    for name, props, meta in _with_metadata(t, "AWS::Scheduler::Schedule"):
-        ecs = (props.get("Target") or {}).get("EcsParameters") or {}
-        vpc = (ecs.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}
-        if vpc.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
-            yield name, "scheduled ECS tasks get public IPs and no reason is recorded"
-    for name, props, meta in _with_metadata(t, "Custom::RunTaskOnce"):
-        if props.get("AssignPublicIp") == "ENABLED" and not meta.get("public_ip_reason"):
-            yield name, "the run-once ECS task gets a public IP and no reason is recorded"
-
-
-def check_ecs_privileged(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG102: no privileged containers."""
-    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
-        for cdef in props.get("ContainerDefinitions", []):
-            if cdef.get("Privileged") is True:
-                yield name, f"container {cdef.get('Name')} is privileged"
-
-
-_CREDENTIAL_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
-_NOT_A_SECRET = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_TTL|_SECONDS|_MODE)$", re.I)
-
-
-def check_ecs_env_secrets(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG103: secrets go through `Secrets` (SSM / Secrets Manager), never `Environment`."""
-    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
-        for cdef in props.get("ContainerDefinitions", []):
-            for env in cdef.get("Environment", []):
-                var, value = str(env.get("Name", "")), env.get("Value")
-                if not isinstance(value, str):
-                    continue  # an imported value (an ARN, a name), never a secret value
-                if _CREDENTIAL_URL.search(value):
-                    yield name, f"environment variable {var} holds credentials in a URL"
-                elif _SECRETY.search(var) and not _NOT_A_SECRET.search(var):
-                    yield name, f"environment variable {var} looks like a secret; use secrets"
-
-
-def check_ecs_role_separation(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG104: the execution role (ECS agent) and the task role (application) differ."""
-    for name, props in _resources(t, "AWS::ECS::TaskDefinition"):
-        execution, task = props.get("ExecutionRoleArn"), props.get("TaskRoleArn")
-        if execution is not None and execution == task:
-            yield name, "execution role and task role are the same role"
-
-
-def check_plain_http_listener(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG105: an HTTP listener that forwards (not redirects) carries its reason in Metadata."""
-    for name, props, meta in _with_metadata(t, "AWS::ElasticLoadBalancingV2::Listener"):
-        if props.get("Protocol") != "HTTP":
-            continue
-        actions = props.get("DefaultActions", [])
-        if all(a.get("Type") == "redirect" for a in actions):
-            continue
-        if not meta.get("plain_http_reason"):
-            yield name, "plain HTTP listener without a recorded reason (plain_http_reason)"
-
-
-# --- data, edge and operations (CG2xx) ------------------------------------------------------
-
-_PRODUCTION = frozenset({"prod", "production"})
-
-
-def _wildcard_principal(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        aws = principal.get("AWS")
-        return aws == "*" or (isinstance(aws, list) and "*" in aws)
-    return False
-
-
-def _statements(policy: Any) -> list[dict[str, Any]]:
-    if not isinstance(policy, dict):
-        return []
-    st = policy.get("Statement", [])
-    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, dict)]
-
-
-def check_bucket_policy_public(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG201: a bucket policy statement with Principal "*" must be a Deny."""
-    for name, props in _resources(t, "AWS::S3::BucketPolicy"):
-        for st in _statements(props.get("PolicyDocument")):
-            if _wildcard_principal(st.get("Principal")) and st.get("Effect") != "Deny":
-                sid = st.get("Sid", "a statement")
-                yield name, f"{sid} allows Principal '*'; grant named principals instead"
-
-
-def _denies_insecure_transport(policy: Any) -> bool:
-    for st in _statements(policy):
-        cond = st.get("Condition", {})
-        if st.get("Effect") == "Deny" and isinstance(cond, dict):
-            value = (cond.get("Bool") or {}).get("aws:SecureTransport")
-            if str(value).lower() == "false":
-                return True
-    return False
-
-
-def check_bucket_tls_only(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG202: every bucket has a policy in its template denying requests without TLS."""
-    protected = {
-        str((props.get("Bucket") or {}).get("Ref"))
-        for _, props in _resources(t, "AWS::S3::BucketPolicy")
-        if isinstance(props.get("Bucket"), dict)
-        and _denies_insecure_transport(props.get("PolicyDocument"))
-    }
-    for name, _props in _resources(t, "AWS::S3::Bucket"):
-        if name not in protected:
-            yield name, "bucket without a policy denying aws:SecureTransport false (TLS only)"
-
-
-def check_rds_production(t: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """CG203: production databases keep 7+ days of backups and have deletion protection."""
-    env = str((t.get("Metadata") or {}).get("cfngen", {}).get("environment", ""))
-    if env not in _PRODUCTION:
-        return
-    for rtype in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
-        for name, props in _resources(t, rtype):
-            if rtype == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in props:
-                continue  # the cluster holds backups and protection
-            retention = props.get("BackupRetentionPeriod", 1)
-            if isinstance(retention, (int, str)) and int(retention) < 7:
-                yield name, f"production database keeps backups {retention} day(s); keep 7 or more"
-            if props.get("DeletionProtection") is not True:
-                yield name, "production database without DeletionProtection"
-
-
-CHECKS: dict[str, Check] = {
-    "CG001": check_open_admin_ports,
-    "CG002": check_rule_descriptions,
-    "CG003": check_public_ip_subnets,
-    "CG004": check_secret_outputs,
-    "CG005": check_oidc_trust,
-    "CG101": check_ecs_public_ip,
-    "CG102": check_ecs_privileged,
-    "CG103": check_ecs_env_secrets,
-    "CG104": check_ecs_role_separation,
-    "CG105": check_plain_http_listener,
-    "CG201": check_bucket_policy_public,
-    "CG202": check_bucket_tls_only,
-    "CG203": check_rds_production,
-}
-
-
-def _line_of(body: str, logical_id: str) -> int:
-    for i, line in enumerate(body.splitlines(), 1):
-        if line.startswith(f"  {logical_id}:"):
-            return i
+def _line(template: Any, section: str, name: str) -> int:
+    for key in as_dict(as_dict(template).get(section)):
+        if key == name:
+            mark = getattr(key, "start_mark", None)
+            return int(mark.line) + 1 if mark is not None else 1
     return 1
 
 
-def own_checks(stack: RenderedStack, checks: dict[str, Check] = CHECKS) -> list[Finding]:
-    template = load_template(stack.body)
-    findings = []
-    for rule, check in checks.items():
-        for logical_id, message in check(template):
-            findings.append(
+def _metadata(template: Any, logical_id: str) -> dict[str, Any]:
+    res = as_dict(as_dict(as_dict(template).get("Resources")).get(logical_id))
+    return as_dict(as_dict(res.get("Metadata")).get("cfngen"))
+
+
+class _Located:
+    """Turns (template, resource) into a Finding with the blueprint origin, or a waiver."""
+
+    def __init__(self, tpl: Template, parsed: Any, origins: Origins | None) -> None:
+        self.tpl, self.parsed, self.origins = tpl, parsed, origins
+        top = as_dict(as_dict(as_dict(parsed).get("Metadata")).get("cfngen"))
+        self.blueprint_file = str(top.get("source", ""))
+
+    def origin(self, resource: str) -> str:
+        path = _metadata(self.parsed, resource).get("source")
+        if not isinstance(path, str) or not path:
+            return ""
+        where = self.origins(path) if self.origins else None
+        if where:
+            return f"{where} ({path})"
+        return f"{self.blueprint_file} {path}".strip()
+
+    def waiver(self, resource: str, rule: str) -> str | None:
+        reason = as_dict(_metadata(self.parsed, resource).get("waivers")).get(rule)
+        return str(reason) if reason else None
+
+    def finding(
+        self,
+        rule: str,
+        severity: str,
+        message: str,
+        resource: str,
+        line: int,
+        tool: str,
+        title: str = "",
+        link: str = "",
+    ) -> Finding:
+        return Finding(
+            file=self.tpl.file,
+            line=line,
+            rule=rule,
+            severity=severity,
+            message=message,
+            stack=self.tpl.name,
+            resource=resource,
+            origin=self.origin(resource) if resource else "",
+            tool=tool,
+            title=title,
+            link=link,
+        )
+
+
+def _own_checks(loc: _Located, production: bool) -> Iterable[Finding]:
+    from cfngen.checks import CHECKS, TemplateView
+
+    view = TemplateView(loc.parsed, production)
+    for check in CHECKS.values():
+        try:
+            hits = list(check.run(view))
+        except Exception as exc:  # one broken check must not hide the others
+            hits = []
+            yield loc.finding(
+                "CFG000",
+                "error",
+                f"check {check.id} failed on this template ({type(exc).__name__}: {exc}); "
+                "please report it with the template",
+                "",
+                1,
+                "cfngen",
+            )
+        for name, message in hits:
+            resource = name if check.section == "Resources" else ""
+            yield loc.finding(
+                check.id,
+                check.severity,
+                message if resource else f"output {name}: {message}",
+                resource,
+                _line(loc.parsed, check.section, name),
+                "cfngen",
+                check.title,
+                check.source,
+            )
+
+
+def _cfn_lint(loc: _Located, region: str) -> Iterable[Finding]:
+    for m in _runner(region).validate_template(loc.parsed):
+        path = list(getattr(m, "path", None) or [])
+        resource = str(path[1]) if len(path) > 1 and path[0] == "Resources" else ""
+        yield loc.finding(
+            m.rule.id,
+            _SEVERITY.get(m.rule.id[:1], "error"),
+            m.message,
+            resource,
+            int(m.linenumber),
+            "cfn-lint",
+            m.rule.shortdesc,
+            m.rule.source_url,
+        )
+
+
+def lint_template(tpl: Template, origins: Origins | None = None) -> tuple[Report, Any]:
+    """Findings and waivers of one template, and the parsed template (None if unparsable)."""
+    report = Report(templates=1)
+    parsed, errors = _decode(tpl.body)
+    if errors or not isinstance(parsed, dict):
+        for m in errors:
+            report.findings.append(
                 Finding(
-                    stack.name,
-                    stack.file,
-                    _line_of(stack.body, logical_id),
-                    rule,
-                    f"{logical_id}: {message}",
+                    tpl.file,
+                    int(m.linenumber),
+                    m.rule.id,
+                    "error",
+                    m.message,
+                    tpl.name,
+                    tool="cfn-lint",
                 )
             )
-    return findings
+        return report, None
+    loc = _Located(tpl, parsed, origins)
+    found = list(_own_checks(loc, tpl.production)) + list(_cfn_lint(loc, tpl.region))
+    for f in found:
+        reason = loc.waiver(f.resource, f.rule) if f.resource else None
+        if reason is None:
+            report.findings.append(f)
+        else:
+            report.waived.append((f, reason))
+    report.waived.extend(
+        _skipped_by_cfn_lint(loc, {(f.resource, f.rule) for f, _ in report.waived})
+    )
+    return report, parsed
 
 
-def lint_environment(env: RenderedEnvironment) -> list[Finding]:
-    """Every finding of cfn-lint and cfngen's checks, sorted by stack order and line."""
-    findings: list[Finding] = []
-    for stack in env.stacks:
-        found = cfn_lint(stack, stack.region or env.region) + own_checks(stack)
-        findings.extend(sorted(found, key=lambda f: (f.line, f.rule)))
-    return findings
+def _skipped_by_cfn_lint(
+    loc: _Located, shown: set[tuple[str, str]]
+) -> Iterable[tuple[Finding, str]]:
+    """cfn-lint waivers: cfn-lint itself skips a rule its Metadata ignores, so the finding
+    never reaches the report; list the waiver (and its reason) all the same."""
+    for name in as_dict(as_dict(loc.parsed).get("Resources")):
+        waivers = as_dict(_metadata(loc.parsed, name).get("waivers"))
+        for rule, reason in waivers.items():
+            if _CFN_LINT_ID.match(str(rule)) and (name, rule) not in shown:
+                f = loc.finding(
+                    str(rule),
+                    _SEVERITY[str(rule)[0]],
+                    "skipped by cfn-lint on this resource (Metadata cfn-lint ignore_checks)",
+                    str(name),
+                    _line(loc.parsed, "Resources", name),
+                    "cfn-lint",
+                )
+                yield f, str(reason)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Templates linted together (one environment, one folder) and how to name their origins."""
+
+    name: str
+    templates: Sequence[Template]
+    origins: Origins | None = None
+
+
+@dataclass
+class _Linted:
+    template: Template
+    parsed: Any
+    origins: Origins | None
+    report: Report
+
+
+def _checkov(items: Sequence[_Linted]) -> None:
+    """One checkov process over every template of every group (it takes seconds to start)."""
+    from cfngen.checkov_runner import run_checkov
+
+    by_key = {f"{i}/{it.template.relative}": it for i, it in enumerate(items)}
+    with tempfile.TemporaryDirectory(prefix="cfngen-checkov-") as tmp:
+        for key, it in by_key.items():
+            target = Path(tmp) / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(it.template.body)
+        results = run_checkov(Path(tmp))
+    for r in results:
+        found = by_key.get(r.file)
+        if found is None:
+            continue
+        loc = _Located(found.template, found.parsed, found.origins)
+        f = loc.finding(
+            r.check_id, "error", r.title, r.resource, r.line, "checkov", r.title, r.guideline
+        )
+        if r.skipped:
+            found.report.waived.append((f, r.comment))
+        else:
+            found.report.findings.append(f)
+
+
+def lint_groups(groups: Sequence[Group], checkov: bool = False) -> list[Report]:
+    """One report per group: every finding, in template order then line order."""
+    reports: list[Report] = []
+    linted: list[_Linted] = []
+    for g in groups:
+        report = Report(templates=len(g.templates), checkov=checkov)
+        for t in g.templates:
+            one, tree = lint_template(t, g.origins)
+            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
+            report.waived.extend(one.waived)
+            if tree is not None:
+                linted.append(_Linted(t, tree, g.origins, Report()))
+        reports.append(report)
+    if checkov and linted:
+        _checkov(linted)
+        for g, report in zip(groups, reports, strict=True):
+            order = {t.file: i for i, t in enumerate(g.templates)}
+            for it in linted:
+                if it.template.file in order and any(it.template is t for t in g.templates):
+                    report.findings.extend(it.report.findings)
+                    report.waived.extend(it.report.waived)
+            report.findings.sort(key=lambda f: (order.get(f.file, 0), f.line, f.rule))
+    return reports
+
+
+def lint_templates(
+    templates: Sequence[Template],
+    origins: Origins | None = None,
+    checkov: bool = False,
+) -> Report:
+    """Every finding of one group of templates (see `lint_groups`)."""
+    return lint_groups([Group("", templates, origins)], checkov)[0]

@@ -1,53 +1,45 @@
-"""checkov as the tests run it (offline, JSON out): one function for every test that needs it."""
+"""The gates every rendered template must pass, as the tests run them: `cfngen lint` in one
+pass (cfngen's checks, cfn-lint with informational rules, checkov offline)."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
+from collections.abc import Sequence
 from pathlib import Path
+
+from cfngen.lint import Group, Template, lint_groups
+from cfngen.render import RenderedEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def checkov_binary() -> Path:
+def use_project_checkov() -> None:
     """checkov lives in its own venv (`make checkov`): it pins a boto3 older than cfngen needs."""
-    return Path(os.environ.get("CHECKOV_BIN", ROOT / ".checkov-venv" / "bin" / "checkov"))
+    os.environ.setdefault("CHECKOV_BIN", str(ROOT / ".checkov-venv" / "bin" / "checkov"))
 
 
-def run_checkov(directory: Path) -> tuple[list[str], int]:
-    """Failed checks (`ID resource file`) and the number of passed checks under `directory`."""
-    checkov = checkov_binary()
-    if not checkov.is_file():
-        raise AssertionError(
-            f"checkov not found at {checkov}: run `make checkov` (or set CHECKOV_BIN)"
+def groups_of(envs: Sequence[RenderedEnvironment]) -> list[Group]:
+    return [
+        Group(
+            f"{env.blueprint}-{env.environment}",
+            [
+                Template(
+                    name=s.name,
+                    file=f"{env.blueprint}/{env.environment}/{s.file}",
+                    body=s.body,
+                    region=s.region or env.region,
+                )
+                for s in env.stacks
+            ],
+            env.origin,
         )
-    proc = subprocess.run(
-        [
-            str(checkov),
-            "--framework",
-            "cloudformation",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-            "-o",
-            "json",
-            "-d",
-            str(directory),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"},
-        timeout=600,
-    )
-    data = json.loads(proc.stdout) if proc.stdout.strip() else {}
-    reports = data if isinstance(data, list) else [data]
-    failed = [
-        f"{c['check_id']} {c['resource']} {c['file_path']}"
-        for r in reports
-        for c in r.get("results", {}).get("failed_checks", [])
+        for env in envs
     ]
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    if not passed and not failed:
-        raise AssertionError(f"checkov checked nothing: {proc.stderr[-2000:]}")
-    return failed, passed
+
+
+def lint_findings(envs: Sequence[RenderedEnvironment], checkov: bool = True) -> list[str]:
+    """Every finding of `cfngen lint` (with checkov: one process for all) over `envs`."""
+    if checkov:
+        use_project_checkov()
+    reports = lint_groups(groups_of(envs), checkov=checkov)
+    return [f"{f.render()} <- {f.origin}" for r in reports for f in r.findings]

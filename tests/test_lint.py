@@ -1,9 +1,13 @@
-"""cfn-lint in-process: errors and informational rules are both reported, with line numbers."""
+"""The lint engine: one parse per template feeds cfn-lint (informational rules included) and
+cfngen's checks; findings carry template lines, resources and blueprint origins."""
 
 from __future__ import annotations
 
-from cfngen.lint import cfn_lint
-from cfngen.render import RenderedStack
+from pathlib import Path
+
+from cfngen.compiler import compile_environment
+from cfngen.lint import Group, Template, lint_groups, lint_template
+from tests.reference import BLUEPRINTS
 
 BODY = """\
 AWSTemplateFormatVersion: '2010-09-09'
@@ -19,26 +23,53 @@ Resources:
 """
 
 
-def stack(body: str) -> RenderedStack:
-    return RenderedStack(
-        name="shop-dev-x",
-        component="x",
-        file="x.yaml",
-        body=body,
-        parameters={},
-        depends_on=(),
-        exports=(),
-        imports=(),
-    )
+def template(body: str) -> Template:
+    return Template(name="shop-dev-x", file="x.yaml", body=body, region="eu-west-1")
 
 
-def test_errors_and_informational_rules_with_lines() -> None:
-    found = {(f.rule, f.line) for f in cfn_lint(stack(BODY), "eu-west-1")}
-    assert ("E3002", 10) in found  # unknown property
-    assert ("I3011", 3) in found  # stateful resource without explicit deletion policies
+def test_cfn_lint_errors_and_informational_rules_with_lines_and_resources() -> None:
+    report, _ = lint_template(template(BODY))
+    found = {(f.rule, f.line, f.resource, f.severity, f.tool) for f in report.findings}
+    assert ("E3002", 10, "Topic", "error", "cfn-lint") in found  # unknown property
+    assert ("I3011", 3, "Logs", "informational", "cfn-lint") in found  # no deletion policies
 
 
-def test_the_same_runner_serves_every_stack_of_a_region() -> None:
+def test_the_same_runner_serves_every_template_of_a_region() -> None:
     clean = BODY.replace("      DisplayNamee: x\n", "      DisplayName: x\n")
-    assert ("E3002", 10) not in {(f.rule, f.line) for f in cfn_lint(stack(clean), "eu-west-1")}
-    assert ("E3002", 10) in {(f.rule, f.line) for f in cfn_lint(stack(BODY), "eu-west-1")}
+    assert "E3002" not in {f.rule for f in lint_template(template(clean))[0].findings}
+    assert "E3002" in {f.rule for f in lint_template(template(BODY))[0].findings}
+
+
+def test_an_unparsable_template_is_a_finding_not_a_crash() -> None:
+    report, parsed = lint_template(template("Resources: [1\n"))
+    assert parsed is None
+    assert [(f.rule, f.severity) for f in report.findings] == [("E0000", "error")]
+
+
+def test_a_cfn_lint_rule_is_waived_by_the_resource_metadata() -> None:
+    body = BODY.replace(
+        "  Topic:\n    Type: AWS::SNS::Topic\n",
+        "  Topic:\n    Type: AWS::SNS::Topic\n    Metadata:\n      cfngen:\n"
+        "        waivers: {E3002: testing how a waiver reads}\n",
+    )
+    report, _ = lint_template(template(body))
+    assert "E3002" not in {f.rule for f in report.findings}
+    assert [(f.rule, why) for f, why in report.waived] == [("E3002", "testing how a waiver reads")]
+
+
+def test_findings_name_the_blueprint_entry_that_made_the_resource(tmp_path: Path) -> None:
+    """A finding on a cfngen template points at the blueprint line of the entry (through the
+    Metadata.cfngen.source stamp), not only at the template line."""
+    env = compile_environment(BLUEPRINTS / "legocity.yaml", "dev")
+    stack = env.stack("service-payload")
+    body = stack.body.replace("LogConfiguration:", "LogConfigurationX:", 1)
+    (report,) = lint_groups(
+        [Group("x", [Template(stack.name, stack.file, body, env.region)], env.origin)]
+    )
+    f = next(f for f in report.findings if f.rule == "CFG014")
+    assert f.resource == "TaskDefinition"
+    assert f.origin.endswith("(services.payload)")
+    mark = env.origins["services.payload"]
+    assert f.origin.startswith(f"{mark.file}:{mark.line}:")
+    lines = body.splitlines()
+    assert lines[f.line - 1].strip() == "TaskDefinition:"

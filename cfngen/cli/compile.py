@@ -1,4 +1,4 @@
-"""Commands that compile a blueprint: validate, render, lint, graph, schema."""
+"""Commands that compile a blueprint: validate, render, graph, schema (and lint, checks)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from cfngen.cli.options import (
     parse_variables,
     variable_options,
 )
-from cfngen.errors import OperationError
 
 if TYPE_CHECKING:
     from cfngen.render import RenderedEnvironment
@@ -108,31 +107,6 @@ def render(
 @click.command()
 @blueprint_argument
 @env_option()
-@variable_options
-def lint(
-    blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
-) -> None:
-    """Lint one environment's templates: cfn-lint (informational rules included) and
-    cfngen's own security checks, in-process. Exit code 1 when there are findings.
-
-    \b
-    Example:
-      cfngen lint blueprints/legocity.yaml --env prod
-    """
-    from cfngen.lint import lint_environment
-
-    rendered = _compile(blueprint, env, variables, var_files)
-    findings = lint_environment(rendered)
-    for f in findings:
-        click.echo(f.render())
-    if findings:
-        raise OperationError(f"{len(findings)} finding(s) in {len(rendered.stacks)} templates")
-    click.echo(f"{rendered.environment_name}: {len(rendered.stacks)} templates, no findings")
-
-
-@click.command()
-@blueprint_argument
-@env_option()
 @click.option(
     "--format",
     "fmt",
@@ -210,5 +184,7 @@ def schema() -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (validate, render, lint, graph, schema):
+    from cfngen.cli.lint import checks, lint
+
+    for command in (validate, render, lint, checks, graph, schema):
         group.add_command(command)

@@ -1,4 +1,4 @@
-"""validate, render, lint, graph, schema: exact output and exit codes."""
+"""validate, render, lint, graph, schema: exact output and exit codes (more of lint in\ntest_lint_cli.py)."""
 
 from __future__ import annotations
 
@@ -147,10 +147,14 @@ def test_bad_var_syntax_exits_2(tmp_path: Path) -> None:
 
 def test_lint_clean(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    assert run("lint", str(path), "--env", "dev") == (0, "shop-dev: 2 templates, no findings\n", "")
+    assert run("lint", str(path), "--env", "dev") == (
+        0,
+        "shop-dev: 2 templates (cfngen checks, cfn-lint): no findings\n",
+        "",
+    )
 
 
-def test_lint_findings_exit_1(tmp_path: Path) -> None:
+def test_lint_findings_exit_1_and_name_the_blueprint_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         GOOD.replace(
@@ -162,10 +166,14 @@ def test_lint_findings_exit_1(tmp_path: Path) -> None:
     code, out, err = run("lint", str(path), "--env", "dev")
     assert code == 1
     assert out.splitlines() == [
-        "security.yaml:16: [CG001] AppSecurityGroup: SSH port 22 open to the internet (0.0.0.0/0) "
-        "(stack shop-dev-security)"
+        "dev/security.yaml:17: error CFG006: AppSecurityGroup: SSH port 22 is open to the "
+        "internet (0.0.0.0/0)",
+        f"    stack shop-dev-security, from {path}:4:3 (security_groups.app)",
+        "    CFG006 Database, cache, file system or admin port open to the internet: "
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-19",
+        "shop-dev: 2 templates (cfngen checks, cfn-lint): 1 error",
     ]
-    assert err == "1 finding(s) in 2 templates\n"
+    assert err == "1 finding(s)\n"
 
 
 def test_graph_formats(tmp_path: Path) -> None:
@@ -196,11 +204,11 @@ def test_schema_is_json_schema_with_every_top_level_key() -> None:
     )
 
 
-@pytest.mark.parametrize("command", ["validate", "render", "lint", "graph", "schema"])
+@pytest.mark.parametrize("command", ["validate", "render", "lint", "checks", "graph", "schema"])
 def test_every_command_explains_itself_with_an_example(command: str) -> None:
     code, out, _ = run(command, "--help")
     assert code == 0
-    assert "Example:" in out
+    assert "Example:" in out or "Examples:" in out
 
 
 def test_render_never_imports_boto3(tmp_path: Path) -> None:

@@ -1,0 +1,267 @@
+"""`cfngen lint` (a blueprint, a rendered folder, or plain CloudFormation templates) and
+`cfngen checks` (the catalog of cfngen's own checks)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cfngen.cli.options import parse_variables, variable_options
+from cfngen.errors import OperationError, UsageError
+
+if TYPE_CHECKING:
+    from cfngen.lint import Origins, Report, Template
+
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+_TEMPLATE_TEXT = re.compile(r'(^Resources\s*:|"Resources"\s*:)', re.M)
+_BLUEPRINT_TEXT = re.compile(r"^blueprint\s*:", re.M)
+
+
+def _looks_like_template(text: str) -> bool:
+    return bool(_TEMPLATE_TEXT.search(text)) and not _BLUEPRINT_TEXT.search(text)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"cannot read {path}: {err}") from None
+
+
+def _from_blueprint(
+    path: Path,
+    envs: Sequence[str],
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+) -> list[tuple[str, list[Template], Origins]]:
+    from cfngen.compiler import Inputs, build_environment, validate_blueprint
+    from cfngen.lint import Template
+
+    inputs = Inputs(path, tuple(parse_variables(variables).items()), var_files)
+    groups: list[tuple[str, list[Template], Origins]] = []
+    for prep in validate_blueprint(inputs, list(envs) or None):
+        env = build_environment(prep, source=str(path))
+        templates = [
+            Template(
+                name=s.name,
+                file=f"{env.environment}/{s.file}",
+                body=s.body,
+                region=s.region or env.region,
+            )
+            for s in env.stacks
+        ]
+        groups.append((env.environment_name, templates, env.origin))
+    return groups
+
+
+def _from_rendered(directory: Path) -> tuple[str, list[Template], Origins]:
+    from cfngen.lint import Template
+    from cfngen.render import RenderedEnvironment
+
+    try:
+        env = RenderedEnvironment.from_directory(directory)
+    except (OSError, KeyError, ValueError) as err:
+        raise UsageError(f"{directory}/manifest.json is not a cfngen manifest: {err}") from None
+    templates = [
+        Template(
+            name=s.name,
+            file=str(directory / s.file),
+            key=s.file,
+            body=s.body,
+            region=s.region or env.region,
+        )
+        for s in env.stacks
+    ]
+    return env.environment_name, templates, env.origin
+
+
+def _from_files(path: Path, region: str, production: bool) -> tuple[list[Template], list[Path]]:
+    """Plain templates: `path` itself, or every template file under the folder `path`."""
+    from cfngen.lint import Template
+
+    if path.is_file():
+        candidates, explicit = [path], True
+    else:
+        candidates = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix in TEMPLATE_SUFFIXES
+        )
+        explicit = False
+    templates, skipped = [], []
+    for file in candidates:
+        text = _read(file)
+        if not explicit and not _looks_like_template(text):
+            skipped.append(file)
+            continue
+        rel = file.name if explicit else str(file.relative_to(path))
+        templates.append(
+            Template(
+                name=file.stem,
+                file=str(file),
+                key=rel,
+                body=text,
+                region=region,
+                production=production,
+            )
+        )
+    return templates, skipped
+
+
+def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> None:
+    for f in report.findings:
+        what = f"{f.resource}: {f.message}" if f.resource else f.message
+        click.echo(f"{f.file}:{f.line}: {f.severity} {f.rule}: {what}")
+        where = f"stack {f.stack}" + (f", from {f.origin}" if f.origin else "")
+        click.echo(f"    {where}")
+        if f.title or f.link:
+            click.echo(f"    {f.rule} {f.title}" + (f": {f.link}" if f.link else ""))
+    if show_waived:
+        for f, reason in report.waived:
+            click.echo(
+                f"{f.file}:{f.line}: waived {f.rule}: {f.resource}: {f.message}\n"
+                f"    reason: {reason}"
+            )
+    counts = report.counts()
+    found = ", ".join(f"{n} {sev}" for sev, n in sorted(counts.items()))
+    waived = f"; {len(report.waived)} waived" if report.waived else ""
+    templates = f"{report.templates} template{'s' if report.templates != 1 else ''}"
+    click.echo(f"{name}: {templates} ({tools}): {found or 'no findings'}{waived}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--env",
+    "-e",
+    "envs",
+    multiple=True,
+    metavar="ENV",
+    help="Environment of a blueprint to lint; repeatable (default: all of them).",
+)
+@click.option(
+    "--checkov",
+    is_flag=True,
+    help="Also run checkov (offline) and merge its failed checks into the report. checkov is "
+    "found through CHECKOV_BIN or on PATH; an error when it is missing.",
+)
+@click.option(
+    "--region",
+    default="us-east-1",
+    show_default=True,
+    help="Region cfn-lint checks templates cfngen did not write against.",
+)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Treat templates cfngen did not write as production (runs the production checks).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--show-waived", is_flag=True, help="Also list waived findings with their reasons.")
+@variable_options
+def lint(
+    path: Path,
+    envs: tuple[str, ...],
+    checkov: bool,
+    region: str,
+    production: bool,
+    fmt: str,
+    show_waived: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+) -> None:
+    """Lint templates in one pass: cfngen's security checks (`cfngen checks`), cfn-lint with
+    informational rules, in-process, and with --checkov also checkov.
+
+    PATH is a blueprint (every environment, or those given with --env), a folder `cfngen
+    render` wrote (it has a manifest.json), or CloudFormation templates cfngen did not write: a
+    file or a folder of them. Each finding names the template file and line, the stack, the
+    resource and, for cfngen's templates, the blueprint entry that produced it (template lines
+    are those `cfngen render` writes). Findings are waived only per resource, with a reason:
+    `waivers:` on the blueprint entry, or in the resource's Metadata. Exit code 1 when there
+    are findings.
+
+    \b
+    Examples:
+      cfngen lint blueprints/legocity.yaml --env prod
+      cfngen lint blueprints/legocity.yaml --checkov
+      cfngen lint out/prod
+      cfngen lint received-templates/ --production --region eu-west-1
+    """
+
+    from cfngen.lint import Group, lint_groups
+
+    tools = "cfngen checks, cfn-lint" + (", checkov" if checkov else "")
+    groups: list[tuple[str, list[Template], Origins | None]] = []
+    skipped: list[Path] = []
+    if path.is_dir() and (path / "manifest.json").is_file():
+        groups.append(_from_rendered(path))
+    elif path.is_dir() or _looks_like_template(_read(path)):
+        if envs or variables or var_files:
+            raise UsageError("--env, --var and --var-file apply to blueprints, not templates")
+        templates, skipped = _from_files(path, region, production)
+        if not templates:
+            raise UsageError(f"no CloudFormation templates under {path}")
+        groups.append((str(path), templates, None))
+    else:
+        groups.extend(_from_blueprint(path, envs, variables, var_files))
+
+    done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
+    reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
+
+    if fmt == "json":
+        out: dict[str, Any] = {
+            "reports": [
+                {
+                    "name": name,
+                    "templates": r.templates,
+                    "findings": [f.as_json() for f in r.findings],
+                    "waived": [{**f.as_json(), "reason": why} for f, why in r.waived],
+                }
+                for name, r in reports
+            ],
+            "skipped": [str(p) for p in skipped],
+        }
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for p in skipped:
+            click.echo(f"skipped {p}: not a CloudFormation template")
+        for name, r in reports:
+            _print_text(name, r, show_waived, tools)
+    total = sum(len(r.findings) for _, r in reports)
+    if total:
+        raise OperationError(f"{total} finding(s)")
+
+
+@click.command()
+@click.argument("check_id", required=False)
+def checks(check_id: str | None) -> None:
+    """List cfngen's own security checks, or explain one.
+
+    \b
+    Examples:
+      cfngen checks
+      cfngen checks CFG001
+    """
+    from cfngen.checks import CHECKS
+
+    if check_id is None:
+        for c in CHECKS.values():
+            click.echo(f"{c.id}  {c.severity:<7}  {c.title}")
+        return
+    found = CHECKS.get(check_id.upper())
+    if found is None:
+        raise UsageError(f"no check {check_id}; `cfngen checks` lists them")
+    click.echo(
+        f"{found.id} ({found.severity}): {found.title}\n\n{found.why}\n\nGuidance: {found.source}"
+    )
