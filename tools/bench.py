@@ -1,8 +1,9 @@
-"""`make bench`: render timings (and, when the emulator is there, deploy timings).
+"""`make bench`: render and lint timings (and, when the emulator is there, deploy timings).
 
 Render: wall time of `cfngen render` as a user runs it (a new interpreter each time, so
 interpreter start and imports count), best of 5, for every reference blueprint and environment,
 and for generated blueprints of 25, 50 and 100 components so the scaling is visible.
+Lint: wall time of `cfngen lint` for every reference environment (the budget is 5 s).
 """
 
 from __future__ import annotations
@@ -91,8 +92,39 @@ def bench_render() -> None:
     )
 
 
+def time_lint(args: list[str], runs: int = 3) -> float:
+    """Wall time of `cfngen lint ARGS` as a user runs it, best of `runs` (findings allowed)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run([str(CFNGEN), "lint", *args], capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"cfngen lint {' '.join(args)} failed:\n{proc.stderr}")
+    return min(times)
+
+
+def bench_lint() -> None:
+    print("lint (wall, best of 3, including interpreter start; cfngen checks + cfn-lint)")
+    print(f"  {'target':28} {'seconds':>8}")
+    for path, env in reference_cases():
+        seconds = time_lint([str(path.relative_to(ROOT)), "--env", env])
+        print(f"  {path.stem + ' ' + env:28} {seconds:>8.3f}")
+    seed = ROOT / "tests" / "fixtures" / "production_lb_blog.yaml"
+    print(f"  {'seed template (not cfngen)':28} {time_lint([str(seed.relative_to(ROOT))]):>8.3f}")
+    checkov = ROOT / ".checkov-venv" / "bin" / "checkov"
+    if checkov.is_file():
+        import os
+
+        os.environ.setdefault("CHECKOV_BIN", str(checkov))
+        bp = "blueprints/legocity.yaml"
+        seconds = time_lint([bp, "--env", "prod", "--checkov"], runs=1)
+        print(f"  {'legocity prod --checkov':28} {seconds:>8.3f}")
+
+
 def main() -> None:
     bench_render()
+    bench_lint()
     try:
         from tools.bench_deploy import main as deploy_main
     except ImportError:

@@ -1,6 +1,7 @@
 """`make demo`: the main job end to end on this machine.
 
-1. validate, render and lint blueprints/legocity.yaml for dev and prod (out/<env>/);
+1. validate, render and lint (cfngen checks + cfn-lint) blueprints/legocity.yaml for dev and
+   prod (out/<env>/);
 2. start MiniStack on 127.0.0.1, deploy legocity dev with --yes, print the stack outputs,
    deploy again to show it is a no-op, and stop the emulator.
 """
@@ -28,7 +29,7 @@ def main() -> None:
     for env in ("dev", "prod"):
         step(f"templates for {env}", "render", BLUEPRINT, "--env", env)
         step(
-            f"cfn-lint (with informational rules) and cfngen's checks for {env}",
+            f"cfngen's security checks and cfn-lint (informational rules too) for {env}",
             "lint",
             BLUEPRINT,
             "--env",
