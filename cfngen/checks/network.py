@@ -156,13 +156,13 @@ def internet_ingress_outside_balancers(t: TemplateView) -> Iterator[Hit]:
             continue
         by_owner.setdefault((rule.owner, rule.group), []).append(rule)
     for (owner, group), rules in by_owner.items():
-        ports = ", ".join(r.ports.removeprefix("port ") for r in rules)
-        peers = "/".join(sorted({r.peer for r in rules}))
+        ports = ", ".join(dict.fromkeys(r.ports.removeprefix("port ") for r in rules))
+        peers = " and ".join(sorted({r.peer for r in rules}))
         if group in public:
             where = "is an internet-facing load balancer's group, but these are not its listeners"
         else:
             where = "is not the group of an internet-facing load balancer in this template"
-        yield owner, f"accepts {ports} from the internet ({peers}) and {where}"
+        yield owner, f"accepts {ports} from anywhere ({peers}) and {where}"
 
 
 @check(

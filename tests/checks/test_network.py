@@ -151,7 +151,7 @@ def test_cfg013_bad_port_that_is_not_a_listener() -> None:
     assert hits("CFG013", text) == [
         (
             "LbGroup",
-            "accepts 8000 from the internet (0.0.0.0/0) and is an internet-facing load "
+            "accepts 8000 from anywhere (0.0.0.0/0) and is an internet-facing load "
             "balancer's group, but these are not its listeners",
         )
     ]
@@ -170,7 +170,7 @@ def test_cfg013_bad_group_attached_to_nothing() -> None:
     assert hits("CFG013", text) == [
         (
             "Group",
-            "accepts 80, 8000 from the internet (0.0.0.0/0/::/0) and is not the group of an "
+            "accepts 80, 8000 from anywhere (0.0.0.0/0 and ::/0) and is not the group of an "
             "internet-facing load balancer in this template",
         )
     ]

@@ -1,4 +1,5 @@
-"""validate, render, lint, graph, schema: exact output and exit codes (more of lint in\ntest_lint_cli.py)."""
+"""validate, render, lint, graph, schema: exact output and exit codes (more of lint in
+test_lint_cli.py)."""
 
 from __future__ import annotations
 
