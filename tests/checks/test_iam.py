@@ -3,34 +3,7 @@
 
 from __future__ import annotations
 
-import textwrap
-
-from cfnlint.decode.decode import decode_str
-
-from cfngen.checks import CHECKS, Hit, TemplateView
-from cfngen.lint import Report, Template, lint_template
-
-
-def hits(rule: str, text: str, production: bool = False) -> list[Hit]:
-    parsed, errors = decode_str(textwrap.dedent(text))
-    assert not errors, errors
-    return list(CHECKS[rule].run(TemplateView(parsed, production)))
-
-
-def lint(text: str) -> Report:
-    report, parsed = lint_template(Template("t", "t.yaml", textwrap.dedent(text), "us-east-1"))
-    assert parsed is not None, report.findings
-    return report
-
-
-def line_of(text: str, logical_id: str) -> int:
-    lines = textwrap.dedent(text).splitlines()
-    return next(i for i, line in enumerate(lines, 1) if line.strip() == f"{logical_id}:")
-
-
-def ours(report: Report, rule: str) -> list[tuple[str, int]]:
-    return [(f.resource, f.line) for f in report.findings if f.rule == rule]
-
+from tests.checks.helpers import hits, line_of, lint, ours
 
 # --- CFG001 OIDC trust --------------------------------------------------------------------------
 
