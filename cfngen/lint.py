@@ -68,7 +68,6 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     waived: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
     templates: int = 0
-    checkov: bool = False
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -276,7 +275,7 @@ class _Linted:
     template: Template
     parsed: Any
     origins: Origins | None
-    report: Report
+    report: Report  # the report of the template's group
 
 
 def _checkov(items: Sequence[_Linted]) -> None:
@@ -307,24 +306,20 @@ def _checkov(items: Sequence[_Linted]) -> None:
 def lint_groups(groups: Sequence[Group], checkov: bool = False) -> list[Report]:
     """One report per group: every finding, in template order then line order."""
     reports: list[Report] = []
-    linted: list[_Linted] = []
+    linted: list[_Linted] = []  # parsed templates, each pointing at its group's report
     for g in groups:
-        report = Report(templates=len(g.templates), checkov=checkov)
+        report = Report(templates=len(g.templates))
         for t in g.templates:
             one, tree = lint_template(t, g.origins)
             report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
             report.waived.extend(one.waived)
             if tree is not None:
-                linted.append(_Linted(t, tree, g.origins, Report()))
+                linted.append(_Linted(t, tree, g.origins, report))
         reports.append(report)
     if checkov and linted:
-        _checkov(linted)
+        _checkov(linted)  # appends checkov's findings to each template's group report
         for g, report in zip(groups, reports, strict=True):
             order = {t.file: i for i, t in enumerate(g.templates)}
-            for it in linted:
-                if it.template.file in order and any(it.template is t for t in g.templates):
-                    report.findings.extend(it.report.findings)
-                    report.waived.extend(it.report.waived)
             report.findings.sort(key=lambda f: (order.get(f.file, 0), f.line, f.rule))
     return reports
 
