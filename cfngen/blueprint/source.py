@@ -8,6 +8,9 @@ later error can still say file:line:col.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +68,84 @@ def _mark(file: str, m: yaml.Mark) -> Mark:
     return Mark(file, m.line + 1, m.column + 1)
 
 
+# Bounds for untrusted input (a blueprint comes from a pull request as often as from its
+# author). A real blueprint is a few hundred lines; these leave room for generated ones of a
+# thousand services and stop hostile ones before they cost seconds or memory.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Largest blueprint or variables file read at all (checked before reading)."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences (real blueprints nest about 8 deep)."""
+MAX_ALIAS_NODES = 100_000
+"""Nodes that aliases (`*name`, `<<: *name`) may add in all: an alias bomb stops here."""
+MAX_NODES = 1_000_000
+"""Nodes in one document, after alias expansion."""
+
+
+class _LimitError(yaml.MarkedYAMLError):
+    """The document passes one of the bounds above."""
+
+
 class _PositionLoader(yaml.SafeLoader):
-    """SafeLoader that records node positions and rejects duplicate keys."""
+    """SafeLoader that records node positions, rejects duplicate keys and bounds the document.
+
+    Aliases are references to one node in the composed graph; constructing the data expands
+    them. The composer therefore counts, for every alias, the size its expansion will have, and
+    stops at the alias (with its own file:line) when the sum passes MAX_ALIAS_NODES. Depth is
+    bounded at the node that goes too deep, before Python's recursion limit is near.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes its construction produces
+        self._expanded = 0
+        self._depth = 0
+
+    def _too_much(self, mark: yaml.Mark, problem: str) -> _LimitError:
+        return _LimitError(None, None, problem, mark)
+
+    def _compose(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        node = super().compose_node(parent, index)
+        assert node is not None  # PyYAML returns None only at the end of a stream
+        return node
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                size = self._sizes.get(id(node))
+                if size is None:
+                    raise self._too_much(
+                        event.start_mark,
+                        f"alias *{event.anchor} refers to a node that contains it (a recursive "
+                        "alias)",
+                    )
+                self._expanded += size
+                if self._expanded > MAX_ALIAS_NODES:
+                    raise self._too_much(
+                        event.start_mark,
+                        f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (at alias "
+                        f"*{event.anchor}, which alone is {size:,}); an alias bomb?",
+                    )
+            return self._compose(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._too_much(
+                self.peek_event().start_mark,
+                f"nesting deeper than {MAX_DEPTH} levels",
+            )
+        node = self._compose(parent, index)
+        self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes[id(v)] for v in node.value)
+        else:
+            size = 1
+        if size > MAX_NODES:
+            raise self._too_much(node.start_mark, f"more than {MAX_NODES:,} nodes")
+        self._sizes[id(node)] = size
+        return node
 
 
 def _construct(
@@ -79,10 +158,23 @@ def _construct(
     file = loader.name
     pos.values[path] = _mark(file, node.start_mark)
     if isinstance(node, yaml.MappingNode):
+        # YAML merge keys (`<<: *base`): the merged entries come first and the mapping's own
+        # entries override them. Only two entries written in this mapping itself are duplicates.
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         seen: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                errors.append(
+                    Diagnostic(
+                        _mark(file, key_node.start_mark),
+                        _dotted(path),
+                        "mapping keys must be plain scalars",
+                        "write the key as a string",
+                    )
+                )
+                continue
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 errors.append(
@@ -95,7 +187,7 @@ def _construct(
                 )
                 continue
             key = str(key) if not isinstance(key, str) else key
-            if key in seen:
+            if key in seen and id(seen[key]) in own and id(key_node) in own:
                 first = _mark(file, seen[key].start_mark)
                 errors.append(
                     Diagnostic(
@@ -106,6 +198,8 @@ def _construct(
                     )
                 )
                 continue
+            if key in seen:  # a merged entry, overridden: forget its positions
+                _forget(pos, (*path, key))
             seen[key] = key_node
             pos.keys[(*path, key)] = _mark(file, key_node.start_mark)
             result[key] = _construct(loader, value_node, (*path, key), pos, errors)
@@ -115,6 +209,13 @@ def _construct(
             _construct(loader, child, (*path, i), pos, errors) for i, child in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)
+
+
+def _forget(pos: Positions, prefix: Path_) -> None:
+    n = len(prefix)
+    for table in (pos.values, pos.keys):
+        for p in [p for p in table if p[:n] == prefix]:
+            del table[p]
 
 
 def _dotted(path: Path_) -> str:
@@ -138,10 +239,38 @@ def undotted(text: str) -> Path_:
     return tuple(path)
 
 
-def read_text(path: Path, what: str = "blueprint") -> str:
-    """Read a file or fail with its path (exit 2), never with a traceback."""
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_text(path: Path, what: str = "blueprint", limit: int = MAX_FILE_BYTES) -> str:
+    """Read a regular file of at most `limit` bytes, or fail with its path (exit 2).
+
+    The file's type and size are checked before it is opened for reading, so a FIFO, a device
+    or a huge file costs nothing; the read itself stops at the limit too, in case the file
+    grows in between.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{path}: is {_file_kind(info.st_mode)}, expected a {what} file")
+        if info.st_size > limit:
+            raise UsageError(
+                f"{path}: {what} file is {info.st_size:,} bytes; at most {limit:,} are read"
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+        if len(raw) > limit:
+            raise UsageError(f"{path}: {what} file is larger than {limit:,} bytes")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"{path}: {what} file not found") from None
     except IsADirectoryError:
@@ -151,18 +280,42 @@ def read_text(path: Path, what: str = "blueprint") -> str:
     except UnicodeDecodeError as err:
         raise UsageError(f"{path}: {what} file is not UTF-8 text ({err.reason})") from None
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise UsageError(f"{path}: symbolic link loop, expected a {what} file") from None
+        if err.errno == errno.ENAMETOOLONG:
+            raise UsageError(f"{str(path)[:80]}...: file name too long") from None
         raise UsageError(f"{path}: cannot read {what} file ({err.strerror})") from None
+    except ValueError as err:  # e.g. a NUL byte in the path
+        raise UsageError(f"{path!r}: not a usable file name ({err})") from None
 
 
 def load_yaml(text: str, file: str) -> Document:
     """Parse YAML text into a Document; syntax errors and duplicate keys raise BlueprintError."""
-    loader = _PositionLoader(text)
-    loader.name = file
     pos = Positions()
     errors: list[Diagnostic] = []
+    loader: _PositionLoader | None = None
     try:
+        loader = _PositionLoader(text)
+        loader.name = file
         node = loader.get_single_node()
-        data = {} if node is None else _construct(loader, node, (), pos, errors)
+        if node is None:  # an empty file: errors about it still name the file
+            pos.values[()] = Mark(file, 1, 1)
+            data: Any = {}
+        else:
+            data = _construct(loader, node, (), pos, errors)
+    except _LimitError as err:
+        mark = err.problem_mark
+        raise BlueprintError(
+            [
+                Diagnostic(
+                    _mark(file, mark) if mark else Mark(file, 1, 1),
+                    "",
+                    f"document too large: {err.problem}",
+                    "write the values out, or split the blueprint; cfngen bounds documents so "
+                    "that a hostile one cannot exhaust memory",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or "invalid YAML"
@@ -178,10 +331,24 @@ def load_yaml(text: str, file: str) -> Document:
                 )
             ]
         ) from None
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        col = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise BlueprintError(
+            [
+                Diagnostic(
+                    Mark(file, line, col),
+                    "",
+                    f"YAML error: character U+{err.character:04X} is not allowed in YAML",
+                    "remove it or quote the value with escapes",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as err:
         raise BlueprintError([Diagnostic(Mark(file, 1, 1), "", f"YAML error: {err}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if errors:
         raise BlueprintError(errors)
     return Document(data=data, positions=pos, file=file)
