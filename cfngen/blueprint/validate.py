@@ -158,18 +158,84 @@ def _diagnostic(err: Any, doc: Document, root: type[BaseModel]) -> Diagnostic:
             f"wrong type: expected {wanted}, got {_describe(err['input'])}",
             f"write {wanted} here",
         )
+    if kind in ("string_too_long", "string_too_short"):
+        n = ctx.get("max_length") if kind == "string_too_long" else ctx.get("min_length")
+        got = len(err["input"]) if isinstance(err["input"], str) else 0
+        if kind == "string_too_long":
+            return Diagnostic(
+                mark, field, f"is {got} characters long; at most {n} are allowed", "shorten it"
+            )
+        return Diagnostic(
+            mark, field, f"is {got} characters long; at least {n} are needed", "lengthen it"
+        )
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        items = "item" if n == 1 else "items"
+        if kind == "too_short":
+            return Diagnostic(
+                mark, field, f"needs at least {n} {items}", "add one, or leave the key out"
+            )
+        return Diagnostic(mark, field, f"has more than {n} {items}", f"keep at most {n}")
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg.removeprefix("Value error, ")
     return Diagnostic(mark, field, msg[0].lower() + msg[1:], "")
 
 
+def _accepts_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    if typing.get_origin(annotation) is typing.Literal:
+        return any(isinstance(a, bool) for a in typing.get_args(annotation))
+    return False
+
+
+def _is_number(annotation: Any) -> bool:
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) is typing.Literal:
+        return any(
+            isinstance(a, int | float) and not isinstance(a, bool)
+            for a in typing.get_args(annotation)
+        )
+    return False
+
+
+def _bools_as_numbers(doc: Document, root: type[BaseModel]) -> list[Diagnostic]:
+    """`port: true` is not port 1: pydantic's lax mode reads booleans as numbers, YAML users
+    write `true` by mistake (or by `yes`), so a boolean where only a number fits is an error."""
+    out: list[Diagnostic] = []
+    pending: list[tuple[Path_, Any]] = [((), doc.data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(((*path, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend(((*path, i), v) for i, v in enumerate(value))
+        elif isinstance(value, bool):
+            anns = _annotation_at(root, path)
+            if any(map(_is_number, anns)) and not any(map(_accepts_bool, anns)):
+                out.append(
+                    Diagnostic(
+                        doc.positions.value(path),
+                        dotted(path),
+                        f"wrong type: expected a number, got {str(value).lower()}",
+                        "write a number here (YAML reads true/false/yes/no as booleans)",
+                    )
+                )
+    return out
+
+
 def validate_model(doc: Document, root: type[BaseModel] = Blueprint) -> Blueprint:
     """Validate a selected, interpolated document into the typed Blueprint."""
+    errors = _bools_as_numbers(doc, root)
     try:
-        return Blueprint.model_validate(doc.data)
+        blueprint = Blueprint.model_validate(doc.data)
     except ValidationError as exc:
-        raise BlueprintError([_diagnostic(e, doc, root) for e in exc.errors()]) from None
+        errors += [_diagnostic(e, doc, root) for e in exc.errors()]
+    if errors:
+        raise BlueprintError(errors)
+    return blueprint
 
 
 # --- semantic checks ---------------------------------------------------------------------
@@ -339,6 +405,12 @@ def _task_checks() -> list[SemanticCheck]:
     return list(TASK_CHECKS)
 
 
+def _aws_checks() -> list[SemanticCheck]:
+    from cfngen.blueprint.check_aws import AWS_CHECKS
+
+    return list(AWS_CHECKS)
+
+
 SEMANTIC_CHECKS: list[SemanticCheck] = [
     check_network,
     check_security_groups,
@@ -346,6 +418,7 @@ SEMANTIC_CHECKS: list[SemanticCheck] = [
     *_container_checks(),
     *_task_checks(),
     *_data_edge_ops_checks(),
+    *_aws_checks(),
 ]
 
 

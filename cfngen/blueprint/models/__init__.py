@@ -6,13 +6,14 @@ One module per area; this module assembles the root `Blueprint` model. The JSON 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from cfngen.blueprint.models.apis import Api
 from cfngen.blueprint.models.cluster import Cluster
-from cfngen.blueprint.models.common import Model, Name, Region
+from cfngen.blueprint.models.common import Model, Name, Region, fail
 from cfngen.blueprint.models.data import Cache, Database, SearchDomain
 from cfngen.blueprint.models.deploy_roles import DeployRole
 from cfngen.blueprint.models.edge import Certificate, Dns, Site
@@ -47,19 +48,42 @@ class DeploySettings(Model):
     )
 
 
-class Override(Model):
-    """Escape hatch for one stack: raw CloudFormation merged into what cfngen renders."""
+def _check_logical_id(value: str) -> str:
+    if not _LOGICAL_ID.match(value):
+        raise fail(
+            f"'{value}' is not a logical ID CloudFormation accepts",
+            "use letters and digits only (at most 255), e.g. ExtraBucket",
+        )
+    return value
 
-    resources: dict[str, dict[str, Any]] = Field(
+
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
+LogicalId = Annotated[str, AfterValidator(_check_logical_id)]
+
+
+class Override(Model):
+    """Escape hatch for one stack: raw CloudFormation merged into what cfngen renders.
+
+    Checked against CloudFormation's resource schemas (cfn-lint's, in-process) when the
+    blueprint is validated, at the override's own lines.
+    """
+
+    resources: dict[LogicalId, dict[str, Any]] = Field(
         default_factory=dict,
         description="Extra resources by logical ID, written as in a template "
-        "({Type: ..., Properties: ...}).",
+        "({Type: ..., Properties: ...}). A logical ID the stack already renders is an error: "
+        "use `replace` for that.",
     )
-    properties: dict[str, dict[str, Any]] = Field(
+    replace: dict[LogicalId, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Resources that replace a rendered resource of the same logical ID, "
+        "written as in a template.",
+    )
+    properties: dict[LogicalId, dict[str, Any]] = Field(
         default_factory=dict,
         description="Property overrides by logical ID, deep-merged into the rendered resource.",
     )
-    outputs: dict[str, dict[str, Any]] = Field(
+    outputs: dict[LogicalId, dict[str, Any]] = Field(
         default_factory=dict, description="Extra outputs by name ({Value: ..., Description: ...})."
     )
 

@@ -21,10 +21,14 @@ class _DeployRoleBase(Model):
         description="An existing OIDC provider (default: this stack creates one).",
     )
     services: list[Name] | None = Field(
-        None, description="Services the role may deploy (default: all of the blueprint's)."
+        None,
+        min_length=1,
+        description="Services the role may deploy (default: all of the blueprint's).",
     )
     repositories: list[Name] | None = Field(
-        None, description="Repositories the role may push to (default: all of the blueprint's)."
+        None,
+        min_length=1,
+        description="Repositories the role may push to (default: all of the blueprint's).",
     )
     max_session_hours: int = Field(1, ge=1, le=12, description="Longest session.")
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

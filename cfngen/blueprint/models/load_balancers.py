@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import difflib
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
+from cfngen.blueprint.aws_facts import TLS12_POLICIES, WEAK_POLICIES
 from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Cidr, Model, Port, Waiver, fail
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -16,14 +17,19 @@ _CERT_OR_NAME = (
 )
 
 
-_TLS12 = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)[A-Za-z0-9-]*$")
-
-
 def _check_ssl_policy(value: str) -> str:
-    if not _TLS12.match(value):
+    if value in WEAK_POLICIES:
         raise fail(
             f"TLS policy '{value}' is not a TLS 1.2+ policy",
             f"use {DEFAULT_SSL_POLICY} or another ELBSecurityPolicy-TLS13-1-2-* policy",
+        )
+    if value not in TLS12_POLICIES:
+        close = difflib.get_close_matches(value, sorted(TLS12_POLICIES), n=1, cutoff=0.9)
+        raise fail(
+            f"'{value}' is not a predefined ELB security policy that allows only TLS 1.2+",
+            f"did you mean {close[0]}?"
+            if close
+            else f"use {DEFAULT_SSL_POLICY} or another ELBSecurityPolicy-TLS13-1-2-* policy",
         )
     return value
 
@@ -89,6 +95,7 @@ class LoadBalancer(Model):
     )
     ingress_cidrs: list[Cidr] | None = Field(
         None,
+        min_length=1,
         description="Who may reach the listeners (default: 0.0.0.0/0 when internet-facing, "
         "nobody but declared relations when internal).",
     )

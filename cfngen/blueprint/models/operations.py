@@ -25,8 +25,9 @@ class Alerts(Model):
     """An SNS topic (KMS-encrypted) every alarm and the budget notify, with e-mail subscribers."""
 
     emails: list[Email] = Field(
-        default_factory=list,
-        description="Addresses subscribed to the topic (each must confirm the e-mail AWS sends).",
+        min_length=1,
+        description="Addresses subscribed to the topic (each must confirm the e-mail AWS sends); "
+        "at least one, or alarms would notify nobody.",
     )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 

@@ -168,7 +168,7 @@ class HealthCheck(Model):
 class TargetHealthCheck(Model):
     """The load balancer's health check of the targets."""
 
-    path: str = Field("/", pattern=r"^/", description="HTTP path checked.")
+    path: str = Field("/", max_length=1024, pattern=r"^/", description="HTTP path checked.")
     matcher: str = Field(
         "200-399", pattern=r"^[0-9]{3}([-,][0-9]{3})*$", description="Healthy HTTP codes."
     )
@@ -202,10 +202,16 @@ class Route(Model):
         None, description="Listener port (NLB: required; ALB: default its main listener)."
     )
     path: str | None = Field(
-        None, pattern=r"^/[A-Za-z0-9_.~/*?{}+-]*$", description="Path pattern (ALB), e.g. /api/*."
+        None,
+        max_length=128,
+        pattern=r"^/[A-Za-z0-9_.~/*?{}+-]*$",
+        description="Path pattern (ALB, at most 128 characters), e.g. /api/*.",
     )
     host: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9*?.-]+$", description="Host header pattern (ALB)."
+        None,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9*?.-]+$",
+        description="Host header pattern (ALB, at most 128 characters).",
     )
     priority: int | None = Field(
         None, ge=1, le=50000, description="Rule priority (default: derived, most specific first)."
@@ -314,8 +320,10 @@ class ContainerSettings(Model):
     image: Image = Field(description="Container image.")
     cpu: int = Field(256, ge=128, le=16384, description="Task CPU units.")
     memory: int = Field(512, ge=128, le=122880, description="Task memory in MiB.")
-    command: list[str] | None = Field(None, description="Overrides the image's CMD.")
-    entry_point: list[str] | None = Field(None, description="Overrides the image's ENTRYPOINT.")
+    command: list[str] | None = Field(None, min_length=1, description="Overrides the image's CMD.")
+    entry_point: list[str] | None = Field(
+        None, min_length=1, description="Overrides the image's ENTRYPOINT."
+    )
     environment: dict[str, str | ComponentValue] = Field(
         default_factory=dict,
         description="Plain environment variables; a value may be a typed reference "

@@ -12,11 +12,9 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from cfngen.blueprint.models.common import fail
+from cfngen.blueprint.models.schedule import check_schedule
 from cfngen.blueprint.models.services import ContainerSettings
 
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\(\S+( \S+){5}\)$")
-_AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
 _TIMEZONE = re.compile(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$")
 
 SCHEDULE_ONLY = (
@@ -27,26 +25,6 @@ SCHEDULE_ONLY = (
     "max_event_age_minutes",
 )
 ONCE_ONLY = ("wait_minutes",)
-
-
-_EXAMPLES = "write rate(15 minutes), cron(0 3 * * ? *) or at(2030-01-01T00:00:00)"
-
-
-def check_schedule(value: str) -> tuple[str, str] | None:
-    """(problem, fix) of an EventBridge Scheduler expression, or None when it is valid."""
-    rate = _RATE.match(value)
-    if rate:
-        amount, unit = int(rate.group(1)), rate.group(2)
-        singular = unit.rstrip("s")
-        if amount < 1:
-            return "a rate must be at least 1", f"e.g. rate(1 {singular})"
-        if (amount == 1) != (unit == singular):
-            right = singular if amount == 1 else singular + "s"
-            return f"{amount} takes the unit '{right}'", f"write rate({amount} {right})"
-        return None
-    if _CRON.match(value) or _AT.match(value):
-        return None
-    return "not a schedule expression", _EXAMPLES
 
 
 class Task(ContainerSettings):
