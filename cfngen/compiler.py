@@ -21,6 +21,8 @@ from cfngen.blueprint.validate import check_semantics, validate_model
 from cfngen.builders import PLANNERS
 from cfngen.builders.base import Context, StackPlan
 from cfngen.errors import BlueprintError, Diagnostic, Mark
+from cfngen.limits import check_stack_limits
+from cfngen.overrides import apply_override, check_with_cfn_lint
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.stacks import (
     CycleError,
@@ -174,7 +176,10 @@ def validate_blueprint(inputs: Inputs, envs: Sequence[str] | None = None) -> lis
     errors: dict[str, Diagnostic] = {}
     for env in names:
         try:
-            prepared.append(prepare(doc, env, variables))
+            prep = prepare(doc, env, variables)
+            # what render would reject, validate rejects: build every stack in memory
+            build_environment(prep, source=str(inputs.path))
+            prepared.append(prep)
         except BlueprintError as err:
             for d in err.diagnostics:
                 errors.setdefault(d.render(), d)
@@ -215,18 +220,15 @@ def _stamp(
 
 
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
-    from cfngen.render import (
-        UnknownResource,
-        apply_override,
-        dump_template,
-        template_capabilities,
-    )
+    from cfngen.render import dump_template, template_capabilities
 
     bp = prep.blueprint
+    positions = prep.document.positions
     production = bp.production if bp.production is not None else prep.env in PRODUCTION_NAMES
     stacks: list[RenderedStack] = []
     bodies: list[dict[str, Any]] = []
     contexts: list[Context] = []
+    errors: list[Diagnostic] = []
     for p in prep.plans:
         ctx = Context(
             bp,
@@ -251,38 +253,31 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         body = ctx.template.to_dict()
         built = set(body.get("Resources", {}))
         if p.component in bp.overrides:
-            try:
-                body = apply_override(body, bp.overrides[p.component])
-            except UnknownResource as err:
-                path = ("overrides", p.component, "properties", err.logical_id)
-                close = difflib.get_close_matches(err.logical_id, err.known, n=1)
-                raise BlueprintError(
-                    [
-                        Diagnostic(
-                            prep.document.positions.key(path),
-                            dotted(path),
-                            f"stack {p.component} has no resource '{err.logical_id}'",
-                            f"did you mean '{close[0]}'?"
-                            if close
-                            else f"resources: {', '.join(err.known)}",
-                        )
-                    ]
-                ) from None
+            body, problems = apply_override(body, bp.overrides[p.component], p.component, positions)
+            errors += problems
         _stamp(body, ctx.sources, p.source, built, ("overrides", p.component))
         bodies.append(body)
         contexts.append(ctx)
+    if errors:
+        raise BlueprintError(errors)
     apply_waivers(bodies, collect_waivers(bp), prep.document)
     for p, ctx, body in zip(prep.plans, contexts, bodies, strict=True):
         parameters = {
             name: str(param.get("Default", ""))
             for name, param in body.get("Parameters", {}).items()
         }
+        text = dump_template(body)
+        errors += check_stack_limits(p.component, body, text, prep.document)
+        if p.component in bp.overrides:
+            errors += check_with_cfn_lint(
+                text, bp.overrides[p.component], p.component, p.region or bp.region, positions
+            )
         stacks.append(
             RenderedStack(
                 name=stack_name(prep.env_name, p.component),
                 component=p.component,
                 file=f"{p.component}.yaml",
-                body=dump_template(body),
+                body=text,
                 parameters=parameters,
                 depends_on=tuple(p.depends_on),
                 exports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.exports)),
@@ -297,6 +292,8 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 },
             )
         )
+    if errors:
+        raise BlueprintError(errors)
     stamped = {
         str(res.get("Metadata", {}).get("cfngen", {}).get("source"))
         for stack in bodies

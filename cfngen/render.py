@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfngen.errors import Mark
+from cfngen.errors import Mark, UsageError
 
 
 @dataclass(frozen=True)
@@ -290,33 +290,6 @@ def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class UnknownResource(KeyError):
-    """An override names a logical ID the stack does not have."""
-
-    def __init__(self, logical_id: str, known: list[str]) -> None:
-        super().__init__(logical_id)
-        self.logical_id = logical_id
-        self.known = known
-
-
-def apply_override(body: dict[str, Any], override: Any) -> dict[str, Any]:
-    """The blueprint's escape hatch for one stack: raw resources, property merges, outputs."""
-    from cfngen.blueprint.environments import deep_merge
-
-    body = json.loads(json.dumps(body))
-    resources = body.setdefault("Resources", {})
-    for logical_id, props in override.properties.items():
-        if logical_id not in resources:
-            raise UnknownResource(logical_id, sorted(resources))
-        resources[logical_id]["Properties"] = deep_merge(
-            resources[logical_id].get("Properties", {}), props
-        )
-    resources.update(override.resources)
-    if override.outputs:
-        body.setdefault("Outputs", {}).update(override.outputs)
-    return body
-
-
 _NAMED_IAM = {
     "AWS::IAM::Role": "RoleName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
@@ -383,6 +356,27 @@ def runbook(env: RenderedEnvironment) -> str:
     return "\n".join(lines)
 
 
+def _prepare_out_dir(out_dir: Path) -> bool:
+    """Create DIR if needed; True when it was created. A DIR that is a file, or that cannot be
+    created or written, is a usage error naming it (exit 2), before anything is written."""
+    import os
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: output path exists and is not a directory")
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{out_dir}: output path exists and is not a directory") from None
+    except NotADirectoryError:
+        raise UsageError(f"{out_dir}: a parent of the output path is not a directory") from None
+    except OSError as err:
+        raise UsageError(f"{out_dir}: cannot create output directory ({err.strerror})") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"{out_dir}: output directory is not writable")
+    return created
+
+
 def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
     """Write DIR/ENV/ atomically: into a temporary directory, then swapped into place.
 
@@ -392,9 +386,15 @@ def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
     import tempfile
 
     target = out_dir / env.environment
-    created_out = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{env.environment}.", dir=out_dir))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target}: exists and is not a directory")
+    created_out = _prepare_out_dir(out_dir)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{env.environment}.", dir=out_dir))
+    except OSError as err:
+        raise UsageError(
+            f"{out_dir}: cannot write into the output directory ({err.strerror})"
+        ) from None
     try:
         for s in env.stacks:
             (tmp / s.file).write_text(s.body, encoding="utf-8")
@@ -412,9 +412,13 @@ def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
         tmp.rename(target)
         if old is not None:
             shutil.rmtree(old)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
         if created_out:
             shutil.rmtree(out_dir, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise UsageError(
+                f"{out_dir}: cannot write the rendered files ({err.strerror})"
+            ) from None
         raise
     return target

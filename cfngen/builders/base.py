@@ -40,6 +40,21 @@ class StackPlan(Generic[S]):
 Planner = Callable[[Blueprint], Sequence[StackPlan[Any]]]
 
 
+class UnboundedTemplate(Template):
+    """troposphere's Template without its per-stack quota checks (500 resources, 200 outputs,
+    200 parameters): it raises a bare ValueError in the middle of a build, where cfngen.limits
+    reports the same quotas afterwards with the blueprint entries that fill the stack."""
+
+    def add_resource(self, resource: Any) -> Any:
+        return self._update(self.resources, resource)
+
+    def add_output(self, output: Any) -> Any:
+        return self._update(self.outputs, output)
+
+    def add_parameter(self, parameter: Any) -> Any:
+        return self._update(self.parameters, parameter)
+
+
 class UndeclaredDependency(AssertionError):
     """A builder imported from a stack its planner did not declare: a cfngen bug."""
 
@@ -61,7 +76,7 @@ class Context:
         self.env_name = env_name
         self.component = component
         self.depends_on = frozenset(depends_on)
-        self.template = Template(Description=description)
+        self.template = UnboundedTemplate(Description=description)
         self.template.set_version("2010-09-09")
         self.env_param = self.template.add_parameter(
             Parameter(
