@@ -144,8 +144,8 @@ def test_undefined_template_variable(tmp_path: Path) -> None:
         environments: {dev: {}}
         """
     assert errors_of(tmp_path, text) == [
-        "bp.yaml:3:15: tags.owner: undefined template variable: 'dict object' has no attribute "
-        "'owner' (define it with --var NAME=VALUE, --var-file or the blueprint's `vars:`; "
+        "bp.yaml:3:15: tags.owner: undefined template variable 'vars.owner' (define it with "
+        "--var NAME=VALUE, --var-file or the blueprint's `vars:`; "
         "available: env.name, env.environment_name, blueprint.name, blueprint.region, vars.NAME)"
     ]
 

@@ -76,6 +76,7 @@ CASES = {
     "alerts_unknown_key": (
         "alerts: {email: [ops@example.com]}\n",
         [
+            "bp.yaml:3:9: alerts.emails: required field is missing (add `emails:` here)",
             "bp.yaml:3:10: alerts.email: unknown key 'email' (did you mean 'emails'?)",
         ],
     ),

@@ -62,8 +62,9 @@ CASES = {
     ),
     "cron_fields": (
         task("    schedule: cron(0 3 * * *)\n"),
-        "bp.yaml:6:15: tasks.job.schedule: invalid schedule 'cron(0 3 * * *)': not a schedule "
-        "expression (write rate(15 minutes), cron(0 3 * * ? *) or at(2030-01-01T00:00:00))",
+        "bp.yaml:6:15: tasks.job.schedule: invalid schedule 'cron(0 3 * * *)': a cron expression "
+        "has 6 fields (minutes hours day-of-month month day-of-week year), this one has 5 "
+        "(e.g. cron(0 3 * * ? *) for 03:00 every day)",
     ),
     "wait_on_schedule": (
         task("    schedule: rate(5 minutes)\n    wait_minutes: 3\n"),

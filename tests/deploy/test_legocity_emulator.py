@@ -45,9 +45,13 @@ pytestmark = pytest.mark.xdist_group("ministack")
 BLUEPRINT = REPO / "blueprints" / "legocity.yaml"
 FAST = PollPolicy(initial=0.05, factor=1.5, maximum=0.5, timeout=120)
 
-#: A resource CloudFormation accepts in a change set and fails to create (an SSM parameter of a
-#: type that does not exist), added through the blueprint's own escape hatch.
-BROKEN = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "NotAType", "Value": "broken"}}
+#: A resource CloudFormation accepts in a change set and fails to create (an SSM parameter in
+#: the namespace AWS reserves for itself, which PutParameter refuses; cfngen's override
+#: validation and cfn-lint cannot know), added through the blueprint's own escape hatch.
+BROKEN = {
+    "Type": "AWS::SSM::Parameter",
+    "Properties": {"Type": "String", "Value": "broken", "Name": "/aws/cfngen-broken"},
+}
 
 
 @dataclass
