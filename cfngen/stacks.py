@@ -1,5 +1,9 @@
 """Names and the dependency graph: the only place stack, export and logical names are made.
 
+Each kind names its components through `component_key` with its own prefix (its `Kind` record
+says which); output names are the kind's own and reach other kinds only through the typed
+`Attribute`s it publishes.
+
 A reference between stacks is a typed `Output(component, name)`. The planner declares which
 components a stack depends on; builders import through `import_value`, which refuses a reference
 the plan did not declare, so the graph and the imports can never disagree.
@@ -23,6 +27,11 @@ class Output:
 
     component: str
     name: str
+
+
+def component_key(prefix: str, name: str) -> str:
+    """A component's stack key: `<kind prefix>-<name>` (service-payload, database-main)."""
+    return f"{prefix}-{name}"
 
 
 def environment_name(blueprint: str, env: str, override: str | None) -> str:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.common import Waiver
 from cfngen.checkov_runner import checkov_binary
 from cfngen.lint import Report, Template, lint_templates
+from cfngen.registry import BLUEPRINT as Blueprint
 from cfngen.render import RenderedEnvironment, load_template
 from cfngen.waivers import collect, record
 from tests.helpers import compile_text, errors_of

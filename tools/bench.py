@@ -21,7 +21,7 @@ CFNGEN = Path(sys.executable).parent / "cfngen"
 
 def generated_blueprint(components: int) -> str:
     """A blueprint with `components` components (services when that kind exists)."""
-    from cfngen.blueprint.models import Blueprint
+    from cfngen.registry import BLUEPRINT as Blueprint
 
     lines = ["blueprint: bench", "region: eu-west-1", "environments: {dev: {}}"]
     if "services" in Blueprint.model_fields:

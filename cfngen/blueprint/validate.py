@@ -1,16 +1,17 @@
-"""Typed validation: pydantic errors and semantic checks, each with file:line:col and a fix."""
+"""Typed validation: pydantic errors become diagnostics with file:line:col and a fix; `Checker`
+collects the semantic errors the kinds' own checks find (cfngen.kinds: each record lists its
+checks), and the few checks every blueprint gets whatever its kinds live here."""
 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import types
 import typing
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cfngen.blueprint import aws_facts
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Document, Path_, dotted
 from cfngen.errors import BlueprintError, Diagnostic
@@ -226,11 +227,11 @@ def _bools_as_numbers(doc: Document, root: type[BaseModel]) -> list[Diagnostic]:
     return out
 
 
-def validate_model(doc: Document, root: type[BaseModel] = Blueprint) -> Blueprint:
-    """Validate a selected, interpolated document into the typed Blueprint."""
+def validate_model(doc: Document, root: type[Blueprint]) -> Blueprint:
+    """Validate a selected, interpolated document into the typed blueprint model `root`."""
     errors = _bools_as_numbers(doc, root)
     try:
-        blueprint = Blueprint.model_validate(doc.data)
+        blueprint = root.model_validate(doc.data)
     except ValidationError as exc:
         errors += [_diagnostic(e, doc, root) for e in exc.errors()]
     if errors:
@@ -266,165 +267,112 @@ class Checker:
             fix = f"declare the {what} first"
         self.error(path, f"unknown {what} '{name}'", fix)
 
-
-SemanticCheck = Callable[[Blueprint, Checker], None]
-
-
-def _subnet_plan(bp: Blueprint) -> tuple[list[str], list[str]]:
-    from cfngen.builders.network import subnet_cidrs
-
-    return subnet_cidrs(bp.network)
-
-
-def check_network(bp: Blueprint, c: Checker) -> None:
-    net = bp.network
-    vpc = ipaddress.IPv4Network(net.cidr)
-    if not 16 <= vpc.prefixlen <= 24:
-        c.error(
-            ("network", "cidr"),
-            f"VPC CIDR {net.cidr} is /{vpc.prefixlen}; AWS allows /16 to /28 and cfngen needs "
-            "room for two subnets per AZ",
-            "use a prefix between /16 and /24, e.g. 10.0.0.0/16",
-        )
-        return
-    n = net.availability_zones
-    for kind in ("public_subnets", "private_subnets"):
-        given = getattr(net, kind)
-        if given is not None and len(given) != n:
-            c.error(
-                ("network", kind),
-                f"{len(given)} subnet(s) given for {n} availability zone(s)",
-                f"give exactly {n} CIDRs, one per AZ, or set availability_zones: {len(given)}",
+    def value_reference(
+        self,
+        path: Path_,
+        component: str,
+        attribute: str | None,
+        attributes: typing.Mapping[str, typing.Mapping[str, Any]],
+        *,
+        secret: bool,
+    ) -> None:
+        """A typed reference `{from: component, attribute: ...}` at `path`: the component
+        publishes the attribute, and it is a secret exactly when it is used as one."""
+        if component not in attributes:
+            self.reference((*path, "from"), component, attributes, "component with attributes")
+            return
+        provided = attributes[component]
+        if attribute is None or attribute not in provided:
+            names = sorted(provided)
+            close = difflib.get_close_matches(str(attribute), names, n=1, cutoff=0.6)
+            self.error(
+                (*path, "attribute"),
+                f"'{component}' has no attribute '{attribute}'",
+                f"did you mean '{close[0]}'?" if close else f"its attributes: {', '.join(names)}",
             )
-    public, private = _subnet_plan(bp)
-    seen: list[tuple[ipaddress.IPv4Network, Path_]] = []
-    for kind, cidrs in (("public_subnets", public), ("private_subnets", private)):
-        for i, cidr in enumerate(cidrs):
-            path: Path_ = ("network", kind, i) if getattr(net, kind) else ("network", "cidr")
-            sub = ipaddress.IPv4Network(cidr)
-            if not sub.subnet_of(vpc):
-                c.error(
-                    path,
-                    f"subnet {cidr} is not inside the VPC {net.cidr}",
-                    f"pick a range inside {net.cidr}",
-                )
-                continue
-            if not 16 <= sub.prefixlen <= 28:
-                c.error(
-                    path,
-                    f"subnet {cidr} is /{sub.prefixlen}; AWS allows /16 to /28",
-                    "use a prefix between /16 and /28",
-                )
-            for other, other_path in seen:
-                if sub.overlaps(other):
-                    c.error(
-                        path,
-                        f"subnet {cidr} overlaps {other} ({dotted(other_path)})",
-                        "give each subnet its own range",
-                    )
-            seen.append((sub, path))
+            return
+        kind = getattr(provided[attribute], "kind", "value")
+        if secret and kind != "secret_arn":
+            self.error(
+                (*path, "attribute"),
+                f"'{component}.{attribute}' is a plain value, not a secret",
+                "move it to `environment`, or use a secret_arn attribute",
+            )
+        if not secret and kind == "secret_arn":
+            self.error(
+                (*path, "attribute"),
+                f"'{component}.{attribute}' is a secret; secrets never go into the environment",
+                "move it to `secrets`: its value is read at start, never written into the template",
+            )
 
 
-def check_security_groups(bp: Blueprint, c: Checker) -> None:
-    from cfngen.builders import GROUP_PROVIDERS
-    from cfngen.builders.security import collect
+# --- checks of every blueprint, whatever its kinds ------------------------------------------------
 
-    derived = collect(bp, ())
-    for provider in GROUP_PROVIDERS:
-        for name, source in provider(bp).sources.items():
-            if name in bp.security_groups:
-                c.error(
-                    ("security_groups", name),
-                    f"security group name '{name}' is also the group cfngen derives for "
-                    f"{dotted(source)}",
-                    "rename the explicit group",
-                    at_key=True,
-                )
-    names = set(derived.groups) | {g for provider in GROUP_PROVIDERS for g in provider(bp).groups}
-    for gname, group in bp.security_groups.items():
-        for i, ing in enumerate(group.ingress):
-            if ing.from_ is not None:
-                c.reference(
-                    ("security_groups", gname, "ingress", i, "from"),
-                    ing.from_,
-                    names,
-                    "security group",
-                )
-        for i, eg in enumerate(group.egress or []):
-            if eg.to is not None:
-                c.reference(
-                    ("security_groups", gname, "egress", i, "to"), eg.to, names, "security group"
-                )
+OWN_TAGS = ("cfngen:blueprint", "cfngen:environment")
+"""Tags cfngen puts on every stack besides the blueprint's own."""
 
 
-# Root fields whose keys are not component names.
-_NOT_COMPONENTS = frozenset({"security_groups", "overrides", "environments", "vars", "tags"})
-
-
-def component_fields() -> list[str]:
-    """Root fields that declare named components (`services`, `databases`, ...)."""
-    out = []
-    for name, f in Blueprint.model_fields.items():
-        if name in _NOT_COMPONENTS or typing.get_origin(f.annotation) is not dict:
+def check_stack_tags(bp: Blueprint, c: Checker) -> None:
+    """Stack tags (the blueprint's `tags` plus cfngen's own) within CloudFormation's limits."""
+    room = aws_facts.STACK_TAGS_MAX - len(OWN_TAGS)
+    if len(bp.tags) > room:
+        c.error(
+            ("tags",),
+            f"{len(bp.tags)} tags; a stack takes at most {aws_facts.STACK_TAGS_MAX}, and cfngen "
+            f"adds {len(OWN_TAGS)} of its own ({', '.join(OWN_TAGS)})",
+            f"keep at most {room}",
+        )
+    for key, value in bp.tags.items():
+        if key.startswith("cfngen:"):
+            c.error(
+                ("tags", key), f"tag key '{key}' is cfngen's own", "use another key", at_key=True
+            )
             continue
-        out.append(f.alias or name)
-    return out
+        problem = aws_facts.tag_problem(key, value)
+        if problem:
+            c.error(("tags", key), problem[0], problem[1], at_key="key" in problem[0])
 
 
-def check_unique_component_names(bp: Blueprint, c: Checker) -> None:
-    """Component names are unique across kinds: a name alone resolves a reference."""
+def check_unique_names(bp: Blueprint, c: Checker, sections: typing.Sequence[str]) -> None:
+    """Component names are unique across kinds: a name alone resolves a reference. The entry
+    written first keeps the name; the later one is the error."""
+    entries = [(section, name) for section in sections for name in getattr(bp, section)]
+
+    def written(entry: tuple[str, str]) -> tuple[int, int]:
+        mark = c.doc.positions.key(entry)
+        return (mark.line, mark.col) if mark else (0, 0)
+
     seen: dict[str, str] = {}
-    for field_name in component_fields():
-        for name in getattr(bp, field_name):
-            if name in seen:
-                c.error(
-                    (field_name, name),
-                    f"name '{name}' is already used by {seen[name]}.{name}",
-                    "component names are unique across kinds; rename one of them",
-                    at_key=True,
-                )
-            else:
-                seen[name] = field_name
+    for section, name in sorted(entries, key=written):
+        if name in seen:
+            c.error(
+                (section, name),
+                f"name '{name}' is already used by {seen[name]}.{name}",
+                "component names are unique across kinds; rename one of them",
+                at_key=True,
+            )
+        else:
+            seen[name] = section
 
 
-def _container_checks() -> list[SemanticCheck]:
-    from cfngen.blueprint.check_containers import CONTAINER_CHECKS
-
-    return list(CONTAINER_CHECKS)
-
-
-def _data_edge_ops_checks() -> list[SemanticCheck]:
-    from cfngen.blueprint.check_data_edge_ops import DATA_EDGE_OPS_CHECKS
-
-    return list(DATA_EDGE_OPS_CHECKS)
+def environment_names(bp: Blueprint) -> list[str]:
+    """EnvironmentName of every environment (physical names are built from it)."""
+    if bp.environment_name:
+        return [bp.environment_name]
+    return [f"{bp.blueprint}-{env}" for env in bp.environments]
 
 
-def _task_checks() -> list[SemanticCheck]:
-    from cfngen.blueprint.check_tasks import TASK_CHECKS
-
-    return list(TASK_CHECKS)
-
-
-def _aws_checks() -> list[SemanticCheck]:
-    from cfngen.blueprint.check_aws import AWS_CHECKS
-
-    return list(AWS_CHECKS)
-
-
-SEMANTIC_CHECKS: list[SemanticCheck] = [
-    check_network,
-    check_security_groups,
-    check_unique_component_names,
-    *_container_checks(),
-    *_task_checks(),
-    *_data_edge_ops_checks(),
-    *_aws_checks(),
-]
-
-
-def check_semantics(bp: Blueprint, doc: Document, extra: list[SemanticCheck] | None = None) -> None:
-    c = Checker(doc)
-    for check in [*SEMANTIC_CHECKS, *(extra or [])]:
-        check(bp, c)
-    if c.errors:
-        raise BlueprintError(c.errors)
+def check_physical_name(
+    bp: Blueprint, c: Checker, path: Path_, name: str, limit: int, suffix: str = ""
+) -> None:
+    """`<EnvironmentName>-<name><suffix>` fits AWS's limit for every environment."""
+    envs = environment_names(bp)
+    longest = max(envs, key=len) if envs else ""
+    full = f"{longest}-{name}{suffix}"
+    if len(full) > limit:
+        c.error(
+            path,
+            f"the resource name {full} is {len(full)} characters long; AWS allows {limit}",
+            f"use a name of at most {limit - len(longest) - 1 - len(suffix)} characters",
+            at_key=True,
+        )

@@ -17,6 +17,7 @@ from troposphere import Output as CfnOutput
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Path_
+from cfngen.kinds.base import Facts
 from cfngen.stacks import ENV_PARAM, Output, export_name, import_value, physical_name
 
 S = TypeVar("S")
@@ -35,9 +36,6 @@ class StackPlan(Generic[S]):
     capabilities: tuple[str, ...] = ()
     dependency_sources: dict[str, Path_] = field(default_factory=dict)  # dep -> field that made it
     region: str | None = None  # deploy region when not the blueprint's (CloudFront certificates)
-
-
-Planner = Callable[[Blueprint], Sequence[StackPlan[Any]]]
 
 
 class UnboundedTemplate(Template):
@@ -70,8 +68,10 @@ class Context:
         component: str,
         depends_on: Sequence[str],
         description: str,
+        facts: Facts,
     ) -> None:
         self.blueprint = blueprint
+        self.facts = facts
         self.env = env
         self.env_name = env_name
         self.component = component

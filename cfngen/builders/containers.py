@@ -1,162 +1,245 @@
-"""Names and cross-kind lookups shared by the container builders (cluster, services, load
-balancers, APIs, ECR, EFS, buckets, deploy roles).
-
-Component keys and output names of these kinds are spelled only here, so a builder that
-imports another stack's output and the builder that exports it cannot disagree.
+"""What services and tasks share: their container settings (`ContainerSettings`) become stack
+dependencies, typed values, security group relations, network settings and semantic checks here,
+the same way for both kinds. The task definition itself is in cfngen.builders.task_definition.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from troposphere import Split
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.load_balancers import LoadBalancer
-from cfngen.blueprint.models.services import Route, Service
+from cfngen.blueprint.models.cluster import Cluster
+from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
 from cfngen.blueprint.source import Path_
-from cfngen.stacks import logical_id
-
-CLUSTER = "cluster"
-ECR = "ecr"
-
-
-def service_key(name: str) -> str:
-    return f"service-{name}"
-
-
-def lb_key(name: str) -> str:
-    return f"lb-{name}"
-
-
-def api_key(name: str) -> str:
-    return f"api-{name}"
-
-
-def efs_key(name: str) -> str:
-    return f"efs-{name}"
-
-
-def bucket_key(name: str) -> str:
-    return f"bucket-{name}"
-
-
-def deploy_role_key(name: str) -> str:
-    return f"deploy-role-{name}"
-
-
-# -- output names (the only spelling) -----------------------------------------------------
-
-CLUSTER_NAME = "ClusterName"
-CLUSTER_ARN = "ClusterArn"
-EC2_CAPACITY_PROVIDER = "Ec2CapacityProvider"
-NAMESPACE_ARN = "NamespaceArn"
-NAMESPACE_ID = "NamespaceId"
-
-LB_ARN = "LoadBalancerArn"
-LB_DNS = "DnsName"
-LB_ZONE = "CanonicalHostedZoneId"
-
-SERVICE_NAME = "ServiceName"
-TASK_ROLE_ARN = "TaskRoleArn"
-EXECUTION_ROLE_ARN = "ExecutionRoleArn"
-
-FS_ID = "FileSystemId"
-FS_ARN = "FileSystemArn"
-
-BUCKET_NAME = "BucketName"
-BUCKET_ARN = "BucketArn"
-
-API_URL = "Url"
-ROLE_ARN = "RoleArn"
-
-
-def listener_output(port: int) -> str:
-    return f"Listener{port}Arn"
-
-
-def target_group_output(service: str, port: int) -> str:
-    return logical_id(service, str(port), "target-group-arn")
-
-
-def repository_output(repo: str, what: str) -> str:
-    """what: Uri | Arn | Name."""
-    return logical_id(repo, "repository", what)
-
-
-def access_point_output(ap: str, what: str) -> str:
-    """what: Id | Arn."""
-    return logical_id(ap, "access-point", what)
-
-
-# -- routes as the load balancer sees them ------------------------------------------------
+from cfngen.blueprint.validate import Checker
+from cfngen.builders.base import Context
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Attribute, Facts, Relation
+from cfngen.kinds.bucket import BUCKETS
+from cfngen.kinds.cluster import CLUSTER, CLUSTERS
+from cfngen.kinds.file_system import FILE_SYSTEMS, NFS_PORT, efs_key
+from cfngen.kinds.repository import REPOSITORIES
+from cfngen.stacks import Output
 
 
 @dataclass(frozen=True)
-class RouteTarget:
-    """One service route resolved against its load balancer."""
+class ResolvedValue:
+    """An environment variable or secret taken by typed reference: the output to import."""
 
-    service: str
-    index: int  # position in the service's routes
-    route: Route
-    listener: int  # listener port it attaches to
-    container_port: int
-    target_port: int  # port the load balancer sends to (host port in bridge mode)
-    target_type: str  # ip | instance
-    source: Path_
-
-    @property
-    def output(self) -> str:
-        return target_group_output(self.service, self.container_port)
+    output: Output
+    attribute: Attribute
 
 
-def container_port(svc: Service, route: Route) -> int | None:
-    mappings = svc.port_mappings
-    if route.port is not None:
-        return route.port
-    return mappings[0].container if mappings else None
+def container_dependencies(
+    facts: Facts,
+    base: Path_,
+    c: ContainerSettings,
+    *,
+    awsvpc: bool = True,
+    load_balancers: Sequence[tuple[str, Path_]] = (),
+) -> dict[str, Path_]:
+    """Stacks a service or task depends on because of its container settings (and routes)."""
+    deps: dict[str, Path_] = {
+        network.COMPONENT: base,
+        CLUSTER: (*base, "capacity"),
+    }
+    if awsvpc:
+        deps[security.COMPONENT] = base
+    if c.image.repository is not None:
+        repo = facts.stack_of(c.image.repository)
+        if repo is not None:
+            deps[repo] = (*base, "image", "repository")
+    for lb, route_path in load_balancers:
+        key = facts.stack_of(lb)
+        if key is not None:
+            deps.setdefault(key, route_path)
+    for i, vol in enumerate(c.volumes):
+        deps.setdefault(efs_key(vol.file_system), (*base, "volumes", i, "file_system"))
+    for i, access in enumerate(c.buckets):
+        key = facts.stack_of(access.bucket)
+        if key is not None:
+            deps.setdefault(key, (*base, "buckets", i, "bucket"))
+    for var, resolved in resolve_values(facts, c).items():
+        where = "environment" if var in c.environment else "secrets"
+        deps.setdefault(resolved.output.component, (*base, where, var, "from"))
+    for i, other in enumerate(c.depends_on):
+        key = facts.stack_of(other)
+        if key is not None:
+            deps.setdefault(key, (*base, "depends_on", i))
+    return deps
 
 
-def routes_to(bp: Blueprint, lb_name: str) -> list[RouteTarget]:
-    """Every (valid) route of every service to one load balancer, in blueprint order."""
-    lb = bp.load_balancers.get(lb_name)
-    if lb is None:
-        return []
-    out = []
-    for sname, svc in bp.services.items():
-        for i, route in enumerate(svc.routes):
-            if route.load_balancer != lb_name:
-                continue
-            port = container_port(svc, route)
-            if port is None:
-                continue
-            mapping = next((m for m in svc.port_mappings if m.container == port), None)
-            if mapping is None:
-                continue
-            target_port = mapping.host if svc.network_mode == "bridge" and mapping.host else port
-            out.append(
-                RouteTarget(
-                    service=sname,
-                    index=i,
-                    route=route,
-                    listener=route.listener or default_listener(lb),
-                    container_port=port,
-                    target_port=target_port,
-                    target_type="instance" if svc.network_mode == "bridge" else "ip",
-                    source=("services", sname, "routes", i),
-                )
-            )
+def resolve_values(facts: Facts, c: ContainerSettings) -> dict[str, ResolvedValue]:
+    """Environment variables and secrets taken by typed reference -> the output to import."""
+    out: dict[str, ResolvedValue] = {}
+    refs: list[tuple[str, str, str]] = [
+        (var, v.from_, v.attribute) for var, v in c.environment.items() if not isinstance(v, str)
+    ]
+    refs += [
+        (var, s.from_, s.attribute)
+        for var, s in c.secrets.items()
+        if s.from_ is not None and s.attribute is not None
+    ]
+    for var, comp, attr_name in refs:
+        attr = facts.attributes.get(comp, {}).get(attr_name)
+        if attr is not None:
+            out[var] = ResolvedValue(attr.output, attr)
     return out
 
 
-def default_listener(lb: LoadBalancer) -> int:
-    return lb.main_port
+def container_relations(own: str, label: str, c: ContainerSettings, facts: Facts) -> list[Relation]:
+    """Security group rules a container's `connects_to` and EFS `volumes` need."""
+    out = []
+    for other in c.connects_to:
+        target = facts.targets.get(other)
+        if target is None or target.group == own:
+            continue
+        for port in target.ports:
+            out.append(Relation(own, target.group, port, f"{label} to {target.kind} {other}"))
+    for vol in dict.fromkeys(v.file_system for v in c.volumes):
+        out.append(Relation(own, efs_key(vol), NFS_PORT, f"{label} mounts file system {vol}"))
+    return out
 
 
-def uses_namespace(bp: Blueprint) -> bool:
-    return any(s.discovery or s.service_connect is not None for s in bp.services.values())
+def fargate_weights(cluster: Cluster | None) -> tuple[tuple[str, int, int], ...]:
+    """The cluster's Fargate / Fargate Spot weights as (provider, weight, base)."""
+    weights: list[tuple[str, int, int]] = []
+    if cluster is not None:
+        if cluster.fargate is not None or (cluster.fargate_spot is None and cluster.uses_fargate):
+            f = cluster.fargate
+            weights.append(("FARGATE", f.weight if f else 1, f.base if f else 0))
+        if cluster.fargate_spot is not None:
+            weights.append(("FARGATE_SPOT", cluster.fargate_spot.weight, cluster.fargate_spot.base))
+    return tuple(weights)
 
 
-def namespace_name(bp: Blueprint) -> str:
-    cluster = bp.cluster
-    if cluster is not None and cluster.service_connect.namespace:
-        return cluster.service_connect.namespace
-    return f"{bp.blueprint}.internal"
+@dataclass(frozen=True)
+class AwsvpcSettings:
+    """Where awsvpc tasks run: the values of ECS's and Scheduler's network configuration."""
+
+    subnets: Any
+    security_groups: list[Any]
+    assign_public_ip: str  # ENABLED | DISABLED
+
+
+def awsvpc_settings(ctx: Context, group: str, c: ContainerSettings) -> AwsvpcSettings:
+    tier = network.PUBLIC_SUBNETS if c.placement.subnets == "public" else network.PRIVATE_SUBNETS
+    return AwsvpcSettings(
+        subnets=Split(",", ctx.import_value(network.COMPONENT, tier)),
+        security_groups=[ctx.import_value(security.COMPONENT, security.group_output(group))],
+        assign_public_ip="ENABLED" if c.placement.assign_public_ip else "DISABLED",
+    )
+
+
+# --- checks services and tasks share --------------------------------------------------------------
+
+
+def check_image_and_size(
+    bp: Blueprint, facts: Facts, c: Checker, base: Path_, s: ContainerSettings, *, fargate: bool
+) -> None:
+    """The image's repository exists; Fargate sizes fit Fargate's table and the cluster."""
+    if s.image.repository is not None:
+        repositories = REPOSITORIES.entries(bp)
+        c.reference((*base, "image", "repository"), s.image.repository, repositories, "repository")
+    if not fargate:
+        return
+    if s.cpu not in FARGATE_SIZES:
+        c.error(
+            (*base, "cpu"),
+            f"invalid Fargate CPU {s.cpu}",
+            f"use one of {', '.join(map(str, FARGATE_SIZES))}",
+        )
+    elif s.memory not in FARGATE_SIZES[s.cpu]:
+        c.error(
+            (*base, "memory"),
+            f"invalid Fargate CPU/memory pair: {s.cpu} CPU units take "
+            f"{fargate_memory_hint(s.cpu)} MiB of memory, not {s.memory}",
+            "change memory, or pick the cpu that fits it",
+        )
+    cluster = CLUSTERS.one(bp)
+    if cluster is not None and not cluster.uses_fargate:
+        c.error(
+            (*base, "capacity") if base[0] == "services" else base,
+            "the cluster has no Fargate capacity",
+            "add `fargate: {}` to `cluster`"
+            + (", or set capacity: ec2" if base[0] == "services" else ""),
+        )
+
+
+def _is_service(facts: Facts, name: str) -> bool:
+    target = facts.targets.get(name)
+    return target is not None and target.kind == "service"
+
+
+def check_relations(
+    bp: Blueprint,
+    facts: Facts,
+    c: Checker,
+    base: Path_,
+    name: str,
+    s: ContainerSettings,
+    kind: str,
+) -> None:
+    """connects_to, volumes, buckets, typed values, depends_on and egress of a container."""
+    for i, peer in enumerate(s.connects_to):
+        if peer == name:
+            c.error((*base, "connects_to", i), f"a {kind} cannot connect to itself", "remove it")
+            continue
+        c.reference((*base, "connects_to", i), peer, facts.targets, "connection target")
+    file_systems = FILE_SYSTEMS.entries(bp)
+    for i, vol in enumerate(s.volumes):
+        fs = file_systems.get(vol.file_system)
+        if fs is None:
+            c.reference(
+                (*base, "volumes", i, "file_system"), vol.file_system, file_systems, "file system"
+            )
+        else:
+            c.reference(
+                (*base, "volumes", i, "access_point"),
+                vol.access_point,
+                fs.access_points,
+                "access point",
+            )
+    buckets = BUCKETS.entries(bp)
+    for i, access in enumerate(s.buckets):
+        c.reference((*base, "buckets", i, "bucket"), access.bucket, buckets, "bucket")
+    refs: list[tuple[Path_, str, str, bool]] = [
+        ((*base, "environment", var), value.from_, value.attribute, False)
+        for var, value in s.environment.items()
+        if not isinstance(value, str)
+    ]
+    refs += [
+        ((*base, "secrets", var), secret.from_, secret.attribute, True)
+        for var, secret in s.secrets.items()
+        if secret.from_ is not None and secret.attribute is not None
+    ]
+    for path, component, attribute, secret in refs:
+        if component == name:
+            c.error(
+                (*path, "from"),
+                f"a {kind} cannot take a value from itself",
+                "name another component",
+            )
+        elif component not in facts.attributes and _is_service(facts, component):
+            c.error(
+                (*path, "from"),
+                f"service '{component}' has no address others can take (it is not registered "
+                "in Cloud Map or served through Service Connect)",
+                f"set `discovery: true` on services.{component} (and give it a port)",
+            )
+        else:
+            c.value_reference(path, component, attribute, facts.attributes, secret=secret)
+    for i, dep in enumerate(s.depends_on):
+        if dep == name:
+            c.error((*base, "depends_on", i), f"a {kind} cannot depend on itself", "remove it")
+        elif facts.stack_of(dep) is None:
+            c.reference((*base, "depends_on", i), dep, facts.stacks, "component")
+    for i, egress in enumerate(s.egress or []):
+        if egress.to is not None:
+            c.reference(
+                (*base, "egress", i, "to"), egress.to, facts.groups.groups, "security group"
+            )

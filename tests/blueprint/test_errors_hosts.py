@@ -209,8 +209,9 @@ CASES = {
         ),
         [
             (
-                "bp.yaml:9:50: hosts.app.secrets.DB_HOST.attribute: app-db.endpoint is a "
-                "plain value, not a secret (move it to `environment`)"
+                "bp.yaml:9:50: hosts.app.secrets.DB_HOST.attribute: 'app-db.endpoint' is a "
+                "plain value, not a secret (move it to `environment`, or use a secret_arn "
+                "attribute)"
             ),
         ],
     ),
@@ -223,8 +224,8 @@ CASES = {
         [
             (
                 "bp.yaml:9:58: hosts.app.environment.DB_PASSWORD.attribute: "
-                "app-db.secret_arn is a secret (move it to `secrets`: its value is read at "
-                "start, never written into the template)"
+                "'app-db.secret_arn' is a secret; secrets never go into the environment (move "
+                "it to `secrets`: its value is read at start, never written into the template)"
             ),
         ],
     ),
@@ -236,8 +237,8 @@ CASES = {
         ),
         [
             (
-                "bp.yaml:9:54: hosts.app.environment.DB_HOST.attribute: unknown attribute "
-                "'endpiont' (did you mean 'endpoint'?)"
+                "bp.yaml:9:54: hosts.app.environment.DB_HOST.attribute: 'app-db' has no "
+                "attribute 'endpiont' (did you mean 'endpoint'?)"
             ),
         ],
     ),

@@ -78,8 +78,8 @@ def test_environment_value_from_unknown_attribute(tmp_path: Path) -> None:
         "buckets:\n  results: {}\n",
     )
     assert errors_of(tmp_path, text) == [
-        "bp.yaml:7:42: services.api.environment.BUCKET.attribute: unknown attribute of "
-        "'results' 'nme' (did you mean 'name'?)"
+        "bp.yaml:7:42: services.api.environment.BUCKET.attribute: 'results' has no attribute "
+        "'nme' (did you mean 'name'?)"
     ]
 
 

@@ -113,7 +113,7 @@ CASES = {
     ),
     "name_clash": (
         task("    run: once\n", "services:\n  job: {image: {uri: nginx}}\n"),
-        "bp.yaml:4:3: tasks.job: name 'job' is already used by services.job "
+        "bp.yaml:8:3: services.job: name 'job' is already used by tasks.job "
         "(component names are unique across kinds; rename one of them)",
     ),
     "address_of_a_service_without_discovery": (
@@ -130,7 +130,7 @@ CASES = {
             "    run: once\n    environment:\n      API: {from: api, attribute: hots}\n",
             "services:\n  api: {image: {uri: nginx}, port: 80, discovery: true}\n",
         ),
-        "bp.yaml:8:35: tasks.job.environment.API.attribute: unknown attribute of 'api' 'hots' "
+        "bp.yaml:8:35: tasks.job.environment.API.attribute: 'api' has no attribute 'hots' "
         "(did you mean 'host'?)",
     ),
     "address_as_a_secret": (

@@ -224,43 +224,17 @@ def test_public_placement_carries_its_reason(tmp_path: Path) -> None:
     assert svc["Metadata"]["checkov"]["skip"] == [{"id": "CKV_AWS_333", "comment": reason}]
 
 
-def test_secret_and_value_from_another_kinds_published_attributes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The contract other kinds (RDS, caches) plug into: a planner and its attributes."""
-    import cfngen.builders as registry
-    from cfngen.builders.base import Context, StackPlan
-    from cfngen.builders.relations import Attribute
-    from cfngen.stacks import Output
-
-    def fake_db(bp: Any) -> dict[str, dict[str, Attribute]]:
-        return {
-            "orders-db": {
-                "secret_arn": Attribute(
-                    Output("database-orders-db", "SecretArn"), "secret_arn", "master secret"
-                ),
-                "endpoint": Attribute(Output("database-orders-db", "Endpoint"), "value", "host"),
-            }
-        }
-
-    def build_db(spec: None, ctx: Context) -> None:
-        ctx.export("SecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x", "x")
-        ctx.export("Endpoint", "db.internal", "x")
-
-    def plan_db(bp: Any) -> list[StackPlan[Any]]:
-        return [StackPlan("database-orders-db", "fake database", build_db, None)]
-
-    monkeypatch.setattr(registry, "PLANNERS", (plan_db, *registry.PLANNERS))
-    monkeypatch.setattr(registry, "ATTRIBUTE_PROVIDERS", (*registry.ATTRIBUTE_PROVIDERS, fake_db))
-    import cfngen.compiler
-
-    monkeypatch.setattr(cfngen.compiler, "PLANNERS", registry.PLANNERS)
+def test_secret_and_value_from_another_kinds_published_attributes(tmp_path: Path) -> None:
+    """Typed references resolve through the attributes another kind publishes (a database's)."""
     text = """\
         blueprint: shop
         region: eu-west-1
+        databases:
+          orders-db: {engine: postgres}
         services:
           api:
             image: {uri: nginx}
+            connects_to: [orders-db]
             environment:
               DB_HOST: {from: orders-db, attribute: endpoint}
             secrets:

@@ -66,7 +66,7 @@ def test_bucket_private_encrypted_owner_enforced_tls_only_expiring_retained(
     assert p["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 30
     (deny,) = res["BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert "LoggingConfiguration" not in p
     assert "CKV_AWS_18" in [s["id"] for s in bucket["Metadata"]["checkov"]["skip"]]
 

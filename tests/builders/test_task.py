@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cfngen.builders.task import RUNNER_CODE
+from cfngen.kinds.task import RUNNER_CODE
 from cfngen.render import RenderedEnvironment, load_template
 from tests.builders.containers_sample import imp
 from tests.helpers import compile_text

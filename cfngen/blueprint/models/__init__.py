@@ -7,25 +7,13 @@ One module per area; this module assembles the root `Blueprint` model. The JSON 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from cfngen.blueprint.models.apis import Api
-from cfngen.blueprint.models.cluster import Cluster
 from cfngen.blueprint.models.common import Model, Name, Region, fail
-from cfngen.blueprint.models.data import Cache, Database, SearchDomain
-from cfngen.blueprint.models.deploy_roles import DeployRole
-from cfngen.blueprint.models.edge import Certificate, Dns, Site
-from cfngen.blueprint.models.hosts import Host
-from cfngen.blueprint.models.load_balancers import LoadBalancer
 from cfngen.blueprint.models.network import FlowLogs, Network
-from cfngen.blueprint.models.operations import Alerts, Budget
-from cfngen.blueprint.models.repositories import Repository
 from cfngen.blueprint.models.security import EgressRule, IngressRule, SecurityGroup
-from cfngen.blueprint.models.services import Service
-from cfngen.blueprint.models.storage import Bucket, FileSystem
-from cfngen.blueprint.models.tasks import Task
 
 __all__ = [
     "Blueprint",
@@ -92,7 +80,17 @@ PRODUCTION_NAMES = frozenset({"prod", "production"})
 
 
 class Blueprint(Model):
-    """One system: its components and its environments."""
+    """One system: its components and its environments.
+
+    This class holds what every blueprint has; the sections of the component kinds
+    (`services`, `databases`, ...) are added by cfngen.kinds, which derives the full model
+    (`cfngen.kinds.BLUEPRINT`) from the list of kinds. Code reads a kind's section through its
+    record (`SERVICES.entries(bp)`), typed; plain attribute access is typed `Any`.
+    """
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
 
     blueprint: Name = Field(description="System name; names stacks and EnvironmentName.")
     region: Region = Field(description="AWS region the system is deployed to.")
@@ -115,62 +113,6 @@ class Blueprint(Model):
     vars: dict[str, Any] = Field(
         default_factory=dict, description="Template variables: {{ vars.NAME }}."
     )
-    network: Network = Field(default_factory=Network, description="The VPC.")
-    security_groups: dict[Name, SecurityGroup] = Field(
-        default_factory=dict, description="Explicit security groups by name."
-    )
-    # -- containers and traffic (docs/blueprint-containers.md) --
-    cluster: Cluster | None = Field(
-        None, description="The ECS cluster (created when services exist; defaults to Fargate)."
-    )
-    services: dict[Name, Service] = Field(
-        default_factory=dict, description="ECS services, one stack each."
-    )
-    tasks: dict[Name, Task] = Field(
-        default_factory=dict,
-        description="ECS tasks run on a schedule or once per revision, one stack each.",
-    )
-    load_balancers: dict[Name, LoadBalancer] = Field(
-        default_factory=dict, description="Application and network load balancers."
-    )
-    apis: dict[Name, Api] = Field(
-        default_factory=dict, description="API Gateway APIs with a VPC link."
-    )
-    repositories: dict[Name, Repository] = Field(
-        default_factory=dict, description="ECR repositories (stack `ecr`)."
-    )
-    deploy_roles: dict[Name, DeployRole] = Field(
-        default_factory=dict, description="CI deploy roles assumed through OIDC."
-    )
-    file_systems: dict[Name, FileSystem] = Field(
-        default_factory=dict, description="EFS file systems, one stack each."
-    )
-    buckets: dict[Name, Bucket] = Field(
-        default_factory=dict, description="S3 data buckets, one long-lived stack each."
-    )
-    # -- data, edge and operations (docs/blueprint-data-edge-ops.md) --
-    databases: dict[Name, Database] = Field(
-        default_factory=dict, description="RDS PostgreSQL/MySQL instances, one stack each."
-    )
-    caches: dict[Name, Cache] = Field(
-        default_factory=dict, description="ElastiCache Redis replication groups, one stack each."
-    )
-    search_domains: dict[Name, SearchDomain] = Field(
-        default_factory=dict, description="OpenSearch domains in the VPC, one stack each."
-    )
-    sites: dict[Name, Site] = Field(
-        default_factory=dict, description="Static sites: S3 + CloudFront, one stack each."
-    )
-    dns: Dns | None = Field(None, description="The Route 53 hosted zone and alias records.")
-    certificates: dict[Name, Certificate] = Field(
-        default_factory=dict,
-        description="ACM certificates in the blueprint's region (for load balancers).",
-    )
-    hosts: dict[Name, Host] = Field(
-        default_factory=dict, description="EC2 hosts (Docker Compose), one stack each."
-    )
-    alerts: Alerts | None = Field(None, description="SNS topic every alarm and the budget notify.")
-    budget: Budget | None = Field(None, description="Monthly AWS Budgets cost budget.")
     deploy: DeploySettings = Field(
         default_factory=DeploySettings,
         description="Deploy settings.",

@@ -313,8 +313,8 @@ class Placement(Model):
 class ContainerSettings(Model):
     """What services and tasks share: one essential container, its roles, secrets and relations.
 
-    `cfngen.builders.service.add_task_definition` renders these settings for both kinds, so a
-    task and a service with the same settings get the same task definition.
+    `cfngen.builders.task_definition.add_task_definition` renders these settings for both
+    kinds, so a task and a service with the same settings get the same task definition.
     """
 
     image: Image = Field(description="Container image.")

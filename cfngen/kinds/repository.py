@@ -1,8 +1,10 @@
-"""The `ecr` stack: every ECR repository of the blueprint (scan on push, lifecycle, retained)."""
+"""The repository kind: every ECR repository of the blueprint in one stack `ecr` (scan on push,
+lifecycle, retained). Others take a repository's `uri`, `arn` and `name` attributes."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +13,19 @@ from troposphere import GetAtt, Ref, Sub, ecr
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.repositories import Repository
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
-from cfngen.builders.containers import ECR, repository_output
-from cfngen.builders.relations import Attribute
-from cfngen.stacks import Output, logical_id
+from cfngen.kinds.base import Attribute, Facts, Kind
+from cfngen.stacks import Output, environment_name, logical_id
+
+ECR = "ecr"
+_ECR_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+
+
+def repository_output(repo: str, what: str) -> str:
+    """what: Uri | Arn | Name."""
+    return logical_id(repo, "repository", what)
 
 
 @dataclass(frozen=True)
@@ -23,15 +33,16 @@ class EcrSpec:
     repositories: dict[str, Repository]
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
-    if not bp.repositories:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    repositories = REPOSITORIES.entries(bp)
+    if not repositories:
         return []
     return [
         StackPlan(
             component=ECR,
             title="ECR repositories",
             build=build,
-            spec=EcrSpec(dict(bp.repositories)),
+            spec=EcrSpec(repositories),
             source=("repositories",),
         )
     ]
@@ -42,8 +53,9 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
         name: {
             "uri": Attribute(Output(ECR, repository_output(name, "Uri")), "value", "Image URI"),
             "arn": Attribute(Output(ECR, repository_output(name, "Arn")), "value", "Repo ARN"),
+            "name": Attribute(Output(ECR, repository_output(name, "Name")), "value", "Repo name"),
         }
-        for name in bp.repositories
+        for name in REPOSITORIES.entries(bp)
     }
 
 
@@ -110,3 +122,29 @@ def build(spec: EcrSpec, ctx: Context) -> None:
         ctx.export(repository_output(name, "Uri"), GetAtt(res, "RepositoryUri"), f"{name} URI")
         ctx.export(repository_output(name, "Arn"), GetAtt(res, "Arn"), f"{name} ARN")
         ctx.export(repository_output(name, "Name"), Ref(res), f"{name} name")
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    if not REPOSITORIES.entries(bp):
+        return
+    env_name = environment_name(bp.blueprint, "env", bp.environment_name)
+    if bp.environment_name is not None and not _ECR_NAME.match(env_name):
+        c.error(
+            ("environment_name",),
+            f"ECR repository names are lowercase; '{env_name}' names them",
+            "use a lowercase environment_name",
+        )
+
+
+REPOSITORIES: Kind[Repository] = Kind(
+    section="repositories",
+    model=Repository,
+    description="ECR repositories (stack `ecr`).",
+    prefix=ECR,
+    plan=plan,
+    shared_stack=True,
+    attributes=attributes,
+    checks=(check,),
+    order=50,
+)
+KIND = REPOSITORIES

@@ -1,8 +1,10 @@
-"""Operations: the alerts topic, the monthly budget, and the alarm hook every kind uses.
+"""The alerts kind: the SNS topic every alarm and notification goes to, and the alarm helpers
+every kind uses.
 
 `add_alarm` is the one way a builder adds a CloudWatch alarm: the alarm notifies the `alerts`
-topic when the blueprint has one (the planner must then depend on `alerts_dependency(bp)`).
-Service and load balancer builders use it the same way for theirs.
+topic when the blueprint has one (the planner must then depend on `dependency(bp)`). Kinds whose
+resources publish to the topic themselves (EventBridge rules, budgets) say so through their
+record's `alert_publishers`, which the topic's key and policy admit.
 """
 
 from __future__ import annotations
@@ -13,20 +15,27 @@ from typing import Any
 from awacs import kms as awacs_kms
 from awacs import sns as awacs_sns
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Ref, Sub, budgets, cloudwatch, kms, sns
+from troposphere import AccountId, GetAtt, Ref, Sub, cloudwatch, kms, sns
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.operations import Alerts, Budget
+from cfngen.blueprint.models.operations import Alerts
 from cfngen.builders.base import Context, StackPlan
+from cfngen.kinds.base import Facts, Kind
 
 ALERTS = "alerts"
-BUDGET = "budget"
 TOPIC_ARN = "TopicArn"
 
 
-def alerts_dependency(bp: Blueprint) -> tuple[str, ...]:
-    """Add to a plan's depends_on when its builder calls `add_alarm`."""
-    return (ALERTS,) if bp.alerts is not None else ()
+def dependency(bp: Blueprint) -> tuple[str, ...]:
+    """Add to a plan's depends_on when its builder calls `add_alarm` or publishes to the topic."""
+    return (ALERTS,) if ALERTS_KIND.one(bp) is not None else ()
+
+
+def topic_arn(ctx: Context) -> Any | None:
+    """The alerts topic's ARN (imported), or None when the blueprint has no alerts."""
+    if ALERTS_KIND.one(ctx.blueprint) is None:
+        return None
+    return ctx.import_value(ALERTS, TOPIC_ARN)
 
 
 def add_alarm(
@@ -50,9 +59,8 @@ def add_alarm(
     Either one metric (`namespace`, `metric`, `dimensions`, `statistic`, `period`) or metric
     math (`metrics`, built with `metric_query` and `expression`; the expression returns data).
     """
-    actions: list[Any] = []
-    if ctx.blueprint.alerts is not None:
-        actions = [ctx.import_value(ALERTS, TOPIC_ARN)]
+    topic = topic_arn(ctx)
+    actions: list[Any] = [] if topic is None else [topic]
     props: dict[str, Any] = {
         "AlarmDescription": description,
         "EvaluationPeriods": evaluation_periods,
@@ -117,39 +125,19 @@ def expression(query_id: str, expr: str, label: str) -> cloudwatch.MetricDataQue
 # --- the alerts stack -----------------------------------------------------------------------
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
-    plans: list[StackPlan[Any]] = []
-    if bp.alerts is not None:
-        plans.append(
-            StackPlan(
-                component=ALERTS,
-                title="Alerts topic (SNS) with e-mail subscriptions",
-                build=build_alerts,
-                spec=bp.alerts,
-                source=("alerts",),
-            )
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    alerts = ALERTS_KIND.one(bp)
+    if alerts is None:
+        return []
+    return [
+        StackPlan(
+            component=ALERTS,
+            title="Alerts topic (SNS) with e-mail subscriptions",
+            build=build_alerts,
+            spec=alerts,
+            source=("alerts",),
         )
-    if bp.budget is not None:
-        plans.append(
-            StackPlan(
-                component=BUDGET,
-                title="Monthly cost budget",
-                build=build_budget,
-                spec=bp.budget,
-                depends_on=alerts_dependency(bp),
-                source=("budget",),
-            )
-        )
-    return plans
-
-
-_PUBLISHERS = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
-
-
-def publishers(bp: Blueprint) -> list[str]:
-    """Services that publish to the topic: alarms, budgets, and EventBridge when tasks report
-    failed runs (cfngen.builders.task)."""
-    return [*_PUBLISHERS, *(["events.amazonaws.com"] if bp.tasks else [])]
+    ]
 
 
 def build_alerts(spec: Alerts, ctx: Context) -> None:
@@ -178,7 +166,7 @@ def build_alerts(spec: Alerts, ctx: Context) -> None:
                     Statement(
                         Sid="PublishersEncrypt",
                         Effect=Allow,
-                        Principal=Principal("Service", publishers(ctx.blueprint)),
+                        Principal=Principal("Service", list(ctx.facts.alert_publishers)),
                         Action=[awacs_kms.Decrypt, awacs_kms.GenerateDataKey],
                         Resource=["*"],
                         Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
@@ -207,7 +195,7 @@ def build_alerts(spec: Alerts, ctx: Context) -> None:
                     Statement(
                         Sid="AlarmsAndBudgetsPublish",
                         Effect=Allow,
-                        Principal=Principal("Service", publishers(ctx.blueprint)),
+                        Principal=Principal("Service", list(ctx.facts.alert_publishers)),
                         Action=[awacs_sns.Publish],
                         Resource=[Ref(topic)],
                         Condition=Condition(StringEquals({"aws:SourceAccount": AccountId})),
@@ -226,35 +214,14 @@ def build_alerts(spec: Alerts, ctx: Context) -> None:
     ctx.output("KeyArn", GetAtt(key, "Arn"), "KMS key of the alerts topic")
 
 
-def build_budget(spec: Budget, ctx: Context) -> None:
-    subscribers: list[budgets.Subscriber] = [
-        budgets.Subscriber(SubscriptionType="EMAIL", Address=email) for email in spec.emails
-    ]
-    if ctx.blueprint.alerts is not None:
-        subscribers.append(
-            budgets.Subscriber(SubscriptionType="SNS", Address=ctx.import_value(ALERTS, TOPIC_ARN))
-        )
-    notifications = [
-        budgets.NotificationWithSubscribers(
-            Notification=budgets.Notification(
-                NotificationType=t.type.upper(),
-                ComparisonOperator="GREATER_THAN",
-                Threshold=t.percent,
-                ThresholdType="PERCENTAGE",
-            ),
-            Subscribers=subscribers,
-        )
-        for t in spec.thresholds
-    ]
-    ctx.add(
-        budgets.Budget(
-            "MonthlyBudget",
-            Budget=budgets.BudgetData(
-                BudgetName=ctx.name("monthly"),
-                BudgetType="COST",
-                TimeUnit="MONTHLY",
-                BudgetLimit=budgets.Spend(Amount=spec.monthly_limit_usd, Unit="USD"),
-            ),
-            NotificationsWithSubscribers=notifications,
-        )
-    )
+ALERTS_KIND: Kind[Alerts] = Kind(
+    section="alerts",
+    model=Alerts,
+    description="SNS topic every alarm and the budget notify.",
+    prefix=ALERTS,
+    plan=plan,
+    singleton=True,
+    alert_publishers=lambda bp: ("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
+    order=30,
+)
+KIND = ALERTS_KIND

@@ -1,7 +1,7 @@
-"""Task stacks `task-<name>`: a Fargate task definition that is not a service.
+"""The task kind: stacks `task-<name>` with a Fargate task definition that is not a service.
 
 The task definition, its two roles, log group and security group are exactly what a service
-with the same settings gets (`service.add_task_definition`, `service.container_relations`).
+with the same settings gets (cfngen.builders.task_definition and cfngen.builders.containers).
 What starts the task differs:
 
 - `schedule`: an EventBridge Scheduler schedule with an ECS RunTask target. Its role may call
@@ -41,42 +41,51 @@ from troposphere import AWSObject, GetAtt, Ref, Sub, awslambda, events, iam, sch
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
 from cfngen.blueprint.models.tasks import Task
-from cfngen.builders import ops, service
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.builders.containers import (
-    CLUSTER,
-    CLUSTER_ARN,
-    CLUSTER_NAME,
-    EXECUTION_ROLE_ARN,
-    TASK_ROLE_ARN,
+    AwsvpcSettings,
+    ResolvedValue,
+    awsvpc_settings,
+    check_image_and_size,
+    check_relations,
+    container_dependencies,
+    container_relations,
+    resolve_values,
 )
-from cfngen.builders.relations import targets
-from cfngen.builders.security import Derived
+from cfngen.builders.iam import policy, statement
+from cfngen.builders.task_definition import TaskDefinitionParts, add_task_definition
+from cfngen.kinds import alerts
+from cfngen.kinds.base import Derived, Facts, Kind
+from cfngen.kinds.cluster import CLUSTER, CLUSTER_ARN, CLUSTER_NAME, NEEDS_CLUSTER
 
 TASK_DEFINITION_ARN = "TaskDefinitionArn"
+TASK_ROLE_ARN = "TaskRoleArn"
+EXECUTION_ROLE_ARN = "ExecutionRoleArn"
 RUNNER_RUNTIME = "python3.13"
 
 
 def task_key(name: str) -> str:
     """Stack component and security group of a task."""
-    return f"task-{name}"
+    return TASKS.key(name)
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     name: str
     task: Task
-    values: dict[str, service.ResolvedValue] = field(default_factory=dict)
+    values: dict[str, ResolvedValue] = field(default_factory=dict)
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    for name, task in bp.tasks.items():
-        deps = service.container_dependencies(bp, ("tasks", name), task)
+    for name, task in TASKS.entries(bp).items():
+        deps = container_dependencies(facts, ("tasks", name), task)
         deps.pop(task_key(name), None)
         if task.notify_failures:
-            for dep in ops.alerts_dependency(bp):
+            for dep in alerts.dependency(bp):
                 deps.setdefault(dep, ("tasks", name, "notify_failures"))
         kind = f"scheduled ({task.schedule})" if task.schedule else "run once per revision"
         plans.append(
@@ -84,7 +93,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
                 component=task_key(name),
                 title=f"ECS task {name}, {kind}",
                 build=build,
-                spec=TaskSpec(name, task, service.resolve_values(bp, task)),
+                spec=TaskSpec(name, task, resolve_values(facts, task)),
                 depends_on=tuple(deps),
                 source=("tasks", name),
                 dependency_sources=deps,
@@ -93,15 +102,33 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     return plans
 
 
-def groups(bp: Blueprint) -> Derived:
+def groups(bp: Blueprint, facts: Facts) -> Derived:
     out = Derived()
-    known = targets(bp)
-    for name, task in bp.tasks.items():
+    for name, task in TASKS.entries(bp).items():
         own = task_key(name)
         out.groups[own] = SecurityGroup(description=f"ECS task {name}", egress=task.egress)
         out.sources[own] = ("tasks", name)
-        out.relations.extend(service.container_relations(own, f"Task {name}", task, known))
+        out.relations.extend(container_relations(own, f"Task {name}", task, facts))
     return out
+
+
+def needs(bp: Blueprint) -> list[tuple[str, Path_]]:
+    return [(NEEDS_CLUSTER, ("services",))] if TASKS.entries(bp) else []
+
+
+def publishers(bp: Blueprint) -> tuple[str, ...]:
+    """Tasks report failed runs to the alerts topic through EventBridge."""
+    return ("events.amazonaws.com",) if TASKS.entries(bp) else ()
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    for name, task in TASKS.entries(bp).items():
+        base: Path_ = ("tasks", name)
+        for key, message in task.misplaced():
+            fix = "remove `run`" if key == "run" else f"remove `{key}`"
+            c.error((*base, key), message, fix, at_key=True)
+        check_image_and_size(bp, facts, c, base, task, fargate=True)
+        check_relations(bp, facts, c, base, name, task, "task")
 
 
 # -- the stack ------------------------------------------------------------------------------
@@ -115,17 +142,15 @@ def _family_arn(name: str) -> Sub:
     )
 
 
-def _run_statements(
-    name: str, parts: service.TaskDefinitionParts, cluster_arn: Any
-) -> list[Statement]:
+def _run_statements(name: str, parts: TaskDefinitionParts, cluster_arn: Any) -> list[Statement]:
     """ecs:RunTask on this family in this cluster; pass exactly the task's two roles to ECS."""
     return [
-        service.statement(
+        statement(
             ["ecs:RunTask"],
             [_family_arn(name)],
             Condition=Condition(ArnEquals({"ecs:cluster": cluster_arn})),
         ),
-        service.statement(
+        statement(
             ["iam:PassRole"],
             [GetAtt(parts.execution_role, "Arn"), GetAtt(parts.task_role, "Arn")],
             Condition=Condition(StringEquals({"iam:PassedToService": "ecs-tasks.amazonaws.com"})),
@@ -135,14 +160,14 @@ def _run_statements(
 
 def build(spec: TaskSpec, ctx: Context) -> None:
     task, name = spec.task, spec.name
-    parts = service.add_task_definition(ctx, name, task, spec.values)
-    net = service.awsvpc_settings(ctx, task_key(name), task)
+    parts = add_task_definition(ctx, name, task, spec.values)
+    net = awsvpc_settings(ctx, task_key(name), task)
     cluster_arn = ctx.import_value(CLUSTER, CLUSTER_ARN)
     if task.schedule is not None:
         _schedule(spec, parts, net, cluster_arn, ctx)
     else:
         _run_once(spec, parts, net, cluster_arn, ctx)
-    if task.notify_failures and ctx.blueprint.alerts is not None:
+    if task.notify_failures and alerts.dependency(ctx.blueprint):
         _failure_rule(name, cluster_arn, ctx)
     ctx.export(TASK_ROLE_ARN, GetAtt(parts.task_role, "Arn"), f"Task role of task {name}")
     ctx.export(
@@ -179,7 +204,7 @@ def _failure_rule(name: str, cluster_arn: Any, ctx: Context) -> None:
             Targets=[
                 events.Target(
                     Id="alerts",
-                    Arn=ctx.import_value(ops.ALERTS, ops.TOPIC_ARN),
+                    Arn=alerts.topic_arn(ctx),
                     InputTransformer=events.InputTransformer(
                         InputPathsMap={
                             "reason": "$.detail.stoppedReason",
@@ -197,8 +222,8 @@ def _failure_rule(name: str, cluster_arn: Any, ctx: Context) -> None:
 
 def _schedule(
     spec: TaskSpec,
-    parts: service.TaskDefinitionParts,
-    net: service.AwsvpcSettings,
+    parts: TaskDefinitionParts,
+    net: AwsvpcSettings,
     cluster_arn: Any,
     ctx: Context,
 ) -> None:
@@ -219,7 +244,7 @@ def _schedule(
                     )
                 ],
             ),
-            Policies=[service.policy("run-task", _run_statements(name, parts, cluster_arn))],
+            Policies=[policy("run-task", _run_statements(name, parts, cluster_arn))],
             Tags=ctx.name_tag(f"{name}-scheduler"),
         )
     )
@@ -362,8 +387,8 @@ def handler(event, context):
 
 def _run_once(
     spec: TaskSpec,
-    parts: service.TaskDefinitionParts,
-    net: service.AwsvpcSettings,
+    parts: TaskDefinitionParts,
+    net: AwsvpcSettings,
     cluster_arn: Any,
     ctx: Context,
 ) -> None:
@@ -379,12 +404,12 @@ def _run_once(
         )
     )
     statements = [
-        service.statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(logs, "Arn")]),
+        statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(logs, "Arn")]),
         *_run_statements(name, parts, cluster_arn),
     ]
     if wait_seconds:
         statements.append(
-            service.statement(
+            statement(
                 ["ecs:DescribeTasks"],
                 [
                     Sub(
@@ -400,7 +425,7 @@ def _run_once(
         iam.Role(
             "RunnerRole",
             AssumeRolePolicyDocument=service_trust("lambda.amazonaws.com"),
-            Policies=[service.policy("run-task-once", statements)],
+            Policies=[policy("run-task-once", statements)],
             Tags=ctx.name_tag(f"{name}-runner"),
         )
     )
@@ -443,3 +468,18 @@ def _run_once(
         waive(run, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(run)
     ctx.output("TaskArn", GetAtt(run, "TaskArn"), f"The task started for this revision of {name}")
+
+
+TASKS: Kind[Task] = Kind(
+    section="tasks",
+    model=Task,
+    description="ECS tasks run on a schedule or once per revision, one stack each.",
+    prefix="task",
+    plan=plan,
+    groups=groups,
+    needs=needs,
+    alert_publishers=publishers,
+    checks=(check,),
+    order=63,
+)
+KIND = TASKS

@@ -1,4 +1,4 @@
-"""ElastiCache Redis replication groups: one stack `cache-<name>` each.
+"""The cache kind: ElastiCache Redis replication groups, one stack `cache-<name>` each.
 
 Encryption at rest and in transit, an AUTH token generated into Secrets Manager (never typed by
 anyone), Multi-AZ with automatic failover when the group has replicas, `Snapshot` policies.
@@ -12,12 +12,12 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Split, Sub, elasticache, secretsmanager
 
-from cfngen.blueprint.models import Blueprint, SecurityGroup
+from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.data import Cache
-from cfngen.builders import network, security
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
-from cfngen.builders.relations import Attribute, Target
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Target, closed_groups
 from cfngen.stacks import Output
 
 ENDPOINT = "Endpoint"
@@ -27,10 +27,10 @@ AUTH_SECRET_ARN = "AuthSecretArn"
 
 
 def component(name: str) -> str:
-    return f"cache-{name}"
+    return CACHES.key(name)
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     return [
         StackPlan(
             component=component(name),
@@ -40,32 +40,24 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             depends_on=(network.COMPONENT, security.COMPONENT),
             source=("caches", name),
         )
-        for name, cache in bp.caches.items()
+        for name, cache in CACHES.entries(bp).items()
     ]
 
 
-def groups(bp: Blueprint) -> security.Derived:
-    return security.Derived(
-        groups={
-            component(name): SecurityGroup(
-                description=f"ElastiCache Redis {name}", ingress=[], egress=[]
-            )
-            for name in bp.caches
-        },
-        sources={component(name): ("caches", name) for name in bp.caches},
-    )
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    return closed_groups(CACHES, bp, lambda name, _: f"ElastiCache Redis {name}")
 
 
 def targets(bp: Blueprint) -> list[Target]:
     return [
         Target(name, "cache", component(name), (cache.port,), ("caches", name))
-        for name, cache in bp.caches.items()
+        for name, cache in CACHES.entries(bp).items()
     ]
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
-    for name in bp.caches:
+    for name in CACHES.entries(bp):
         c = component(name)
         out[name] = {
             "url": Attribute(Output(c, URL), "value", "rediss://host:port of the primary"),
@@ -149,3 +141,17 @@ def build(spec: tuple[str, Cache], ctx: Context) -> None:
         f"{name}: rediss:// URL (TLS)",
     )
     ctx.export(AUTH_SECRET_ARN, Ref(token), f"{name}: ARN of the AUTH token secret")
+
+
+CACHES: Kind[Cache] = Kind(
+    section="caches",
+    model=Cache,
+    description="ElastiCache Redis replication groups, one stack each.",
+    prefix="cache",
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    groups=groups,
+    order=41,
+)
+KIND = CACHES

@@ -1,12 +1,12 @@
-"""Deploy role stacks `deploy-role-<name>`: an OIDC provider (or an existing one) and a role a CI
-system assumes with web identity, scoped to this blueprint's own repositories and services.
+"""GitHub Actions deploy roles (`provider: github`): an OIDC provider (or an existing one) and
+a role GitHub assumes with web identity, scoped to this blueprint's own repositories and services.
 
-Each provider kind contributes its trust through `TRUSTS` (keyed by model class, not by string).
+Each provider contributes its trust through `TRUSTS` (keyed by model class, not by string).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,19 +25,15 @@ from troposphere import GetAtt, Sub, iam
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.deploy_roles import GithubDeployRole
 from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
-from cfngen.builders.containers import (
-    CLUSTER,
-    CLUSTER_NAME,
-    ECR,
-    EXECUTION_ROLE_ARN,
-    ROLE_ARN,
-    TASK_ROLE_ARN,
-    deploy_role_key,
-    repository_output,
-    service_key,
-)
+from cfngen.kinds.base import Facts
+from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
+from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
+from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
+
+ROLE_ARN = "RoleArn"
 
 
 @dataclass(frozen=True)
@@ -64,13 +60,17 @@ class DeployRoleSpec:
     repositories: tuple[str, ...]
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(
+    bp: Blueprint, facts: Facts, key: Callable[[str], str], roles: dict[str, Any]
+) -> list[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    for name, role in bp.deploy_roles.items():
+    for name, role in roles.items():
         if not isinstance(role, GithubDeployRole):
-            continue  # cfngen.builders.deploy_roles_gitlab
-        services = tuple(role.services if role.services is not None else bp.services)
-        repos = tuple(role.repositories if role.repositories is not None else bp.repositories)
+            continue
+        services = tuple(role.services if role.services is not None else SERVICES.entries(bp))
+        repos = tuple(
+            role.repositories if role.repositories is not None else REPOSITORIES.entries(bp)
+        )
         base: Path_ = ("deploy_roles", name)
         deps: dict[str, Path_] = {}
         if repos:
@@ -81,7 +81,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             deps[service_key(svc)] = (*base, "services", i) if role.services is not None else base
         plans.append(
             StackPlan(
-                component=deploy_role_key(name),
+                component=key(name),
                 title=f"{role.provider} deploy role {name}",
                 build=build,
                 spec=DeployRoleSpec(name, role, services, repos),
@@ -218,3 +218,20 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
         )
     role = ctx.add(role)
     ctx.export(ROLE_ARN, GetAtt(role, "Arn"), f"Role the {spec.role.provider} deploy job assumes")
+
+
+def check(bp: Blueprint, c: Checker, roles: dict[str, Any]) -> None:
+    for name, role in roles.items():
+        if not isinstance(role, GithubDeployRole):
+            continue
+        base: Path_ = ("deploy_roles", name)
+        for i, svc in enumerate(role.services or []):
+            c.reference((*base, "services", i), svc, SERVICES.entries(bp), "service")
+        for i, repo in enumerate(role.repositories or []):
+            c.reference((*base, "repositories", i), repo, REPOSITORIES.entries(bp), "repository")
+        if role.branch is not None and role.environment is not None:
+            c.error(
+                (*base, "environment"),
+                "give `branch` or `environment`, not both (the trust pins exactly one subject)",
+                "remove one",
+            )

@@ -1,4 +1,4 @@
-"""OpenSearch Service domains in the VPC: one stack `search-<name>` each.
+"""The search domain kind: OpenSearch Service domains in the VPC, one stack `search-<name>` each.
 
 Node-to-node encryption, encryption at rest, HTTPS only with a TLS 1.2 policy, application logs
 to CloudWatch Logs, data nodes spread over the network's AZs (zone awareness) when there are
@@ -13,12 +13,13 @@ from typing import Any
 
 from troposphere import GetAtt, Select, Split, Sub, iam, logs, opensearchservice
 
-from cfngen.blueprint.models import Blueprint, SecurityGroup
+from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.data import SearchDomain
-from cfngen.builders import network, security
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, waive
-from cfngen.builders.relations import Attribute, Target
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Target, closed_groups
 from cfngen.stacks import Output
 
 ENDPOINT = "Endpoint"
@@ -28,15 +29,15 @@ TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
 
 def component(name: str) -> str:
-    return f"search-{name}"
+    return SEARCH_DOMAINS.key(name)
 
 
 def zones(bp: Blueprint, domain: SearchDomain) -> int:
     """How many AZs the data nodes spread over (1 = no zone awareness)."""
-    return min(domain.instance_count, bp.network.availability_zones, 3)
+    return min(domain.instance_count, network.of(bp).availability_zones, 3)
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     return [
         StackPlan(
             component=component(name),
@@ -46,32 +47,24 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             depends_on=(network.COMPONENT, security.COMPONENT),
             source=("search_domains", name),
         )
-        for name, domain in bp.search_domains.items()
+        for name, domain in SEARCH_DOMAINS.entries(bp).items()
     ]
 
 
-def groups(bp: Blueprint) -> security.Derived:
-    return security.Derived(
-        groups={
-            component(name): SecurityGroup(
-                description=f"OpenSearch domain {name}", ingress=[], egress=[]
-            )
-            for name in bp.search_domains
-        },
-        sources={component(name): ("search_domains", name) for name in bp.search_domains},
-    )
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    return closed_groups(SEARCH_DOMAINS, bp, lambda name, _: f"OpenSearch domain {name}")
 
 
 def targets(bp: Blueprint) -> list[Target]:
     return [
         Target(name, "search domain", component(name), (443,), ("search_domains", name))
-        for name in bp.search_domains
+        for name in SEARCH_DOMAINS.entries(bp)
     ]
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
-    for name in bp.search_domains:
+    for name in SEARCH_DOMAINS.entries(bp):
         c = component(name)
         out[name] = {
             "url": Attribute(Output(c, URL), "value", "https:// URL of the domain endpoint"),
@@ -201,3 +194,31 @@ def build(spec: tuple[str, SearchDomain, int], ctx: Context) -> None:
     ctx.export(ENDPOINT, host, f"{name}: domain endpoint host name")
     ctx.export(URL, Sub("https://${Domain.DomainEndpoint}"), f"{name}: https:// URL")
     ctx.export(DOMAIN_ARN, GetAtt(res, "Arn"), f"{name}: domain ARN")
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    for name, domain in SEARCH_DOMAINS.entries(bp).items():
+        z = zones(bp, domain)
+        n = domain.instance_count
+        if z > 1 and n % z:
+            c.error(
+                ("search_domains", name, "instance_count"),
+                f"{domain.instance_count} data nodes do not spread evenly over {z} availability "
+                "zones",
+                f"use a multiple of {z}, e.g. {n + z - n % z}",
+            )
+
+
+SEARCH_DOMAINS: Kind[SearchDomain] = Kind(
+    section="search_domains",
+    model=SearchDomain,
+    description="OpenSearch domains in the VPC, one stack each.",
+    prefix="search",
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    groups=groups,
+    checks=(check,),
+    order=42,
+)
+KIND = SEARCH_DOMAINS

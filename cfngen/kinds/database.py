@@ -1,4 +1,4 @@
-"""RDS databases (PostgreSQL, MySQL): one stack `database-<name>` each.
+"""The database kind: RDS PostgreSQL and MySQL instances, one stack `database-<name>` each.
 
 Private subnets, encrypted storage, master password generated and kept by Secrets Manager
 (`ManageMasterUserPassword`), TLS forced by the parameter group, `Snapshot` deletion and
@@ -8,17 +8,20 @@ of other components opens its port there.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
 from troposphere import GetAtt, Ref, Split, Sub, iam, rds
 
-from cfngen.blueprint.models import Blueprint, SecurityGroup
+from cfngen.blueprint import aws_facts
+from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.data import Database
-from cfngen.builders import network, ops, security
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
-from cfngen.builders.relations import Attribute, Target
+from cfngen.kinds import alerts, network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, PhysicalName, Target, closed_groups
 from cfngen.stacks import Output
 
 ENDPOINT = "Endpoint"
@@ -30,45 +33,37 @@ _LOG_EXPORTS = {"postgres": ["postgresql", "upgrade"], "mysql": ["error", "slowq
 
 
 def component(name: str) -> str:
-    return f"database-{name}"
+    return DATABASES.key(name)
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     return [
         StackPlan(
             component=component(name),
             title=f"RDS {db.engine} database {name}",
             build=build,
             spec=(name, db),
-            depends_on=(network.COMPONENT, security.COMPONENT, *ops.alerts_dependency(bp)),
+            depends_on=(network.COMPONENT, security.COMPONENT, *alerts.dependency(bp)),
             source=("databases", name),
         )
-        for name, db in bp.databases.items()
+        for name, db in DATABASES.entries(bp).items()
     ]
 
 
-def groups(bp: Blueprint) -> security.Derived:
-    return security.Derived(
-        groups={
-            component(name): SecurityGroup(
-                description=f"RDS {db.engine} database {name}", ingress=[], egress=[]
-            )
-            for name, db in bp.databases.items()
-        },
-        sources={component(name): ("databases", name) for name in bp.databases},
-    )
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    return closed_groups(DATABASES, bp, lambda name, db: f"RDS {db.engine} database {name}")
 
 
 def targets(bp: Blueprint) -> list[Target]:
     return [
         Target(name, "database", component(name), (db.effective_port,), ("databases", name))
-        for name, db in bp.databases.items()
+        for name, db in DATABASES.entries(bp).items()
     ]
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
-    for name in bp.databases:
+    for name in DATABASES.entries(bp):
         c = component(name)
         out[name] = {
             "secret_arn": Attribute(
@@ -198,7 +193,7 @@ def build(spec: tuple[str, Database], ctx: Context) -> None:
     )
 
     if db.alarms.cpu_percent is not None:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "CpuAlarm",
             description=f"{name}: CPU above {db.alarms.cpu_percent}% for 10 minutes",
@@ -208,7 +203,7 @@ def build(spec: tuple[str, Database], ctx: Context) -> None:
             threshold=db.alarms.cpu_percent,
         )
     if db.alarms.free_storage_gb is not None:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "FreeStorageAlarm",
             description=f"{name}: free storage below {db.alarms.free_storage_gb} GB",
@@ -228,3 +223,62 @@ def build(spec: tuple[str, Database], ctx: Context) -> None:
         f"{name}: ARN of the Secrets Manager secret holding the master credentials",
     )
     ctx.export(INSTANCE_ID, Ref(instance), f"{name}: DB instance identifier")
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """What RDS would refuse: an engine version it does not offer, an instance class the
+    version does not run on, a reserved master user name (the data is cfn-lint's)."""
+    env_name = bp.environment_name
+    if DATABASES.entries(bp) and env_name and env_name != env_name.lower():
+        c.error(
+            ("environment_name",),
+            "RDS lowercases DB instance identifiers, so the database log groups would not match "
+            f"'{env_name}'",
+            f"use '{env_name.lower()}'",
+        )
+    for name, db in DATABASES.entries(bp).items():
+        path = ("databases", name)
+        versions = aws_facts.rds_engine_versions(db.engine)
+        if versions and db.version not in versions:
+            close = difflib.get_close_matches(db.version, versions, n=1, cutoff=0.8)
+            same_major = [v for v in versions if v.split(".")[0] == db.version.split(".")[0]]
+            if close:
+                fix = f"did you mean {close[0]}?"
+            elif same_major:
+                fix = f"e.g. {same_major[-1]}"
+            else:
+                fix = f"see `aws rds describe-db-engine-versions --engine {db.engine}`"
+            c.error((*path, "engine_version"), f"RDS does not offer {db.engine} {db.version}", fix)
+        else:
+            classes = aws_facts.rds_instance_classes(db.engine, db.version, db.instance_class)
+            if classes and db.instance_class not in classes:
+                family = db.instance_class.rsplit(".", 1)[0]
+                same = [k for k in classes if k.startswith(family + ".")]
+                c.error(
+                    (*path, "instance_class"),
+                    f"{db.engine} {db.version} does not run on {db.instance_class}",
+                    f"use one of {', '.join(same[:6])}" if same else "pick another instance class",
+                )
+        if aws_facts.reserved_master_username(db.engine, db.master_username):
+            c.error(
+                (*path, "master_username"),
+                f"'{db.master_username}' is a reserved word of {db.engine} or an RDS account; "
+                "RDS refuses it as master user name",
+                "e.g. dbadmin",
+            )
+
+
+DATABASES: Kind[Database] = Kind(
+    section="databases",
+    model=Database,
+    description="RDS PostgreSQL/MySQL instances, one stack each.",
+    prefix="database",
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    groups=groups,
+    checks=(check,),
+    physical_names=(PhysicalName("DB instance identifier (RDS lowercases it)", 63),),
+    order=40,
+)
+KIND = DATABASES

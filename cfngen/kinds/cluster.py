@@ -1,5 +1,7 @@
-"""The cluster stack: ECS cluster, capacity providers (Fargate, Fargate Spot, EC2 Auto Scaling
-group) and the Cloud Map namespace that discovery and Service Connect use.
+"""The cluster kind: the ECS cluster, its capacity providers (Fargate, Fargate Spot, an EC2 Auto
+Scaling group) and the Cloud Map namespace that discovery and Service Connect use, in the stack
+`cluster`. It exists when the blueprint declares it or another kind `needs` it ("cluster"; the
+namespace when something needs "namespace").
 
 The capacity providers are associated through AWS::ECS::ClusterCapacityProviderAssociations so
 the launch template can name the cluster without a cycle (cluster <- user data <- ASG <- provider
@@ -16,33 +18,41 @@ from troposphere import Base64, GetAtt, Parameter, Ref, Split, Sub, autoscaling,
 from troposphere import servicediscovery as sd
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.cluster import Cluster
+from cfngen.blueprint.models.cluster import Cluster, FargateCapacity
 from cfngen.blueprint.models.security import SecurityGroup
-from cfngen.builders import network, security
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import service_trust
-from cfngen.builders.containers import (
-    CLUSTER,
-    CLUSTER_ARN,
-    CLUSTER_NAME,
-    EC2_CAPACITY_PROVIDER,
-    NAMESPACE_ARN,
-    NAMESPACE_ID,
-    namespace_name,
-    uses_namespace,
-)
-from cfngen.builders.security import Derived
+from cfngen.builders.hardened import encrypted_gp3, metadata_options
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Derived, Facts, Kind
 
+CLUSTER = "cluster"
 INSTANCE_GROUP = CLUSTER  # the EC2 instances' security group (bridge-mode tasks use it too)
+NEEDS_CLUSTER = "cluster"
+NEEDS_NAMESPACE = "namespace"
+
+# Outputs (imported by services and tasks)
+CLUSTER_NAME = "ClusterName"
+CLUSTER_ARN = "ClusterArn"
+EC2_CAPACITY_PROVIDER = "Ec2CapacityProvider"
+NAMESPACE_ARN = "NamespaceArn"
+NAMESPACE_ID = "NamespaceId"
 
 
-def effective(bp: Blueprint) -> Cluster | None:
-    """The cluster of the environment: as declared, or Fargate when services or tasks exist."""
-    if bp.cluster is not None:
-        return bp.cluster
-    if bp.services or bp.tasks:
-        return Cluster()
-    return None
+def effective(bp: Blueprint, facts: Facts) -> Cluster | None:
+    """The cluster of the environment: as declared, or Fargate when a kind needs one."""
+    declared = CLUSTERS.one(bp)
+    if declared is not None:
+        return declared
+    return Cluster() if NEEDS_CLUSTER in facts.needs else None
+
+
+def namespace_name(bp: Blueprint) -> str:
+    """The Cloud Map namespace: the cluster's setting, or `<blueprint>.internal`."""
+    cluster = CLUSTERS.one(bp)
+    if cluster is not None and cluster.service_connect.namespace:
+        return cluster.service_connect.namespace
+    return f"{bp.blueprint}.internal"
 
 
 @dataclass(frozen=True)
@@ -51,29 +61,31 @@ class ClusterSpec:
     namespace: str | None  # Cloud Map namespace name, when services use discovery or SC
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
-    cluster = effective(bp)
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    cluster = effective(bp, facts)
     if cluster is None:
         return []
+    namespace = NEEDS_NAMESPACE in facts.needs
     deps: list[str] = []
-    if cluster.ec2 is not None or uses_namespace(bp):
+    if cluster.ec2 is not None or namespace:
         deps.append(network.COMPONENT)
     if cluster.ec2 is not None:
         deps.append(security.COMPONENT)
+    declared = CLUSTERS.one(bp) is not None
     return [
         StackPlan(
             component=CLUSTER,
             title="ECS cluster and capacity providers",
             build=build,
-            spec=ClusterSpec(cluster, namespace_name(bp) if uses_namespace(bp) else None),
+            spec=ClusterSpec(cluster, namespace_name(bp) if namespace else None),
             depends_on=tuple(deps),
-            source=("cluster",) if bp.cluster is not None else ("services",),
+            source=("cluster",) if declared else facts.needs.get(NEEDS_CLUSTER, ("cluster",)),
         )
     ]
 
 
-def groups(bp: Blueprint) -> Derived:
-    cluster = effective(bp)
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    cluster = effective(bp, facts)
     if cluster is None or cluster.ec2 is None:
         return Derived()
     return Derived(
@@ -91,8 +103,6 @@ def strategy(cluster: Cluster, ec2_provider: Any | None) -> list[ecs.CapacityPro
     items = []
     fargate = cluster.fargate
     if fargate is None and cluster.fargate_spot is None and cluster.ec2 is None:
-        from cfngen.blueprint.models.cluster import FargateCapacity
-
         fargate = FargateCapacity()
     if fargate is not None:
         items.append(
@@ -207,20 +217,13 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
                 SecurityGroupIds=[
                     ctx.import_value(security.COMPONENT, security.group_output(INSTANCE_GROUP))
                 ],
-                MetadataOptions=ec2.MetadataOptions(
-                    HttpEndpoint="enabled", HttpTokens="required", HttpPutResponseHopLimit=1
-                ),
+                MetadataOptions=metadata_options(),
                 Monitoring=ec2.Monitoring(Enabled=True),
                 EbsOptimized=True,
                 BlockDeviceMappings=[
                     ec2.LaunchTemplateBlockDeviceMapping(
                         DeviceName="/dev/xvda",
-                        Ebs=ec2.EBSBlockDevice(
-                            VolumeSize=ec2cap.root_volume_gb,
-                            VolumeType="gp3",
-                            Encrypted=True,
-                            DeleteOnTermination=True,
-                        ),
+                        Ebs=ec2.EBSBlockDevice(**encrypted_gp3(ec2cap.root_volume_gb)),
                     )
                 ],
                 TagSpecifications=[
@@ -274,3 +277,16 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
             Tags=ctx.name_tag("ec2-capacity"),
         )
     )
+
+
+CLUSTERS: Kind[Cluster] = Kind(
+    section="cluster",
+    model=Cluster,
+    description="The ECS cluster (created when services or tasks exist; defaults to Fargate).",
+    prefix=CLUSTER,
+    plan=plan,
+    singleton=True,
+    groups=groups,
+    order=60,
+)
+KIND = CLUSTERS

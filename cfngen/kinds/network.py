@@ -1,4 +1,5 @@
-"""The network stack: VPC, subnets over N AZs, internet gateway, NAT, route tables, flow logs."""
+"""The network kind: the VPC, subnets over N AZs, internet gateway, NAT, route tables and flow
+logs, in the stack `network` that every other stack builds on."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, ec2, iam
 
 from cfngen.blueprint.models import Blueprint, Network
+from cfngen.blueprint.source import Path_, dotted
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust
+from cfngen.kinds.base import Facts, Kind
 
 COMPONENT = "network"
 
@@ -39,14 +43,20 @@ def subnet_cidrs(net: Network) -> tuple[list[str], list[str]]:
     return public, private
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
-    caps = ("CAPABILITY_IAM",) if bp.network.flow_logs else ()
+def of(bp: Blueprint) -> Network:
+    """The blueprint's network (its defaults when the blueprint says nothing)."""
+    return NETWORK.one(bp) or Network()
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    net = of(bp)
+    caps = ("CAPABILITY_IAM",) if net.flow_logs else ()
     return [
         StackPlan(
             component=COMPONENT,
             title="VPC, subnets, gateways and routes",
             build=build,
-            spec=bp.network,
+            spec=net,
             source=("network",),
             capabilities=caps,
         )
@@ -218,3 +228,67 @@ def _flow_logs(net: Network, vpc: ec2.VPC, ctx: Context) -> None:
             Tags=ctx.name_tag("flow-log"),
         )
     )
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """The VPC fits AWS's limits and cfngen's subnet plan; subnets fit it and do not overlap."""
+    net = of(bp)
+    vpc = ipaddress.IPv4Network(net.cidr)
+    if not 16 <= vpc.prefixlen <= 24:
+        c.error(
+            ("network", "cidr"),
+            f"VPC CIDR {net.cidr} is /{vpc.prefixlen}; AWS allows /16 to /28 and cfngen needs "
+            "room for two subnets per AZ",
+            "use a prefix between /16 and /24, e.g. 10.0.0.0/16",
+        )
+        return
+    n = net.availability_zones
+    for kind in ("public_subnets", "private_subnets"):
+        given = getattr(net, kind)
+        if given is not None and len(given) != n:
+            c.error(
+                ("network", kind),
+                f"{len(given)} subnet(s) given for {n} availability zone(s)",
+                f"give exactly {n} CIDRs, one per AZ, or set availability_zones: {len(given)}",
+            )
+    public, private = subnet_cidrs(net)
+    seen: list[tuple[ipaddress.IPv4Network, Path_]] = []
+    for kind, cidrs in (("public_subnets", public), ("private_subnets", private)):
+        for i, cidr in enumerate(cidrs):
+            path: Path_ = ("network", kind, i) if getattr(net, kind) else ("network", "cidr")
+            sub = ipaddress.IPv4Network(cidr)
+            if not sub.subnet_of(vpc):
+                c.error(
+                    path,
+                    f"subnet {cidr} is not inside the VPC {net.cidr}",
+                    f"pick a range inside {net.cidr}",
+                )
+                continue
+            if not 16 <= sub.prefixlen <= 28:
+                c.error(
+                    path,
+                    f"subnet {cidr} is /{sub.prefixlen}; AWS allows /16 to /28",
+                    "use a prefix between /16 and /28",
+                )
+            for other, other_path in seen:
+                if sub.overlaps(other):
+                    c.error(
+                        path,
+                        f"subnet {cidr} overlaps {other} ({dotted(other_path)})",
+                        "give each subnet its own range",
+                    )
+            seen.append((sub, path))
+
+
+NETWORK: Kind[Network] = Kind(
+    section="network",
+    model=Network,
+    description="The VPC.",
+    prefix=COMPONENT,
+    plan=plan,
+    singleton=True,
+    default=Network,
+    checks=(check,),
+    order=10,
+)
+KIND = NETWORK

@@ -1,8 +1,8 @@
-"""GitLab CI deploy roles (OIDC): one stack `deploy-role-<name>` each.
+"""GitLab CI deploy roles (`provider: gitlab`, OIDC): one stack `deploy-role-<name>` each.
 
-Kept apart from the GitHub deploy roles (cfngen.builders.deploy_roles) because its permissions
+Kept apart from the GitHub deploy roles (github.py beside this module) because its permissions
 are the connexing shape (ECR push, SSM Run Command on hosts, site publishing, deploy logs)
-rather than ECS deploys; see the integration note in docs/blueprint-data-edge-ops.md.
+rather than ECS deploys.
 
 The trust pins `<issuer>:aud` and `<issuer>:sub` with StringEquals: one project, one branch.
 Every permission names the blueprint's own resources; the few actions AWS does not scope by
@@ -12,7 +12,7 @@ ec2:DescribeInstances) are the only `*` and are read-only or token-only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,20 +35,17 @@ from troposphere import GetAtt, Ref, Sub, iam
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.deploy_roles import GitlabDeployRole
-from cfngen.builders import host as host_builder
-from cfngen.builders import site as site_builder
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group
-from cfngen.builders.relations import attributes
+from cfngen.kinds import host as host_kind
+from cfngen.kinds import site as site_kind
+from cfngen.kinds.base import Facts
+from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output
 
 ROLE_ARN = "RoleArn"
-
-
-def component(name: str) -> str:
-    from cfngen.builders.containers import deploy_role_key
-
-    return deploy_role_key(name)
 
 
 @dataclass(frozen=True)
@@ -58,14 +55,16 @@ class GitlabSpec:
     repositories: tuple[Output, ...]  # ARN outputs of the repositories it pushes to
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(
+    bp: Blueprint, facts: Facts, key: Callable[[str], str], roles: dict[str, Any]
+) -> list[StackPlan[Any]]:
     plans = []
-    for name, role in bp.deploy_roles.items():
+    attrs = facts.attributes
+    for name, role in roles.items():
         if not isinstance(role, GitlabDeployRole):
             continue
         sources: dict[str, tuple[str | int, ...]] = {}
         perms = role.permissions
-        attrs = attributes(bp)
         for i, r in enumerate(perms.repositories):
             if "arn" in attrs.get(r, {}):
                 sources.setdefault(
@@ -74,17 +73,17 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
                 )
         for i, h in enumerate(perms.run_command_on):
             sources.setdefault(
-                host_builder.component(h),
+                host_kind.component(h),
                 ("deploy_roles", name, "permissions", "run_command_on", i),
             )
         for i, s in enumerate(perms.publish_sites):
             sources.setdefault(
-                site_builder.component(s),
+                site_kind.component(s),
                 ("deploy_roles", name, "permissions", "publish_sites", i),
             )
         plans.append(
             StackPlan(
-                component=component(name),
+                component=key(name),
                 title=f"GitLab CI deploy role {name} ({role.project}@{role.branch})",
                 build=build,
                 spec=GitlabSpec(
@@ -131,7 +130,7 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
         instances = [
             Sub(
                 "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}",
-                Id=ctx.import_value(host_builder.component(h), host_builder.INSTANCE_ID),
+                Id=ctx.import_value(host_kind.component(h), host_kind.INSTANCE_ID),
             )
             for h in perms.run_command_on
         ]
@@ -160,7 +159,7 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
         )
     if perms.publish_sites:
         buckets = [
-            ctx.import_value(site_builder.component(s), site_builder.BUCKET_ARN)
+            ctx.import_value(site_kind.component(s), site_kind.BUCKET_ARN)
             for s in perms.publish_sites
         ]
         out.append(
@@ -184,9 +183,7 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
                 Resource=[
                     Sub(
                         "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
-                        Id=ctx.import_value(
-                            site_builder.component(s), site_builder.DISTRIBUTION_ID
-                        ),
+                        Id=ctx.import_value(site_kind.component(s), site_kind.DISTRIBUTION_ID),
                     )
                     for s in perms.publish_sites
                 ],
@@ -256,3 +253,17 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
         ]
     res = ctx.add(iam.Role("Role", **props))
     ctx.export(ROLE_ARN, GetAtt(res, "Arn"), f"Role GitLab CI assumes (aud {role.aud})")
+
+
+def check(bp: Blueprint, c: Checker, roles: dict[str, Any]) -> None:
+    for name, role in roles.items():
+        if not isinstance(role, GitlabDeployRole):
+            continue
+        base: Path_ = ("deploy_roles", name, "permissions")
+        perms = role.permissions
+        for i, repo in enumerate(perms.repositories):
+            c.reference((*base, "repositories", i), repo, REPOSITORIES.entries(bp), "repository")
+        for i, h in enumerate(perms.run_command_on):
+            c.reference((*base, "run_command_on", i), h, host_kind.HOSTS.entries(bp), "host")
+        for i, s in enumerate(perms.publish_sites):
+            c.reference((*base, "publish_sites", i), s, site_kind.SITES.entries(bp), "site")

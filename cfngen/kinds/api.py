@@ -1,4 +1,4 @@
-"""API stacks `api-<name>`: API Gateway in front of a private load balancer.
+"""The API kind: stacks `api-<name>` with API Gateway in front of a private load balancer.
 
 `rest` renders API Gateway v1 (regional) with an AWS::ApiGateway::VpcLink to a network load
 balancer, one resource per path segment and one HTTP_PROXY method per route, a deployment whose
@@ -22,13 +22,28 @@ from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.apis import Api, ApiRoute
 from cfngen.blueprint.models.load_balancers import LoadBalancer
 from cfngen.blueprint.models.security import SecurityGroup
-from cfngen.builders import network, security
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
-from cfngen.builders.containers import API_URL, LB_ARN, LB_DNS, api_key, lb_key, listener_output
-from cfngen.builders.relations import Attribute
-from cfngen.builders.security import Derived, Relation
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, Relation
+from cfngen.kinds.load_balancer import (
+    LB_ARN,
+    LB_DNS,
+    LOAD_BALANCERS,
+    REST_VPC_LINK,
+    lb_key,
+    listener_output,
+)
 from cfngen.stacks import Output, logical_id
+
+API_URL = "Url"
+
+
+def api_key(name: str) -> str:
+    return APIS.key(name)
+
 
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -52,10 +67,11 @@ class ApiSpec:
     lb: LoadBalancer
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    for name, api in bp.apis.items():
-        lb = bp.load_balancers.get(api.load_balancer)
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    for name, api in APIS.entries(bp).items():
+        lb = load_balancers.get(api.load_balancer)
         if lb is None:
             continue  # reported by validation
         deps: dict[str, Any] = {lb_key(api.load_balancer): ("apis", name, "load_balancer")}
@@ -76,15 +92,16 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     return plans
 
 
-def groups(bp: Blueprint) -> Derived:
+def groups(bp: Blueprint, facts: Facts) -> Derived:
     out = Derived()
-    for name, api in bp.apis.items():
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    for name, api in APIS.entries(bp).items():
         if api.type != "http":
             continue
         key = api_key(name)
         out.groups[key] = SecurityGroup(description=f"VPC link of API {name}", egress=[])
         out.sources[key] = ("apis", name)
-        lb = bp.load_balancers.get(api.load_balancer)
+        lb = load_balancers.get(api.load_balancer)
         if lb is None:
             continue
         for port in sorted({r.listener or lb.main_port for r in api.routes}):
@@ -97,8 +114,17 @@ def groups(bp: Blueprint) -> Derived:
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     return {
         name: {"url": Attribute(Output(api_key(name), API_URL), "value", "Invoke URL")}
-        for name in bp.apis
+        for name in APIS.entries(bp)
     }
+
+
+def links(bp: Blueprint) -> list[Link]:
+    """A REST API's VPC link reaches its network load balancer through PrivateLink."""
+    return [
+        Link(name, api.load_balancer, REST_VPC_LINK, ("apis", name, "load_balancer"))
+        for name, api in APIS.entries(bp).items()
+        if api.type == "rest"
+    ]
 
 
 def build(spec: ApiSpec, ctx: Context) -> None:
@@ -343,3 +369,53 @@ def _http(spec: ApiSpec, ctx: Context) -> None:
         )
     )
     ctx.export(API_URL, GetAtt(http, "ApiEndpoint"), f"Invoke URL of API {spec.name}")
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    for name, api in APIS.entries(bp).items():
+        base: Path_ = ("apis", name)
+        lb = load_balancers.get(api.load_balancer)
+        if lb is None:
+            c.reference(
+                (*base, "load_balancer"), api.load_balancer, load_balancers, "load balancer"
+            )
+            continue
+        if api.type == "rest" and lb.type != "network":
+            c.error(
+                (*base, "load_balancer"),
+                "a REST API VPC link (AWS::ApiGateway::VpcLink) targets network load balancers "
+                f"only; '{api.load_balancer}' is an application load balancer",
+                "point it at a network load balancer, or use type: http",
+            )
+        if api.type == "http" and lb.https and api.server_name is None:
+            c.error(
+                base,
+                f"'{api.load_balancer}' listens on HTTPS; API Gateway must verify its "
+                "certificate by name",
+                "add server_name: <a name on the load balancer's certificate>",
+            )
+        ports = lb.listener_ports() if lb.type == "network" else [lb.main_port]
+        for i, route in enumerate(api.routes):
+            if route.listener is not None and route.listener not in ports:
+                c.error(
+                    (*base, "routes", i, "listener"),
+                    f"load balancer '{api.load_balancer}' has no listener on port "
+                    f"{route.listener}" + (" it forwards from" if lb.type == "application" else ""),
+                    f"use one of {', '.join(map(str, ports))}",
+                )
+
+
+APIS: Kind[Api] = Kind(
+    section="apis",
+    model=Api,
+    description="API Gateway APIs with a VPC link.",
+    prefix="api",
+    plan=plan,
+    attributes=attributes,
+    groups=groups,
+    links=links,
+    checks=(check,),
+    order=64,
+)
+KIND = APIS

@@ -1,4 +1,4 @@
-"""EC2 hosts running a Docker Compose project: one stack `host-<name>` each.
+"""The host kind: EC2 hosts running a Docker Compose project, one stack `host-<name>` each.
 
 The instance boots the latest Amazon Linux 2023 (public SSM parameter, arm64 or x86_64), requires
 IMDSv2, and has an instance profile with exactly Session Manager, ECR pull and CloudWatch Logs
@@ -6,7 +6,7 @@ IMDSv2, and has an instance profile with exactly Session Manager, ECR pull and C
 plugin, mounts the encrypted gp3 data volume (a separate volume with `Snapshot` policies, so
 replacing the instance keeps the data), sends container logs to the host's log group (Docker's
 awslogs driver) and starts the project. A `target_group` registers the instance for a load
-balancer and adds a listener rule there.
+balancer and adds a listener rule there. The boot script is cfngen.builders.user_data.
 """
 
 from __future__ import annotations
@@ -35,14 +35,24 @@ from troposphere import (
 )
 from troposphere import elasticloadbalancingv2 as elb
 
-from cfngen.blueprint.models import Blueprint, SecurityGroup
+from cfngen.blueprint.models import Blueprint, IngressRule, SecurityGroup
 from cfngen.blueprint.models.hosts import Host
-from cfngen.builders import network, ops, security
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
-from cfngen.builders.relations import Attribute, targets
-from cfngen.builders.relations import attributes as attributes_of
-from cfngen.builders.security import Derived, Relation
+from cfngen.builders.hardened import encrypted_gp3, metadata_options
+from cfngen.builders.user_data import SecretRef, user_data
+from cfngen.kinds import alerts, network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, Relation
+from cfngen.kinds.bucket import BUCKETS
+from cfngen.kinds.load_balancer import (
+    LB_ARN,
+    LISTENER_RULE,
+    LOAD_BALANCERS,
+    lb_key,
+    listener_output,
+)
 from cfngen.stacks import Output
 
 INSTANCE_ID = "InstanceId"
@@ -55,7 +65,7 @@ AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-
 
 
 def component(name: str) -> str:
-    return f"host-{name}"
+    return HOSTS.key(name)
 
 
 @dataclass(frozen=True)
@@ -69,17 +79,6 @@ class ListenerRule:
 
 
 @dataclass(frozen=True)
-class SecretRef:
-    """One variable of the project's .env and where its value comes from."""
-
-    var: str
-    source: str  # "arn" (an imported secret ARN), "secretsmanager" (a name), "ssm" (a path)
-    # or "value" (an imported plain value, written as is)
-    ref: Output | str
-    key: str | None
-
-
-@dataclass(frozen=True)
 class HostSpec:
     name: str
     host: Host
@@ -88,10 +87,10 @@ class HostSpec:
     secrets: tuple[SecretRef, ...] = ()
 
 
-def secret_refs(bp: Blueprint, host: Host) -> tuple[SecretRef, ...]:
+def secret_refs(facts: Facts, host: Host) -> tuple[SecretRef, ...]:
     """The host's secrets resolved to imports, names and paths (unknown ones are skipped: the
     semantic checks report them)."""
-    attrs = attributes_of(bp)
+    attrs = facts.attributes
     out = []
     for var, s in sorted(host.secrets.items()):
         if s.from_ is not None:
@@ -111,11 +110,10 @@ def secret_refs(bp: Blueprint, host: Host) -> tuple[SecretRef, ...]:
 
 def _listener(bp: Blueprint, name: str, host: Host) -> ListenerRule | None:
     tg = host.target_group
-    if tg is None or tg.load_balancer is None or tg.load_balancer not in bp.load_balancers:
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    if tg is None or tg.load_balancer is None or tg.load_balancer not in load_balancers:
         return None
-    from cfngen.builders.containers import LB_ARN, lb_key, listener_output
-
-    lb = bp.load_balancers[tg.load_balancer]
+    lb = load_balancers[tg.load_balancer]
     return ListenerRule(
         lb_key(tg.load_balancer),
         listener_output(lb.main_port),
@@ -126,20 +124,20 @@ def _listener(bp: Blueprint, name: str, host: Host) -> ListenerRule | None:
     )
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans = []
-    for name, host in bp.hosts.items():
+    for name, host in HOSTS.entries(bp).items():
         rule = _listener(bp, name, host)
-        deps = [network.COMPONENT, security.COMPONENT, *ops.alerts_dependency(bp)]
+        deps = [network.COMPONENT, security.COMPONENT, *alerts.dependency(bp)]
         sources: dict[str, tuple[str | int, ...]] = {}
         bucket = None
-        secrets = secret_refs(bp, host)
+        secrets = secret_refs(facts, host)
         for ref in secrets:
             if isinstance(ref.ref, Output):
                 deps.append(ref.ref.component)
                 sources.setdefault(ref.ref.component, ("hosts", name, "secrets", ref.var))
         if host.compose is not None and host.compose.bucket is not None:
-            found = attributes_of(bp).get(host.compose.bucket, {})
+            found = facts.attributes.get(host.compose.bucket, {})
             if "name" in found and "arn" in found:
                 bucket = (found["name"].output, found["arn"].output)
                 deps.append(bucket[0].component)
@@ -161,31 +159,26 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     return plans
 
 
-def groups(bp: Blueprint) -> Derived:
+def groups(bp: Blueprint, facts: Facts) -> Derived:
     out = Derived()
-    known = targets(bp)
-    for name, host in bp.hosts.items():
+    known = facts.targets
+    for name, host in HOSTS.entries(bp).items():
         key = component(name)
         ingress = list(host.ingress)
         for cidr in host.ssh_cidrs:
-            from cfngen.blueprint.models import IngressRule
-
             ingress.append(IngressRule(port=22, cidr=cidr, description=f"SSH from {cidr}"))
         out.groups[key] = SecurityGroup(description=f"EC2 host {name}", ingress=ingress)
         out.sources[key] = ("hosts", name)
-        for i, target in enumerate(host.connects_to):
+        for target in host.connects_to:
             t = known.get(target)
             if t is None:
-                continue  # reported by check_hosts
+                continue  # reported by `check`
             for port in t.ports:
                 out.relations.append(
                     Relation(key, t.group, port, f"Host {name} to {t.kind} {target}")
                 )
-            _ = i
         tg = host.target_group
         if tg is not None and tg.load_balancer is not None:
-            from cfngen.builders.containers import lb_key
-
             out.relations.append(
                 Relation(
                     lb_key(tg.load_balancer),
@@ -199,7 +192,7 @@ def groups(bp: Blueprint) -> Derived:
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
-    for name, host in bp.hosts.items():
+    for name, host in HOSTS.entries(bp).items():
         c = component(name)
         out[name] = {
             "instance_id": Attribute(Output(c, INSTANCE_ID), "value", "EC2 instance ID"),
@@ -210,159 +203,6 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
                 Output(c, TARGET_GROUP_ARN), "value", "Target group (type instance)"
             )
     return out
-
-
-# --- user data ------------------------------------------------------------------------------
-
-
-def _sub_escape(text: str) -> str:
-    """Make shell text literal inside Fn::Sub (`${x}` -> `${!x}`)."""
-    return text.replace("${", "${!")
-
-
-def _env_script(directory: str, secrets: Sequence[SecretRef]) -> list[str]:
-    """/usr/local/bin/compose-env: writes the project's .env from its secrets (mode 600)."""
-    lines = [
-        "cat > /usr/local/bin/compose-env <<'EOF'",
-        "#!/bin/bash",
-        "# Generated by cfngen: the compose project's .env, read from its secrets at every start.",
-        "set -euo pipefail",
-        "umask 077",
-        f'tmp="$(mktemp {directory}/.env.XXXXXX)"',
-    ]
-    for i, ref in enumerate(secrets, 1):
-        if ref.source == "value":
-            lines.append(f"printf \"%s='%s'\\n\" {ref.var} '@@SECRET{i}@@' >> \"$tmp\"")
-            continue
-        if ref.source == "ssm":
-            read = (
-                "aws ssm get-parameter --region @@REGION@@ --with-decryption "
-                f"--name '{ref.ref}' --query Parameter.Value --output text"
-            )
-        else:
-            secret_id = f"@@SECRET{i}@@" if ref.source == "arn" else str(ref.ref)
-            read = (
-                "aws secretsmanager get-secret-value --region @@REGION@@ "
-                f"--secret-id '{secret_id}' --query SecretString --output text"
-            )
-            if ref.key:
-                read += f" | jq -er '.[\"{ref.key}\"]'"
-        lines.append(f'printf "%s=\'%s\'\\n" {ref.var} "$({read})" >> "$tmp"')
-    lines += [f'mv "$tmp" {directory}/.env', "EOF", "chmod 0700 /usr/local/bin/compose-env"]
-    return lines
-
-
-def user_data(host: Host, secrets: Sequence[SecretRef] = ()) -> tuple[str, dict[str, Any]]:
-    """The boot script (Fn::Sub text) and its variables."""
-    packages = ["docker"]
-    if host.agent:
-        packages.append("amazon-cloudwatch-agent")
-    if any(ref.key for ref in secrets):
-        packages.append("jq")
-    lines = [
-        "#!/bin/bash",
-        "# Generated by cfngen: Docker, Compose plugin, data volume, CloudWatch agent, project.",
-        "set -euo pipefail",
-        "dnf install -y " + " ".join(packages),
-        "mkdir -p /etc/docker",
-        "cat > /etc/docker/daemon.json <<'EOF'",
-        '{"log-driver": "awslogs", "log-opts": {"awslogs-group": "@@LOG_GROUP@@", '
-        '"awslogs-region": "@@REGION@@", "tag": "{{.Name}}"}}',
-        "EOF",
-        "systemctl enable --now docker",
-    ]
-    variables: dict[str, Any] = {}
-    if host.compose is not None:
-        lines += [
-            "mkdir -p /usr/local/lib/docker/cli-plugins",
-            "curl -fsSL --retry 5 -o /usr/local/lib/docker/cli-plugins/docker-compose "
-            f"https://github.com/docker/compose/releases/download/v{host.compose.version}/"
-            'docker-compose-linux-"$(uname -m)"',
-            "chmod 0755 /usr/local/lib/docker/cli-plugins/docker-compose",
-        ]
-    if host.data_volume is not None:
-        mount = host.data_volume.mount
-        lines += [
-            "# The data volume: found by its ID (NVMe serial), formatted only when empty.",
-            'vol="@@VOLUME@@"',
-            'dev="/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${vol//-/}"',
-            'for _ in $(seq 1 60); do [ -e "$dev" ] && break; sleep 5; done',
-            'blkid "$dev" >/dev/null || mkfs -t xfs "$dev"',
-            f"mkdir -p {mount}",
-            'uuid="$(blkid -s UUID -o value "$dev")"',
-            f'grep -q "$uuid" /etc/fstab || echo "UUID=$uuid {mount} xfs defaults,nofail 0 2"'
-            " >> /etc/fstab",
-            "mount -a",
-        ]
-    if host.agent:
-        disks = ["/"] + ([host.data_volume.mount] if host.data_volume else [])
-        config = (
-            '{"metrics": {"namespace": "CWAgent", '
-            '"append_dimensions": {"InstanceId": "${aws:InstanceId}"}, '
-            '"aggregation_dimensions": [["InstanceId"], ["InstanceId", "path"]], '
-            '"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}, '
-            '"disk": {"measurement": ["used_percent"], "resources": ['
-            + ", ".join(f'"{d}"' for d in disks)
-            + "]}}}}"
-        )
-        lines += [
-            "cat > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json <<'EOF'",
-            config,
-            "EOF",
-            "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config "
-            "-m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
-        ]
-    if host.compose is not None:
-        directory = host.compose.directory
-        lines += [f"mkdir -p {directory}"]
-        if host.compose.s3 is not None:
-            lines += [f"aws s3 cp {host.compose.s3} {directory}/docker-compose.yml"]
-        elif host.compose.bucket is not None:
-            lines += [
-                f"aws s3 cp s3://@@BUCKET@@/{host.compose.key} {directory}/docker-compose.yml"
-            ]
-        else:
-            assert host.compose.inline is not None
-            lines += [
-                f"cat > {directory}/docker-compose.yml <<'CFNGEN_COMPOSE_EOF'",
-                host.compose.inline.rstrip("\n"),
-                "CFNGEN_COMPOSE_EOF",
-            ]
-        if secrets:
-            lines += _env_script(directory, secrets)
-        lines += [
-            "cat > /etc/systemd/system/compose-app.service <<'EOF'",
-            "[Unit]",
-            "Description=Docker Compose project",
-            "Requires=docker.service",
-            "After=docker.service network-online.target",
-            "[Service]",
-            "Type=oneshot",
-            "RemainAfterExit=yes",
-            f"WorkingDirectory={directory}",
-            *(["ExecStartPre=/usr/local/bin/compose-env"] if secrets else []),
-            "ExecStartPre=/bin/sh -c 'aws ecr get-login-password --region @@REGION@@ | "
-            "docker login --username AWS --password-stdin @@REGISTRY@@ || true'",
-            "ExecStart=/usr/bin/docker compose up -d --remove-orphans",
-            "ExecStop=/usr/bin/docker compose down",
-            "[Install]",
-            "WantedBy=multi-user.target",
-            "EOF",
-            "systemctl daemon-reload",
-            "systemctl enable --now compose-app.service",
-        ]
-    text = _sub_escape("\n".join(lines) + "\n")
-    text = (
-        text.replace("@@LOG_GROUP@@", "${LogGroup}")
-        .replace("@@REGION@@", "${AWS::Region}")
-        .replace("@@REGISTRY@@", "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}")
-        .replace("@@VOLUME@@", "${DataVolume}")
-        .replace("@@BUCKET@@", "${ComposeBucket}")
-    )
-    for i, ref in enumerate(secrets, 1):
-        if isinstance(ref.ref, Output):
-            text = text.replace(f"@@SECRET{i}@@", f"${{Secret{i}}}")
-    return text, variables
 
 
 # --- the stack ------------------------------------------------------------------------------
@@ -522,30 +362,17 @@ def build(spec: HostSpec, ctx: Context) -> None:
             )
         )
 
-    script, _ = user_data(host, spec.secrets)
-    sub_vars: dict[str, Any] = {}
-    for i, ref in enumerate(spec.secrets, 1):
-        if isinstance(ref.ref, Output):
-            sub_vars[f"Secret{i}"] = ctx.import_value(ref.ref.component, ref.ref.name)
-    if spec.compose_bucket is not None:
-        out = spec.compose_bucket[0]
-        sub_vars["ComposeBucket"] = ctx.import_value(out.component, out.name)
+    bucket_name = spec.compose_bucket[0] if spec.compose_bucket is not None else None
+    script, variables = user_data(host, spec.secrets, bucket_name)
+    sub_vars = {name: ctx.import_value(o.component, o.name) for name, o in variables.items()}
     props: dict[str, Any] = {
         "ImageId": Ref(image),
         "InstanceType": host.instance_type,
         "IamInstanceProfile": Ref(profile),
-        "MetadataOptions": ec2.MetadataOptions(
-            HttpTokens="required", HttpEndpoint="enabled", HttpPutResponseHopLimit=1
-        ),
+        "MetadataOptions": metadata_options(),
         "BlockDeviceMappings": [
             ec2.BlockDeviceMapping(
-                DeviceName="/dev/xvda",
-                Ebs=ec2.EbsBlockDevice(
-                    VolumeSize=host.root_volume_gb,
-                    VolumeType="gp3",
-                    Encrypted=True,
-                    DeleteOnTermination=True,
-                ),
+                DeviceName="/dev/xvda", Ebs=ec2.EbsBlockDevice(**encrypted_gp3(host.root_volume_gb))
             )
         ],
         "Monitoring": True,
@@ -654,7 +481,7 @@ def _target_alarms(spec: HostSpec, group: elb.TargetGroup, ctx: Context) -> None
         "LoadBalancer": Select(1, Split("loadbalancer/", lb_arn)),
     }
     if alarms.unhealthy:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "UnhealthyAlarm",
             description=f"Host {spec.name}: failing the load balancer health check",
@@ -668,7 +495,7 @@ def _target_alarms(spec: HostSpec, group: elb.TargetGroup, ctx: Context) -> None
             evaluation_periods=3,
         )
     if alarms.target_5xx_count is not None:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "Target5xxAlarm",
             description=f"Host {spec.name}: more than {alarms.target_5xx_count} HTTP 5xx "
@@ -687,7 +514,7 @@ def _alarms(spec: HostSpec, instance: Any, ctx: Context) -> None:
     name, alarms = spec.name, spec.host.alarms
     dims = {"InstanceId": Ref(instance)}
     if alarms.cpu_percent is not None:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "CpuAlarm",
             description=f"Host {name}: CPU above {alarms.cpu_percent}% for 10 minutes",
@@ -697,7 +524,7 @@ def _alarms(spec: HostSpec, instance: Any, ctx: Context) -> None:
             threshold=alarms.cpu_percent,
         )
     if alarms.status_check:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "StatusCheckAlarm",
             description=f"Host {name}: EC2 status check failed",
@@ -712,7 +539,7 @@ def _alarms(spec: HostSpec, instance: Any, ctx: Context) -> None:
     if not spec.host.agent:
         return
     if alarms.memory_percent is not None:
-        ops.add_alarm(
+        alerts.add_alarm(
             ctx,
             "MemoryAlarm",
             description=f"Host {name}: memory used above {alarms.memory_percent}%",
@@ -725,7 +552,7 @@ def _alarms(spec: HostSpec, instance: Any, ctx: Context) -> None:
         disks = ["/"] + ([spec.host.data_volume.mount] if spec.host.data_volume else [])
         for path in disks:
             title = "RootDiskAlarm" if path == "/" else "DataDiskAlarm"
-            ops.add_alarm(
+            alerts.add_alarm(
                 ctx,
                 title,
                 description=f"Host {name}: disk {path} used above {alarms.disk_percent}%",
@@ -734,3 +561,91 @@ def _alarms(spec: HostSpec, instance: Any, ctx: Context) -> None:
                 dimensions={**dims, "path": path},
                 threshold=alarms.disk_percent,
             )
+
+
+def links(bp: Blueprint) -> list[Link]:
+    """A host's target group forwards from its load balancer's main listener with a rule."""
+    out = []
+    for name, host in HOSTS.entries(bp).items():
+        tg = host.target_group
+        if tg is not None and tg.load_balancer is not None:
+            out.append(
+                Link(
+                    name,
+                    tg.load_balancer,
+                    LISTENER_RULE,
+                    ("hosts", name, "target_group"),
+                    str(tg.priority),
+                )
+            )
+    return out
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    known = facts.targets
+    attrs = facts.attributes
+    group_names = facts.groups.groups
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    for name, host in HOSTS.entries(bp).items():
+        base: Path_ = ("hosts", name)
+        for i, target in enumerate(host.connects_to):
+            c.reference((*base, "connects_to", i), target, known, "connection target")
+        for i, rule in enumerate(host.ingress):
+            if rule.from_ is not None:
+                c.reference(
+                    (*base, "ingress", i, "from"), rule.from_, group_names, "security group"
+                )
+        tg = host.target_group
+        if tg is not None and tg.load_balancer is not None:
+            path: Path_ = (*base, "target_group", "load_balancer")
+            if tg.load_balancer not in load_balancers:
+                c.reference(path, tg.load_balancer, load_balancers, "load balancer")
+            elif load_balancers[tg.load_balancer].type != "application":
+                c.error(
+                    path,
+                    f"'{tg.load_balancer}' is a network load balancer; host target groups use "
+                    "listener rules of an application load balancer",
+                    "use an ALB",
+                )
+        for var, secret in host.secrets.items():
+            if secret.from_ is not None:
+                c.value_reference(
+                    (*base, "secrets", var), secret.from_, secret.attribute, attrs, secret=True
+                )
+        for var, value in host.environment.items():
+            c.value_reference(
+                (*base, "environment", var), value.from_, value.attribute, attrs, secret=False
+            )
+        if host.compose is not None and host.compose.bucket is not None:
+            c.reference(
+                (*base, "compose", "bucket"), host.compose.bucket, BUCKETS.entries(bp), "bucket"
+            )
+        needs_internet = host.compose is not None or host.agent
+        if needs_internet and host.subnet == "private" and network.of(bp).nat == "none":
+            c.error(
+                (*base, "subnet"),
+                "the host installs Docker and its project at boot but a private subnet has no "
+                "route to the internet (network.nat: none)",
+                "set `subnet: public` with `public_ip: true`, or give the network a NAT gateway",
+            )
+        if needs_internet and host.subnet == "public" and not host.public_ip:
+            c.error(
+                (*base, "public_ip"),
+                "a host in a public subnet reaches the internet only with a public IP",
+                "set `public_ip: true`, or use `subnet: private` with a NAT gateway",
+            )
+
+
+HOSTS: Kind[Host] = Kind(
+    section="hosts",
+    model=Host,
+    description="EC2 hosts (Docker Compose), one stack each.",
+    prefix="host",
+    plan=plan,
+    attributes=attributes,
+    groups=groups,
+    links=links,
+    checks=(check,),
+    order=66,
+)
+KIND = HOSTS

@@ -1,4 +1,5 @@
-"""Static sites: a private S3 bucket served by CloudFront through origin access control.
+"""The site kind: static sites, a private S3 bucket served by CloudFront through origin access
+control.
 
 One stack `site-<name>` (in the blueprint's region) holds the bucket, its policy and the
 distribution. A site with a `domain` also gets `site-<name>-certificate`, deployed to us-east-1
@@ -17,21 +18,23 @@ from typing import Any
 from awacs import s3 as awacs_s3
 from awacs.aws import (
     Allow,
-    Bool,
     Condition,
-    Deny,
     PolicyDocument,
     Principal,
     Statement,
     StringEquals,
 )
-from troposphere import AWSHelperFn, GetAtt, Ref, Sub, certificatemanager, cloudfront, s3
+from troposphere import AWSHelperFn, GetAtt, Ref, Sub, cloudfront, s3
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.edge import Site
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
-from cfngen.builders.relations import Attribute
+from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
+from cfngen.kinds import certificate, dns, load_balancer
+from cfngen.kinds.base import AliasRecordRequest, Attribute, Facts, Kind, PhysicalName
 from cfngen.stacks import Output, stack_name
 
 CLOUDFRONT_REGION = "us-east-1"
@@ -52,7 +55,7 @@ SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
 
 def component(name: str) -> str:
-    return f"site-{name}"
+    return SITES.key(name)
 
 
 def certificate_component(name: str) -> str:
@@ -86,22 +89,31 @@ class CertificateSpec:
     zone_id: str
 
 
-def origin_domain(bp: Blueprint, load_balancer: str, given: str | None) -> str | None:
-    """The host CloudFront uses for a load balancer: given, or the dns record pointing at it."""
+def origin_domain(facts: Facts, load_balancer: str, given: str | None) -> str | None:
+    """The host CloudFront uses for a load balancer: given, or a dns record pointing at it."""
     if given:
         return given
-    if bp.dns is None:
-        return None
-    for fqdn, record in sorted(bp.dns.records.items()):
-        if record.target == load_balancer:
-            return fqdn
-    return None
+    named = sorted(r.fqdn for r in facts.records if r.target == load_balancer)
+    return named[0] if named else None
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def records(bp: Blueprint) -> list[AliasRecordRequest]:
+    """A site's domain and aliases point at its distribution (A and AAAA)."""
+    out: list[AliasRecordRequest] = []
+    for name, site in SITES.entries(bp).items():
+        for i, fqdn in enumerate(site.names):
+            where: Path_ = (
+                ("sites", name, "domain") if i == 0 else ("sites", name, "aliases", i - 1)
+            )
+            out.append(AliasRecordRequest(fqdn, name, where, ipv6=True))
+    return out
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    zone_id = bp.dns.zone_id if bp.dns else None
-    for name, site in bp.sites.items():
+    zone = dns.zone(bp)
+    zone_id = zone.zone_id if zone else None
+    for name, site in SITES.entries(bp).items():
         deps: tuple[str, ...] = ()
         if site.domain and zone_id:
             plans.append(
@@ -116,7 +128,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             )
             deps = (certificate_component(name),)
         origins = tuple(
-            (b.path, b.load_balancer, origin_domain(bp, b.load_balancer, b.origin_domain) or "")
+            (b.path, b.load_balancer, origin_domain(facts, b.load_balancer, b.origin_domain) or "")
             for b in site.behaviours
         )
         plans.append(
@@ -135,7 +147,7 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
-    for name in bp.sites:
+    for name in SITES.entries(bp):
         c = component(name)
         out[name] = {
             "dns_name": Attribute(Output(c, DOMAIN_NAME), "value", "Distribution domain name"),
@@ -150,19 +162,7 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 
 def build_certificate(spec: CertificateSpec, ctx: Context) -> None:
-    main, *others = spec.names
-    props: dict[str, Any] = {
-        "DomainName": main,
-        "ValidationMethod": "DNS",
-        "DomainValidationOptions": [
-            certificatemanager.DomainValidationOption(DomainName=n, HostedZoneId=spec.zone_id)
-            for n in spec.names
-        ],
-        "Tags": ctx.name_tag("site-certificate"),
-    }
-    if others:
-        props["SubjectAlternativeNames"] = others
-    cert = ctx.add(certificatemanager.Certificate("Certificate", **props))
+    cert = certificate.dns_validated(ctx, spec.names, spec.zone_id, "site-certificate")
     # Read by the site stack with Fn::GetStackOutput (cross-region); no export needed.
     ctx.output(CERTIFICATE_ARN, Ref(cert), "ACM certificate (us-east-1) for the distribution")
 
@@ -173,14 +173,7 @@ def _bucket_policy(bucket: s3.Bucket, distribution: cloudfront.Distribution) -> 
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
-            Statement(
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=Principal("*"),
-                Action=[awacs_s3.Action("*")],
-                Resource=[arn, objects],
-                Condition=Condition(Bool("aws:SecureTransport", "false")),
-            ),
+            deny_insecure_transport("s3", [arn, objects]),
             Statement(
                 Sid="CloudFrontReadsThroughOriginAccessControl",
                 Effect=Allow,
@@ -209,25 +202,7 @@ def build(spec: SiteSpec, ctx: Context) -> None:
                 "Bucket",
                 DeletionPolicy="Retain",
                 UpdateReplacePolicy="Retain",
-                BucketEncryption=s3.BucketEncryption(
-                    ServerSideEncryptionConfiguration=[
-                        s3.ServerSideEncryptionRule(
-                            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                                SSEAlgorithm="AES256"
-                            ),
-                            BucketKeyEnabled=True,
-                        )
-                    ]
-                ),
-                PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                    BlockPublicAcls=True,
-                    BlockPublicPolicy=True,
-                    IgnorePublicAcls=True,
-                    RestrictPublicBuckets=True,
-                ),
-                OwnershipControls=s3.OwnershipControls(
-                    Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-                ),
+                **bucket_properties(ctx.name_tag(f"site-{name}")),
                 VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
                 LifecycleConfiguration=s3.LifecycleConfiguration(
                     Rules=[
@@ -243,7 +218,6 @@ def build(spec: SiteSpec, ctx: Context) -> None:
                         )
                     ]
                 ),
-                Tags=ctx.name_tag(f"site-{name}"),
             ),
             {
                 "CKV_AWS_18": "Site content is published by the pipeline and read only by "
@@ -381,3 +355,45 @@ def build(spec: SiteSpec, ctx: Context) -> None:
     ctx.export(DISTRIBUTION_ID, Ref(distribution), f"{name}: distribution ID")
     ctx.export(BUCKET_NAME, Ref(bucket), f"{name}: content bucket")
     ctx.export(BUCKET_ARN, GetAtt(bucket, "Arn"), f"{name}: content bucket ARN")
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    load_balancers = load_balancer.LOAD_BALANCERS.entries(bp)
+    for name, site in SITES.entries(bp).items():
+        base: Path_ = ("sites", name)
+        if site.domain and dns.check_needs_zone(
+            bp, c, (*base, "domain"), "a site with a custom domain"
+        ):
+            dns.check_in_zone(bp, c, (*base, "domain"), site.domain)
+            for i, alias in enumerate(site.aliases):
+                dns.check_in_zone(bp, c, (*base, "aliases", i), alias)
+        for i, b in enumerate(site.behaviours):
+            path: Path_ = (*base, "behaviours", i, "load_balancer")
+            if b.load_balancer not in load_balancers:
+                c.reference(path, b.load_balancer, load_balancers, "load balancer")
+                continue
+            if load_balancers[b.load_balancer].type != "application":
+                c.error(path, f"'{b.load_balancer}' is a network load balancer", "use an ALB")
+            elif origin_domain(facts, b.load_balancer, b.origin_domain) is None:
+                c.error(
+                    path,
+                    f"CloudFront needs a host name for load balancer '{b.load_balancer}' that "
+                    "its certificate covers",
+                    f"add a dns record `api.example.com: {{target: {b.load_balancer}}}` or set "
+                    "origin_domain",
+                )
+
+
+SITES: Kind[Site] = Kind(
+    section="sites",
+    model=Site,
+    description="Static sites: S3 + CloudFront, one stack each.",
+    prefix="site",
+    plan=plan,
+    attributes=attributes,
+    records=records,
+    checks=(check,),
+    physical_names=(PhysicalName("CloudFront origin access control name", 64),),
+    order=43,
+)
+KIND = SITES

@@ -1,4 +1,5 @@
-"""The security stack: every security group of the environment and the rules between them.
+"""The security kind: the blueprint's explicit `security_groups`, and the `security` stack that
+holds every security group of the environment (explicit and derived) and the rules between them.
 
 All groups live in one stack so that rules may point both ways (A -> B and B -> A) without a
 cycle between stacks; group-to-group rules are separate resources for the same reason inside
@@ -7,17 +8,19 @@ the template. Components import their group ID from here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from troposphere import GetAtt, ec2
 
 from cfngen.blueprint.models import Blueprint, EgressRule, IngressRule, SecurityGroup
-from cfngen.blueprint.source import Path_
-from cfngen.builders import network
+from cfngen.blueprint.source import Path_, dotted
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
+from cfngen.kinds import network
+from cfngen.kinds.base import Derived, Facts, Kind
 from cfngen.stacks import logical_id
 
 COMPONENT = "security"
@@ -33,85 +36,26 @@ def group_logical_id(group: str) -> str:
 
 
 @dataclass(frozen=True)
-class Relation:
-    """Traffic one group may send to another, derived from a blueprint relation.
-
-    Becomes an ingress rule on `target` from `source`, and an egress rule on `source` to
-    `target` when the source's outbound traffic is restricted (its `egress` is a list).
-    """
-
-    source: str
-    target: str
-    port: int | None  # None with protocol "all"
-    description: str
-    protocol: str = "tcp"
-
-
-@dataclass(frozen=True)
-class Derived:
-    """Groups and relations a component kind contributes to the security stack."""
-
-    groups: dict[str, SecurityGroup] = field(default_factory=dict)
-    relations: list[Relation] = field(default_factory=list)
-    sources: dict[str, Path_] = field(default_factory=dict)  # group -> where it was declared
-
-
-GroupProvider = Callable[[Blueprint], Derived]
-"""A component kind's contribution: e.g. one group per service, rules from `connects_to`."""
-
-
-@dataclass(frozen=True)
 class SecuritySpec:
     groups: dict[str, SecurityGroup]
     sources: dict[str, Path_] = field(default_factory=dict)  # group -> blueprint entry
 
 
-def _explicit(bp: Blueprint) -> Derived:
-    # The blueprint's own waivers of a group are applied with every other blueprint waiver
-    # (cfngen.waivers.apply); what a group's `waivers` hold here are the ones its provider made.
+def explicit(bp: Blueprint, facts: Facts) -> Derived:
+    """The blueprint's own groups (first of all providers: an explicit group wins).
+
+    Their `waivers` are applied with every other blueprint waiver (cfngen.waivers.apply); what
+    a group's `waivers` hold in the security stack are the ones its provider made.
+    """
+    groups = SECURITY_GROUPS.entries(bp)
     return Derived(
-        groups={
-            name: group.model_copy(update={"waivers": []})
-            for name, group in bp.security_groups.items()
-        },
-        sources={g: ("security_groups", g) for g in bp.security_groups},
+        groups={name: group.model_copy(update={"waivers": []}) for name, group in groups.items()},
+        sources={g: ("security_groups", g) for g in groups},
     )
 
 
-def collect(bp: Blueprint, providers: Sequence[GroupProvider]) -> Derived:
-    """Every group of the environment with relations folded into their rules."""
-    groups: dict[str, SecurityGroup] = {}
-    sources: dict[str, Path_] = {}
-    relations: list[Relation] = []
-    for provider in (_explicit, *providers):
-        derived = provider(bp)
-        for name, group in derived.groups.items():
-            groups.setdefault(name, group)
-            sources.setdefault(name, derived.sources.get(name, ()))
-        relations.extend(derived.relations)
-    for rel in relations:
-        if rel.source not in groups or rel.target not in groups:
-            continue  # reported by the semantic checks of the kind that made the relation
-        common: dict[str, Any] = {"description": rel.description, "protocol": rel.protocol}
-        if rel.port is not None:
-            common["port"] = rel.port
-        target = groups[rel.target]
-        ingress = IngressRule.model_validate({**common, "from": rel.source})
-        if ingress not in target.ingress:
-            groups[rel.target] = target.model_copy(update={"ingress": [*target.ingress, ingress]})
-        source = groups[rel.source]
-        if source.egress is not None:
-            egress = EgressRule.model_validate({**common, "to": rel.target})
-            if egress not in source.egress:
-                groups[rel.source] = source.model_copy(update={"egress": [*source.egress, egress]})
-    return Derived(groups=groups, relations=relations, sources=sources)
-
-
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
-    from cfngen.builders import GROUP_PROVIDERS
-
-    derived = collect(bp, GROUP_PROVIDERS)
-    groups = derived.groups
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    groups = facts.groups.groups
     if not groups:
         return []
     return [
@@ -119,11 +63,40 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
             component=COMPONENT,
             title="Security groups and the rules between them",
             build=build,
-            spec=SecuritySpec(groups=groups, sources=derived.sources),
+            spec=SecuritySpec(groups=dict(groups), sources=dict(facts.groups.sources)),
             depends_on=(network.COMPONENT,),
             source=("security_groups",),
         )
     ]
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """Explicit groups do not take a derived group's name; rules name groups that exist."""
+    explicit_groups = SECURITY_GROUPS.entries(bp)
+    for name, source in facts.groups.shadowed.items():
+        if name in explicit_groups:
+            c.error(
+                ("security_groups", name),
+                f"security group name '{name}' is also the group cfngen derives for "
+                f"{dotted(source)}",
+                "rename the explicit group",
+                at_key=True,
+            )
+    names = set(facts.groups.groups)
+    for gname, group in explicit_groups.items():
+        for i, ing in enumerate(group.ingress):
+            if ing.from_ is not None:
+                c.reference(
+                    ("security_groups", gname, "ingress", i, "from"),
+                    ing.from_,
+                    names,
+                    "security group",
+                )
+        for i, eg in enumerate(group.egress or []):
+            if eg.to is not None:
+                c.reference(
+                    ("security_groups", gname, "egress", i, "to"), eg.to, names, "security group"
+                )
 
 
 _PROTO = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "all": "-1"}
@@ -242,3 +215,18 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
             )
     for name in spec.groups:
         ctx.export(group_output(name), GetAtt(groups[name], "GroupId"), f"Security group {name}")
+
+
+SECURITY_GROUPS: Kind[SecurityGroup] = Kind(
+    section="security_groups",
+    model=SecurityGroup,
+    description="Explicit security groups by name.",
+    prefix=COMPONENT,
+    plan=plan,
+    shared_stack=True,
+    groups=explicit,
+    checks=(check,),
+    names_components=False,
+    order=20,
+)
+KIND = SECURITY_GROUPS

@@ -1,5 +1,6 @@
-"""Load balancer stacks `lb-<name>`: the load balancer, its listeners, and one target group
-(and, on an ALB, one listener rule) per service route to it.
+"""The load balancer kind: stacks `lb-<name>` with the load balancer, its listeners, and one
+target group (and, on an ALB, one listener rule) per route to it. Routes come from the kinds that
+offer them (services), through the planning stage, with their rule priorities.
 
 Rules of an ALB are ordered most specific first (host and path, then host, then path by length)
 and numbered 10, 20, ... in that order unless a route gives its own priority, so adding a route
@@ -18,22 +19,30 @@ from troposphere import elasticloadbalancingv2 as elb
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.load_balancers import LoadBalancer
 from cfngen.blueprint.models.security import IngressRule, SecurityGroup, Waiver
-from cfngen.builders import network, ops, security
+from cfngen.blueprint.source import dotted
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
-from cfngen.builders.containers import (
-    LB_ARN,
-    LB_DNS,
-    LB_ZONE,
-    RouteTarget,
-    lb_key,
-    listener_output,
-    routes_to,
-)
-from cfngen.builders.dns import certificate_arn, certificate_dependency
-from cfngen.builders.relations import Attribute, Target
-from cfngen.builders.security import Derived
+from cfngen.kinds import alerts, network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, RouteTarget, Target
+from cfngen.kinds.certificate import certificate_arn, certificate_dependency, check_reference
 from cfngen.stacks import Output, logical_id
+
+LB_ARN = "LoadBalancerArn"
+LB_DNS = "DnsName"
+LB_ZONE = "CanonicalHostedZoneId"
+REST_VPC_LINK = "rest-vpc-link"
+"""A Link kind: a REST API's VPC link reaches the load balancer (PrivateLink traffic)."""
+LISTENER_RULE = "listener-rule"
+"""A Link kind: a component forwards from the ALB's main listener with a rule (detail: priority)."""
+
+
+def lb_key(name: str) -> str:
+    return LOAD_BALANCERS.key(name)
+
+
+def listener_output(port: int) -> str:
+    return f"Listener{port}Arn"
 
 
 @dataclass(frozen=True)
@@ -49,25 +58,25 @@ class LbSpec:
         return bool(self.private_link_apis)
 
 
-def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    for name, lb in bp.load_balancers.items():
+    for name, lb in LOAD_BALANCERS.entries(bp).items():
         private_link = tuple(
-            api_name
-            for api_name, api in bp.apis.items()
-            if api.type == "rest" and api.load_balancer == name
+            link.source
+            for link in facts.links
+            if link.target == name and link.kind == REST_VPC_LINK
         )
         plans.append(
             StackPlan(
                 component=lb_key(name),
                 title=f"{lb.type} load balancer {name}",
                 build=build,
-                spec=LbSpec(name, lb, tuple(routes_to(bp, name)), private_link),
+                spec=LbSpec(name, lb, tuple(facts.routes.get(name, ())), private_link),
                 depends_on=(
                     network.COMPONENT,
                     security.COMPONENT,
                     *certificate_dependency(lb),
-                    *ops.alerts_dependency(bp),
+                    *alerts.dependency(bp),
                 ),
                 source=("load_balancers", name),
             )
@@ -75,9 +84,9 @@ def plan(bp: Blueprint) -> Sequence[StackPlan[Any]]:
     return plans
 
 
-def groups(bp: Blueprint) -> Derived:
+def groups(bp: Blueprint, facts: Facts) -> Derived:
     out = Derived()
-    for name, lb in bp.load_balancers.items():
+    for name, lb in LOAD_BALANCERS.entries(bp).items():
         cidrs = lb.ingress_cidrs
         if cidrs is None:
             cidrs = ["0.0.0.0/0"] if lb.scheme == "internet-facing" else []
@@ -129,7 +138,7 @@ def targets(bp: Blueprint) -> list[Target]:
             ports=tuple(lb.listener_ports()),
             source=("load_balancers", name),
         )
-        for name, lb in bp.load_balancers.items()
+        for name, lb in LOAD_BALANCERS.entries(bp).items()
     ]
 
 
@@ -142,33 +151,8 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
             ),
             "arn": Attribute(Output(lb_key(name), LB_ARN), "value", "Load balancer ARN"),
         }
-        for name in bp.load_balancers
+        for name in LOAD_BALANCERS.entries(bp)
     }
-
-
-def _specificity(rt: RouteTarget) -> tuple[int, int, int, str, int]:
-    r = rt.route
-    has_host, has_path = r.host is not None, r.path is not None
-    rank = 0 if has_host and has_path else 1 if has_host else 2
-    wildcard = int("*" in (r.path or "") or "*" in (r.host or ""))
-    return (rank, wildcard, -len(r.path or ""), rt.service, rt.index)
-
-
-def rule_priorities(routes: Sequence[RouteTarget]) -> dict[tuple[str, int], int]:
-    """(service, route index) -> priority for routes with conditions, most specific first."""
-    ruled = [rt for rt in routes if rt.route.path or rt.route.host]
-    fixed = {rt.route.priority for rt in ruled if rt.route.priority is not None}
-    out: dict[tuple[str, int], int] = {}
-    next_priority = 10
-    for rt in sorted(ruled, key=lambda rt: (rt.listener, *_specificity(rt))):
-        if rt.route.priority is not None:
-            out[(rt.service, rt.index)] = rt.route.priority
-            continue
-        while next_priority in fixed:
-            next_priority += 10
-        out[(rt.service, rt.index)] = next_priority
-        next_priority += 10
-    return out
 
 
 def build(spec: LbSpec, ctx: Context) -> None:
@@ -220,8 +204,12 @@ def build(spec: LbSpec, ctx: Context) -> None:
             f"(load_balancers.{spec.name}.deletion_protection); it is on in production"
         )
     balancer = ctx.add(waive(elb.LoadBalancer("LoadBalancer", **props), waivers))
-    if lb.type == "application" and lb.elb_5xx_count is not None and ctx.blueprint.alerts:
-        ops.add_alarm(
+    if (
+        lb.type == "application"
+        and lb.elb_5xx_count is not None
+        and alerts.dependency(ctx.blueprint)
+    ):
+        alerts.add_alarm(
             ctx,
             "Elb5xxAlarm",
             description=f"Load balancer {spec.name}: more than {lb.elb_5xx_count} 5xx answers "
@@ -368,7 +356,7 @@ def _alb_listeners(
         )
     for port, listener in listeners.items():
         ctx.export(listener_output(port), Ref(listener), f"Listener on port {port}")
-    priorities = rule_priorities(spec.routes)
+    priorities = ctx.facts.priorities
     for rt in spec.routes:
         priority = priorities.get((rt.service, rt.index))
         if priority is None:
@@ -399,3 +387,61 @@ def _alb_listeners(
                 ],
             )
         )
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """NLB listeners each have a route; ALB rules do not share a priority (CloudFormation would
+    fail the second stack with "Priority N is currently in use"); named certificates exist."""
+    for name, lb in LOAD_BALANCERS.entries(bp).items():
+        check_reference(bp, c, ("load_balancers", name, "certificate"), lb.certificate)
+        routes = facts.routes.get(name, ())
+        if lb.type == "network":
+            used = {rt.listener for rt in routes}
+            for i, lst in enumerate(lb.listeners):
+                if lst.port not in used:
+                    c.error(
+                        ("load_balancers", name, "listeners", i, "port"),
+                        f"no service is routed to listener {lst.port}",
+                        f"add a route {{load_balancer: {name}, listener: {lst.port}}} to a "
+                        "service, or remove the listener",
+                    )
+            continue
+        taken: dict[int, str] = {}
+        for rt in routes:
+            priority = facts.priorities.get((rt.service, rt.index))
+            if priority is None:
+                continue
+            if priority in taken:
+                c.error(
+                    (*rt.source, "priority"),
+                    f"priority {priority} on load balancer {name} is also {taken[priority]}'s",
+                    "give this route another priority, or none (cfngen numbers routes itself)",
+                )
+            taken.setdefault(priority, dotted(rt.source))
+        for link in facts.links:
+            if link.target != name or link.kind != LISTENER_RULE or link.detail is None:
+                continue
+            priority = int(link.detail)
+            other = taken.get(priority)
+            if other is not None:
+                c.error(
+                    (*link.source_path, "priority"),
+                    f"priority {priority} on load balancer {name} is also {other}'s",
+                    "give this rule another priority",
+                )
+            taken.setdefault(priority, dotted(link.source_path))
+
+
+LOAD_BALANCERS: Kind[LoadBalancer] = Kind(
+    section="load_balancers",
+    model=LoadBalancer,
+    description="Application and network load balancers.",
+    prefix="lb",
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    groups=groups,
+    checks=(check,),
+    order=61,
+)
+KIND = LOAD_BALANCERS

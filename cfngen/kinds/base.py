@@ -1,0 +1,232 @@
+"""The kind contract: each component kind is one `Kind` record in its own module.
+
+A record says, in one object, everything cfngen knows about a kind: its blueprint section and
+model, how its components are named, what it plans and builds, what it offers the others
+(connection targets, attributes to reference, security groups and the rules between them,
+routes to load balancers, grants for `uses`) and its own semantic checks. `cfngen.kinds.KINDS`
+lists the records; the blueprint model, the schema, the registries of the planning stage, the
+name-length table and every lookup are derived from that list, so nothing else enumerates kinds.
+
+What the kinds offer each other is collected once, in the planning stage (cfngen.planning), into
+`Facts`, which validation and builders both read. A kind never asks another kind directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.security import SecurityGroup
+from cfngen.blueprint.models.services import Route
+from cfngen.blueprint.source import Path_
+from cfngen.stacks import Output, component_key, logical_id
+
+if TYPE_CHECKING:
+    from cfngen.blueprint.validate import Checker
+    from cfngen.builders.base import StackPlan
+
+M = TypeVar("M")
+
+
+# --- what kinds offer each other ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A component others may `connects_to`: its security group and the ports that opens."""
+
+    name: str  # the blueprint name, e.g. payload-db
+    kind: str  # e.g. database, cache, service, file system
+    group: str  # its security group name in the security stack (= its stack component key)
+    ports: tuple[int, ...]  # ports a `connects_to` opens (protocol tcp)
+    source: Path_  # where it is declared
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A value of a component that another stack may import (`payload-db.secret_arn`)."""
+
+    output: Output  # the export to import
+    kind: Literal["value", "secret_arn"]  # secret_arn: usable as an ECS secret's ValueFrom
+    description: str
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Traffic one group may send to another, derived from a blueprint relation.
+
+    Becomes an ingress rule on `target` from `source`, and an egress rule on `source` to
+    `target` when the source's outbound traffic is restricted (its `egress` is a list).
+    """
+
+    source: str
+    target: str
+    port: int | None  # None with protocol "all"
+    description: str
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Groups and relations a kind contributes to the shared security stack."""
+
+    groups: dict[str, SecurityGroup] = field(default_factory=dict)
+    relations: list[Relation] = field(default_factory=list)
+    sources: dict[str, Path_] = field(default_factory=dict)  # group -> where it was declared
+    # groups a later provider named again (and lost to the first): group -> its source there
+    shadowed: dict[str, Path_] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    """One route of a service to a load balancer, resolved against the load balancer."""
+
+    service: str
+    index: int  # position in the service's routes
+    route: Route
+    load_balancer: str
+    listener: int  # listener port it attaches to
+    container_port: int
+    target_port: int  # port the load balancer sends to (host port in bridge mode)
+    target_type: str  # ip | instance
+    source: Path_
+
+    @property
+    def output(self) -> str:
+        """The load balancer stack's output with this route's target group ARN."""
+        return target_group_output(self.service, self.container_port)
+
+
+def target_group_output(service: str, port: int) -> str:
+    return logical_id(service, str(port), "target-group-arn")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relation the blueprint declares between two components that is not a route, a target
+    or a grant (a REST API's VPC link to a load balancer, a host's listener rule on one)."""
+
+    source: str  # the component that declares it
+    target: str  # the component it reaches
+    kind: str  # what kind of link (the target's kind module names them)
+    source_path: Path_  # where it is declared
+    detail: str | None = None  # e.g. a listener rule's priority
+
+
+@dataclass(frozen=True)
+class AliasRecordRequest:
+    """A DNS name that should alias a component (its `dns_name` and `hosted_zone_id`)."""
+
+    fqdn: str
+    target: str  # the component the name points at
+    source: Path_  # where the name is written
+    ipv6: bool = False  # also an AAAA record (CloudFront distributions)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one `uses` entry gives its user: IAM statements for its role, security group
+    relations (user group -> the used component's group), and the stacks it imports from."""
+
+    statements: tuple[Any, ...] = ()  # awacs Statements; Output values are imported by the user
+    relations: tuple[tuple[str, int, str], ...] = ()  # (target group, port, description)
+    imports: tuple[Output, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the kinds offer each other, computed once per environment (cfngen.planning)."""
+
+    targets: Mapping[str, Target]
+    attributes: Mapping[str, Mapping[str, Attribute]]
+    routes: Mapping[str, Sequence[RouteTarget]]  # load balancer -> routes, in blueprint order
+    priorities: Mapping[tuple[str, int], int]  # (service, route index) -> listener rule priority
+    stacks: Mapping[str, str]  # component name -> the stack component key it lives in
+    groups: Derived  # every security group of the environment, relations folded into rules
+    alert_publishers: tuple[str, ...] = ()  # service principals that publish to the alerts topic
+    records: tuple[AliasRecordRequest, ...] = ()  # DNS alias records, in blueprint order
+    needs: Mapping[str, Path_] = field(default_factory=dict)  # shared infrastructure -> who asks
+    links: tuple[Link, ...] = ()  # other declared relations, in blueprint order
+
+    def stack_of(self, name: str) -> str | None:
+        return self.stacks.get(name)
+
+    def routes_of(self, service: str) -> list[RouteTarget]:
+        """A service's routes, over every load balancer, in the order it declares them."""
+        found = [rt for routes in self.routes.values() for rt in routes if rt.service == service]
+        return sorted(found, key=lambda rt: rt.index)
+
+
+# --- the record ---------------------------------------------------------------------------------
+
+Check = Callable[[Blueprint, Facts, "Checker"], None]
+Planner = Callable[[Blueprint, Facts], Sequence["StackPlan[Any]"]]
+
+
+@dataclass(frozen=True)
+class PhysicalName:
+    """A name AWS limits: `<EnvironmentName>-<component name><suffix>` at most `limit` long."""
+
+    what: str  # e.g. "DB instance identifier"
+    limit: int
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Kind(Generic[M]):
+    """One component kind: its section of the blueprint and everything derived from it."""
+
+    section: str  # root key of the blueprint, e.g. services
+    model: Any  # type of one entry (or of a singleton's block): a model class or a union
+    description: str  # the section's description in the schema
+    prefix: str  # component key prefix: service -> stack component service-<name>
+    plan: Planner
+    singleton: bool = False  # one block (network, cluster, dns), not named entries
+    shared_stack: bool = False  # every entry lives in one stack named `prefix` (ecr)
+    default: Callable[[], M] | None = None  # a singleton's value when the blueprint has none
+    targets: Callable[[Blueprint], Iterable[Target]] | None = None
+    attributes: Callable[[Blueprint], Mapping[str, Mapping[str, Attribute]]] | None = None
+    routes: Callable[[Blueprint], Iterable[RouteTarget]] | None = None
+    groups: Callable[[Blueprint, Facts], Derived] | None = None
+    grants: Mapping[str, Callable[[str, Any], Grant]] = field(default_factory=dict)
+    alert_publishers: Callable[[Blueprint], Iterable[str]] | None = None
+    records: Callable[[Blueprint], Iterable[AliasRecordRequest]] | None = None
+    needs: Callable[[Blueprint], Iterable[tuple[str, Path_]]] | None = None
+    links: Callable[[Blueprint], Iterable[Link]] | None = None
+    checks: tuple[Check, ...] = ()
+    physical_names: tuple[PhysicalName, ...] = ()
+    names_components: bool = True  # entries are components others may name (unique names)
+    order: int = 500  # planning order; among stacks ready to deploy, earlier kinds go first
+
+    def key(self, name: str = "") -> str:
+        """The stack component key of one entry (every entry's, for singleton stacks)."""
+        if self.singleton or self.shared_stack:
+            return self.prefix
+        return component_key(self.prefix, name)
+
+    def entries(self, bp: Blueprint) -> dict[str, M]:
+        """The section's entries by name ({} when absent); a singleton's one block by section."""
+        value = getattr(bp, self.section)
+        if self.singleton:
+            return {} if value is None else {self.section: value}
+        return dict(value)
+
+    def one(self, bp: Blueprint) -> M | None:
+        """A singleton section's block (None when the blueprint has none)."""
+        value: M | None = getattr(bp, self.section)
+        return value
+
+
+def closed_groups(kind: Kind[Any], bp: Blueprint, describe: Callable[[str, Any], str]) -> Derived:
+    """One security group per entry, named like its stack, without rules of its own: what may
+    reach it comes from the relations others declare (`connects_to`, `uses`)."""
+    entries = kind.entries(bp)
+    return Derived(
+        groups={
+            kind.key(name): SecurityGroup(description=describe(name, model), ingress=[], egress=[])
+            for name, model in entries.items()
+        },
+        sources={kind.key(name): (kind.section, name) for name in entries},
+    )

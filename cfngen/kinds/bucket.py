@@ -1,0 +1,135 @@
+"""The bucket kind: S3 data buckets, one long-lived stack `bucket-<name>` each (private,
+encrypted, TLS only, retained), with lifecycle rules and versioning when asked.
+
+Services, tasks and hosts reach a bucket through `uses` (`access: read` or `read-write`,
+optionally under a `prefix`); the grant gives their role exactly those object and list rights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awacs.aws import Policy
+from troposphere import GetAtt, Ref, Sub, Tags, s3
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.storage import Bucket
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import waive
+from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
+from cfngen.kinds.base import Attribute, Facts, Kind
+from cfngen.stacks import Output
+
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+BUCKET_NAME = "BucketName"
+BUCKET_ARN = "BucketArn"
+
+
+def bucket_key(name: str) -> str:
+    return BUCKETS.key(name)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    bucket: Bucket
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    return [
+        StackPlan(
+            component=bucket_key(name),
+            title=f"S3 data bucket {name}",
+            build=build_bucket,
+            spec=BucketSpec(name, bucket),
+            source=("buckets", name),
+        )
+        for name, bucket in BUCKETS.entries(bp).items()
+    ]
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    return {
+        name: {
+            "name": Attribute(Output(bucket_key(name), BUCKET_NAME), "value", "Bucket name"),
+            "arn": Attribute(Output(bucket_key(name), BUCKET_ARN), "value", "Bucket ARN"),
+        }
+        for name in BUCKETS.entries(bp)
+    }
+
+
+def build_bucket(spec: BucketSpec, ctx: Context) -> None:
+    b = spec.bucket
+    props = bucket_properties(Tags(Name=ctx.name(f"bucket-{spec.name}")), b.kms_key_arn)
+    rules = []
+    if b.expire_after_days is not None:
+        rule: dict[str, Any] = {
+            "Id": "expire-objects",
+            "Status": "Enabled",
+            "ExpirationInDays": b.expire_after_days,
+            "AbortIncompleteMultipartUpload": s3.AbortIncompleteMultipartUpload(
+                DaysAfterInitiation=7
+            ),
+        }
+        if b.expire_prefix:
+            rule["Prefix"] = b.expire_prefix
+        rules.append(s3.LifecycleRule(**rule))
+    if b.versioning:
+        props["VersioningConfiguration"] = s3.VersioningConfiguration(Status="Enabled")
+        rules.append(
+            s3.LifecycleRule(
+                Id="expire-old-versions",
+                Status="Enabled",
+                NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                    NoncurrentDays=b.noncurrent_expire_days
+                ),
+            )
+        )
+    if rules:
+        props["LifecycleConfiguration"] = s3.LifecycleConfiguration(Rules=rules)
+    waivers: dict[str, str] = {}
+    if b.access_logs_bucket:
+        props["LoggingConfiguration"] = s3.LoggingConfiguration(
+            DestinationBucketName=b.access_logs_bucket,
+            LogFilePrefix=Sub(f"${{EnvironmentName}}/{spec.name}/"),
+        )
+    else:
+        waivers["CKV_AWS_18"] = (
+            f"server access logs are not requested (buckets.{spec.name}.access_logs_bucket "
+            "names a log bucket); CloudTrail data events can audit object access instead"
+        )
+    bucket = s3.Bucket("Bucket", **RETAIN, **props)
+    if not b.versioning:
+        waivers["CKV_AWS_21"] = (
+            f"objects are disposable results expired by lifecycle; set buckets.{spec.name}."
+            "versioning to keep versions"
+        )
+    bucket = ctx.add(waive(bucket, waivers))
+    ctx.add(
+        s3.BucketPolicy(
+            "BucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=Policy(
+                Version="2012-10-17",
+                Statement=[
+                    deny_insecure_transport("s3", [GetAtt(bucket, "Arn"), Sub("${Bucket.Arn}/*")])
+                ],
+            ),
+        )
+    )
+    ctx.export(BUCKET_NAME, Ref(bucket), f"Bucket {spec.name}")
+    ctx.export(BUCKET_ARN, GetAtt(bucket, "Arn"), f"Bucket {spec.name} ARN")
+
+
+BUCKETS: Kind[Bucket] = Kind(
+    section="buckets",
+    model=Bucket,
+    description="S3 data buckets, one long-lived stack each.",
+    prefix="bucket",
+    plan=plan,
+    attributes=attributes,
+    order=52,
+)
+KIND = BUCKETS

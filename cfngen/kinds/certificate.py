@@ -1,0 +1,138 @@
+"""The certificate kind: regional ACM certificates (`certificate-<name>`) for load balancers.
+
+Validated by DNS in the blueprint's hosted zone: CloudFormation creates the validation records
+itself (`DomainValidationOptions` with the zone ID) and waits for the certificate to be issued.
+A load balancer names one by its blueprint name (`certificate: web`) or gives an ARN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from troposphere import Ref, certificatemanager
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.edge import Certificate
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
+from cfngen.builders.base import Context, StackPlan
+from cfngen.kinds import dns
+from cfngen.kinds.base import Attribute, Facts, Kind
+from cfngen.stacks import Output
+
+CERTIFICATE_ARN = "CertificateArn"
+
+
+def certificate_component(name: str) -> str:
+    return CERTIFICATES.key(name)
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    zone = dns.zone(bp)
+    if zone is None:
+        return []
+    return [
+        StackPlan(
+            component=certificate_component(name),
+            title=f"ACM certificate {name}",
+            build=build_certificate,
+            spec=(cert, zone.zone_id),
+            source=("certificates", name),
+        )
+        for name, cert in CERTIFICATES.entries(bp).items()
+    ]
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    if dns.zone(bp) is None:
+        return {}
+    return {
+        name: {
+            "arn": Attribute(
+                Output(certificate_component(name), CERTIFICATE_ARN),
+                "value",
+                "ACM certificate ARN (blueprint region)",
+            )
+        }
+        for name in CERTIFICATES.entries(bp)
+    }
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    for name, cert in CERTIFICATES.entries(bp).items():
+        base: Path_ = ("certificates", name)
+        if dns.check_needs_zone(bp, c, base, "a certificate"):
+            for i, n in enumerate(cert.names):
+                where: Path_ = (*base, "domain") if i == 0 else (*base, "alternative_names", i - 1)
+                dns.check_in_zone(bp, c, where, n)
+
+
+def dns_validated(ctx: Context, names: Sequence[str], zone_id: str, tag: str) -> Any:
+    """An ACM certificate for `names` (the first is the domain), validated by DNS records that
+    CloudFormation creates in the zone itself. Sites use it for their us-east-1 certificate."""
+    main, *others = names
+    props: dict[str, Any] = {
+        "DomainName": main,
+        "ValidationMethod": "DNS",
+        "DomainValidationOptions": [
+            certificatemanager.DomainValidationOption(DomainName=n, HostedZoneId=zone_id)
+            for n in names
+        ],
+        "Tags": ctx.name_tag(tag),
+    }
+    if others:
+        props["SubjectAlternativeNames"] = others
+    return ctx.add(certificatemanager.Certificate("Certificate", **props))
+
+
+def build_certificate(spec: tuple[Certificate, str], ctx: Context) -> None:
+    cert, zone_id = spec
+    res = dns_validated(ctx, cert.names, zone_id, "certificate")
+    ctx.export(CERTIFICATE_ARN, Ref(res), f"ACM certificate for {cert.domain}")
+
+
+# --- load balancer certificates by name (used by cfngen.kinds.load_balancer) ------------------
+
+
+def _certificate_name(certificate: str | None) -> str | None:
+    """The `certificates` entry an ALB names, or None when it gives an ARN (or nothing)."""
+    if certificate is None or certificate.startswith("arn:"):
+        return None
+    return certificate
+
+
+def certificate_dependency(lb: Any) -> tuple[str, ...]:
+    name = _certificate_name(lb.certificate)
+    return (certificate_component(name),) if name else ()
+
+
+def certificate_arn(lb: Any, ctx: Context) -> Any:
+    name = _certificate_name(lb.certificate)
+    if name is None:
+        return lb.certificate
+    return ctx.import_value(certificate_component(name), CERTIFICATE_ARN)
+
+
+def check_reference(bp: Blueprint, c: Checker, path: Path_, certificate: str | None) -> None:
+    """A load balancer's `certificate` by name exists (and can be validated)."""
+    name = _certificate_name(certificate)
+    if name is None:
+        return
+    if name not in CERTIFICATES.entries(bp):
+        c.reference(path, name, CERTIFICATES.entries(bp), "certificate")
+    elif dns.zone(bp) is None:
+        c.error(path, "certificates by name need `dns`", "add `dns:` or give an ARN")
+
+
+CERTIFICATES: Kind[Certificate] = Kind(
+    section="certificates",
+    model=Certificate,
+    description="ACM certificates in the blueprint's region (for load balancers).",
+    prefix="certificate",
+    plan=plan,
+    attributes=attributes,
+    checks=(check,),
+    order=44,
+)
+KIND = CERTIFICATES

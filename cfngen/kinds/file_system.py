@@ -1,0 +1,192 @@
+"""The file system kind: EFS file systems (`efs-<name>`), encrypted, with a mount target per AZ
+and access points with a POSIX user, retained when the stack is deleted or the resource replaced.
+
+Containers mount a file system through `volumes` (an access point and a path): the mount's grant
+gives the task role ClientMount (and ClientWrite unless read-only) on the file system, limited to
+that access point, and opens NFS (2049) from the task's group to the mount targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awacs.aws import Action as AwsAction
+from awacs.aws import Allow, AWSPrincipal, Bool, Condition, Policy, Statement
+from troposphere import GetAtt, Ref, Select, Split, Sub, Tags, efs
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.security import SecurityGroup
+from cfngen.blueprint.models.storage import FileSystem
+from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.common import waive
+from cfngen.builders.hardened import deny_insecure_transport
+from cfngen.kinds import network, security
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Target
+from cfngen.stacks import Output, logical_id
+
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+FS_ID = "FileSystemId"
+FS_ARN = "FileSystemArn"
+NFS_PORT = 2049
+
+
+def efs_key(name: str) -> str:
+    return FILE_SYSTEMS.key(name)
+
+
+def access_point_output(ap: str, what: str) -> str:
+    """what: Id | Arn."""
+    return logical_id(ap, "access-point", what)
+
+
+@dataclass(frozen=True)
+class FsSpec:
+    name: str
+    fs: FileSystem
+    availability_zones: int
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    return [
+        StackPlan(
+            component=efs_key(name),
+            title=f"EFS file system {name}",
+            build=build_file_system,
+            spec=FsSpec(name, fs, network.of(bp).availability_zones),
+            depends_on=(network.COMPONENT, security.COMPONENT),
+            source=("file_systems", name),
+        )
+        for name, fs in FILE_SYSTEMS.entries(bp).items()
+    ]
+
+
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    out = Derived()
+    for name in FILE_SYSTEMS.entries(bp):
+        key = efs_key(name)
+        out.groups[key] = SecurityGroup(
+            description=f"EFS file system {name} mount targets", egress=[]
+        )
+        out.sources[key] = ("file_systems", name)
+    return out
+
+
+def targets(bp: Blueprint) -> list[Target]:
+    return [
+        Target(name, "file system", efs_key(name), (NFS_PORT,), ("file_systems", name))
+        for name in FILE_SYSTEMS.entries(bp)
+    ]
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    out: dict[str, dict[str, Attribute]] = {}
+    for name in FILE_SYSTEMS.entries(bp):
+        key = efs_key(name)
+        out[name] = {
+            "id": Attribute(Output(key, FS_ID), "value", "File system ID"),
+            "arn": Attribute(Output(key, FS_ARN), "value", "File system ARN"),
+        }
+    return out
+
+
+def _as_dict(policy: Policy) -> dict[str, Any]:
+    """troposphere types some policy properties as plain dicts; intrinsics inside still encode."""
+    data: dict[str, Any] = policy.JSONrepr()
+    return data
+
+
+def build_file_system(spec: FsSpec, ctx: Context) -> None:
+    fs = spec.fs
+    props: dict[str, Any] = {
+        "Encrypted": True,
+        "PerformanceMode": fs.performance_mode,
+        "ThroughputMode": fs.throughput_mode,
+        "BackupPolicy": efs.BackupPolicy(Status="ENABLED" if fs.backups else "DISABLED"),
+        "FileSystemTags": Tags(Name=ctx.name(f"efs-{spec.name}")),
+        # Clients must mount over TLS, and only principals whose own IAM policy allows it
+        # (the task roles cfngen grants) may mount: the account is trusted, not everyone.
+        "FileSystemPolicy": _as_dict(
+            Policy(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Sid="MountThroughMountTargetsWithIam",
+                        Effect=Allow,
+                        Principal=AWSPrincipal(
+                            Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+                        ),
+                        Action=[
+                            AwsAction("elasticfilesystem", "ClientMount"),
+                            AwsAction("elasticfilesystem", "ClientWrite"),
+                        ],
+                        Condition=Condition(Bool("elasticfilesystem:AccessedViaMountTarget", True)),
+                    ),
+                    deny_insecure_transport("elasticfilesystem"),
+                ],
+            )
+        ),
+    }
+    if fs.transition_to_ia_days is not None:
+        props["LifecyclePolicies"] = [
+            efs.LifecyclePolicy(TransitionToIA=f"AFTER_{fs.transition_to_ia_days}_DAYS")
+        ]
+    if fs.kms_key_arn:
+        props["KmsKeyId"] = fs.kms_key_arn
+    system = efs.FileSystem("FileSystem", **RETAIN, **props)
+    if not fs.kms_key_arn:
+        waive(
+            system,
+            {
+                "CKV_AWS_184": "encrypted with the AWS-managed key aws/elasticfilesystem; set "
+                "kms_key_arn on the file system for a customer-managed key"
+            },
+        )
+    system = ctx.add(system)
+    subnets = ctx.import_value(network.COMPONENT, network.PRIVATE_SUBNETS)
+    group = ctx.import_value(security.COMPONENT, security.group_output(efs_key(spec.name)))
+    for i in range(spec.availability_zones):
+        ctx.add(
+            efs.MountTarget(
+                f"MountTarget{i + 1}",
+                FileSystemId=Ref(system),
+                SubnetId=Select(i, Split(",", subnets)),
+                SecurityGroups=[group],
+            )
+        )
+    for ap_name, ap in spec.fs.access_points.items():
+        point = ctx.add(
+            efs.AccessPoint(
+                logical_id(ap_name, "access-point"),
+                FileSystemId=Ref(system),
+                PosixUser=efs.PosixUser(Uid=str(ap.uid), Gid=str(ap.gid)),
+                RootDirectory=efs.RootDirectory(
+                    Path=ap.path,
+                    CreationInfo=efs.CreationInfo(
+                        OwnerUid=str(ap.uid), OwnerGid=str(ap.gid), Permissions=ap.permissions
+                    ),
+                ),
+                AccessPointTags=Tags(Name=ctx.name(f"efs-{spec.name}-{ap_name}")),
+            )
+        )
+        ctx.export(access_point_output(ap_name, "Id"), Ref(point), f"Access point {ap_name}")
+        ctx.export(
+            access_point_output(ap_name, "Arn"), GetAtt(point, "Arn"), f"Access point {ap_name} ARN"
+        )
+    ctx.export(FS_ID, Ref(system), f"File system {spec.name}")
+    ctx.export(FS_ARN, GetAtt(system, "Arn"), f"File system {spec.name} ARN")
+
+
+FILE_SYSTEMS: Kind[FileSystem] = Kind(
+    section="file_systems",
+    model=FileSystem,
+    description="EFS file systems, one stack each.",
+    prefix="efs",
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    groups=groups,
+    order=51,
+)
+KIND = FILE_SYSTEMS
