@@ -26,7 +26,7 @@ __all__ = [
 
 
 def markdown_table() -> str:
-    """The catalog as the README prints it (a test keeps the two equal)."""
+    """The catalog as docs/lint.md prints it (a test keeps the two equal)."""
     rows = ["| ID | severity | finding | why | AWS guidance |", "|---|---|---|---|---|"]
     for c in CHECKS.values():
         why = c.why.replace("|", "\\|")
