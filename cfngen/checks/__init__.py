@@ -1,4 +1,4 @@
-"""cfngen's own security checks: what SECURITY.md asks for and checkov and cfn-lint miss.
+"""cfngen's own security checks: what its security baseline asks for and checkov and cfn-lint miss.
 
 `CHECKS` maps each ID to its `Check` (title, why, AWS guidance, severity, function), in ID order.
 """

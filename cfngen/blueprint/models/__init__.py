@@ -95,7 +95,7 @@ class Blueprint(Model):
     security_groups: dict[Name, SecurityGroup] = Field(
         default_factory=dict, description="Explicit security groups by name."
     )
-    # -- containers and traffic (docs/blueprint-containers.md) --
+    # -- containers and traffic (docs/containers.md) --
     cluster: Cluster | None = Field(
         None, description="The ECS cluster (created when services exist; defaults to Fargate)."
     )
@@ -124,7 +124,7 @@ class Blueprint(Model):
     buckets: dict[Name, Bucket] = Field(
         default_factory=dict, description="S3 data buckets, one long-lived stack each."
     )
-    # -- data, edge and operations (docs/blueprint-data-edge-ops.md) --
+    # -- data, edge and operations (docs/data-edge-ops.md) --
     databases: dict[Name, Database] = Field(
         default_factory=dict, description="RDS PostgreSQL/MySQL instances, one stack each."
     )
