@@ -1,4 +1,4 @@
-"""Every reference blueprint, every environment: the promises DESIGN.md and SECURITY.md make.
+"""Every reference blueprint, every environment: the promises the README and docs/ make.
 
 Golden files (tests/golden/<blueprint>/<env>/) are compared by parsed content; regenerate them
 only with `make goldens` and review the diff.
@@ -87,7 +87,7 @@ def test_matches_golden_files(rendered: RenderedEnvironment) -> None:
 
 @pytest.mark.parametrize("blueprint", sorted({p for p, _ in CASES}), ids=lambda p: p.stem)
 def test_cfngen_lint_with_checkov_finds_nothing(blueprint: Path) -> None:
-    """What CI promises (SECURITY.md): `cfngen lint --checkov` over every environment of every
+    """What CI promises: `cfngen lint --checkov` over every environment of every
     reference blueprint reports nothing: cfngen's checks, cfn-lint with informational rules
     and checkov, in one pass."""
     use_project_checkov()

@@ -1,1 +1,1 @@
-"""The blueprint pipeline: load -> select env -> interpolate -> validate (see DESIGN.md)."""
+"""The blueprint pipeline: load -> select env -> interpolate -> validate (see docs/blueprint.md)."""

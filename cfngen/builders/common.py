@@ -23,7 +23,7 @@ def waive(resource: AWSObject, waivers: Mapping[str, str]) -> AWSObject:
     (see cfngen.waivers.record).
 
     This is the only way a rendered template relaxes a check: the reason travels with the
-    resource so a reviewer of the template sees it (SECURITY.md). Waivers written in the
+    resource so a reviewer of the template sees it. Waivers written in the
     blueprint are applied by cfngen.waivers.apply, after every stack is built.
     """
     if not waivers:

@@ -1,4 +1,4 @@
-"""cfngen's own security checks: what SECURITY.md asks for and checkov and cfn-lint miss.
+"""cfngen's own security checks: what its security baseline asks for and checkov and cfn-lint miss.
 
 `CHECKS` maps each ID to its `Check` (title, why, AWS guidance, severity, function), in ID order.
 """
@@ -26,7 +26,7 @@ __all__ = [
 
 
 def markdown_table() -> str:
-    """The catalog as the README prints it (a test keeps the two equal)."""
+    """The catalog as docs/lint.md prints it (a test keeps the two equal)."""
     rows = ["| ID | severity | finding | why | AWS guidance |", "|---|---|---|---|---|"]
     for c in CHECKS.values():
         why = c.why.replace("|", "\\|")

@@ -3,7 +3,7 @@
 Nothing in this package is imported by `cfngen render`: it needs boto3, which the compiler does
 not. The CLI imports it lazily inside the deploy commands.
 
-Exit codes of the deploy commands (also in docs/deploy.md):
+Exit codes of the deploy commands (also in docs/deploying.md):
 
     0  success (plan --detailed-exitcode: no changes)
     1  an operation failed (a stack failed or rolled back, a safety check refused, AWS error)

@@ -115,7 +115,7 @@ def emulator_variables(endpoint: str, blueprint: Path) -> dict[str, str]:
 
     A blueprint names things it does not own through variables: legocity's hosted zone is
     `dns.zone: "{{ vars.zone }}"` with `zone_id: "{{ vars.zone_id }}"`, which a user sets to
-    their zone (README, "What stays manual"). On the emulator the zone is created first, as a
+    their zone (docs/reference-systems.md). On the emulator the zone is created first, as a
     user would have it, and its ID is passed the way a user passes theirs. The templates are
     the ones rendered for AWS; only the input differs. Only the hosted zone is needed so far.
     """

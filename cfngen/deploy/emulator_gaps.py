@@ -23,8 +23,8 @@ from cfngen.deploy.template import (
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 #: Resource types MiniStack rejects at CreateChangeSet ("Template format error: Unrecognized
-#: resource types: [...]", as AWS does for unknown types). DESIGN.md names the first two; the
-#: rest were measured against 1.5.33 among the types cfngen's builders use or will use, and
+#: resource types: [...]", as AWS does for unknown types). They were measured
+#: against 1.5.33 among the types cfngen's builders use or will use, and
 #: test_emulator_gaps.py re-measures the whole list on every run.
 UNSUPPORTED_TYPES: frozenset[str] = frozenset(
     {

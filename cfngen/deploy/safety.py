@@ -1,9 +1,9 @@
 """What a deploy must never do silently: replace or delete data, break importers, touch strangers.
 
 The stateful list follows cfn-lint's I3011 (resources that hold data and need explicit
-DeletionPolicy/UpdateReplacePolicy) plus the ones SECURITY.md names. A change that replaces or
-removes one of these is refused unless the user passes --allow-replace; the refusal names the
-resource and the flag.
+DeletionPolicy/UpdateReplacePolicy) plus the ones docs/deploying.md lists under Safety. A change
+that replaces or removes one of these is refused unless the user passes --allow-replace; the
+refusal names the resource and the flag.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 The environment is exactly what `cfngen render blueprints/legocity.yaml --env dev` renders, less
 what MiniStack cannot run: `emulator_environment` (cfngen/deploy/emulator_gaps.py, the one list
 of its gaps) leaves those resources out, and whatever needs them, and says so; the first test
-prints the list. The blueprint's hosted zone, which a user creates by hand (README, "What stays
-manual"), is created on the emulator first and passed as `--var zone_id`, as a user passes
-theirs (`emulator_variables`). Nothing else differs from what is deployed to AWS.
+prints the list. The blueprint's hosted zone, which a user creates by hand
+(docs/reference-systems.md), is created on the emulator first and passed as `--var zone_id`, as
+a user passes theirs (`emulator_variables`). Nothing else differs from what is deployed to AWS.
 
 No stack is named here: stacks, dependents and the service to change are derived from the
 rendered environment, so the tests follow the blueprint as it grows. One emulator serves the

@@ -2,7 +2,7 @@
 
 CloudFront only accepts certificates from us-east-1. A site with a `domain` therefore gets a
 second, small stack (`site-<name>-certificate`) that cfngen deploys to us-east-1; the
-distribution reads its ARN with `Fn::GetStackOutput` (see docs/blueprint-data-edge-ops.md).
+distribution reads its ARN with `Fn::GetStackOutput` (see docs/data-edge-ops.md).
 """
 
 from __future__ import annotations

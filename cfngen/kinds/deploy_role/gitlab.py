@@ -2,7 +2,7 @@
 
 Kept apart from the GitHub deploy roles (github.py beside this module) because its permissions
 are the connexing shape (ECR push, SSM Run Command on hosts, site publishing, deploy logs)
-rather than ECS deploys.
+rather than ECS deploys; see docs/data-edge-ops.md.
 
 The trust pins `<issuer>:aud` and `<issuer>:sub` with StringEquals: one project, one branch.
 Every permission names the blueprint's own resources; the few actions AWS does not scope by
