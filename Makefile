@@ -8,7 +8,7 @@ CHECKOV_VENV := .checkov-venv
 CHECKOV_VERSION ?= 3.3.30
 BLUEPRINTS := $(wildcard blueprints/*.yaml)
 
-.PHONY: install emulator checkov test lint demo goldens bench clean
+.PHONY: install emulator checkov test test-fast lint demo goldens bench clean
 
 $(BIN)/cfngen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: install emulator checkov ## run every test (unit, golden, CLI, security ga
 	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack \
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov \
 	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+test-fast: install ## every test but the slow groups (emulator deploys, checkov, fuzzing, corpora)
+	$(BIN)/pytest -q -n 2 -m "not (emulator or checkov or fuzz or slow)"
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check cfngen tests

@@ -10,12 +10,21 @@ kind for anything: they meet here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cfngen.blueprint.models import Blueprint, EgressRule, IngressRule, SecurityGroup
 from cfngen.blueprint.source import Path_
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTarget, Target
+from cfngen.kinds.base import (
+    Attribute,
+    Derived,
+    Facts,
+    GrantFn,
+    Kind,
+    Relation,
+    RouteTarget,
+    Target,
+)
 
 
 def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
@@ -23,6 +32,7 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
     attributes: dict[str, dict[str, Attribute]] = {}
     routes: dict[str, list[RouteTarget]] = {}
     stacks: dict[str, str] = {}
+    grantors: dict[str, Mapping[str, GrantFn]] = {}
     for kind in kinds:
         for target in kind.targets(bp) if kind.targets else ():
             targets.setdefault(target.name, target)
@@ -33,6 +43,8 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
         if kind.names_components and not kind.singleton:
             for name in kind.entries(bp):
                 stacks.setdefault(name, kind.key(name))
+                if kind.grants:
+                    grantors.setdefault(name, kind.grants)
     records = [r for kind in kinds if kind.records for r in kind.records(bp)]
     needs: dict[str, Path_] = {}
     for kind in kinds:
@@ -57,6 +69,7 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
         records=tuple(records),
         needs=needs,
         links=tuple(link for kind in kinds if kind.links for link in kind.links(bp)),
+        grantors=grantors,
     )
     providers = [k.groups for k in kinds if k.groups is not None]
     return dataclasses.replace(facts, groups=collect(bp, facts, providers))

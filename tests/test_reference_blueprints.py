@@ -86,6 +86,7 @@ def test_matches_golden_files(rendered: RenderedEnvironment) -> None:
 
 
 @pytest.mark.parametrize("blueprint", sorted({p for p, _ in CASES}), ids=lambda p: p.stem)
+@pytest.mark.checkov
 def test_cfngen_lint_with_checkov_finds_nothing(blueprint: Path) -> None:
     """What CI promises: `cfngen lint --checkov` over every environment of every
     reference blueprint reports nothing: cfngen's checks, cfn-lint with informational rules

@@ -234,6 +234,7 @@ def test_blueprint_reason_replaces_the_builders_for_the_same_check(tmp_path: Pat
     assert res["AppRepository"]["Metadata"]["cfngen"]["source"] == "repositories.app"
 
 
+@pytest.mark.checkov
 def test_checkov_reports_a_blueprint_waiver_with_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

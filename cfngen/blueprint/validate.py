@@ -62,7 +62,7 @@ def _known_keys(root: type[BaseModel], loc: Path_) -> list[str]:
     keys: list[str] = []
     for ann in _annotation_at(root, loc):
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            keys.extend(f.alias or name for name, f in ann.model_fields.items())
+            keys.extend(f.alias or name for name, f in ann.model_fields.items() if not f.exclude)
     return keys
 
 

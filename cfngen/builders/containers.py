@@ -13,15 +13,15 @@ from troposphere import Split
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster
+from cfngen.blueprint.models.common import Use
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context
 from cfngen.kinds import network, security
-from cfngen.kinds.base import Attribute, Facts, Relation
-from cfngen.kinds.bucket import BUCKETS
+from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
-from cfngen.kinds.file_system import FILE_SYSTEMS, NFS_PORT, efs_key
+from cfngen.kinds.file_system import FILE_SYSTEMS
 from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output
 
@@ -34,7 +34,56 @@ class ResolvedValue:
     attribute: Attribute
 
 
+Request = tuple[Path_, GrantRequest, str | None]
+"""(where, request, environment variable that receives the used component's address)."""
+
+
+def use_requests(uses: Sequence[Use], base: Path_) -> list[Request]:
+    """The requests of a `uses` list (services, tasks and hosts have one)."""
+    return [
+        ((*base, "uses", i), GrantRequest(use.component, use.access, use.options()), use.env)
+        for i, use in enumerate(uses)
+    ]
+
+
+def grant_requests(c: ContainerSettings, base: Path_) -> list[Request]:
+    """Every access a container asks for: its mounts (`volumes`), then its `uses`."""
+    out: list[Request] = []
+    for i, vol in enumerate(c.volumes):
+        access = "read" if vol.read_only else "read-write"
+        options = {"access_point": vol.access_point}
+        out.append(((*base, "volumes", i), GrantRequest(vol.file_system, access, options), None))
+    return out + use_requests(c.uses, base)
+
+
+def resolve_grants(
+    bp: Blueprint, facts: Facts, requests: Sequence[Request]
+) -> list[tuple[Path_, GrantRequest, str | None, Grant]]:
+    """The grants of `requests`; requests that cannot be granted are left out (the checks
+    report them)."""
+    out = []
+    for path, request, env in requests:
+        try:
+            out.append((path, request, env, facts.grant(bp, request)))
+        except GrantProblem:
+            continue
+    return out
+
+
+def granted(
+    bp: Blueprint, facts: Facts, c: ContainerSettings, base: Path_ = ()
+) -> list[tuple[Path_, GrantRequest, str | None, Grant]]:
+    """The grants a container's settings ask for."""
+    return resolve_grants(bp, facts, grant_requests(c, base))
+
+
+def path_field(path: Path_) -> str:
+    """The field naming the used component in a `volumes` or `uses` entry."""
+    return "file_system" if "volumes" in path else "component"
+
+
 def container_dependencies(
+    bp: Blueprint,
     facts: Facts,
     base: Path_,
     c: ContainerSettings,
@@ -57,12 +106,9 @@ def container_dependencies(
         key = facts.stack_of(lb)
         if key is not None:
             deps.setdefault(key, route_path)
-    for i, vol in enumerate(c.volumes):
-        deps.setdefault(efs_key(vol.file_system), (*base, "volumes", i, "file_system"))
-    for i, access in enumerate(c.buckets):
-        key = facts.stack_of(access.bucket)
-        if key is not None:
-            deps.setdefault(key, (*base, "buckets", i, "bucket"))
+    for path, _, _, grant in granted(bp, facts, c, base):
+        for output in grant.imports:
+            deps.setdefault(output.component, (*path, path_field(path)))
     for var, resolved in resolve_values(facts, c).items():
         where = "environment" if var in c.environment else "secrets"
         deps.setdefault(resolved.output.component, (*base, where, var, "from"))
@@ -91,8 +137,10 @@ def resolve_values(facts: Facts, c: ContainerSettings) -> dict[str, ResolvedValu
     return out
 
 
-def container_relations(own: str, label: str, c: ContainerSettings, facts: Facts) -> list[Relation]:
-    """Security group rules a container's `connects_to` and EFS `volumes` need."""
+def container_relations(
+    bp: Blueprint, own: str, label: str, c: ContainerSettings, facts: Facts
+) -> list[Relation]:
+    """Security group rules a container's `connects_to` and its grants (mounts) need."""
     out = []
     for other in c.connects_to:
         target = facts.targets.get(other)
@@ -100,8 +148,8 @@ def container_relations(own: str, label: str, c: ContainerSettings, facts: Facts
             continue
         for port in target.ports:
             out.append(Relation(own, target.group, port, f"{label} to {target.kind} {other}"))
-    for vol in dict.fromkeys(v.file_system for v in c.volumes):
-        out.append(Relation(own, efs_key(vol), NFS_PORT, f"{label} mounts file system {vol}"))
+    for _, _, _, grant in granted(bp, facts, c):
+        out.extend(grant.relations(own, label))
     return out
 
 
@@ -139,9 +187,17 @@ def awsvpc_settings(ctx: Context, group: str, c: ContainerSettings) -> AwsvpcSet
 
 
 def check_image_and_size(
-    bp: Blueprint, facts: Facts, c: Checker, base: Path_, s: ContainerSettings, *, fargate: bool
+    bp: Blueprint,
+    facts: Facts,
+    c: Checker,
+    base: Path_,
+    s: ContainerSettings,
+    *,
+    fargate: bool,
+    chooses_capacity: bool = False,
 ) -> None:
-    """The image's repository exists; Fargate sizes fit Fargate's table and the cluster."""
+    """The image's repository exists; Fargate sizes fit Fargate's table and the cluster.
+    `chooses_capacity`: the entry has a `capacity` field (services do)."""
     if s.image.repository is not None:
         repositories = REPOSITORIES.entries(bp)
         c.reference((*base, "image", "repository"), s.image.repository, repositories, "repository")
@@ -163,11 +219,26 @@ def check_image_and_size(
     cluster = CLUSTERS.one(bp)
     if cluster is not None and not cluster.uses_fargate:
         c.error(
-            (*base, "capacity") if base[0] == "services" else base,
+            (*base, "capacity") if chooses_capacity else base,
             "the cluster has no Fargate capacity",
             "add `fargate: {}` to `cluster`"
-            + (", or set capacity: ec2" if base[0] == "services" else ""),
+            + (", or set capacity: ec2" if chooses_capacity else ""),
         )
+
+
+def check_grants(bp: Blueprint, facts: Facts, c: Checker, requests: Sequence[Request]) -> None:
+    """Every requested access exists: a component that can be used, an access level it grants,
+    options it takes."""
+    for path, request, _ in requests:
+        field = path_field(path)
+        if request.component not in facts.stacks:
+            c.reference((*path, field), request.component, facts.grantors, "usable component")
+            continue
+        try:
+            facts.grant(bp, request)
+        except GrantProblem as problem:
+            option = problem.option if problem.option != "component" else None
+            c.error((*path, option or field), problem.message, problem.fix)
 
 
 def _is_service(facts: Facts, name: str) -> bool:
@@ -204,9 +275,16 @@ def check_relations(
                 fs.access_points,
                 "access point",
             )
-    buckets = BUCKETS.entries(bp)
-    for i, access in enumerate(s.buckets):
-        c.reference((*base, "buckets", i, "bucket"), access.bucket, buckets, "bucket")
+    check_grants(bp, facts, c, grant_requests(s, base))
+    taken = set(s.environment) | set(s.secrets)
+    for i, use in enumerate(s.uses):
+        if use.env is not None and use.env in taken:
+            c.error(
+                (*base, "uses", i, "env"),
+                f"{use.env} is already set",
+                "give the address another variable name",
+            )
+        taken.add(use.env or "")
     refs: list[tuple[Path_, str, str, bool]] = [
         ((*base, "environment", var), value.from_, value.attribute, False)
         for var, value in s.environment.items()

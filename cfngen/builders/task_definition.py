@@ -10,16 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from awacs.aws import Condition, Statement, StringEquals, StringLike
+from awacs.aws import Statement
 from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, PortMapping, Secret
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, waive
-from cfngen.builders.containers import ResolvedValue
-from cfngen.builders.iam import policy, ssm_parameter_arn, statement, task_trust
-from cfngen.kinds.bucket import BUCKET_ARN, bucket_key
-from cfngen.kinds.file_system import FS_ARN, FS_ID, access_point_output, efs_key
+from cfngen.builders.containers import ResolvedValue, granted
+from cfngen.builders.iam import grant_statements, policy, ssm_parameter_arn, statement, task_trust
+from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
 
 IMAGE_TAG = "ImageTag"
 
@@ -143,21 +142,13 @@ def add_task_definition(
                 ["*"],
             )
         )
+    grants = granted(ctx.blueprint, ctx.facts, c)
+    for _, _, _, grant in grants:
+        task_statements += grant_statements(ctx, grant)
     volumes = []
     mounts = []
     for i, vol in enumerate(c.volumes):
         key = efs_key(vol.file_system)
-        ap_arn = ctx.import_value(key, access_point_output(vol.access_point, "Arn"))
-        actions = ["elasticfilesystem:ClientMount"]
-        if not vol.read_only:
-            actions.append("elasticfilesystem:ClientWrite")
-        task_statements.append(
-            statement(
-                actions,
-                [ctx.import_value(key, FS_ARN)],
-                Condition=Condition(StringEquals({"elasticfilesystem:AccessPointArn": ap_arn})),
-            )
-        )
         vname = f"{vol.file_system}-{vol.access_point}-{i + 1}"
         volumes.append(
             ecs.Volume(
@@ -177,17 +168,6 @@ def add_task_definition(
         mounts.append(
             ecs.MountPoint(SourceVolume=vname, ContainerPath=vol.path, ReadOnly=vol.read_only)
         )
-    for access in c.buckets:
-        arn = ctx.import_value(bucket_key(access.bucket), BUCKET_ARN)
-        objects = Sub(f"${{Arn}}/{access.prefix}*", Arn=arn)
-        obj_actions = ["s3:GetObject"]
-        if access.access == "read-write":
-            obj_actions += ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]
-        task_statements.append(statement(obj_actions, [objects]))
-        list_extra: dict[str, Any] = {}
-        if access.prefix:
-            list_extra["Condition"] = Condition(StringLike({"s3:prefix": [f"{access.prefix}*"]}))
-        task_statements.append(statement(["s3:ListBucket"], [arn], **list_extra))
     task_props: dict[str, Any] = {
         "AssumeRolePolicyDocument": task_trust(),
         "Tags": ctx.name_tag(f"{name}-task"),
@@ -197,18 +177,17 @@ def add_task_definition(
     task_role = ctx.add(iam.Role("TaskRole", **task_props))
 
     # -- container
-    env_vars = []
-    for var, value in sorted(c.environment.items()):
+    env: dict[str, Any] = {}
+    for var, value in c.environment.items():
         if isinstance(value, str):
-            env_vars.append(ecs.Environment(Name=var, Value=value))
+            env[var] = value
         else:
             resolved = values[var]
-            env_vars.append(
-                ecs.Environment(
-                    Name=var,
-                    Value=ctx.import_value(resolved.output.component, resolved.output.name),
-                )
-            )
+            env[var] = ctx.import_value(resolved.output.component, resolved.output.name)
+    for _, _, address_var, grant in grants:
+        if address_var is not None and grant.address is not None:
+            env[address_var] = ctx.import_value(grant.address.component, grant.address.name)
+    env_vars = [ecs.Environment(Name=var, Value=value) for var, value in sorted(env.items())]
     mappings = []
     for m in port_mappings:
         pm: dict[str, Any] = {

@@ -13,6 +13,7 @@ What the kinds offer each other is collected once, in the planning stage (cfngen
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -126,13 +127,88 @@ class AliasRecordRequest:
 
 
 @dataclass(frozen=True)
-class Grant:
-    """What one `uses` entry gives its user: IAM statements for its role, security group
-    relations (user group -> the used component's group), and the stacks it imports from."""
+class GrantRequest:
+    """A component asks for access to another (`uses`, a volume mount): which, how, options."""
 
-    statements: tuple[Any, ...] = ()  # awacs Statements; Output values are imported by the user
-    relations: tuple[tuple[str, int, str], ...] = ()  # (target group, port, description)
-    imports: tuple[Output, ...] = ()
+    component: str
+    access: str  # one of the used kind's access levels (read, read-write, send, consume ...)
+    options: Mapping[str, Any] = field(default_factory=dict)  # e.g. prefix, access_point
+
+
+@dataclass(frozen=True)
+class GrantResource:
+    """An IAM resource: another stack's exported ARN (imported), optionally with a suffix
+    (`${Arn}/results/*`), or a literal (an ARN template for `Fn::Sub`)."""
+
+    output: Output | None = None
+    suffix: str = ""
+    literal: str = ""
+
+
+@dataclass(frozen=True)
+class GrantStatement:
+    """One Allow statement of a grant; `condition` is (operator, key, values) where a value may
+    be an Output to import (an access point ARN)."""
+
+    actions: tuple[str, ...]
+    resources: tuple[GrantResource, ...]
+    # (awacs operator, key, value): a value, or a tuple of values written as a list
+    condition: tuple[str, str, str | Output | tuple[str | Output, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one access gives its user: IAM statements for its role, security group relations
+    (user group -> `group`, on `ports`), the stacks it must deploy after, and the value an
+    environment variable gets when the use asks for one (`env`)."""
+
+    statements: tuple[GrantStatement, ...] = ()
+    group: str | None = None  # the used component's security group, when traffic goes to it
+    ports: tuple[int, ...] = ()
+    address: Output | None = None  # what `env` receives: a queue URL, a topic or bucket name
+    description: str = ""
+
+    def relations(self, own: str, label: str) -> list[Relation]:
+        """Security group rules from the user's group `own` to the used component's group."""
+        if self.group is None or self.group == own:
+            return []
+        return [Relation(own, self.group, p, f"{label} {self.description}") for p in self.ports]
+
+    @property
+    def imports(self) -> tuple[Output, ...]:
+        outs: list[Output] = []
+        for st in self.statements:
+            outs += [r.output for r in st.resources if r.output is not None]
+            if st.condition is not None:
+                value = st.condition[2]
+                values = value if isinstance(value, tuple) else (value,)
+                outs += [v for v in values if isinstance(v, Output)]
+        if self.address is not None:
+            outs.append(self.address)
+        return tuple(dict.fromkeys(outs))
+
+
+class GrantProblem(ValueError):
+    """A request the used kind cannot grant (an option it does not take, say); the message and
+    fix go to the blueprint line of the request."""
+
+    def __init__(self, message: str, fix: str = "", option: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.fix, self.option = message, fix, option
+
+
+GrantFn = Callable[[Blueprint, GrantRequest], Grant]
+
+
+def only_options(request: GrantRequest, what: str, *allowed: str) -> None:
+    """GrantProblem for an option the used kind does not take (`prefix` on a queue)."""
+    for option in request.options:
+        if option not in allowed:
+            raise GrantProblem(
+                f"`{option}` does not apply to {what} '{request.component}'",
+                f"remove `{option}`",
+                option,
+            )
 
 
 @dataclass(frozen=True)
@@ -149,9 +225,34 @@ class Facts:
     records: tuple[AliasRecordRequest, ...] = ()  # DNS alias records, in blueprint order
     needs: Mapping[str, Path_] = field(default_factory=dict)  # shared infrastructure -> who asks
     links: tuple[Link, ...] = ()  # other declared relations, in blueprint order
+    grantors: Mapping[str, Mapping[str, GrantFn]] = field(default_factory=dict)  # name -> access
 
     def stack_of(self, name: str) -> str | None:
         return self.stacks.get(name)
+
+    def access_levels(self, name: str) -> list[str]:
+        """How a component may be used (`uses: [{component, access}]`); [] when it cannot."""
+        return sorted(self.grantors.get(name, {}))
+
+    def grant(self, bp: Blueprint, request: GrantRequest) -> Grant:
+        """What `request` gives; GrantProblem when the component or access does not exist."""
+        levels = self.grantors.get(request.component)
+        if levels is None:
+            raise GrantProblem(
+                f"'{request.component}' cannot be used",
+                "name a queue, topic, bucket or file system",
+            )
+        fn = levels.get(request.access)
+        if fn is None:
+            close = difflib.get_close_matches(request.access, sorted(levels), n=1, cutoff=0.6)
+            raise GrantProblem(
+                f"'{request.component}' has no access '{request.access}'",
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"use one of {', '.join(sorted(levels))}",
+                "access",
+            )
+        return fn(bp, request)
 
     def routes_of(self, service: str) -> list[RouteTarget]:
         """A service's routes, over every load balancer, in the order it declares them."""
@@ -190,7 +291,7 @@ class Kind(Generic[M]):
     attributes: Callable[[Blueprint], Mapping[str, Mapping[str, Attribute]]] | None = None
     routes: Callable[[Blueprint], Iterable[RouteTarget]] | None = None
     groups: Callable[[Blueprint, Facts], Derived] | None = None
-    grants: Mapping[str, Callable[[str, Any], Grant]] = field(default_factory=dict)
+    grants: Mapping[str, GrantFn] = field(default_factory=dict)  # access level -> grant
     alert_publishers: Callable[[Blueprint], Iterable[str]] | None = None
     records: Callable[[Blueprint], Iterable[AliasRecordRequest]] | None = None
     needs: Callable[[Blueprint], Iterable[tuple[str, Path_]]] | None = None

@@ -19,7 +19,17 @@ from cfngen.blueprint.models.storage import Bucket
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
-from cfngen.kinds.base import Attribute, Facts, Kind
+from cfngen.kinds.base import (
+    Attribute,
+    Facts,
+    Grant,
+    GrantFn,
+    GrantRequest,
+    GrantResource,
+    GrantStatement,
+    Kind,
+    only_options,
+)
 from cfngen.stacks import Output
 
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -48,6 +58,28 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
         )
         for name, bucket in BUCKETS.entries(bp).items()
     ]
+
+
+def _grant(write: bool) -> GrantFn:
+    """Objects under the prefix (read, or read-write), and listing the keys under it."""
+
+    def grant(bp: Blueprint, request: GrantRequest) -> Grant:
+        only_options(request, "bucket", "prefix")
+        prefix = str(request.options.get("prefix") or "")
+        arn = Output(bucket_key(request.component), BUCKET_ARN)
+        actions = ["s3:GetObject"]
+        if write:
+            actions += ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]
+        listing = ("StringLike", "s3:prefix", (f"{prefix}*",)) if prefix else None
+        return Grant(
+            statements=(
+                GrantStatement(tuple(actions), (GrantResource(arn, f"/{prefix}*"),)),
+                GrantStatement(("s3:ListBucket",), (GrantResource(arn),), listing),
+            ),
+            address=Output(bucket_key(request.component), BUCKET_NAME),
+        )
+
+    return grant
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -130,6 +162,7 @@ BUCKETS: Kind[Bucket] = Kind(
     prefix="bucket",
     plan=plan,
     attributes=attributes,
+    grants={"read": _grant(write=False), "read-write": _grant(write=True)},
     order=52,
 )
 KIND = BUCKETS

@@ -23,7 +23,19 @@ from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.builders.hardened import deny_insecure_transport
 from cfngen.kinds import network, security
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Target
+from cfngen.kinds.base import (
+    Attribute,
+    Derived,
+    Facts,
+    Grant,
+    GrantFn,
+    GrantProblem,
+    GrantRequest,
+    GrantResource,
+    GrantStatement,
+    Kind,
+    Target,
+)
 from cfngen.stacks import Output, logical_id
 
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -78,6 +90,40 @@ def targets(bp: Blueprint) -> list[Target]:
         Target(name, "file system", efs_key(name), (NFS_PORT,), ("file_systems", name))
         for name in FILE_SYSTEMS.entries(bp)
     ]
+
+
+def _grant(write: bool) -> GrantFn:
+    """Mount (and write unless read-only) through one access point, over NFS from the user's
+    security group to the mount targets."""
+
+    def grant(bp: Blueprint, request: GrantRequest) -> Grant:
+        ap = request.options.get("access_point")
+        if ap is None:
+            raise GrantProblem(
+                f"file system '{request.component}' is used by mounting it",
+                "add it to `volumes` with an access point and a path",
+                "component",
+            )
+        key = efs_key(request.component)
+        actions = ["elasticfilesystem:ClientMount"]
+        if write:
+            actions.append("elasticfilesystem:ClientWrite")
+        through = Output(key, access_point_output(str(ap), "Arn"))
+        return Grant(
+            statements=(
+                GrantStatement(
+                    tuple(actions),
+                    (GrantResource(Output(key, FS_ARN)),),
+                    ("StringEquals", "elasticfilesystem:AccessPointArn", through),
+                ),
+            ),
+            group=key,
+            ports=(NFS_PORT,),
+            address=Output(key, FS_ID),
+            description=f"mounts file system {request.component}",
+        )
+
+    return grant
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -187,6 +233,7 @@ FILE_SYSTEMS: Kind[FileSystem] = Kind(
     targets=targets,
     attributes=attributes,
     groups=groups,
+    grants={"read": _grant(write=False), "read-write": _grant(write=True)},
     order=51,
 )
 KIND = FILE_SYSTEMS

@@ -82,7 +82,7 @@ class TaskSpec:
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
     for name, task in TASKS.entries(bp).items():
-        deps = container_dependencies(facts, ("tasks", name), task)
+        deps = container_dependencies(bp, facts, ("tasks", name), task)
         deps.pop(task_key(name), None)
         if task.notify_failures:
             for dep in alerts.dependency(bp):
@@ -108,12 +108,12 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
         own = task_key(name)
         out.groups[own] = SecurityGroup(description=f"ECS task {name}", egress=task.egress)
         out.sources[own] = ("tasks", name)
-        out.relations.extend(container_relations(own, f"Task {name}", task, facts))
+        out.relations.extend(container_relations(bp, own, f"Task {name}", task, facts))
     return out
 
 
 def needs(bp: Blueprint) -> list[tuple[str, Path_]]:
-    return [(NEEDS_CLUSTER, ("services",))] if TASKS.entries(bp) else []
+    return [(NEEDS_CLUSTER, ("tasks",))] if TASKS.entries(bp) else []
 
 
 def publishers(bp: Blueprint) -> tuple[str, ...]:

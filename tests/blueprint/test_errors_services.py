@@ -114,7 +114,7 @@ def test_connects_to_volumes_buckets_and_depends_on_must_resolve(tmp_path: Path)
         "    image: {uri: nginx}\n"
         "    connects_to: [uplods]\n"
         "    volumes: [{file_system: uploads, access_point: ap, path: /data}]\n"
-        "    buckets: [{bucket: reslts}]\n"
+        "    uses: [{component: reslts, access: read}]\n"
         "    depends_on: [migrat]\n",
         "file_systems:\n  uploads: {access_points: {app: {uid: 1, gid: 1, path: /x}}}\n"
         "buckets:\n  results: {}\n",
@@ -124,7 +124,7 @@ def test_connects_to_volumes_buckets_and_depends_on_must_resolve(tmp_path: Path)
         "(did you mean 'uploads'?)",
         "bp.yaml:7:52: services.api.volumes[0].access_point: unknown access point 'ap' "
         "(did you mean 'app'?)",
-        "bp.yaml:8:24: services.api.buckets[0].bucket: unknown bucket 'reslts' "
+        "bp.yaml:8:24: services.api.uses[0].component: unknown usable component 'reslts' "
         "(did you mean 'results'?)",
         "bp.yaml:9:18: services.api.depends_on[0]: unknown component 'migrat' "
         "(known components: api, results, uploads)",

@@ -52,6 +52,7 @@ def mutate(text: str, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("blueprint", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_mutations_never_raise_anything_but_cfngen_errors(blueprint: Path, tmp_path: Path) -> None:
     rng = random.Random(blueprint.stem)

@@ -46,7 +46,7 @@ services:
       API_KEY: ssm:/shop/api-key
     health_check: {command: "curl -f http://localhost:3000/health || exit 1"}
     volumes: [{file_system: uploads, access_point: api, path: /data}]
-    buckets: [{bucket: results, prefix: results/}]
+    uses: [{component: results, access: read-write, prefix: results/}]
     exec: true
     desired_count: 2
     autoscaling: {min: 2, max: 6, cpu: 60, memory: 70}

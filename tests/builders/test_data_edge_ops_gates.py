@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.gates import lint_findings
 from tests.helpers import compile_text
+
+pytestmark = pytest.mark.checkov
 
 KITCHEN_SINK = """\
 blueprint: sink

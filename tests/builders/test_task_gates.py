@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cfngen.compiler import compile_environment
 from tests.builders import test_alarms, test_task
 from tests.gates import lint_findings
 from tests.helpers import write
+
+pytestmark = pytest.mark.checkov
 
 PUBLIC_TASK = """\
 blueprint: pub

@@ -14,6 +14,8 @@ from cfnlint.decode.decode import decode_str
 
 from cfngen.checks import CHECKS, TemplateView
 
+pytestmark = pytest.mark.fuzz
+
 TESTS = Path(__file__).parent.parent
 TEMPLATES = [
     TESTS / "fixtures" / "production_lb_blog.yaml",

@@ -142,6 +142,7 @@ def test_asking_for_checkov_without_checkov_is_an_error(
     assert "checkov is not installed" in err
 
 
+@pytest.mark.checkov
 def test_checkov_findings_join_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
     checkov = os.environ.get("CHECKOV_BIN", str(ROOT / ".checkov-venv" / "bin" / "checkov"))
     monkeypatch.setenv("CHECKOV_BIN", checkov)

@@ -185,3 +185,42 @@ class Waiver(Model):
         description="Logical ID of one resource this component renders, e.g. Listener80 "
         "(default: every resource of the component). `cfngen render` shows the IDs.",
     )
+
+
+_ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Use(Model):
+    """Access to another component: what the user's role may do with it (and, for file
+    systems, the network path to it), granted by the used component's kind.
+
+    Access levels by kind: buckets `read` or `read-write` (optionally under a `prefix`), queues
+    `send` or `consume`, topics `publish`. File systems are used by mounting them (`volumes`).
+    """
+
+    component: Name = Field(description="The component used: a bucket, queue or topic.")
+    access: str = Field(
+        pattern=r"^[a-z][a-z-]*$",
+        description="How: read or read-write (buckets), send or consume (queues), publish "
+        "(topics).",
+    )
+    prefix: str | None = Field(
+        None,
+        pattern=r"^([A-Za-z0-9!_.*'()/-]+/)?$",
+        description="Buckets: only keys under this prefix, e.g. results/.",
+    )
+    env: str | None = Field(
+        None,
+        pattern=_ENV_VAR,
+        description="An environment variable that receives the component's address: a "
+        "bucket's name, a queue's URL, a topic's ARN.",
+    )
+
+    def options(self) -> dict[str, str]:
+        return {"prefix": self.prefix} if self.prefix is not None else {}
+
+
+USES_DESCRIPTION = (
+    "Components this one uses, and how: `{component: jobs, access: send}`. The used kind grants "
+    "exactly that access (IAM statements on its own ARNs) and the stack deploys after it."
+)

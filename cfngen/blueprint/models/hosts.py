@@ -13,12 +13,14 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from cfngen.blueprint.models.common import (
+    USES_DESCRIPTION,
     WAIVERS_DESCRIPTION,
     Cidr,
     LogRetention,
     Model,
     Name,
     Port,
+    Use,
     Waiver,
     fail,
 )
@@ -206,6 +208,7 @@ class Host(Model):
     connects_to: list[Name] = Field(
         default_factory=list, description="Databases, caches, ... the host talks to."
     )
+    uses: list[Use] = Field(default_factory=list, description=USES_DESCRIPTION)
     secrets: dict[EnvName, Secret] = Field(
         default_factory=dict,
         description="Variables written to the compose project's .env (mode 600) before every "

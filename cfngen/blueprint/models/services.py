@@ -6,13 +6,16 @@ import re
 from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from cfngen.blueprint.models.common import (
+    USES_DESCRIPTION,
     WAIVERS_DESCRIPTION,
     LogRetention,
     Model,
     Name,
     Port,
+    Use,
     Waiver,
     fail,
 )
@@ -232,16 +235,6 @@ class Volume(Model):
     read_only: bool = Field(False, description="Mount read-only.")
 
 
-class BucketAccess(Model):
-    """Task-role access to a bucket of this blueprint, optionally limited to a prefix."""
-
-    bucket: Name = Field(description="A bucket under `buckets`.")
-    prefix: str = Field(
-        "", pattern=r"^([A-Za-z0-9!_.*'()/-]+/)?$", description="Key prefix, e.g. results/."
-    )
-    access: Literal["read", "read-write"] = Field("read-write", description="read or read-write.")
-
-
 class Autoscaling(Model):
     """Target tracking on the service's average CPU and/or memory utilisation."""
 
@@ -347,7 +340,8 @@ class ContainerSettings(Model):
         description="Restricted outbound rules (default: all outbound). Relations such as "
         "connects_to and volumes add their own rules.",
     )
-    buckets: list[BucketAccess] = Field(default_factory=list, description="S3 access.")
+    uses: list[Use] = Field(default_factory=list, description=USES_DESCRIPTION)
+    buckets: SkipJsonSchema[Any] = Field(None, exclude=True, description="Moved to `uses`.")
     placement: Placement = Field(
         default_factory=Placement,
         description="Subnets and public IPs.",
@@ -358,6 +352,17 @@ class ContainerSettings(Model):
     log_retention_days: LogRetention = Field(30, description="Log group retention in days.")
     log_kms_key_arn: str | None = Field(None, description="KMS key for the log group.")
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
+
+    @field_validator("buckets")
+    @classmethod
+    def _buckets_moved(cls, value: Any) -> Any:
+        if value is not None:
+            raise fail(
+                "`buckets` is now part of `uses`",
+                "write `uses: [{component: results, access: read-write, prefix: results/}]` "
+                "(one entry per bucket; access read or read-write)",
+            )
+        return value
 
     @field_validator("environment", "secrets")
     @classmethod

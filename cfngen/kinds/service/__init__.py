@@ -1,0 +1,205 @@
+"""The service kind: ECS services, one stack `service-<name>` each, with the task definition,
+execution and task roles, log group, the ECS service, and its optional autoscaling, Cloud Map
+registration, Service Connect and alarms.
+
+What services share with tasks (dependencies, typed values, relations, network settings, the
+task definition) is in cfngen.builders.containers and cfngen.builders.task_definition. A service
+offers others a connection target (its ports), routes to load balancers, and, when it can be
+reached by name, the attributes `host`, `port` and `url`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.security import SecurityGroup
+from cfngen.blueprint.models.services import Service
+from cfngen.blueprint.source import Path_
+from cfngen.builders.base import StackPlan
+from cfngen.builders.containers import (
+    container_dependencies,
+    container_relations,
+    fargate_weights,
+    resolve_values,
+)
+from cfngen.kinds import alerts
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTarget, Target
+from cfngen.kinds.cluster import NEEDS_CLUSTER, NEEDS_NAMESPACE, effective
+from cfngen.kinds.load_balancer import LOAD_BALANCERS, lb_key
+from cfngen.kinds.service.build import build
+from cfngen.kinds.service.checks import check, check_alarms
+from cfngen.kinds.service.spec import (
+    EXECUTION_ROLE_ARN,
+    HOST,
+    PORT,
+    PREFIX,
+    SERVICE_NAME,
+    TASK_ROLE_ARN,
+    URL,
+    ServiceSpec,
+    address,
+    container_port,
+    effective_alarms,
+    group_of,
+    service_key,
+    services_of,
+)
+from cfngen.stacks import Output
+
+__all__ = ["EXECUTION_ROLE_ARN", "SERVICES", "SERVICE_NAME", "TASK_ROLE_ARN", "service_key"]
+
+
+def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
+    """`host`, `port` and `url` of every service others can reach by name."""
+    out: dict[str, dict[str, Attribute]] = {}
+    for name, svc in services_of(bp).items():
+        if address(bp, name, svc) is None:
+            continue
+        key = service_key(name)
+        out[name] = {
+            "host": Attribute(Output(key, HOST), "value", "DNS name clients use"),
+            "port": Attribute(Output(key, PORT), "value", "Port clients use"),
+            "url": Attribute(Output(key, URL), "value", "http://host:port"),
+        }
+    return out
+
+
+def targets(bp: Blueprint) -> list[Target]:
+    out = []
+    for name, svc in services_of(bp).items():
+        ports = [
+            (m.host or m.container) if svc.network_mode == "bridge" else m.container
+            for m in svc.port_mappings
+            if m.protocol == "tcp"
+        ]
+        out.append(
+            Target(
+                name=name,
+                kind="service",
+                group=group_of(svc, name),
+                ports=tuple(ports),
+                source=("services", name),
+            )
+        )
+    return out
+
+
+def routes(bp: Blueprint) -> Iterable[RouteTarget]:
+    """Every valid route of every service, resolved against its load balancer."""
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    for sname, svc in services_of(bp).items():
+        for i, route in enumerate(svc.routes):
+            lb = load_balancers.get(route.load_balancer)
+            port = container_port(svc, route)
+            if lb is None or port is None:
+                continue
+            mapping = next((m for m in svc.port_mappings if m.container == port), None)
+            if mapping is None:
+                continue
+            target_port = mapping.host if svc.network_mode == "bridge" and mapping.host else port
+            yield RouteTarget(
+                service=sname,
+                index=i,
+                route=route,
+                load_balancer=route.load_balancer,
+                listener=route.listener or lb.main_port,
+                container_port=port,
+                target_port=target_port,
+                target_type="instance" if svc.network_mode == "bridge" else "ip",
+                source=("services", sname, "routes", i),
+            )
+
+
+def needs(bp: Blueprint) -> Iterable[tuple[str, Path_]]:
+    services = services_of(bp)
+    if services:
+        yield NEEDS_CLUSTER, ("services",)
+    if any(s.discovery or s.service_connect is not None for s in services.values()):
+        yield NEEDS_NAMESPACE, ("services",)
+
+
+def groups(bp: Blueprint, facts: Facts) -> Derived:
+    out = Derived()
+    for name, svc in services_of(bp).items():
+        own = group_of(svc, name)
+        if svc.network_mode == "awsvpc":
+            out.groups[own] = SecurityGroup(
+                description=f"ECS service {name} tasks", egress=svc.egress
+            )
+            out.sources[own] = ("services", name)
+        for rt in facts.routes_of(name):
+            out.relations.append(
+                Relation(
+                    lb_key(rt.load_balancer),
+                    own,
+                    rt.target_port,
+                    f"Load balancer {rt.load_balancer} to service {name}",
+                )
+            )
+        out.relations.extend(container_relations(bp, own, f"Service {name}", svc, facts))
+    return out
+
+
+# --- plan -----------------------------------------------------------------------------------------
+
+
+def _dependencies(bp: Blueprint, facts: Facts, name: str, svc: Service) -> dict[str, Path_]:
+    base: Path_ = ("services", name)
+    lbs = [
+        (route.load_balancer, (*base, "routes", i, "load_balancer"))
+        for i, route in enumerate(svc.routes)
+    ]
+    deps = container_dependencies(
+        bp, facts, base, svc, awsvpc=svc.network_mode == "awsvpc", load_balancers=lbs
+    )
+    if effective_alarms(bp, svc) is not None:
+        for dep in alerts.dependency(bp):
+            deps.setdefault(dep, (*base, "alarms"))
+    deps.pop(service_key(name), None)
+    return deps
+
+
+def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
+    weights = fargate_weights(effective(bp, facts))
+    plans: list[StackPlan[Any]] = []
+    for name, svc in services_of(bp).items():
+        deps = _dependencies(bp, facts, name, svc)
+        plans.append(
+            StackPlan(
+                component=service_key(name),
+                title=f"ECS service {name}",
+                build=build,
+                spec=ServiceSpec(
+                    name=name,
+                    service=svc,
+                    fargate_weights=weights,
+                    values=resolve_values(facts, svc),
+                    namespace=svc.discovery or svc.service_connect is not None,
+                    alarms=effective_alarms(bp, svc),
+                    address=address(bp, name, svc),
+                ),
+                depends_on=tuple(deps),
+                source=("services", name),
+                dependency_sources=deps,
+            )
+        )
+    return plans
+
+
+SERVICES: Kind[Service] = Kind(
+    section="services",
+    model=Service,
+    description="ECS services, one stack each.",
+    prefix=PREFIX,
+    plan=plan,
+    targets=targets,
+    attributes=attributes,
+    routes=routes,
+    groups=groups,
+    needs=needs,
+    checks=(check, check_alarms),
+    order=62,
+)
+KIND = SERVICES

@@ -1,0 +1,185 @@
+"""The service kind's semantic checks: routes fit their load balancers, Service Connect names
+are unique, discovery and capacity settings fit the cluster, alarms have their metrics."""
+
+from __future__ import annotations
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
+from cfngen.builders.containers import (
+    check_image_and_size,
+    check_relations,
+)
+from cfngen.kinds.base import (
+    Facts,
+)
+from cfngen.kinds.cluster import (
+    CLUSTERS,
+)
+from cfngen.kinds.load_balancer import LOAD_BALANCERS
+from cfngen.kinds.service.spec import (
+    container_port,
+    effective_alarms,
+    services_of,
+)
+
+# --- checks ---------------------------------------------------------------------------------------
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    cluster = CLUSTERS.one(bp)
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    nlb_listeners: dict[tuple[str, int], Path_] = {}
+    alb_rules: dict[tuple[str, int, str | None, str | None], Path_] = {}
+    connect_names: dict[str, Path_] = {}
+    for name, svc in services_of(bp).items():
+        base: Path_ = ("services", name)
+        check_image_and_size(
+            bp, facts, c, base, svc, fargate=svc.capacity == "fargate", chooses_capacity=True
+        )
+        if svc.capacity == "ec2" and (cluster is None or cluster.ec2 is None):
+            c.error(
+                (*base, "capacity"),
+                "the cluster has no EC2 capacity",
+                "add `ec2: {instance_type: ...}` to `cluster`",
+            )
+        container_ports = [m.container for m in svc.port_mappings]
+        for i, route in enumerate(svc.routes):
+            rpath: Path_ = (*base, "routes", i)
+            lb = load_balancers.get(route.load_balancer)
+            if lb is None:
+                c.reference(
+                    (*rpath, "load_balancer"), route.load_balancer, load_balancers, "load balancer"
+                )
+                continue
+            port = container_port(svc, route)
+            if port is None:
+                c.error(rpath, "a routed service needs a port", "add `port:` to the service")
+                continue
+            if port not in container_ports:
+                c.error(
+                    (*rpath, "port"),
+                    f"port {port} is not one of the service's ports",
+                    f"use one of {', '.join(map(str, container_ports))}",
+                )
+            if lb.type == "network":
+                for key in ("path", "host"):
+                    if getattr(route, key) is not None:
+                        c.error(
+                            (*rpath, key),
+                            f"{key} rules need an application load balancer; "
+                            f"'{route.load_balancer}' is a network load balancer",
+                            f"remove `{key}` and route by `listener` port",
+                        )
+                ports = [lst.port for lst in lb.listeners]
+                if route.listener is None:
+                    c.error(
+                        rpath,
+                        "a route to a network load balancer needs `listener`",
+                        f"one of its listener ports: {', '.join(map(str, ports))}",
+                    )
+                elif route.listener not in ports:
+                    c.error(
+                        (*rpath, "listener"),
+                        f"load balancer '{route.load_balancer}' has no listener on port "
+                        f"{route.listener}",
+                        f"use one of {', '.join(map(str, ports))}",
+                    )
+                else:
+                    key2 = (route.load_balancer, route.listener)
+                    if key2 in nlb_listeners:
+                        c.error(
+                            (*rpath, "listener"),
+                            f"listener {route.listener} of '{route.load_balancer}' already "
+                            f"forwards to {'.'.join(map(str, nlb_listeners[key2][:2]))}",
+                            "a network load balancer listener has one target; add a listener",
+                        )
+                    else:
+                        nlb_listeners[key2] = rpath
+            else:
+                listener = route.listener or lb.main_port
+                if listener != lb.main_port:
+                    c.error(
+                        (*rpath, "listener"),
+                        f"load balancer '{route.load_balancer}' forwards on port "
+                        f"{lb.main_port} only"
+                        + (" (port 80 redirects to HTTPS)" if lb.https else ""),
+                        f"remove `listener` or set it to {lb.main_port}",
+                    )
+                rule = (route.load_balancer, listener, route.host, route.path)
+                if rule in alb_rules:
+                    other = alb_rules[rule]
+                    what = "default route" if not (route.host or route.path) else "rule"
+                    c.error(
+                        rpath,
+                        f"the same {what} is already routed to {'.'.join(map(str, other[:2]))}",
+                        "give one of them a different path or host",
+                    )
+                else:
+                    alb_rules[rule] = rpath
+            if route.health_check.protocol == "TCP" and lb.type == "application":
+                c.error(
+                    (*rpath, "health_check", "protocol"),
+                    "application load balancer health checks are HTTP or HTTPS",
+                    "use protocol: HTTP",
+                )
+        check_relations(bp, facts, c, base, name, svc, "service")
+        if svc.placement.assign_public_ip and svc.capacity == "ec2":
+            c.error(
+                (*base, "placement", "assign_public_ip"),
+                "tasks on EC2 capacity cannot get public IPs (only Fargate tasks can)",
+                "use capacity: fargate, or assign_public_ip: false",
+            )
+        if svc.service_connect is not None:
+            for i, alias in enumerate(svc.service_connect.aliases):
+                dns_name = alias.dns_name or name
+                apath: Path_ = (*base, "service_connect", "aliases", i)
+                if dns_name in connect_names:
+                    c.error(
+                        apath,
+                        f"Service Connect name '{dns_name}' is already served by "
+                        f"{'.'.join(map(str, connect_names[dns_name][:2]))}",
+                        "give the alias another dns_name",
+                    )
+                else:
+                    connect_names[dns_name] = apath
+                if alias.port not in container_ports:
+                    c.error(
+                        (*base, "service_connect", "aliases", i, "port"),
+                        f"port {alias.port} is not one of the service's ports",
+                        f"use one of {', '.join(map(str, container_ports)) or '(none: add ports)'}",
+                    )
+        if svc.discovery and svc.service_connect is not None and svc.service_connect.aliases:
+            c.error(
+                (*base, "discovery"),
+                "a service served through Service Connect registers in Cloud Map already; "
+                "a second (DNS) registration under the same name would collide",
+                "remove `discovery`, or make the service a Service Connect client only",
+            )
+        if svc.discovery and svc.network_mode != "awsvpc":
+            c.error(
+                (*base, "discovery"),
+                "Cloud Map DNS registration needs awsvpc network mode",
+                "use service_connect, or network_mode: awsvpc",
+            )
+
+
+def check_alarms(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """Running-task alarms read Container Insights, which the cluster must not turn off."""
+    cluster = CLUSTERS.one(bp)
+    if cluster is None or cluster.container_insights != "disabled":
+        return
+    for name, svc in services_of(bp).items():
+        alarms = effective_alarms(bp, svc)
+        if alarms is not None and alarms.running_below_desired:
+            c.error(
+                ("cluster", "container_insights"),
+                f"service {name}'s running-task alarm reads Container Insights metrics, which "
+                "this cluster turns off",
+                "enable container_insights, or set alarms: {running_below_desired: false} on "
+                f"services.{name}",
+            )
+            return
+
+
+# -- the service stack ----------------------------------------------------------------------

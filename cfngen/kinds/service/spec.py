@@ -1,0 +1,88 @@
+"""A service's names, spec and address: what the service kind's plan, checks and builder share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models.services import Route, Service, ServiceAlarms
+from cfngen.builders.containers import (
+    ResolvedValue,
+)
+from cfngen.kinds import alerts
+from cfngen.kinds.cluster import (
+    INSTANCE_GROUP,
+    namespace_name,
+)
+from cfngen.stacks import component_key
+
+# Outputs (deploy roles pass the roles; host, port and url are the service's attributes)
+SERVICE_NAME = "ServiceName"
+TASK_ROLE_ARN = "TaskRoleArn"
+EXECUTION_ROLE_ARN = "ExecutionRoleArn"
+HOST = "Host"
+PORT = "Port"
+URL = "Url"
+
+
+PREFIX = "service"
+
+
+def service_key(name: str) -> str:
+    return component_key(PREFIX, name)
+
+
+def services_of(bp: Blueprint) -> dict[str, Service]:
+    """The blueprint's services, typed."""
+    return dict(bp.services)
+
+
+def group_of(svc: Service, name: str) -> str:
+    """The security group a service's tasks use: its own (awsvpc) or the instances' (bridge)."""
+    return service_key(name) if svc.network_mode == "awsvpc" else INSTANCE_GROUP
+
+
+def container_port(svc: Service, route: Route) -> int | None:
+    if route.port is not None:
+        return route.port
+    mappings = svc.port_mappings
+    return mappings[0].container if mappings else None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    service: Service
+    fargate_weights: tuple[tuple[str, int, int], ...]  # (provider, weight, base)
+    values: dict[str, ResolvedValue] = field(default_factory=dict)  # env/secret name -> value
+    namespace: bool = False
+    alarms: ServiceAlarms | None = None  # effective alarm settings (None: no alarms)
+    address: Address | None = None  # how others reach it by name
+
+
+def effective_alarms(bp: Blueprint, svc: Service) -> ServiceAlarms | None:
+    """A service's alarms: its own `alarms`, or the defaults when the blueprint has `alerts`."""
+    if svc.alarms is not None:
+        return svc.alarms
+    return ServiceAlarms() if alerts.dependency(bp) else None
+
+
+# --- what a service offers others -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """How other components reach a service by name: `host:port`."""
+
+    host: str
+    port: int
+
+
+def address(bp: Blueprint, name: str, svc: Service) -> Address | None:
+    """A service's name in Cloud Map (`<name>.<namespace>`) or its Service Connect alias."""
+    if svc.discovery and svc.network_mode == "awsvpc" and svc.port_mappings:
+        return Address(f"{name}.{namespace_name(bp)}", svc.port_mappings[0].container)
+    if svc.service_connect is not None and svc.service_connect.aliases:
+        alias = svc.service_connect.aliases[0]
+        return Address(alias.dns_name or name, alias.client_port or alias.port)
+    return None
