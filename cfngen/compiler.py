@@ -226,8 +226,30 @@ def _stamp(
         meta.setdefault("source", dotted(path))
 
 
+_NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+}
+
+
+def template_capabilities(body: dict[str, Any]) -> tuple[str, ...]:
+    """The capabilities CloudFormation will ask for, derived from the resources."""
+    caps: set[str] = set()
+    for res in body.get("Resources", {}).values():
+        rtype = res.get("Type", "")
+        if rtype.startswith("AWS::IAM::"):
+            caps.add("CAPABILITY_IAM")
+            named = _NAMED_IAM.get(rtype)
+            if named and named in res.get("Properties", {}):
+                caps.add("CAPABILITY_NAMED_IAM")
+    return tuple(sorted(caps))
+
+
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
-    from cfngen.render import dump_template, template_capabilities
+    from cfngen.render import dump_template
 
     bp = prep.blueprint
     positions = prep.document.positions

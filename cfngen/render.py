@@ -290,28 +290,6 @@ def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-_NAMED_IAM = {
-    "AWS::IAM::Role": "RoleName",
-    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-    "AWS::IAM::InstanceProfile": "InstanceProfileName",
-    "AWS::IAM::User": "UserName",
-    "AWS::IAM::Group": "GroupName",
-}
-
-
-def template_capabilities(body: dict[str, Any]) -> tuple[str, ...]:
-    """The capabilities CloudFormation will ask for, derived from the resources."""
-    caps: set[str] = set()
-    for res in body.get("Resources", {}).values():
-        rtype = res.get("Type", "")
-        if rtype.startswith("AWS::IAM::"):
-            caps.add("CAPABILITY_IAM")
-            named = _NAMED_IAM.get(rtype)
-            if named and named in res.get("Properties", {}):
-                caps.add("CAPABILITY_NAMED_IAM")
-    return tuple(sorted(caps))
-
-
 # --- files --------------------------------------------------------------------------------
 
 

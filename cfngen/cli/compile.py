@@ -127,6 +127,7 @@ def graph(
       cfngen graph blueprints/legocity.yaml --env dev --format dot | dot -Tsvg > graph.svg
     """
     from cfngen.compiler import Inputs, validate_blueprint
+    from cfngen.stacks import stack_name
 
     inputs = Inputs(blueprint, tuple(parse_variables(variables).items()), var_files)
     (prep,) = validate_blueprint(inputs, [env])
@@ -139,7 +140,7 @@ def graph(
                     "stacks": [
                         {
                             "component": c,
-                            "stack": f"{prep.env_name}-{c}",
+                            "stack": stack_name(prep.env_name, c),
                             "title": t,
                             "depends_on": d,
                         }

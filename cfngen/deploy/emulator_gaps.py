@@ -21,6 +21,7 @@ from cfngen.deploy.template import (
     resources,
 )
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.stacks import Output, resolved_export_name
 
 #: Resource types MiniStack rejects at CreateChangeSet ("Template format error: Unrecognized
 #: resource types: [...]", as AWS does for unknown types). They were measured
@@ -174,8 +175,11 @@ def emulator_environment(env: RenderedEnvironment) -> tuple[RenderedEnvironment,
     for stack in env.stacks:
         template = load_template(stack.body)
         pruned, removed = prune(template, env.environment_name, missing)
-        prefix = f"{env.environment_name}-{stack.component}-"
-        exports = {prefix + name for name, o in outputs(pruned).items() if "Export" in o}
+        exports = {
+            resolved_export_name(env.environment_name, Output(stack.component, name))
+            for name, o in outputs(pruned).items()
+            if "Export" in o
+        }
         missing |= set(stack.exports) - exports
         types = sorted({str(resources(template)[r].get("Type")) for r in removed})
         dropped = sorted(set(outputs(template)) - set(outputs(pruned)))
