@@ -14,6 +14,16 @@ from troposphere import Split
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster
 from cfngen.blueprint.models.common import Use
+from cfngen.blueprint.models.containers import (
+    ComponentValue,
+    ContainerOptions,
+    HealthCheck,
+    Image,
+    Mount,
+    PortMapping,
+    Secret,
+    Volume,
+)
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
@@ -34,6 +44,82 @@ class ResolvedValue:
     attribute: Attribute
 
 
+@dataclass(frozen=True)
+class ContainerView:
+    """One container of a task as the builder and the checks see it: the main container (named
+    like the service or task, its tag the ImageTag parameter) or one of its `containers`."""
+
+    name: str
+    path: Path_  # where it is declared
+    main: bool
+    image: Image
+    options: ContainerOptions
+    essential: bool
+    init: bool
+    ports: tuple[PortMapping, ...]
+    command: list[str] | None
+    entry_point: list[str] | None
+    environment: dict[str, str | ComponentValue]
+    secrets: dict[str, Secret]
+    health_check: HealthCheck | None
+    mounts: tuple[Mount, ...]
+    writable_root: str | None
+    cpu: int | None = None
+    memory: int | None = None
+
+
+def container_views(
+    name: str, c: ContainerSettings, base: Path_, ports: Sequence[PortMapping] = ()
+) -> list[ContainerView]:
+    """The main container first, then the extra ones in blueprint order."""
+    views = [
+        ContainerView(
+            name=name,
+            path=base,
+            main=True,
+            image=c.image,
+            options=c,
+            essential=True,
+            init=False,
+            ports=tuple(ports),
+            command=c.command,
+            entry_point=c.entry_point,
+            environment=dict(c.environment),
+            secrets=dict(c.secrets),
+            health_check=c.health_check,
+            mounts=tuple(c.volumes),
+            writable_root=c.writable_root,
+        )
+    ]
+    for cname, side in c.containers.items():
+        views.append(
+            ContainerView(
+                name=cname,
+                path=(*base, "containers", cname),
+                main=False,
+                image=side.image,
+                options=side,
+                essential=side.is_essential,
+                init=side.init,
+                ports=tuple(side.ports),
+                command=side.command,
+                entry_point=side.entry_point,
+                environment=dict(side.environment),
+                secrets=dict(side.secrets),
+                health_check=side.health_check,
+                mounts=tuple(side.mounts),
+                writable_root=side.writable_root,
+                cpu=side.cpu,
+                memory=side.memory,
+            )
+        )
+    return views
+
+
+def _mount_field(view: ContainerView) -> str:
+    return "volumes" if view.main else "mounts"
+
+
 Request = tuple[Path_, GrantRequest, str | None]
 """(where, request, environment variable that receives the used component's address)."""
 
@@ -47,12 +133,25 @@ def use_requests(uses: Sequence[Use], base: Path_) -> list[Request]:
 
 
 def grant_requests(c: ContainerSettings, base: Path_) -> list[Request]:
-    """Every access a container asks for: its mounts (`volumes`), then its `uses`."""
+    """Every access a task asks for: its containers' EFS mounts, then its `uses`. Two mounts of
+    the same file system through the same access point ask once (read-write if either does)."""
     out: list[Request] = []
-    for i, vol in enumerate(c.volumes):
-        access = "read" if vol.read_only else "read-write"
-        options = {"access_point": vol.access_point}
-        out.append(((*base, "volumes", i), GrantRequest(vol.file_system, access, options), None))
+    seen: dict[tuple[str, str], int] = {}
+    for view in container_views("", c, base):
+        for i, mount in enumerate(view.mounts):
+            if not isinstance(mount, Volume):
+                continue
+            access = "read" if mount.read_only else "read-write"
+            request = GrantRequest(mount.file_system, access, {"access_point": mount.access_point})
+            where = (*view.path, _mount_field(view), i)
+            key = (mount.file_system, mount.access_point)
+            if key in seen:
+                if access == "read-write":
+                    index = seen[key]
+                    out[index] = (out[index][0], request, None)
+                continue
+            seen[key] = len(out)
+            out.append((where, request, None))
     return out + use_requests(c.uses, base)
 
 
@@ -78,8 +177,8 @@ def granted(
 
 
 def path_field(path: Path_) -> str:
-    """The field naming the used component in a `volumes` or `uses` entry."""
-    return "file_system" if "volumes" in path else "component"
+    """The field naming the used component in a `volumes`/`mounts` or `uses` entry."""
+    return "file_system" if "volumes" in path or "mounts" in path else "component"
 
 
 def container_dependencies(
@@ -98,10 +197,12 @@ def container_dependencies(
     }
     if awsvpc:
         deps[security.COMPONENT] = base
-    if c.image.repository is not None:
-        repo = facts.stack_of(c.image.repository)
-        if repo is not None:
-            deps[repo] = (*base, "image", "repository")
+    views = container_views("", c, base)
+    for view in views:
+        if view.image.repository is not None:
+            repo = facts.stack_of(view.image.repository)
+            if repo is not None:
+                deps.setdefault(repo, (*view.path, "image", "repository"))
     for lb, route_path in load_balancers:
         key = facts.stack_of(lb)
         if key is not None:
@@ -109,9 +210,10 @@ def container_dependencies(
     for path, _, _, grant in granted(bp, facts, c, base):
         for output in grant.imports:
             deps.setdefault(output.component, (*path, path_field(path)))
-    for var, resolved in resolve_values(facts, c).items():
-        where = "environment" if var in c.environment else "secrets"
-        deps.setdefault(resolved.output.component, (*base, where, var, "from"))
+    for view in views:
+        for var, resolved in resolve_values(facts, view).items():
+            where = "environment" if var in view.environment else "secrets"
+            deps.setdefault(resolved.output.component, (*view.path, where, var, "from"))
     for i, other in enumerate(c.depends_on):
         key = facts.stack_of(other)
         if key is not None:
@@ -119,8 +221,9 @@ def container_dependencies(
     return deps
 
 
-def resolve_values(facts: Facts, c: ContainerSettings) -> dict[str, ResolvedValue]:
-    """Environment variables and secrets taken by typed reference -> the output to import."""
+def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[str, ResolvedValue]:
+    """One container's environment variables and secrets taken by typed reference -> the output
+    to import."""
     out: dict[str, ResolvedValue] = {}
     refs: list[tuple[str, str, str]] = [
         (var, v.from_, v.attribute) for var, v in c.environment.items() if not isinstance(v, str)
@@ -198,9 +301,15 @@ def check_image_and_size(
 ) -> None:
     """The image's repository exists; Fargate sizes fit Fargate's table and the cluster.
     `chooses_capacity`: the entry has a `capacity` field (services do)."""
-    if s.image.repository is not None:
-        repositories = REPOSITORIES.entries(bp)
-        c.reference((*base, "image", "repository"), s.image.repository, repositories, "repository")
+    repositories = REPOSITORIES.entries(bp)
+    for view in container_views("", s, base):
+        if view.image.repository is not None:
+            c.reference(
+                (*view.path, "image", "repository"),
+                view.image.repository,
+                repositories,
+                "repository",
+            )
     if not fargate:
         return
     if s.cpu not in FARGATE_SIZES:
@@ -262,19 +371,19 @@ def check_relations(
             continue
         c.reference((*base, "connects_to", i), peer, facts.targets, "connection target")
     file_systems = FILE_SYSTEMS.entries(bp)
-    for i, vol in enumerate(s.volumes):
-        fs = file_systems.get(vol.file_system)
-        if fs is None:
-            c.reference(
-                (*base, "volumes", i, "file_system"), vol.file_system, file_systems, "file system"
-            )
-        else:
-            c.reference(
-                (*base, "volumes", i, "access_point"),
-                vol.access_point,
-                fs.access_points,
-                "access point",
-            )
+    views = container_views(name, s, base)
+    for view in views:
+        for i, mount in enumerate(view.mounts):
+            if not isinstance(mount, Volume):
+                continue
+            where = (*view.path, _mount_field(view), i)
+            fs = file_systems.get(mount.file_system)
+            if fs is None:
+                c.reference((*where, "file_system"), mount.file_system, file_systems, "file system")
+            else:
+                c.reference(
+                    (*where, "access_point"), mount.access_point, fs.access_points, "access point"
+                )
     check_grants(bp, facts, c, grant_requests(s, base))
     taken = set(s.environment) | set(s.secrets)
     for i, use in enumerate(s.uses):
@@ -286,13 +395,15 @@ def check_relations(
             )
         taken.add(use.env or "")
     refs: list[tuple[Path_, str, str, bool]] = [
-        ((*base, "environment", var), value.from_, value.attribute, False)
-        for var, value in s.environment.items()
+        ((*view.path, "environment", var), value.from_, value.attribute, False)
+        for view in views
+        for var, value in view.environment.items()
         if not isinstance(value, str)
     ]
     refs += [
-        ((*base, "secrets", var), secret.from_, secret.attribute, True)
-        for var, secret in s.secrets.items()
+        ((*view.path, "secrets", var), secret.from_, secret.attribute, True)
+        for view in views
+        for var, secret in view.secrets.items()
         if secret.from_ is not None and secret.attribute is not None
     ]
     for path, component, attribute, secret in refs:
@@ -321,3 +432,84 @@ def check_relations(
             c.reference(
                 (*base, "egress", i, "to"), egress.to, facts.groups.groups, "security group"
             )
+
+
+def check_containers(
+    c: Checker,
+    name: str,
+    s: ContainerSettings,
+    base: Path_,
+    *,
+    fargate: bool,
+    ports: Sequence[PortMapping],
+) -> None:
+    """The containers of one task fit together: unique names and ports, `wait_for` naming
+    containers of the task (HEALTHY only with a health check), init containers that may end,
+    reservations within the task's size, scratch volumes mounted where they are declared."""
+    views = container_views(name, s, base, ports)
+    names = {v.name for v in views}
+    if name in s.containers:
+        c.error(
+            (*base, "containers", name),
+            f"the main container is named '{name}' already",
+            "name the extra container differently",
+            at_key=True,
+        )
+    by_name = {v.name: v for v in views}
+    owners: dict[int, str] = {}
+    for view in views:
+        for i, mapping in enumerate(view.ports):
+            other = owners.get(mapping.container)
+            if other is not None and other != view.name:
+                c.error(
+                    (*view.path, "ports", i, "container") if not view.main else view.path,
+                    f"port {mapping.container} is also container {other}'s (the task's "
+                    "containers share one network namespace)",
+                    "give each container its own ports",
+                )
+            owners.setdefault(mapping.container, view.name)
+        for other, condition in view.options.wait_for.items():
+            where = (*view.path, "wait_for", other)
+            if other == view.name:
+                c.error(where, "a container cannot wait for itself", "remove it", at_key=True)
+            elif other not in names:
+                c.reference(where, other, sorted(names - {view.name}), "container")
+            elif condition == "HEALTHY" and by_name[other].health_check is None:
+                c.error(
+                    where,
+                    f"container {other} has no health check, so it never becomes HEALTHY",
+                    f"give {other} a health_check, or wait for START",
+                )
+            elif condition in ("COMPLETE", "SUCCESS") and by_name[other].essential:
+                c.error(
+                    where,
+                    f"container {other} is essential: when it exits the task stops, so "
+                    f"nothing waits for it to {condition.lower()}",
+                    f"set essential: false (or init: true) on {other}",
+                )
+        if view.init and view.essential:
+            c.error(
+                (*view.path, "essential"),
+                "an init container exits when it is done; as essential it would stop the task",
+                "remove `essential: true`",
+            )
+    reserved_cpu = sum(v.cpu or 0 for v in views)
+    if reserved_cpu > s.cpu:
+        c.error(
+            (*base, "cpu"),
+            f"the containers reserve {reserved_cpu} CPU units; the task has {s.cpu}",
+            "raise cpu, or lower the containers' cpu",
+        )
+    reserved_memory = sum(v.memory or 0 for v in views)
+    if reserved_memory >= s.memory:
+        c.error(
+            (*base, "memory"),
+            f"the extra containers reserve {reserved_memory} MiB; the task has {s.memory}",
+            "raise memory, or lower the containers' memory",
+        )
+    if s.ephemeral_storage_gb is not None and not fargate:
+        c.error(
+            (*base, "ephemeral_storage_gb"),
+            "task storage size is a Fargate setting",
+            "remove it (on EC2 the instance's volume holds the containers)",
+        )

@@ -13,10 +13,17 @@ from typing import Any
 from awacs.aws import Statement
 from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 
+from cfngen.blueprint.models.containers import Volume
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, PortMapping, Secret
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, waive
-from cfngen.builders.containers import ResolvedValue, granted
+from cfngen.builders.containers import (
+    ContainerView,
+    ResolvedValue,
+    container_views,
+    granted,
+    resolve_values,
+)
 from cfngen.builders.iam import grant_statements, policy, ssm_parameter_arn, statement, task_trust
 from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
 
@@ -51,21 +58,73 @@ class TaskDefinitionParts:
     log_group: Any
 
 
+def _image(ctx: Context, view: ContainerView) -> tuple[Any, Any | None]:
+    """The image value and, for a repository of the blueprint, its ARN (imported). The main
+    container's tag is the ImageTag parameter; the others' are fixed."""
+    tag = "${ImageTag}" if view.main else view.image.tag
+    if view.image.repository is None:
+        image = f"{view.image.uri}:{tag}"
+        return (Sub(image) if view.main else image), None
+    repo = ctx.facts.attributes[view.image.repository]
+    uri = ctx.import_value(repo["uri"].output.component, repo["uri"].output.name)
+    arn = ctx.import_value(repo["arn"].output.component, repo["arn"].output.name)
+    return Sub(f"${{Uri}}:{tag}", Uri=uri), arn
+
+
+def _volumes(
+    ctx: Context, views: Sequence[ContainerView]
+) -> tuple[list[Any], dict[str, list[Any]]]:
+    """The task's volumes (EFS through an access point, or scratch) and each container's mount
+    points. The main container's EFS volumes are named `<fs>-<ap>-<n>`, the others'
+    `<fs>-<ap>-<container>-<n>`; scratch volumes by their name, shared by every container."""
+    volumes: dict[str, Any] = {}
+    mounts: dict[str, list[Any]] = {}
+    for view in views:
+        for i, mount in enumerate(view.mounts):
+            if isinstance(mount, Volume):
+                key = efs_key(mount.file_system)
+                suffix = f"{i + 1}" if view.main else f"{view.name}-{i + 1}"
+                vname = f"{mount.file_system}-{mount.access_point}-{suffix}"
+                volumes[vname] = ecs.Volume(
+                    Name=vname,
+                    EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
+                        FilesystemId=ctx.import_value(key, FS_ID),
+                        TransitEncryption="ENABLED",
+                        AuthorizationConfig=ecs.AuthorizationConfig(
+                            AccessPointId=ctx.import_value(
+                                key, access_point_output(mount.access_point, "Id")
+                            ),
+                            IAM="ENABLED",
+                        ),
+                    ),
+                )
+            else:
+                vname = mount.scratch
+                volumes.setdefault(vname, ecs.Volume(Name=vname))
+            mounts.setdefault(view.name, []).append(
+                ecs.MountPoint(
+                    SourceVolume=vname, ContainerPath=mount.path, ReadOnly=mount.read_only
+                )
+            )
+    return list(volumes.values()), mounts
+
+
 def add_task_definition(
     ctx: Context,
     name: str,
     c: ContainerSettings,
-    values: dict[str, ResolvedValue],
     *,
     capacity: str = "fargate",
     network_mode: str = "awsvpc",
     port_mappings: Sequence[PortMapping] = (),
     exec_: bool = False,
 ) -> TaskDefinitionParts:
-    """The `ImageTag` parameter, log group, both roles and the task definition of one container.
+    """The `ImageTag` parameter, log group, both roles and the task definition of one task: its
+    main container and its extra ones.
 
-    The task definition family is `${EnvironmentName}-<name>`; the execution role reads exactly
-    the secrets the container names, the task role gets only what the blueprint grants.
+    The task definition family is `${EnvironmentName}-<name>`; the execution role pulls exactly
+    the task's images and reads exactly the secrets its containers name, the task role gets only
+    what the blueprint grants.
     """
     ctx.template.add_parameter(
         Parameter(
@@ -84,13 +143,17 @@ def add_task_definition(
             LogGroupName=Sub(f"/ecs/${{EnvironmentName}}/{name}"),
         )
     )
+    views = container_views(name, c, (), port_mappings)
 
-    # -- image
+    # -- execution role: pull the images, write the logs, read the secrets
+    images: dict[str, Any] = {}
+    repositories: list[Any] = []
+    for view in views:
+        images[view.name], arn = _image(ctx, view)
+        if arn is not None and arn not in repositories:
+            repositories.append(arn)
     exec_statements: list[Statement] = []
-    if c.image.repository is not None:
-        repo = ctx.facts.attributes[c.image.repository]
-        uri = ctx.import_value(repo["uri"].output.component, repo["uri"].output.name)
-        image: Any = Sub("${Uri}:${ImageTag}", Uri=uri)
+    if repositories:
         exec_statements.append(
             statement(
                 [
@@ -98,27 +161,24 @@ def add_task_definition(
                     "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer",
                 ],
-                [ctx.import_value(repo["arn"].output.component, repo["arn"].output.name)],
+                repositories,
             )
         )
         exec_statements.append(statement(["ecr:GetAuthorizationToken"], ["*"]))
-    else:
-        image = Sub(f"{c.image.uri}:${{ImageTag}}")
     exec_statements.append(
         statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(logs, "Arn")])
     )
-
-    # -- secrets: the execution role reads exactly these
-    secrets = []
+    secrets: dict[str, list[Any]] = {}
     by_action: dict[str, list[Any]] = {}
-    for var, secret in sorted(c.secrets.items()):
-        value_from, resource, action = _secret_value_from(var, secret, values, ctx)
-        secrets.append(ecs.Secret(Name=var, ValueFrom=value_from))
-        if resource not in by_action.setdefault(action, []):
-            by_action[action].append(resource)
+    for view in views:
+        values = resolve_values(ctx.facts, view)
+        for var, secret in sorted(view.secrets.items()):
+            value_from, resource, action = _secret_value_from(var, secret, values, ctx)
+            secrets.setdefault(view.name, []).append(ecs.Secret(Name=var, ValueFrom=value_from))
+            if resource not in by_action.setdefault(action, []):
+                by_action[action].append(resource)
     for action, resources in sorted(by_action.items()):
         exec_statements.append(statement([action], resources))
-
     execution_role = ctx.add(
         iam.Role(
             "ExecutionRole",
@@ -145,29 +205,6 @@ def add_task_definition(
     grants = granted(ctx.blueprint, ctx.facts, c)
     for _, _, _, grant in grants:
         task_statements += grant_statements(ctx, grant)
-    volumes = []
-    mounts = []
-    for i, vol in enumerate(c.volumes):
-        key = efs_key(vol.file_system)
-        vname = f"{vol.file_system}-{vol.access_point}-{i + 1}"
-        volumes.append(
-            ecs.Volume(
-                Name=vname,
-                EFSVolumeConfiguration=ecs.EFSVolumeConfiguration(
-                    FilesystemId=ctx.import_value(key, FS_ID),
-                    TransitEncryption="ENABLED",
-                    AuthorizationConfig=ecs.AuthorizationConfig(
-                        AccessPointId=ctx.import_value(
-                            key, access_point_output(vol.access_point, "Id")
-                        ),
-                        IAM="ENABLED",
-                    ),
-                ),
-            )
-        )
-        mounts.append(
-            ecs.MountPoint(SourceVolume=vname, ContainerPath=vol.path, ReadOnly=vol.read_only)
-        )
     task_props: dict[str, Any] = {
         "AssumeRolePolicyDocument": task_trust(),
         "Tags": ctx.name_tag(f"{name}-task"),
@@ -176,68 +213,31 @@ def add_task_definition(
         task_props["Policies"] = [policy("application", task_statements)]
     task_role = ctx.add(iam.Role("TaskRole", **task_props))
 
-    # -- container
-    env: dict[str, Any] = {}
-    for var, value in c.environment.items():
-        if isinstance(value, str):
-            env[var] = value
-        else:
-            resolved = values[var]
-            env[var] = ctx.import_value(resolved.output.component, resolved.output.name)
-    for _, _, address_var, grant in grants:
-        if address_var is not None and grant.address is not None:
-            env[address_var] = ctx.import_value(grant.address.component, grant.address.name)
-    env_vars = [ecs.Environment(Name=var, Value=value) for var, value in sorted(env.items())]
-    mappings = []
-    for m in port_mappings:
-        pm: dict[str, Any] = {
-            "ContainerPort": m.container,
-            "Protocol": m.protocol,
-            "Name": f"{name}-{m.container}",
-        }
-        if network_mode == "bridge":
-            pm["HostPort"] = m.host if m.host is not None else 0
-        if m.app_protocol is not None:
-            pm["AppProtocol"] = m.app_protocol
-        mappings.append(ecs.PortMapping(**pm))
-    container: dict[str, Any] = {
-        "Name": name,
-        "Image": image,
-        "Essential": True,
-        "Privileged": False,
-        "ReadonlyRootFilesystem": c.writable_root is None,
-        "LogConfiguration": ecs.LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": Ref(logs),
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": name,
-            },
-        ),
+    # -- containers
+    volumes, mounts = _volumes(ctx, views)
+    addresses = {
+        var: ctx.import_value(grant.address.component, grant.address.name)
+        for _, _, var, grant in grants
+        if var is not None and grant.address is not None
     }
-    if mappings:
-        container["PortMappings"] = mappings
-    if env_vars:
-        container["Environment"] = env_vars
-    if secrets:
-        container["Secrets"] = secrets
-    if c.command is not None:
-        container["Command"] = c.command
-    if c.entry_point is not None:
-        container["EntryPoint"] = c.entry_point
-    if mounts:
-        container["MountPoints"] = mounts
-    if c.health_check is not None:
-        hc = c.health_check
-        container["HealthCheck"] = ecs.HealthCheck(
-            Command=hc.command,
-            Interval=hc.interval,
-            Timeout=hc.timeout,
-            Retries=hc.retries,
-            StartPeriod=hc.start_period,
+    definitions = []
+    for view in views:
+        definitions.append(
+            _container(
+                ctx,
+                view,
+                image=images[view.name],
+                logs=logs,
+                secrets=secrets.get(view.name, []),
+                mounts=mounts.get(view.name, []),
+                extra_env=addresses if view.main else {},
+                network_mode=network_mode,
+                init_containers=[v.name for v in views if v.init] if view.main else [],
+                cpu=c.cpu
+                if view.main and capacity == "ec2" and c.cpu not in FARGATE_SIZES
+                else view.cpu,
+            )
         )
-    if capacity == "ec2" and c.cpu not in FARGATE_SIZES:
-        container["Cpu"] = c.cpu
     task_def_props: dict[str, Any] = {
         "Family": Sub(f"${{EnvironmentName}}-{name}"),
         "Cpu": str(c.cpu),
@@ -246,7 +246,7 @@ def add_task_definition(
         "RequiresCompatibilities": ["FARGATE" if capacity == "fargate" else "EC2"],
         "ExecutionRoleArn": GetAtt(execution_role, "Arn"),
         "TaskRoleArn": GetAtt(task_role, "Arn"),
-        "ContainerDefinitions": [ecs.ContainerDefinition(**container)],
+        "ContainerDefinitions": definitions,
         "Tags": ctx.name_tag(name),
     }
     if volumes:
@@ -255,8 +255,118 @@ def add_task_definition(
         task_def_props["RuntimePlatform"] = ecs.RuntimePlatform(
             OperatingSystemFamily="LINUX", CpuArchitecture="X86_64"
         )
+        if c.ephemeral_storage_gb is not None:
+            task_def_props["EphemeralStorage"] = ecs.EphemeralStorage(
+                SizeInGiB=c.ephemeral_storage_gb
+            )
     task_def = ecs.TaskDefinition("TaskDefinition", **task_def_props)
-    if c.writable_root is not None:
-        waive(task_def, {"CKV_AWS_336": f"writable root filesystem: {c.writable_root}"})
+    writable = [f"{v.name}: {v.writable_root}" for v in views if v.writable_root is not None]
+    if writable:
+        reason = "; ".join(writable) if len(views) > 1 else views[0].writable_root or ""
+        waive(task_def, {"CKV_AWS_336": f"writable root filesystem: {reason}"})
     task_def = ctx.add(task_def)
     return TaskDefinitionParts(task_def, execution_role, task_role, logs)
+
+
+def _container(
+    ctx: Context,
+    view: ContainerView,
+    *,
+    image: Any,
+    logs: Any,
+    secrets: list[Any],
+    mounts: list[Any],
+    extra_env: dict[str, Any],
+    network_mode: str,
+    init_containers: list[str],
+    cpu: int | None,
+) -> ecs.ContainerDefinition:
+    """One container definition: image, logs, ports, environment, secrets, mounts, health check
+    and the options every container has."""
+    values = resolve_values(ctx.facts, view)
+    env: dict[str, Any] = {}
+    for var, value in view.environment.items():
+        if isinstance(value, str):
+            env[var] = value
+        else:
+            resolved = values[var]
+            env[var] = ctx.import_value(resolved.output.component, resolved.output.name)
+    env.update(extra_env)
+    mappings = []
+    for m in view.ports:
+        pm: dict[str, Any] = {
+            "ContainerPort": m.container,
+            "Protocol": m.protocol,
+            "Name": f"{view.name}-{m.container}",
+        }
+        if network_mode == "bridge":
+            pm["HostPort"] = m.host if m.host is not None else 0
+        if m.app_protocol is not None:
+            pm["AppProtocol"] = m.app_protocol
+        mappings.append(ecs.PortMapping(**pm))
+    container: dict[str, Any] = {
+        "Name": view.name,
+        "Image": image,
+        "Essential": view.essential,
+        "Privileged": False,
+        "ReadonlyRootFilesystem": view.writable_root is None,
+        "LogConfiguration": ecs.LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref(logs),
+                "awslogs-region": Ref("AWS::Region"),
+                "awslogs-stream-prefix": view.name,
+            },
+        ),
+    }
+    if mappings:
+        container["PortMappings"] = mappings
+    if env:
+        container["Environment"] = [
+            ecs.Environment(Name=var, Value=value) for var, value in sorted(env.items())
+        ]
+    if secrets:
+        container["Secrets"] = secrets
+    if view.command is not None:
+        container["Command"] = view.command
+    if view.entry_point is not None:
+        container["EntryPoint"] = view.entry_point
+    if mounts:
+        container["MountPoints"] = mounts
+    if view.health_check is not None:
+        hc = view.health_check
+        container["HealthCheck"] = ecs.HealthCheck(
+            Command=hc.command,
+            Interval=hc.interval,
+            Timeout=hc.timeout,
+            Retries=hc.retries,
+            StartPeriod=hc.start_period,
+        )
+    if cpu is not None:
+        container["Cpu"] = cpu
+    if view.memory is not None:
+        container["MemoryReservation"] = view.memory
+    options = view.options
+    waits = {name: "SUCCESS" for name in init_containers}
+    waits.update(options.wait_for)
+    if waits:
+        container["DependsOn"] = [
+            ecs.ContainerDependency(ContainerName=name, Condition=condition)
+            for name, condition in waits.items()
+        ]
+    if options.user is not None:
+        container["User"] = options.user
+    if options.working_directory is not None:
+        container["WorkingDirectory"] = options.working_directory
+    if options.ulimits:
+        container["Ulimits"] = [
+            ecs.Ulimit(Name=limit, SoftLimit=u.soft, HardLimit=u.hard)
+            for limit, u in sorted(options.ulimits.items())
+        ]
+    if options.docker_labels:
+        container["DockerLabels"] = dict(sorted(options.docker_labels.items()))
+    if options.stop_timeout is not None:
+        container["StopTimeout"] = options.stop_timeout
+    if options.init_process:
+        container["LinuxParameters"] = ecs.LinuxParameters(InitProcessEnabled=True)
+    return ecs.ContainerDefinition(**container)

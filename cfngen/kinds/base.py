@@ -88,6 +88,7 @@ class RouteTarget:
     index: int  # position in the service's routes
     route: Route
     load_balancer: str
+    container: str  # the container that receives it (the service's main one by default)
     listener: int  # listener port it attaches to
     container_port: int
     target_port: int  # port the load balancer sends to (host port in bridge mode)

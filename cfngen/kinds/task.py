@@ -23,7 +23,7 @@ smallest piece that ties "run" to "this revision was deployed".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import (
@@ -47,13 +47,12 @@ from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.builders.containers import (
     AwsvpcSettings,
-    ResolvedValue,
     awsvpc_settings,
+    check_containers,
     check_image_and_size,
     check_relations,
     container_dependencies,
     container_relations,
-    resolve_values,
 )
 from cfngen.builders.iam import policy, statement
 from cfngen.builders.task_definition import TaskDefinitionParts, add_task_definition
@@ -76,7 +75,6 @@ def task_key(name: str) -> str:
 class TaskSpec:
     name: str
     task: Task
-    values: dict[str, ResolvedValue] = field(default_factory=dict)
 
 
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
@@ -93,7 +91,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                 component=task_key(name),
                 title=f"ECS task {name}, {kind}",
                 build=build,
-                spec=TaskSpec(name, task, resolve_values(facts, task)),
+                spec=TaskSpec(name, task),
                 depends_on=tuple(deps),
                 source=("tasks", name),
                 dependency_sources=deps,
@@ -128,6 +126,7 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
             fix = "remove `run`" if key == "run" else f"remove `{key}`"
             c.error((*base, key), message, fix, at_key=True)
         check_image_and_size(bp, facts, c, base, task, fargate=True)
+        check_containers(c, name, task, base, fargate=True, ports=())
         check_relations(bp, facts, c, base, name, task, "task")
 
 
@@ -160,7 +159,7 @@ def _run_statements(name: str, parts: TaskDefinitionParts, cluster_arn: Any) -> 
 
 def build(spec: TaskSpec, ctx: Context) -> None:
     task, name = spec.task, spec.name
-    parts = add_task_definition(ctx, name, task, spec.values)
+    parts = add_task_definition(ctx, name, task)
     net = awsvpc_settings(ctx, task_key(name), task)
     cluster_arn = ctx.import_value(CLUSTER, CLUSTER_ARN)
     if task.schedule is not None:

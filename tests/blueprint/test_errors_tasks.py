@@ -106,10 +106,12 @@ CASES = {
     "service_keys_on_a_task": (
         task("    run: once\n    desired_count: 2\n"),
         "bp.yaml:7:5: tasks.job.desired_count: unknown key 'desired_count' (known keys: "
-        "command, connects_to, cpu, depends_on, egress, enabled, entry_point, environment, "
-        "flexible_window_minutes, health_check, image, log_kms_key_arn, log_retention_days, "
-        "max_event_age_minutes, memory, notify_failures, placement, retries, run, schedule, "
-        "secrets, timezone, uses, volumes, wait_minutes, waivers, writable_root)",
+        "command, connects_to, containers, cpu, depends_on, docker_labels, egress, enabled, "
+        "entry_point, environment, ephemeral_storage_gb, flexible_window_minutes, health_check, "
+        "image, init_process, log_kms_key_arn, log_retention_days, max_event_age_minutes, "
+        "memory, notify_failures, placement, retries, run, schedule, secrets, stop_timeout, "
+        "timezone, ulimits, user, uses, volumes, wait_for, wait_minutes, waivers, "
+        "working_directory, writable_root)",
     ),
     "name_clash": (
         task("    run: once\n", "services:\n  job: {image: {uri: nginx}}\n"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -19,153 +18,34 @@ from cfngen.blueprint.models.common import (
     Waiver,
     fail,
 )
+from cfngen.blueprint.models.containers import (
+    FARGATE_SIZES,
+    ComponentValue,
+    ContainerOptions,
+    HealthCheck,
+    Image,
+    Mount,
+    PortMapping,
+    ScratchMount,
+    Secret,
+    Sidecar,
+    Volume,
+    check_env_names,
+    fargate_memory_hint,
+)
 from cfngen.blueprint.models.security import EgressRule
 
-# Fargate's valid task sizes: CPU units -> allowed memory (MiB).
-FARGATE_SIZES: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4097, 1024)),
-    1024: tuple(range(2048, 8193, 1024)),
-    2048: tuple(range(4096, 16385, 1024)),
-    4096: tuple(range(8192, 30721, 1024)),
-    8192: tuple(range(16384, 61441, 4096)),
-    16384: tuple(range(32768, 122881, 8192)),
-}
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-def fargate_memory_hint(cpu: int) -> str:
-    sizes = FARGATE_SIZES[cpu]
-    return f"{sizes[0]}-{sizes[-1]}" if len(sizes) > 3 else ", ".join(map(str, sizes))
-
-
-class Image(Model):
-    """The container image: an ECR repository of this blueprint, or any image URI.
-
-    The tag becomes the template parameter `ImageTag` (its default is `tag`), so a pipeline can
-    deploy a new image with `--parameter-overrides ImageTag=...` without re-rendering.
-    """
-
-    repository: Name | None = Field(None, description="A repository under `repositories`.")
-    uri: str | None = Field(
-        None,
-        pattern=r"^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9._/-]+)?$",
-        description="Image URI without tag, e.g. ghcr.io/dbward-dev/dbward-server.",
-    )
-    tag: str = Field("latest", description="Default image tag (template parameter ImageTag).")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.repository is None) == (self.uri is None):
-            raise fail(
-                "an image needs exactly one of `repository` or `uri`",
-                "e.g. `repository: app` (declared under repositories) or `uri: ghcr.io/org/image`",
-            )
-        if not _TAG.match(self.tag):
-            raise fail(f"invalid image tag '{self.tag}'", "e.g. latest or v1.2.3")
-        return self
-
-
-class PortMapping(Model):
-    """A container port; `host` only in bridge network mode (EC2)."""
-
-    container: Port = Field(description="Port the container listens on.")
-    host: Port | None = Field(None, description="Host port (bridge network mode only).")
-    protocol: Literal["tcp", "udp"] = Field("tcp", description="tcp or udp.")
-    app_protocol: Literal["http", "http2", "grpc"] | None = Field(
-        None, description="Application protocol for Service Connect."
-    )
-
-
-class ComponentValue(Model):
-    """A typed reference to a value another component exports, e.g. a database's secret ARN."""
-
-    from_: Name = Field(alias="from", description="The component that provides the value.")
-    attribute: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$", description="Which value, e.g. secret_arn or endpoint."
-    )
-    key: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="For a secret: the JSON key inside it (e.g. password).",
-    )
-
-
-class Secret(Model):
-    """A secret injected as an environment variable, by reference only (never a value).
-
-    Written as `ssm:/path/to/parameter`, `secretsmanager:name` (optionally `#json-key`), or as a
-    mapping `{from: component, attribute: secret_arn, key: ...}`. The execution role may read
-    exactly the secrets its task names.
-    """
-
-    ssm: str | None = Field(
-        None, pattern=r"^/[A-Za-z0-9_.\-/]+$", description="SSM parameter name (starts with /)."
-    )
-    secretsmanager: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9/_+=.@-]+$", description="Secrets Manager secret name."
-    )
-    key: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_.-]+$", description="JSON key inside the secret."
-    )
-    from_: Name | None = Field(None, alias="from", description="Component providing the secret.")
-    attribute: str | None = Field(None, description="Its attribute (kind secret_arn).")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        scheme, sep, rest = value.partition(":")
-        if sep and scheme == "ssm":
-            return {"ssm": rest}
-        if sep and scheme == "secretsmanager":
-            name, _, key = rest.partition("#")
-            return {"secretsmanager": name, **({"key": key} if key else {})}
-        raise fail(
-            f"invalid secret reference '{value}'",
-            "write ssm:/parameter/name, secretsmanager:secret-name[#json-key], or "
-            "{from: component, attribute: secret_arn}",
-        )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        sources = [s for s in (self.ssm, self.secretsmanager, self.from_) if s is not None]
-        if len(sources) != 1:
-            raise fail(
-                "a secret needs exactly one of `ssm`, `secretsmanager` or `from`",
-                "e.g. secretsmanager:dbward/database-url",
-            )
-        if self.from_ is not None and self.attribute is None:
-            raise fail(
-                "a secret `from` a component needs `attribute`", "e.g. attribute: secret_arn"
-            )
-        if self.ssm is not None and self.key is not None:
-            raise fail("`key` applies to Secrets Manager secrets only", "remove `key`")
-        return self
-
-
-class HealthCheck(Model):
-    """A container health check (run by the ECS agent inside the container)."""
-
-    command: list[str] = Field(
-        min_length=1,
-        description="CMD-SHELL form as one string, or exec form as a list, e.g. "
-        "['CMD-SHELL', 'curl -f http://localhost:3000/health || exit 1'].",
-    )
-    interval: int = Field(30, ge=5, le=300, description="Seconds between checks.")
-    timeout: int = Field(5, ge=2, le=120, description="Seconds before a check fails.")
-    retries: int = Field(3, ge=1, le=10, description="Failures before unhealthy.")
-    start_period: int = Field(0, ge=0, le=300, description="Grace seconds after start.")
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _shell(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return ["CMD-SHELL", value]
-        return value
+__all__ = [
+    "FARGATE_SIZES",
+    "ComponentValue",
+    "HealthCheck",
+    "Image",
+    "PortMapping",
+    "ScratchMount",
+    "Secret",
+    "Volume",
+    "fargate_memory_hint",
+]
 
 
 class TargetHealthCheck(Model):
@@ -200,7 +80,14 @@ class Route(Model):
     """
 
     load_balancer: Name = Field(description="A load balancer under `load_balancers`.")
-    port: Port | None = Field(None, description="Container port (default: the service's first).")
+    container: Name | None = Field(
+        None,
+        description="The container that receives the traffic, e.g. a proxy sidecar (default: "
+        "the main container).",
+    )
+    port: Port | None = Field(
+        None, description="Container port (default: the receiving container's first)."
+    )
     listener: Port | None = Field(
         None, description="Listener port (NLB: required; ALB: default its main listener)."
     )
@@ -224,15 +111,6 @@ class Route(Model):
         description="Target group health check.",
     )
     deregistration_delay: int = Field(30, ge=0, le=3600, description="Seconds to drain targets.")
-
-
-class Volume(Model):
-    """An EFS file system mounted through one of its access points (TLS + IAM authorisation)."""
-
-    file_system: Name = Field(description="A file system under `file_systems`.")
-    access_point: Name = Field(description="One of its access points.")
-    path: str = Field(pattern=r"^/", description="Mount path in the container.")
-    read_only: bool = Field(False, description="Mount read-only.")
 
 
 class Autoscaling(Model):
@@ -303,7 +181,7 @@ class Placement(Model):
         return self
 
 
-class ContainerSettings(Model):
+class ContainerSettings(ContainerOptions):
     """What services and tasks share: one essential container, its roles, secrets and relations.
 
     `cfngen.builders.task_definition.add_task_definition` renders these settings for both
@@ -326,7 +204,20 @@ class ContainerSettings(Model):
         default_factory=dict, description="Environment variables from SSM / Secrets Manager."
     )
     health_check: HealthCheck | None = Field(None, description="Container health check.")
-    volumes: list[Volume] = Field(default_factory=list, description="EFS mounts.")
+    volumes: list[Mount] = Field(
+        default_factory=list,
+        description="Mounts of the main container: EFS file systems ({file_system, "
+        "access_point, path}) and scratch volumes shared with its other containers "
+        "({scratch, path}).",
+    )
+    containers: dict[Name, Sidecar] = Field(
+        default_factory=dict,
+        description="Extra containers of the task: sidecars, and init containers (`init: true`) "
+        "that run to completion before the main container starts.",
+    )
+    ephemeral_storage_gb: int | None = Field(
+        None, ge=21, le=200, description="Fargate task storage in GiB (default 20)."
+    )
     writable_root: str | None = Field(
         None,
         min_length=10,
@@ -367,13 +258,7 @@ class ContainerSettings(Model):
     @field_validator("environment", "secrets")
     @classmethod
     def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not _ENV_NAME.match(name):
-                raise fail(
-                    f"invalid environment variable name '{name}'",
-                    "use letters, digits and underscores, not starting with a digit",
-                )
-        return value
+        return check_env_names(value)
 
     @model_validator(mode="after")
     def _env_or_secret(self) -> Self:

@@ -22,7 +22,6 @@ from cfngen.builders.containers import (
     container_dependencies,
     container_relations,
     fargate_weights,
-    resolve_values,
 )
 from cfngen.kinds import alerts
 from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTarget, Target
@@ -40,9 +39,11 @@ from cfngen.kinds.service.spec import (
     URL,
     ServiceSpec,
     address,
+    all_ports,
     container_port,
     effective_alarms,
     group_of,
+    ports_of,
     service_key,
     services_of,
 )
@@ -71,7 +72,7 @@ def targets(bp: Blueprint) -> list[Target]:
     for name, svc in services_of(bp).items():
         ports = [
             (m.host or m.container) if svc.network_mode == "bridge" else m.container
-            for m in svc.port_mappings
+            for _, m in all_ports(svc, name)
             if m.protocol == "tcp"
         ]
         out.append(
@@ -92,10 +93,11 @@ def routes(bp: Blueprint) -> Iterable[RouteTarget]:
     for sname, svc in services_of(bp).items():
         for i, route in enumerate(svc.routes):
             lb = load_balancers.get(route.load_balancer)
-            port = container_port(svc, route)
+            port = container_port(svc, route, sname)
             if lb is None or port is None:
                 continue
-            mapping = next((m for m in svc.port_mappings if m.container == port), None)
+            ports = ports_of(svc, sname, route.container)
+            mapping = next((m for m in ports if m.container == port), None)
             if mapping is None:
                 continue
             target_port = mapping.host if svc.network_mode == "bridge" and mapping.host else port
@@ -104,6 +106,7 @@ def routes(bp: Blueprint) -> Iterable[RouteTarget]:
                 index=i,
                 route=route,
                 load_balancer=route.load_balancer,
+                container=route.container or sname,
                 listener=route.listener or lb.main_port,
                 container_port=port,
                 target_port=target_port,
@@ -175,7 +178,6 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                     name=name,
                     service=svc,
                     fargate_weights=weights,
-                    values=resolve_values(facts, svc),
                     namespace=svc.discovery or svc.service_connect is not None,
                     alarms=effective_alarms(bp, svc),
                     address=address(bp, name, svc),

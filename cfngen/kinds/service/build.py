@@ -38,6 +38,7 @@ from cfngen.kinds.service.spec import (
     URL,
     ServiceSpec,
     container_port,
+    owner_of,
     service_key,
 )
 from cfngen.stacks import logical_id
@@ -50,7 +51,6 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         ctx,
         name,
         svc,
-        spec.values,
         capacity=svc.capacity,
         network_mode=svc.network_mode,
         port_mappings=svc.port_mappings,
@@ -104,7 +104,7 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
     routed: list[tuple[str, str, int]] = []  # (load balancer, target group output, port)
     seen: set[tuple[str, str]] = set()
     for route in svc.routes:
-        port = container_port(svc, route)
+        port = container_port(svc, route, name)
         if port is None:
             continue
         ref = (lb_key(route.load_balancer), target_group_output(name, port))
@@ -114,7 +114,9 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         routed.append((route.load_balancer, ref[1], port))
         balancers.append(
             ecs.LoadBalancer(
-                ContainerName=name, ContainerPort=port, TargetGroupArn=ctx.import_value(*ref)
+                ContainerName=route.container or name,
+                ContainerPort=port,
+                TargetGroupArn=ctx.import_value(*ref),
             )
         )
     if balancers:
@@ -146,7 +148,7 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         for alias in svc.service_connect.aliases:
             sc_services.append(
                 ecs.ServiceConnectService(
-                    PortName=f"{name}-{alias.port}",
+                    PortName=f"{owner_of(svc, name, alias.port)}-{alias.port}",
                     DiscoveryName=alias.dns_name or name,
                     ClientAliases=[
                         ecs.ServiceConnectClientAlias(

@@ -7,6 +7,7 @@ from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.containers import (
+    check_containers,
     check_image_and_size,
     check_relations,
 )
@@ -18,8 +19,10 @@ from cfngen.kinds.cluster import (
 )
 from cfngen.kinds.load_balancer import LOAD_BALANCERS
 from cfngen.kinds.service.spec import (
+    all_ports,
     container_port,
     effective_alarms,
+    ports_of,
     services_of,
 )
 
@@ -43,7 +46,10 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 "the cluster has no EC2 capacity",
                 "add `ec2: {instance_type: ...}` to `cluster`",
             )
-        container_ports = [m.container for m in svc.port_mappings]
+        container_ports = [m.container for _, m in all_ports(svc, name)]
+        check_containers(
+            c, name, svc, base, fargate=svc.capacity == "fargate", ports=svc.port_mappings
+        )
         for i, route in enumerate(svc.routes):
             rpath: Path_ = (*base, "routes", i)
             lb = load_balancers.get(route.load_balancer)
@@ -52,15 +58,23 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                     (*rpath, "load_balancer"), route.load_balancer, load_balancers, "load balancer"
                 )
                 continue
-            port = container_port(svc, route)
+            if route.container is not None and route.container not in {name, *svc.containers}:
+                c.reference(
+                    (*rpath, "container"), route.container, [name, *svc.containers], "container"
+                )
+                continue
+            port = container_port(svc, route, name)
             if port is None:
                 c.error(rpath, "a routed service needs a port", "add `port:` to the service")
                 continue
-            if port not in container_ports:
+            receiving = [m.container for m in ports_of(svc, name, route.container)]
+            if port not in receiving:
                 c.error(
                     (*rpath, "port"),
-                    f"port {port} is not one of the service's ports",
-                    f"use one of {', '.join(map(str, container_ports))}",
+                    f"port {port} is not one of the "
+                    + (f"container {route.container}'s" if route.container else "service's")
+                    + " ports",
+                    f"use one of {', '.join(map(str, receiving)) or '(none: add ports)'}",
                 )
             if lb.type == "network":
                 for key in ("path", "host"):

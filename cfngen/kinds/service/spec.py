@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.services import Route, Service, ServiceAlarms
-from cfngen.builders.containers import (
-    ResolvedValue,
-)
+from cfngen.blueprint.models.services import PortMapping, Route, Service, ServiceAlarms
 from cfngen.kinds import alerts
 from cfngen.kinds.cluster import (
     INSTANCE_GROUP,
@@ -42,10 +39,31 @@ def group_of(svc: Service, name: str) -> str:
     return service_key(name) if svc.network_mode == "awsvpc" else INSTANCE_GROUP
 
 
-def container_port(svc: Service, route: Route) -> int | None:
+def ports_of(svc: Service, name: str, container: str | None = None) -> list[PortMapping]:
+    """The port mappings of one container of the service (the main one by default)."""
+    if container is None or container == name:
+        return svc.port_mappings
+    side = svc.containers.get(container)
+    return list(side.ports) if side is not None else []
+
+
+def all_ports(svc: Service, name: str) -> list[tuple[str, PortMapping]]:
+    """(container, mapping) of every container of the service, the main one first."""
+    out = [(name, m) for m in svc.port_mappings]
+    out += [(cname, m) for cname, side in svc.containers.items() for m in side.ports]
+    return out
+
+
+def owner_of(svc: Service, name: str, port: int) -> str:
+    """The container that declares `port` (the main one when none does)."""
+    return next((c for c, m in all_ports(svc, name) if m.container == port), name)
+
+
+def container_port(svc: Service, route: Route, name: str = "") -> int | None:
+    """The port a route sends to: its own, or its container's first."""
     if route.port is not None:
         return route.port
-    mappings = svc.port_mappings
+    mappings = ports_of(svc, name, route.container)
     return mappings[0].container if mappings else None
 
 
@@ -54,7 +72,6 @@ class ServiceSpec:
     name: str
     service: Service
     fargate_weights: tuple[tuple[str, int, int], ...]  # (provider, weight, base)
-    values: dict[str, ResolvedValue] = field(default_factory=dict)  # env/secret name -> value
     namespace: bool = False
     alarms: ServiceAlarms | None = None  # effective alarm settings (None: no alarms)
     address: Address | None = None  # how others reach it by name
