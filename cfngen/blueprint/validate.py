@@ -85,8 +85,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
+        if isinstance(part, str) and (part.startswith("function-") or part.startswith("<")):
+            continue  # a validator's name, or the tag of a union chosen by its keys
         if isinstance(node, dict) and part not in node and part in map(str, node.values()):
             continue  # the union's tag, e.g. provider: gitlab
         path.append(part)

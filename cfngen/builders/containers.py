@@ -9,16 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from troposphere import Split
+from troposphere import ImportValue, Split, Sub
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster
 from cfngen.blueprint.models.common import Use
 from cfngen.blueprint.models.containers import (
     ComponentValue,
+    ComposedValue,
     ContainerOptions,
+    EnvValue,
     HealthCheck,
     Image,
+    ImportedValue,
     Mount,
     PortMapping,
     Secret,
@@ -59,7 +62,7 @@ class ContainerView:
     ports: tuple[PortMapping, ...]
     command: list[str] | None
     entry_point: list[str] | None
-    environment: dict[str, str | ComponentValue]
+    environment: dict[str, EnvValue]
     secrets: dict[str, Secret]
     health_check: HealthCheck | None
     mounts: tuple[Mount, ...]
@@ -211,9 +214,10 @@ def container_dependencies(
         for output in grant.imports:
             deps.setdefault(output.component, (*path, path_field(path)))
     for view in views:
-        for var, resolved in resolve_values(facts, view).items():
-            where = "environment" if var in view.environment else "secrets"
-            deps.setdefault(resolved.output.component, (*view.path, where, var, "from"))
+        for path, component, attribute, _ in references(view, view.path):
+            attr = facts.attributes.get(component, {}).get(attribute)
+            if attr is not None:
+                deps.setdefault(attr.output.component, (*path, "from"))
     for i, other in enumerate(c.depends_on):
         key = facts.stack_of(other)
         if key is not None:
@@ -221,23 +225,49 @@ def container_dependencies(
     return deps
 
 
-def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[str, ResolvedValue]:
-    """One container's environment variables and secrets taken by typed reference -> the output
-    to import."""
-    out: dict[str, ResolvedValue] = {}
-    refs: list[tuple[str, str, str]] = [
-        (var, v.from_, v.attribute) for var, v in c.environment.items() if not isinstance(v, str)
-    ]
-    refs += [
-        (var, s.from_, s.attribute)
-        for var, s in c.secrets.items()
-        if s.from_ is not None and s.attribute is not None
-    ]
-    for var, comp, attr_name in refs:
-        attr = facts.attributes.get(comp, {}).get(attr_name)
-        if attr is not None:
-            out[var] = ResolvedValue(attr.output, attr)
+def references(
+    c: ContainerSettings | ContainerView, base: Path_ = ()
+) -> list[tuple[Path_, str, str, bool]]:
+    """(where, component, attribute, secret) of every typed reference of one container: in its
+    environment (directly or inside a composed value) and its secrets."""
+    out: list[tuple[Path_, str, str, bool]] = []
+    for var, value in c.environment.items():
+        if isinstance(value, ComponentValue):
+            out.append(((*base, "environment", var), value.from_, value.attribute, False))
+        elif isinstance(value, ComposedValue):
+            for key, ref in value.values.items():
+                if isinstance(ref, ComponentValue):
+                    where = (*base, "environment", var, "values", key)
+                    out.append((where, ref.from_, ref.attribute, False))
+    for var, secret in c.secrets.items():
+        if secret.from_ is not None and secret.attribute is not None:
+            out.append(((*base, "secrets", var), secret.from_, secret.attribute, True))
     return out
+
+
+def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[str, ResolvedValue]:
+    """One container's secrets and environment variables taken directly by typed reference ->
+    the output to import (composed values resolve through `render_value`)."""
+    out: dict[str, ResolvedValue] = {}
+    for path, component, attribute, _ in references(c):
+        attr = facts.attributes.get(component, {}).get(attribute)
+        if attr is not None and "values" not in path:
+            out[str(path[1])] = ResolvedValue(attr.output, attr)
+    return out
+
+
+def render_value(ctx: Context, value: EnvValue) -> Any:
+    """A plain environment value as the template writes it: text, an import of another
+    stack's output or of an existing export, or `Fn::Sub` composing them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, ComposedValue):
+        variables = {key: render_value(ctx, ref) for key, ref in sorted(value.values.items())}
+        return Sub(value.format, **variables) if variables else Sub(value.format)
+    if isinstance(value, ImportedValue):
+        return ImportValue(value.import_)
+    attr = ctx.facts.attributes[value.from_][value.attribute]
+    return ctx.import_value(attr.output.component, attr.output.name)
 
 
 def container_relations(
@@ -394,18 +424,7 @@ def check_relations(
                 "give the address another variable name",
             )
         taken.add(use.env or "")
-    refs: list[tuple[Path_, str, str, bool]] = [
-        ((*view.path, "environment", var), value.from_, value.attribute, False)
-        for view in views
-        for var, value in view.environment.items()
-        if not isinstance(value, str)
-    ]
-    refs += [
-        ((*view.path, "secrets", var), secret.from_, secret.attribute, True)
-        for view in views
-        for var, secret in view.secrets.items()
-        if secret.from_ is not None and secret.attribute is not None
-    ]
+    refs = [ref for view in views for ref in references(view, view.path)]
     for path, component, attribute, secret in refs:
         if component == name:
             c.error(

@@ -22,6 +22,7 @@ from cfngen.builders.containers import (
     ResolvedValue,
     container_views,
     granted,
+    render_value,
     resolve_values,
 )
 from cfngen.builders.iam import grant_statements, policy, ssm_parameter_arn, statement, task_trust
@@ -283,14 +284,7 @@ def _container(
 ) -> ecs.ContainerDefinition:
     """One container definition: image, logs, ports, environment, secrets, mounts, health check
     and the options every container has."""
-    values = resolve_values(ctx.facts, view)
-    env: dict[str, Any] = {}
-    for var, value in view.environment.items():
-        if isinstance(value, str):
-            env[var] = value
-        else:
-            resolved = values[var]
-            env[var] = ctx.import_value(resolved.output.component, resolved.output.name)
+    env: dict[str, Any] = {var: render_value(ctx, value) for var, value in view.environment.items()}
     env.update(extra_env)
     mappings = []
     for m in view.ports:

@@ -123,3 +123,60 @@ def test_containers_that_do_not_fit_together(tmp_path: Path) -> None:
         "bp.yaml:13:62: services.api.containers.init-x.essential: an init container exits when "
         "it is done; as essential it would stop the task (remove `essential: true`)",
     ]
+
+
+def test_composed_values_and_existing_exports_in_the_environment() -> None:
+    bp = blueprint(
+        load_balancers=LBS,
+        services={
+            "api": {
+                "image": {"uri": "nginx"},
+                "port": 80,
+                "environment": {
+                    "PRODUCTS_URL": {
+                        "format": "http://${lb}/products?region=${AWS::Region}",
+                        "values": {"lb": {"from": "web", "attribute": "dns_name"}},
+                    },
+                    "SHARED_VPC": {"import": "network-shared-VpcId"},
+                },
+            }
+        },
+    )
+    env = _defs(build(bp, "service-api")["Resources"])["api"]["Environment"]
+    assert env == [
+        {
+            "Name": "PRODUCTS_URL",
+            "Value": {
+                "Fn::Sub": [
+                    "http://${lb}/products?region=${AWS::Region}",
+                    {"lb": {"Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-lb-web-DnsName"}}},
+                ]
+            },
+        },
+        {"Name": "SHARED_VPC", "Value": {"Fn::ImportValue": "network-shared-VpcId"}},
+    ]
+    from tests.kinds.helpers import plans
+
+    assert "lb-web" in plans(bp)["service-api"].depends_on
+
+
+def test_composed_value_errors_name_only_the_kind_written(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        blueprint: shop
+        region: eu-west-1
+        services:
+          api:
+            image: {uri: nginx}
+            environment:
+              A: {format: "x ${nope}", values: {}}
+              B: {from: web}
+        environments: {dev: {}}
+        """
+    )
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:7:10: services.api.environment.A: ${nope} is not one of the values (add "
+        "`nope:` to `values`, or write ${!nope} for the text)",
+        "bp.yaml:8:10: services.api.environment.B.attribute: required field is missing (add "
+        "`attribute:` here)",
+    ]

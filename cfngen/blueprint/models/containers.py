@@ -5,9 +5,9 @@ task runs beside its main one."""
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from cfngen.blueprint.models.common import Model, Name, Port, fail
 
@@ -81,6 +81,79 @@ class ComponentValue(Model):
         pattern=r"^[A-Za-z0-9_.-]+$",
         description="For a secret: the JSON key inside it (e.g. password).",
     )
+
+
+class ImportedValue(Model):
+    """The value of an export of a stack cfngen did not write (`{import: shared-VpcId}`)."""
+
+    import_: str = Field(
+        alias="import",
+        pattern=r"^[A-Za-z0-9:_.-]{1,255}$",
+        description="The export's name, exactly as that stack exports it.",
+    )
+
+
+Reference = ComponentValue | ImportedValue
+_PLACEHOLDER = re.compile(r"\$\{([^}!]*)\}")
+_PSEUDO = {
+    "AWS::AccountId",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+    "EnvironmentName",
+}
+
+
+class ComposedValue(Model):
+    """A string built from literals and references: `{format: "http://${lb}/products", values:
+    {lb: {from: web, attribute: dns_name}}}`. Rendered as `Fn::Sub`, so `${AWS::Region}` and
+    `${EnvironmentName}` work too; write `${!x}` for a literal `${x}`."""
+
+    format: str = Field(min_length=1, max_length=4096, description="The text with ${name}s.")
+    values: dict[str, Reference] = Field(
+        default_factory=dict,
+        description="What each ${name} stands for: {from: component, attribute: name} or "
+        "{import: export-name}.",
+    )
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        used = set(_PLACEHOLDER.findall(self.format))
+        unknown = sorted(used - set(self.values) - _PSEUDO)
+        if unknown:
+            raise fail(
+                f"${{{unknown[0]}}} is not one of the values",
+                f"add `{unknown[0]}:` to `values`, or write ${{!{unknown[0]}}} for the text",
+            )
+        unused = sorted(set(self.values) - used)
+        if unused:
+            raise fail(
+                f"value '{unused[0]}' is not used in the format", f"write ${{{unused[0]}}} in it"
+            )
+        return self
+
+
+def _env_kind(value: Any) -> str:
+    """Which kind of environment value a mapping is, by its keys (errors then name only that
+    kind's fields, not every kind's)."""
+    if isinstance(value, dict):
+        if "format" in value or "values" in value:
+            return "<composed>"
+        if "import" in value:
+            return "<import>"
+        return "<reference>"
+    return "<text>"
+
+
+EnvValue = Annotated[
+    Annotated[str, Tag("<text>")]
+    | Annotated[ComponentValue, Tag("<reference>")]
+    | Annotated[ImportedValue, Tag("<import>")]
+    | Annotated[ComposedValue, Tag("<composed>")],
+    Discriminator(_env_kind),
+]
+"""A plain environment value: text, a typed reference, an export, or a composition of them."""
 
 
 class Secret(Model):
@@ -268,8 +341,10 @@ class Sidecar(ContainerOptions):
     ports: list[PortMapping] = Field(default_factory=list, description="Port mappings.")
     command: list[str] | None = Field(None, min_length=1, description="Overrides CMD.")
     entry_point: list[str] | None = Field(None, min_length=1, description="Overrides ENTRYPOINT.")
-    environment: dict[str, str | ComponentValue] = Field(
-        default_factory=dict, description="Plain environment variables (typed references too)."
+    environment: dict[str, EnvValue] = Field(
+        default_factory=dict,
+        description="Plain environment variables: text, {from, attribute}, {import} or "
+        "{format, values}.",
     )
     secrets: dict[str, Secret] = Field(
         default_factory=dict, description="Environment variables from SSM / Secrets Manager."

@@ -22,6 +22,7 @@ from cfngen.blueprint.models.containers import (
     FARGATE_SIZES,
     ComponentValue,
     ContainerOptions,
+    EnvValue,
     HealthCheck,
     Image,
     Mount,
@@ -195,10 +196,12 @@ class ContainerSettings(ContainerOptions):
     entry_point: list[str] | None = Field(
         None, min_length=1, description="Overrides the image's ENTRYPOINT."
     )
-    environment: dict[str, str | ComponentValue] = Field(
+    environment: dict[str, EnvValue] = Field(
         default_factory=dict,
-        description="Plain environment variables; a value may be a typed reference "
-        "{from: component, attribute: name}. Never secrets (use `secrets`).",
+        description="Plain environment variables: text, a typed reference {from: component, "
+        "attribute: name}, an export of another stack {import: name}, or a composition "
+        "{format: 'http://${lb}/x', values: {lb: {from: web, attribute: dns_name}}}. Never "
+        "secrets (use `secrets`).",
     )
     secrets: dict[str, Secret] = Field(
         default_factory=dict, description="Environment variables from SSM / Secrets Manager."
