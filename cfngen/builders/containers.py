@@ -23,6 +23,7 @@ from cfngen.blueprint.models.containers import (
     Image,
     ImportedValue,
     Mount,
+    Permissions,
     PortMapping,
     Secret,
     Volume,
@@ -213,11 +214,11 @@ def container_dependencies(
     for path, _, _, grant in granted(bp, facts, c, base):
         for output in grant.imports:
             deps.setdefault(output.component, (*path, path_field(path)))
-    for view in views:
-        for path, component, attribute, _ in references(view, view.path):
-            attr = facts.attributes.get(component, {}).get(attribute)
-            if attr is not None:
-                deps.setdefault(attr.output.component, (*path, "from"))
+    refs = [ref for view in views for ref in references(view, view.path)]
+    for path, component, attribute, _ in refs + permission_refs(c.permissions, base):
+        attr = facts.attributes.get(component, {}).get(attribute)
+        if attr is not None:
+            deps.setdefault(attr.output.component, (*path, "from"))
     for i, other in enumerate(c.depends_on):
         key = facts.stack_of(other)
         if key is not None:
@@ -243,6 +244,16 @@ def references(
         if secret.from_ is not None and secret.attribute is not None:
             out.append(((*base, "secrets", var), secret.from_, secret.attribute, True))
     return out
+
+
+def permission_refs(permissions: Permissions, base: Path_) -> list[tuple[Path_, str, str, bool]]:
+    """Typed references among the resources of a role's own `permissions` statements."""
+    return [
+        ((*base, "permissions", "statements", i, "resources", j), r.from_, r.attribute, False)
+        for i, st in enumerate(permissions.statements)
+        for j, r in enumerate(st.resources)
+        if isinstance(r, ComponentValue)
+    ]
 
 
 def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[str, ResolvedValue]:
@@ -425,6 +436,7 @@ def check_relations(
             )
         taken.add(use.env or "")
     refs = [ref for view in views for ref in references(view, view.path)]
+    refs += permission_refs(s.permissions, base)
     for path, component, attribute, secret in refs:
         if component == name:
             c.error(

@@ -10,6 +10,7 @@ from awacs.aws import (
     Allow,
     ArnLike,
     Condition,
+    Deny,
     PolicyDocument,
     Principal,
     Statement,
@@ -17,6 +18,7 @@ from awacs.aws import (
 )
 from troposphere import Ref, Sub, iam
 
+from cfngen.blueprint.models.containers import Permissions
 from cfngen.builders.base import Context
 from cfngen.kinds.base import Grant, GrantResource
 from cfngen.stacks import Output
@@ -92,3 +94,49 @@ def grant_statements(ctx: Context, grant: Grant) -> list[Statement]:
             extra["Condition"] = Condition(getattr(awacs_aws, operator)({key: values}))
         out.append(statement(list(st.actions), [_resource(ctx, r) for r in st.resources], **extra))
     return out
+
+
+def _managed_arn(name: str) -> Any:
+    if name.startswith("aws:"):
+        return Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name.removeprefix('aws:')}")
+    return Sub(name) if "${" in name else name
+
+
+def _arn(ctx: Context, value: Any) -> Any:
+    if isinstance(value, str):
+        return Sub(value) if "${" in value else value
+    attr = ctx.facts.attributes[value.from_][value.attribute]
+    return ctx.import_value(attr.output.component, attr.output.name)
+
+
+def permission_statements(ctx: Context, permissions: Permissions) -> list[Statement]:
+    """The blueprint's own statements for a role, with typed references imported."""
+    out = []
+    for st in permissions.statements:
+        extra: dict[str, Any] = {"Sid": st.sid} if st.sid else {}
+        if st.conditions:
+            extra["Condition"] = Condition(
+                [
+                    getattr(awacs_aws, op.replace(":", ""))(dict(sorted(pairs.items())))
+                    for op, pairs in sorted(st.conditions.items())
+                ]
+            )
+        out.append(
+            Statement(
+                Effect=Allow if st.effect == "Allow" else Deny,
+                Action=[Action(*a.split(":", 1)) for a in st.actions],
+                Resource=[_arn(ctx, r) for r in st.resources],
+                **extra,
+            )
+        )
+    return out
+
+
+def role_extras(ctx: Context, permissions: Permissions) -> dict[str, Any]:
+    """A role's ManagedPolicyArns and PermissionsBoundary from the blueprint."""
+    extras: dict[str, Any] = {}
+    if permissions.managed_policies:
+        extras["ManagedPolicyArns"] = [_managed_arn(p) for p in permissions.managed_policies]
+    if permissions.boundary is not None:
+        extras["PermissionsBoundary"] = _managed_arn(permissions.boundary)
+    return extras

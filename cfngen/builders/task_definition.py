@@ -25,7 +25,15 @@ from cfngen.builders.containers import (
     render_value,
     resolve_values,
 )
-from cfngen.builders.iam import grant_statements, policy, ssm_parameter_arn, statement, task_trust
+from cfngen.builders.iam import (
+    grant_statements,
+    permission_statements,
+    policy,
+    role_extras,
+    ssm_parameter_arn,
+    statement,
+    task_trust,
+)
 from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
 
 IMAGE_TAG = "ImageTag"
@@ -209,9 +217,15 @@ def add_task_definition(
     task_props: dict[str, Any] = {
         "AssumeRolePolicyDocument": task_trust(),
         "Tags": ctx.name_tag(f"{name}-task"),
+        **role_extras(ctx, c.permissions),
     }
+    policies = []
     if task_statements:
-        task_props["Policies"] = [policy("application", task_statements)]
+        policies.append(policy("application", task_statements))
+    if c.permissions.statements:
+        policies.append(policy("blueprint", permission_statements(ctx, c.permissions)))
+    if policies:
+        task_props["Policies"] = policies
     task_role = ctx.add(iam.Role("TaskRole", **task_props))
 
     # -- containers

@@ -24,6 +24,7 @@ from cfngen.blueprint.models.common import (
     Waiver,
     fail,
 )
+from cfngen.blueprint.models.containers import Permissions
 from cfngen.blueprint.models.data import KmsKeyArn, matching
 from cfngen.blueprint.models.security import IngressRule
 from cfngen.blueprint.models.services import ComponentValue, Secret
@@ -209,6 +210,11 @@ class Host(Model):
         default_factory=list, description="Databases, caches, ... the host talks to."
     )
     uses: list[Use] = Field(default_factory=list, description=USES_DESCRIPTION)
+    permissions: Permissions = Field(
+        default_factory=Permissions,
+        description="More rights for the instance role: IAM statements, managed policies, a "
+        "permissions boundary.",
+    )
     secrets: dict[EnvName, Secret] = Field(
         default_factory=dict,
         description="Variables written to the compose project's .env (mode 600) before every "

@@ -26,6 +26,7 @@ from cfngen.blueprint.models.containers import (
     HealthCheck,
     Image,
     Mount,
+    Permissions,
     PortMapping,
     ScratchMount,
     Secret,
@@ -212,6 +213,11 @@ class ContainerSettings(ContainerOptions):
         description="Mounts of the main container: EFS file systems ({file_system, "
         "access_point, path}) and scratch volumes shared with its other containers "
         "({scratch, path}).",
+    )
+    permissions: Permissions = Field(
+        default_factory=Permissions,
+        description="More rights for the task role: IAM statements, managed policies, a "
+        "permissions boundary.",
     )
     containers: dict[Name, Sidecar] = Field(
         default_factory=dict,

@@ -19,7 +19,12 @@ from cfngen.blueprint.models.hosts import Host
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import StackPlan
-from cfngen.builders.containers import check_grants, resolve_grants, use_requests
+from cfngen.builders.containers import (
+    check_grants,
+    permission_refs,
+    resolve_grants,
+    use_requests,
+)
 from cfngen.builders.user_data import SecretRef
 from cfngen.kinds import alerts, network, security
 from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, Relation
@@ -114,6 +119,11 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
             for output in grant.imports:
                 deps.append(output.component)
                 sources.setdefault(output.component, (*path, "component"))
+        for where, used, attribute, _ in permission_refs(host.permissions, ("hosts", name)):
+            provided = facts.attributes.get(used, {}).get(attribute)
+            if provided is not None:
+                deps.append(provided.output.component)
+                sources.setdefault(provided.output.component, (*where, "from"))
         plans.append(
             StackPlan(
                 component=component(name),
@@ -202,6 +212,8 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     for name, host in hosts_of(bp).items():
         base: Path_ = ("hosts", name)
         check_grants(bp, facts, c, use_requests(host.uses, base))
+        for where, ref, attribute, _ in permission_refs(host.permissions, base):
+            c.value_reference(where, ref, attribute, attrs, secret=False)
         for i, target in enumerate(host.connects_to):
             c.reference((*base, "connects_to", i), target, known, "connection target")
         for i, rule in enumerate(host.ingress):

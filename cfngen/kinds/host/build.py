@@ -29,7 +29,7 @@ from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.builders.containers import resolve_grants, use_requests
 from cfngen.builders.hardened import encrypted_gp3, metadata_options
-from cfngen.builders.iam import grant_statements
+from cfngen.builders.iam import grant_statements, permission_statements, policy, role_extras
 from cfngen.builders.user_data import user_data
 from cfngen.kinds import alerts, network, security
 from cfngen.kinds.host.spec import (
@@ -137,20 +137,27 @@ def _role(spec: HostSpec, logs_arn: Any, ctx: Context) -> iam.Role:
         )
     for _, _, _, grant in resolve_grants(ctx.blueprint, ctx.facts, use_requests(host.uses, ())):
         statements += grant_statements(ctx, grant)
+    extras = role_extras(ctx, host.permissions)
+    managed = [
+        Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+        Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"),
+        *extras.pop("ManagedPolicyArns", []),
+    ]
+    policies = [
+        iam.Policy(
+            PolicyName="host",
+            PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
+        )
+    ]
+    if host.permissions.statements:
+        policies.append(policy("blueprint", permission_statements(ctx, host.permissions)))
     role: iam.Role = ctx.add(
         iam.Role(
             "Role",
             AssumeRolePolicyDocument=service_trust("ec2.amazonaws.com"),
-            ManagedPolicyArns=[
-                Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-                Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"),
-            ],
-            Policies=[
-                iam.Policy(
-                    PolicyName="host",
-                    PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
-                )
-            ],
+            ManagedPolicyArns=managed,
+            Policies=policies,
+            **extras,
         )
     )
     return role
