@@ -103,16 +103,6 @@ CASES = {
         task("    run: once\n    depends_on: [job]\n"),
         "bp.yaml:7:18: tasks.job.depends_on[0]: a task cannot depend on itself (remove it)",
     ),
-    "service_keys_on_a_task": (
-        task("    run: once\n    desired_count: 2\n"),
-        "bp.yaml:7:5: tasks.job.desired_count: unknown key 'desired_count' (known keys: "
-        "command, connects_to, containers, cpu, depends_on, docker_labels, egress, enabled, "
-        "entry_point, environment, ephemeral_storage_gb, flexible_window_minutes, health_check, "
-        "image, init_process, log_kms_key_arn, log_retention_days, max_event_age_minutes, "
-        "memory, notify_failures, placement, retries, run, schedule, secrets, stop_timeout, "
-        "timezone, ulimits, user, uses, volumes, wait_for, wait_minutes, waivers, "
-        "working_directory, writable_root)",
-    ),
     "name_clash": (
         task("    run: once\n", "services:\n  job: {image: {uri: nginx}}\n"),
         "bp.yaml:8:3: services.job: name 'job' is already used by tasks.job "
@@ -174,6 +164,16 @@ CASES = {
 def test_bad_input(tmp_path: Path, case: str) -> None:
     text, expected = CASES[case]
     assert errors_of(tmp_path, text) == [expected]
+
+
+def test_service_keys_on_a_task_list_the_tasks_own_keys(tmp_path: Path) -> None:
+    (error,) = errors_of(tmp_path, task("    run: once\n    desired_count: 2\n"))
+    prefix = "bp.yaml:7:5: tasks.job.desired_count: unknown key 'desired_count' (known keys: "
+    assert error.startswith(prefix), error
+    known = error.removeprefix(prefix).removesuffix(")").split(", ")
+    assert known == sorted(known)
+    assert {"run", "schedule", "wait_minutes", "containers", "uses"} <= set(known)
+    assert "desired_count" not in known and "routes" not in known
 
 
 def test_a_task_may_not_run_where_the_cluster_has_no_fargate(tmp_path: Path) -> None:

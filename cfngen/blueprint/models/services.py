@@ -35,6 +35,7 @@ from cfngen.blueprint.models.containers import (
     check_env_names,
     fargate_memory_hint,
 )
+from cfngen.blueprint.models.scaling import Autoscaling
 from cfngen.blueprint.models.security import EgressRule
 
 __all__ = [
@@ -113,23 +114,6 @@ class Route(Model):
         description="Target group health check.",
     )
     deregistration_delay: int = Field(30, ge=0, le=3600, description="Seconds to drain targets.")
-
-
-class Autoscaling(Model):
-    """Target tracking on the service's average CPU and/or memory utilisation."""
-
-    min: int = Field(1, ge=0, le=1000, description="Fewest tasks.")
-    max: int = Field(ge=1, le=1000, description="Most tasks.")
-    cpu: int | None = Field(None, ge=10, le=95, description="Target average CPU %.")
-    memory: int | None = Field(None, ge=10, le=95, description="Target average memory %.")
-
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.min > self.max:
-            raise fail(f"min ({self.min}) is larger than max ({self.max})", "lower min")
-        if self.cpu is None and self.memory is None:
-            raise fail("autoscaling needs a `cpu` or `memory` target", "e.g. cpu: 60")
-        return self
 
 
 class Deployment(Model):

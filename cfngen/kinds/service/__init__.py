@@ -28,7 +28,7 @@ from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTa
 from cfngen.kinds.cluster import NEEDS_CLUSTER, NEEDS_NAMESPACE, effective
 from cfngen.kinds.load_balancer import LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.build import build
-from cfngen.kinds.service.checks import check, check_alarms
+from cfngen.kinds.service.checks import check, check_alarms, check_autoscaling
 from cfngen.kinds.service.spec import (
     EXECUTION_ROLE_ARN,
     HOST,
@@ -160,6 +160,10 @@ def _dependencies(bp: Blueprint, facts: Facts, name: str, svc: Service) -> dict[
     if effective_alarms(bp, svc) is not None:
         for dep in alerts.dependency(bp):
             deps.setdefault(dep, (*base, "alarms"))
+    if svc.autoscaling is not None and svc.autoscaling.queue is not None:
+        queue = facts.stack_of(svc.autoscaling.queue.queue)
+        if queue is not None:
+            deps.setdefault(queue, (*base, "autoscaling", "queue", "queue"))
     deps.pop(service_key(name), None)
     return deps
 
@@ -181,6 +185,11 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                     namespace=svc.discovery or svc.service_connect is not None,
                     alarms=effective_alarms(bp, svc),
                     address=address(bp, name, svc),
+                    application_lbs=tuple(
+                        lb
+                        for lb, model in LOAD_BALANCERS.entries(bp).items()
+                        if model.type == "application"
+                    ),
                 ),
                 depends_on=tuple(deps),
                 source=("services", name),
@@ -201,7 +210,7 @@ SERVICES: Kind[Service] = Kind(
     routes=routes,
     groups=groups,
     needs=needs,
-    checks=(check, check_alarms),
+    checks=(check, check_alarms, check_autoscaling),
     order=62,
 )
 KIND = SERVICES

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Join, Ref, Select, Split, Sub, ecs
-from troposphere import applicationautoscaling as aas
+from troposphere import GetAtt, Ref, Select, Split, ecs
 from troposphere import servicediscovery as sd
 
 from cfngen.blueprint.models.services import ServiceAlarms
@@ -29,6 +28,7 @@ from cfngen.kinds.cluster import (
     NAMESPACE_ID,
 )
 from cfngen.kinds.load_balancer import LB_ARN, LOAD_BALANCERS, lb_key
+from cfngen.kinds.service.scaling import add_autoscaling
 from cfngen.kinds.service.spec import (
     EXECUTION_ROLE_ARN,
     HOST,
@@ -179,36 +179,10 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
     service = ctx.add(service)
 
     if svc.autoscaling is not None:
-        auto = svc.autoscaling
-        target = ctx.add(
-            aas.ScalableTarget(
-                "ScalableTarget",
-                ServiceNamespace="ecs",
-                ScalableDimension="ecs:service:DesiredCount",
-                ResourceId=Join("/", ["service", cluster_name, GetAtt(service, "Name")]),
-                MinCapacity=auto.min,
-                MaxCapacity=auto.max,
-            )
-        )
-        for metric, utilisation in (("CPU", auto.cpu), ("Memory", auto.memory)):
-            if utilisation is None:
-                continue
-            ctx.add(
-                aas.ScalingPolicy(
-                    f"{metric}ScalingPolicy",
-                    PolicyName=Sub(f"${{EnvironmentName}}-{name}-{metric.lower()}"),
-                    PolicyType="TargetTrackingScaling",
-                    ScalingTargetId=Ref(target),
-                    TargetTrackingScalingPolicyConfiguration=aas.TargetTrackingScalingPolicyConfiguration(
-                        TargetValue=float(utilisation),
-                        PredefinedMetricSpecification=aas.PredefinedMetricSpecification(
-                            PredefinedMetricType=f"ECSServiceAverage{metric}Utilization"
-                        ),
-                        ScaleInCooldown=120,
-                        ScaleOutCooldown=60,
-                    ),
-                )
-            )
+        alb_routes = [
+            rt for rt in ctx.facts.routes_of(name) if rt.load_balancer in spec.application_lbs
+        ]
+        add_autoscaling(ctx, name, svc.autoscaling, cluster_name, service, alb_routes)
 
     if spec.alarms is not None:
         _alarms(spec, spec.alarms, cluster_name, service, routed, ctx)

@@ -18,6 +18,7 @@ from cfngen.kinds.cluster import (
     CLUSTERS,
 )
 from cfngen.kinds.load_balancer import LOAD_BALANCERS
+from cfngen.kinds.queue import QUEUES
 from cfngen.kinds.service.spec import (
     all_ports,
     container_port,
@@ -197,3 +198,49 @@ def check_alarms(bp: Blueprint, facts: Facts, c: Checker) -> None:
 
 
 # -- the service stack ----------------------------------------------------------------------
+
+
+def check_autoscaling(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """What scaling reads exists: an application load balancer route for requests per target,
+    the queue for backlog per task, Container Insights for the running task count."""
+    cluster = CLUSTERS.one(bp)
+    insights_off = cluster is not None and cluster.container_insights == "disabled"
+    load_balancers = LOAD_BALANCERS.entries(bp)
+    queues = QUEUES.entries(bp)
+    for name, svc in services_of(bp).items():
+        auto = svc.autoscaling
+        if auto is None:
+            continue
+        base: Path_ = ("services", name, "autoscaling")
+        if auto.requests_per_target is not None and not any(
+            load_balancers.get(r.load_balancer) is not None
+            and load_balancers[r.load_balancer].type == "application"
+            for r in svc.routes
+        ):
+            c.error(
+                (*base, "requests_per_target"),
+                "requests per target are counted by an application load balancer; this service "
+                "has no route to one",
+                "add a route to an application load balancer, or scale on cpu",
+            )
+        if auto.queue is not None:
+            if auto.queue.queue not in queues:
+                c.reference((*base, "queue", "queue"), auto.queue.queue, queues, "queue")
+            elif insights_off:
+                c.error(
+                    (*base, "queue"),
+                    "backlog per task divides by the running task count, a Container Insights "
+                    "metric this cluster turns off",
+                    "enable container_insights on the cluster",
+                )
+        if auto.steps is not None and (auto.cpu is not None or auto.memory is not None):
+            metric = auto.steps.metric
+            if (metric == "cpu" and auto.cpu is not None) or (
+                metric == "memory" and auto.memory is not None
+            ):
+                c.error(
+                    (*base, "steps", "metric"),
+                    f"{metric} is already a target tracking target; step scaling on the same "
+                    "metric would fight it",
+                    f"remove `{metric}:` or the steps",
+                )

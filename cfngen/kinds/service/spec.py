@@ -75,6 +75,7 @@ class ServiceSpec:
     namespace: bool = False
     alarms: ServiceAlarms | None = None  # effective alarm settings (None: no alarms)
     address: Address | None = None  # how others reach it by name
+    application_lbs: tuple[str, ...] = ()  # its routes' load balancers of type application
 
 
 def effective_alarms(bp: Blueprint, svc: Service) -> ServiceAlarms | None:
