@@ -15,7 +15,7 @@ from typing import Any
 from awacs import kms as awacs_kms
 from awacs import sns as awacs_sns
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Ref, Sub, cloudwatch, kms, sns
+from troposphere import AccountId, GetAtt, Ref, Sub, cloudwatch, events, kms, sns
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.operations import Alerts
@@ -120,6 +120,43 @@ def metric_query(
 def expression(query_id: str, expr: str, label: str) -> cloudwatch.MetricDataQuery:
     """The metric math expression an alarm compares with its threshold."""
     return cloudwatch.MetricDataQuery(Id=query_id, Expression=expr, Label=label, ReturnData=True)
+
+
+def add_event_rule(
+    ctx: Context,
+    title: str,
+    *,
+    description: str,
+    pattern: dict[str, Any],
+    paths: dict[str, str],
+    message: str,
+) -> events.Rule:
+    """An EventBridge rule that publishes matching events to the alerts topic as one line of
+    text (`message` with <name> placeholders filled from `paths`). The kind that adds one must
+    list `events.amazonaws.com` in its record's `alert_publishers`."""
+    rule: events.Rule = ctx.add(
+        events.Rule(
+            title,
+            Description=Sub(f"${{EnvironmentName}}: {description}"),
+            State="ENABLED",
+            EventPattern=pattern,
+            Targets=[
+                events.Target(
+                    Id="alerts",
+                    Arn=topic_arn(ctx),
+                    InputTransformer=events.InputTransformer(
+                        InputPathsMap=paths,
+                        InputTemplate=Sub(f'"${{EnvironmentName}}: {message}"'),
+                    ),
+                )
+            ],
+        )
+    )
+    return rule
+
+
+EVENTS = "events.amazonaws.com"
+"""The service principal of EventBridge rules that publish to the topic."""
 
 
 # --- the alerts stack -----------------------------------------------------------------------

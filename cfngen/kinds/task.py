@@ -36,7 +36,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import AWSObject, GetAtt, Ref, Sub, awslambda, events, iam, scheduler
+from troposphere import AWSObject, GetAtt, Ref, Sub, awslambda, iam, scheduler
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
@@ -116,7 +116,7 @@ def needs(bp: Blueprint) -> list[tuple[str, Path_]]:
 
 def publishers(bp: Blueprint) -> tuple[str, ...]:
     """Tasks report failed runs to the alerts topic through EventBridge."""
-    return ("events.amazonaws.com",) if TASKS.entries(bp) else ()
+    return (alerts.EVENTS,) if TASKS.entries(bp) else ()
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
@@ -182,40 +182,25 @@ def _failure_rule(name: str, cluster_arn: Any, ctx: Context) -> None:
     ECS has no per-family metric of failed tasks to alarm on; its task state change events say
     which task stopped and why.
     """
-    ctx.add(
-        events.Rule(
-            "FailureRule",
-            Description=Sub(f"${{EnvironmentName}}: a run of task {name} failed"),
-            State="ENABLED",
-            EventPattern={
-                "source": ["aws.ecs"],
-                "detail-type": ["ECS Task State Change"],
-                "detail": {
-                    "clusterArn": [cluster_arn],
-                    "group": [Sub(f"family:${{EnvironmentName}}-{name}")],
-                    "lastStatus": ["STOPPED"],
-                    "$or": [
-                        {"containers": {"exitCode": [{"anything-but": 0}]}},
-                        {"stopCode": ["TaskFailedToStart"]},
-                    ],
-                },
+    alerts.add_event_rule(
+        ctx,
+        "FailureRule",
+        description=f"a run of task {name} failed",
+        pattern={
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Task State Change"],
+            "detail": {
+                "clusterArn": [cluster_arn],
+                "group": [Sub(f"family:${{EnvironmentName}}-{name}")],
+                "lastStatus": ["STOPPED"],
+                "$or": [
+                    {"containers": {"exitCode": [{"anything-but": 0}]}},
+                    {"stopCode": ["TaskFailedToStart"]},
+                ],
             },
-            Targets=[
-                events.Target(
-                    Id="alerts",
-                    Arn=alerts.topic_arn(ctx),
-                    InputTransformer=events.InputTransformer(
-                        InputPathsMap={
-                            "reason": "$.detail.stoppedReason",
-                            "task": "$.detail.taskArn",
-                        },
-                        InputTemplate=Sub(
-                            f'"${{EnvironmentName}}: task {name} failed: <reason> (<task>)"'
-                        ),
-                    ),
-                )
-            ],
-        )
+        },
+        paths={"reason": "$.detail.stoppedReason", "task": "$.detail.taskArn"},
+        message=f"task {name} failed: <reason> (<task>)",
     )
 
 

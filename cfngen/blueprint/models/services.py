@@ -121,6 +121,22 @@ class Deployment(Model):
 
     minimum_healthy_percent: int = Field(100, ge=0, le=100, description="Lower bound in %.")
     maximum_percent: int = Field(200, ge=100, le=400, description="Upper bound in %.")
+    rollback_on_alarms: bool = Field(
+        False,
+        description="Roll a deployment back when one of the service's alarms (CPU, memory, "
+        "unhealthy targets, target 5xx) goes off during it (ECS deployment alarms).",
+    )
+
+
+class ServiceEvents(Model):
+    """ECS events of the service sent to the alerts topic as they happen (EventBridge)."""
+
+    deployment_failures: bool = Field(
+        True, description="A deployment failed (and the circuit breaker rolled it back)."
+    )
+    stopped_tasks: bool = Field(
+        False, description="A task stopped with a non-zero exit code, or failed to start."
+    )
 
 
 class ServiceConnectAlias(Model):
@@ -327,6 +343,9 @@ class Service(ContainerSettings):
         None,
         description="CloudWatch alarms (default: on with these thresholds when the blueprint "
         "has `alerts`).",
+    )
+    events: ServiceEvents | None = Field(
+        None, description="ECS events sent to `alerts` (EventBridge; needs alerts)."
     )
 
     @model_validator(mode="after")

@@ -28,7 +28,7 @@ from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTa
 from cfngen.kinds.cluster import NEEDS_CLUSTER, NEEDS_NAMESPACE, effective
 from cfngen.kinds.load_balancer import LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.build import build
-from cfngen.kinds.service.checks import check, check_alarms, check_autoscaling
+from cfngen.kinds.service.checks import check, check_alarms, check_autoscaling, check_events
 from cfngen.kinds.service.spec import (
     EXECUTION_ROLE_ARN,
     HOST,
@@ -168,6 +168,11 @@ def _dependencies(bp: Blueprint, facts: Facts, name: str, svc: Service) -> dict[
     return deps
 
 
+def publishers(bp: Blueprint) -> tuple[str, ...]:
+    """Services with `events` publish to the alerts topic through EventBridge."""
+    return (alerts.EVENTS,) if any(s.events for s in services_of(bp).values()) else ()
+
+
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     weights = fargate_weights(effective(bp, facts))
     plans: list[StackPlan[Any]] = []
@@ -210,7 +215,8 @@ SERVICES: Kind[Service] = Kind(
     routes=routes,
     groups=groups,
     needs=needs,
-    checks=(check, check_alarms, check_autoscaling),
+    alert_publishers=publishers,
+    checks=(check, check_alarms, check_autoscaling, check_events),
     order=62,
 )
 KIND = SERVICES

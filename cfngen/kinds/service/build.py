@@ -9,7 +9,7 @@ from typing import Any
 from troposphere import GetAtt, Ref, Select, Split, ecs
 from troposphere import servicediscovery as sd
 
-from cfngen.blueprint.models.services import ServiceAlarms
+from cfngen.blueprint.models.services import ServiceAlarms, ServiceEvents
 from cfngen.builders.base import Context
 from cfngen.builders.common import waive
 from cfngen.builders.containers import (
@@ -22,6 +22,7 @@ from cfngen.kinds.base import (
 )
 from cfngen.kinds.cluster import (
     CLUSTER,
+    CLUSTER_ARN,
     CLUSTER_NAME,
     EC2_CAPACITY_PROVIDER,
     NAMESPACE_ARN,
@@ -172,6 +173,13 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         if sc_services:
             sc["Services"] = sc_services
         service_props["ServiceConnectConfiguration"] = ecs.ServiceConnectConfiguration(**sc)
+    rollback: list[Any] = []
+    if spec.alarms is not None:
+        rollback = _alarms(spec, spec.alarms, cluster_name, routed, ctx)
+    if svc.deployment.rollback_on_alarms and rollback:
+        service_props["DeploymentConfiguration"].Alarms = ecs.DeploymentAlarms(
+            AlarmNames=[Ref(a) for a in rollback], Enable=True, Rollback=True
+        )
     service = ecs.Service("Service", **service_props)
     if public_reason is not None and svc.placement.assign_public_ip:
         reason = f"public IP by choice: {public_reason}"
@@ -184,8 +192,8 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         ]
         add_autoscaling(ctx, name, svc.autoscaling, cluster_name, service, alb_routes)
 
-    if spec.alarms is not None:
-        _alarms(spec, spec.alarms, cluster_name, service, routed, ctx)
+    if svc.events is not None and alerts.dependency(ctx.blueprint):
+        _events(name, svc.events, service, ctx)
 
     ctx.export(SERVICE_NAME, GetAtt(service, "Name"), f"ECS service {name}")
     ctx.export(TASK_ROLE_ARN, GetAtt(parts.task_role, "Arn"), f"Task role of service {name}")
@@ -206,13 +214,16 @@ def _alarms(
     spec: ServiceSpec,
     alarms: ServiceAlarms,
     cluster_name: Any,
-    service: Any,
     routed: list[tuple[str, str, int]],
     ctx: Context,
-) -> None:
-    """Tasks below desired count, CPU, memory, and each load balancer route's targets."""
+) -> list[Any]:
+    """Tasks below desired count, CPU, memory, and each load balancer route's targets; returns
+    the alarms a deployment may roll back on (all but the running-task count, which a rolling
+    deployment lowers on purpose). The service is named by its fixed name, so the service can
+    list these alarms without a dependency cycle."""
     name = spec.name
-    dims = {"ClusterName": cluster_name, "ServiceName": GetAtt(service, "Name")}
+    rollback: list[Any] = []
+    dims = {"ClusterName": cluster_name, "ServiceName": name}
     if alarms.running_below_desired:
         alerts.add_alarm(
             ctx,
@@ -235,7 +246,7 @@ def _alarms(
     ):
         if threshold is None:
             continue
-        alerts.add_alarm(
+        alarm = alerts.add_alarm(
             ctx,
             title,
             description=f"Service {name}: average {what} above {threshold}% for 10 minutes",
@@ -244,6 +255,7 @@ def _alarms(
             dimensions=dims,
             threshold=threshold,
         )
+        rollback.append(alarm)
     load_balancers = LOAD_BALANCERS.entries(ctx.blueprint)
     for lb_name, tg_output, port in routed:
         lb = load_balancers[lb_name]
@@ -257,7 +269,7 @@ def _alarms(
         prefix = logical_id(lb_name, str(port))
         namespace = "AWS/ApplicationELB" if lb.type == "application" else "AWS/NetworkELB"
         if alarms.unhealthy:
-            alerts.add_alarm(
+            alarm = alerts.add_alarm(
                 ctx,
                 f"{prefix}UnhealthyAlarm",
                 description=f"Service {name} port {port}: targets failing the health check of "
@@ -271,8 +283,9 @@ def _alarms(
                 period=60,
                 evaluation_periods=3,
             )
+            rollback.append(alarm)
         if alarms.target_5xx_count is not None and lb.type == "application":
-            alerts.add_alarm(
+            alarm = alerts.add_alarm(
                 ctx,
                 f"{prefix}Target5xxAlarm",
                 description=f"Service {name} port {port}: more than {alarms.target_5xx_count} "
@@ -285,3 +298,45 @@ def _alarms(
                 evaluation_periods=1,
                 missing_data="notBreaching",
             )
+            rollback.append(alarm)
+    return rollback
+
+
+def _events(name: str, events: ServiceEvents, service: Any, ctx: Context) -> None:
+    """EventBridge rules sending the service's failed deployments and failed tasks to alerts."""
+    if events.deployment_failures:
+        alerts.add_event_rule(
+            ctx,
+            "DeploymentFailedRule",
+            description=f"a deployment of service {name} failed",
+            pattern={
+                "source": ["aws.ecs"],
+                "detail-type": ["ECS Deployment State Change"],
+                "resources": [Ref(service)],
+                "detail": {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
+            },
+            paths={"reason": "$.detail.reason", "deployment": "$.detail.deploymentId"},
+            message=f"a deployment of service {name} failed and was rolled back: <reason> "
+            "(<deployment>)",
+        )
+    if events.stopped_tasks:
+        alerts.add_event_rule(
+            ctx,
+            "TaskStoppedRule",
+            description=f"a task of service {name} stopped on an error",
+            pattern={
+                "source": ["aws.ecs"],
+                "detail-type": ["ECS Task State Change"],
+                "detail": {
+                    "clusterArn": [ctx.import_value(CLUSTER, CLUSTER_ARN)],
+                    "group": [f"service:{name}"],
+                    "lastStatus": ["STOPPED"],
+                    "$or": [
+                        {"containers": {"exitCode": [{"anything-but": 0}]}},
+                        {"stopCode": ["TaskFailedToStart"]},
+                    ],
+                },
+            },
+            paths={"reason": "$.detail.stoppedReason", "task": "$.detail.taskArn"},
+            message=f"a task of service {name} stopped: <reason> (<task>)",
+        )

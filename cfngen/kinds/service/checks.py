@@ -11,6 +11,7 @@ from cfngen.builders.containers import (
     check_image_and_size,
     check_relations,
 )
+from cfngen.kinds import alerts
 from cfngen.kinds.base import (
     Facts,
 )
@@ -195,6 +196,25 @@ def check_alarms(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 f"services.{name}",
             )
             return
+
+
+def check_events(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """Service events go to the alerts topic; a rollback on alarms needs alarms to roll back on."""
+    has_alerts = bool(alerts.dependency(bp))
+    for name, svc in services_of(bp).items():
+        if svc.events is not None and not has_alerts:
+            c.error(
+                ("services", name, "events"),
+                f"service {name} sends its events to alerts, but the blueprint has no `alerts`",
+                "add an `alerts:` section (the SNS topic events are sent to), or remove `events`",
+            )
+        if svc.deployment.rollback_on_alarms and effective_alarms(bp, svc) is None:
+            c.error(
+                ("services", name, "deployment", "rollback_on_alarms"),
+                f"service {name} rolls deployments back on its alarms, but it has none",
+                "add an `alerts:` section (services get alarms by default) or set `alarms:` on "
+                f"services.{name}",
+            )
 
 
 # -- the service stack ----------------------------------------------------------------------
