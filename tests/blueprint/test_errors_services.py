@@ -141,15 +141,20 @@ def test_service_connect_alias_on_a_port_the_service_does_not_have(tmp_path: Pat
     ]
 
 
-def test_discovery_and_service_connect_server_collide(tmp_path: Path) -> None:
-    text = svc(
-        "    image: {uri: nginx}\n    port: 80\n    discovery: true\n"
-        "    service_connect: {aliases: [{port: 80}]}\n"
+def test_another_services_alias_cannot_take_a_dns_registration_name(tmp_path: Path) -> None:
+    text = (
+        HEAD
+        + "services:\n"
+        + "  api: {image: {uri: nginx}, port: 80, discovery: true}\n"
+        + "  web:\n"
+        + "    image: {uri: nginx}\n"
+        + "    port: 80\n"
+        + "    service_connect: {aliases: [{port: 80, dns_name: api}]}\n"
+        + "environments: {dev: {}}\n"
     )
     assert errors_of(tmp_path, text) == [
-        "bp.yaml:7:16: services.api.discovery: a service served through Service Connect "
-        "registers in Cloud Map already; a second (DNS) registration under the same name would "
-        "collide (remove `discovery`, or make the service a Service Connect client only)"
+        "bp.yaml:8:33: services.web.service_connect.aliases[0]: Cloud Map name 'api' is "
+        "already registered by services.api (give the alias another dns_name)"
     ]
 
 

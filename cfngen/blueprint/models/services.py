@@ -7,6 +7,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from cfngen.blueprint.models.cluster import FargateCapacity
 from cfngen.blueprint.models.common import (
     USES_DESCRIPTION,
     WAIVERS_DESCRIPTION,
@@ -313,10 +314,41 @@ class ServiceAlarms(Model):
     )
 
 
+class CapacityMix(Model):
+    """This service's own Fargate / Fargate Spot mix, instead of the cluster's default."""
+
+    fargate: FargateCapacity | None = Field(None, description="Share on Fargate.")
+    fargate_spot: FargateCapacity | None = Field(None, description="Share on Fargate Spot.")
+
+    @model_validator(mode="after")
+    def _mix(self) -> Self:
+        shares = [s for s in (self.fargate, self.fargate_spot) if s is not None]
+        if not shares:
+            raise fail("the mix names no capacity", "add fargate: {} and/or fargate_spot: {}")
+        if not any(s.weight > 0 for s in shares):
+            raise fail("every weight is 0, so no task would be placed", "give one a weight")
+        if sum(1 for s in shares if s.base > 0) > 1:
+            raise fail(
+                "only one capacity of a mix may have a base (ECS places those tasks first)",
+                "keep base on one of them",
+            )
+        return self
+
+    def weights(self) -> tuple[tuple[str, int, int], ...]:
+        """(provider, weight, base) as the service's capacity provider strategy."""
+        named = (("FARGATE", self.fargate), ("FARGATE_SPOT", self.fargate_spot))
+        return tuple((p, s.weight, s.base) for p, s in named if s is not None)
+
+
 class Service(ContainerSettings):
     """One ECS service with one essential container, in its own stack `service-<name>`."""
 
     capacity: Literal["fargate", "ec2"] = Field("fargate", description="Where tasks run.")
+    capacity_mix: CapacityMix | None = Field(
+        None,
+        description="This service's Fargate / Fargate Spot weights and base (default: the "
+        "cluster's).",
+    )
     network_mode: Literal["awsvpc", "bridge"] = Field(
         "awsvpc", description="awsvpc (own ENI and security group) or bridge (EC2 only)."
     )
@@ -352,6 +384,11 @@ class Service(ContainerSettings):
     def _check(self) -> Self:
         if self.port is not None and self.ports:
             raise fail("give either `port` or `ports`, not both", "move `port` into `ports`")
+        if self.capacity_mix is not None and self.capacity != "fargate":
+            raise fail(
+                "capacity_mix mixes Fargate and Fargate Spot; this service runs on EC2",
+                "remove capacity_mix, or set capacity: fargate",
+            )
         if self.network_mode == "bridge" and self.capacity != "ec2":
             raise fail("bridge network mode needs EC2 capacity", "set capacity: ec2, or use awsvpc")
         if self.network_mode == "awsvpc" and any(p.host is not None for p in self.ports):

@@ -186,7 +186,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                 spec=ServiceSpec(
                     name=name,
                     service=svc,
-                    fargate_weights=weights,
+                    fargate_weights=svc.capacity_mix.weights() if svc.capacity_mix else weights,
                     namespace=svc.discovery or svc.service_connect is not None,
                     alarms=effective_alarms(bp, svc),
                     address=address(bp, name, svc),

@@ -38,6 +38,7 @@ from cfngen.kinds.service.spec import (
     TASK_ROLE_ARN,
     URL,
     ServiceSpec,
+    connect_discovery_name,
     container_port,
     owner_of,
     service_key,
@@ -150,7 +151,7 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
             sc_services.append(
                 ecs.ServiceConnectService(
                     PortName=f"{owner_of(svc, name, alias.port)}-{alias.port}",
-                    DiscoveryName=alias.dns_name or name,
+                    DiscoveryName=connect_discovery_name(svc, name, alias),
                     ClientAliases=[
                         ecs.ServiceConnectClientAlias(
                             DnsName=alias.dns_name or name, Port=alias.client_port or alias.port

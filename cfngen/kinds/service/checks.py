@@ -22,6 +22,7 @@ from cfngen.kinds.load_balancer import LOAD_BALANCERS
 from cfngen.kinds.queue import QUEUES
 from cfngen.kinds.service.spec import (
     all_ports,
+    connect_discovery_name,
     container_port,
     effective_alarms,
     ports_of,
@@ -37,6 +38,7 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     nlb_listeners: dict[tuple[str, int], Path_] = {}
     alb_rules: dict[tuple[str, int, str | None, str | None], Path_] = {}
     connect_names: dict[str, Path_] = {}
+    cloud_map: dict[str, Path_] = {}  # names in the namespace: DNS registrations, SC discovery
     for name, svc in services_of(bp).items():
         base: Path_ = ("services", name)
         check_image_and_size(
@@ -140,6 +142,18 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                     "use protocol: HTTP",
                 )
         check_relations(bp, facts, c, base, name, svc, "service")
+        mix = svc.capacity_mix
+        if (
+            mix is not None
+            and mix.fargate_spot is not None
+            and (cluster is None or cluster.fargate_spot is None)
+        ):
+            c.error(
+                (*base, "capacity_mix", "fargate_spot"),
+                "the cluster has no Fargate Spot capacity for this service to use",
+                "add `fargate_spot: {weight: 0}` to the cluster (weight 0 keeps the cluster's "
+                "default strategy as it is)",
+            )
         if svc.placement.assign_public_ip and svc.capacity == "ec2":
             c.error(
                 (*base, "placement", "assign_public_ip"),
@@ -159,19 +173,31 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                     )
                 else:
                     connect_names[dns_name] = apath
+                taken = cloud_map.get(connect_discovery_name(svc, name, alias))
+                if taken is not None and taken[:2] != base and connect_names[dns_name] == apath:
+                    c.error(
+                        apath,
+                        f"Cloud Map name '{dns_name}' is already registered by "
+                        f"{'.'.join(map(str, taken[:2]))}",
+                        "give the alias another dns_name",
+                    )
+                cloud_map.setdefault(connect_discovery_name(svc, name, alias), apath)
                 if alias.port not in container_ports:
                     c.error(
                         (*base, "service_connect", "aliases", i, "port"),
                         f"port {alias.port} is not one of the service's ports",
                         f"use one of {', '.join(map(str, container_ports)) or '(none: add ports)'}",
                     )
-        if svc.discovery and svc.service_connect is not None and svc.service_connect.aliases:
-            c.error(
-                (*base, "discovery"),
-                "a service served through Service Connect registers in Cloud Map already; "
-                "a second (DNS) registration under the same name would collide",
-                "remove `discovery`, or make the service a Service Connect client only",
-            )
+        if svc.discovery:
+            taken = cloud_map.get(name)
+            if taken is not None and taken[:2] != base:
+                c.error(
+                    (*base, "discovery"),
+                    f"Cloud Map name '{name}' is already taken by "
+                    f"{'.'.join(map(str, taken[:2]))}'s Service Connect alias",
+                    f"give that alias another dns_name than '{name}'",
+                )
+            cloud_map.setdefault(name, (*base, "discovery"))
         if svc.discovery and svc.network_mode != "awsvpc":
             c.error(
                 (*base, "discovery"),

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.services import PortMapping, Route, Service, ServiceAlarms
+from cfngen.blueprint.models.services import (
+    PortMapping,
+    Route,
+    Service,
+    ServiceAlarms,
+    ServiceConnectAlias,
+)
 from cfngen.kinds import alerts
 from cfngen.kinds.cluster import (
     INSTANCE_GROUP,
@@ -65,6 +71,14 @@ def container_port(svc: Service, route: Route, name: str = "") -> int | None:
         return route.port
     mappings = ports_of(svc, name, route.container)
     return mappings[0].container if mappings else None
+
+
+def connect_discovery_name(svc: Service, name: str, alias: ServiceConnectAlias) -> str:
+    """The Cloud Map service Service Connect creates for an alias: its DNS name, or with a
+    `-connect` suffix when the service's own DNS registration (`discovery`) has that name (both
+    live in one namespace, where names are unique)."""
+    dns_name = alias.dns_name or name
+    return f"{dns_name}-connect" if svc.discovery and dns_name == name else dns_name
 
 
 @dataclass(frozen=True)
