@@ -70,6 +70,12 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
         needs=needs,
         links=tuple(link for kind in kinds if kind.links for link in kind.links(bp)),
         grantors=grantors,
+        metrics={
+            name: source
+            for kind in kinds
+            if kind.metrics
+            for name, source in kind.metrics(bp).items()
+        },
     )
     providers = [k.groups for k in kinds if k.groups is not None]
     return dataclasses.replace(facts, groups=collect(bp, facts, providers))

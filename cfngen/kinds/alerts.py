@@ -79,7 +79,7 @@ def add_alarm(
                     cloudwatch.MetricDimension(Name=k, Value=v)
                     for k, v in sorted((dimensions or {}).items())
                 ],
-                "Statistic": statistic,
+                ("ExtendedStatistic" if statistic.startswith("p") else "Statistic"): statistic,
                 "Period": period,
             }
         )

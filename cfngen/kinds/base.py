@@ -55,6 +55,29 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class ArnTail:
+    """The part of an imported ARN after `marker` (a load balancer's `app/<name>/<id>`)."""
+
+    output: Output
+    marker: str
+
+
+Dimension = str | Output | ArnTail
+"""A metric dimension's value: text (`${EnvironmentName}` and `${AWS::...}` are filled in), an
+output of the component's stack (imported), or the tail of an imported ARN."""
+
+
+@dataclass(frozen=True)
+class MetricSource:
+    """Where a component's CloudWatch metrics are: their namespace and the dimensions that
+    select this component (`alarms: {x: {component: payload-db, metric: CPUUtilization}}`)."""
+
+    namespace: str
+    dimensions: Mapping[str, Dimension]
+    examples: tuple[str, ...] = ()  # common metric names, for docs and did-you-mean hints
+
+
+@dataclass(frozen=True)
 class Relation:
     """Traffic one group may send to another, derived from a blueprint relation.
 
@@ -227,6 +250,7 @@ class Facts:
     needs: Mapping[str, Path_] = field(default_factory=dict)  # shared infrastructure -> who asks
     links: tuple[Link, ...] = ()  # other declared relations, in blueprint order
     grantors: Mapping[str, Mapping[str, GrantFn]] = field(default_factory=dict)  # name -> access
+    metrics: Mapping[str, MetricSource] = field(default_factory=dict)  # name -> its metrics
 
     def stack_of(self, name: str) -> str | None:
         return self.stacks.get(name)
@@ -297,6 +321,7 @@ class Kind(Generic[M]):
     records: Callable[[Blueprint], Iterable[AliasRecordRequest]] | None = None
     needs: Callable[[Blueprint], Iterable[tuple[str, Path_]]] | None = None
     links: Callable[[Blueprint], Iterable[Link]] | None = None
+    metrics: Callable[[Blueprint], Mapping[str, MetricSource]] | None = None
     checks: tuple[Check, ...] = ()
     physical_names: tuple[PhysicalName, ...] = ()
     names_components: bool = True  # entries are components others may name (unique names)

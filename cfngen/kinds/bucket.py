@@ -28,6 +28,7 @@ from cfngen.kinds.base import (
     GrantResource,
     GrantStatement,
     Kind,
+    MetricSource,
     only_options,
 )
 from cfngen.stacks import Output
@@ -80,6 +81,19 @@ def _grant(write: bool) -> GrantFn:
         )
 
     return grant
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/S3 daily storage metrics of each bucket (add `StorageType: StandardStorage` for
+    BucketSizeBytes, `AllStorageTypes` for NumberOfObjects)."""
+    return {
+        name: MetricSource(
+            "AWS/S3",
+            {"BucketName": Output(bucket_key(name), BUCKET_NAME)},
+            ("BucketSizeBytes", "NumberOfObjects"),
+        )
+        for name in BUCKETS.entries(bp)
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -161,6 +175,7 @@ BUCKETS: Kind[Bucket] = Kind(
     description="S3 data buckets, one long-lived stack each.",
     prefix="bucket",
     plan=plan,
+    metrics=metrics,
     attributes=attributes,
     grants={"read": _grant(write=False), "read-write": _grant(write=True)},
     order=52,

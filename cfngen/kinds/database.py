@@ -21,7 +21,16 @@ from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.kinds import alerts, network, security
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, PhysicalName, Target, closed_groups
+from cfngen.kinds.base import (
+    Attribute,
+    Derived,
+    Facts,
+    Kind,
+    MetricSource,
+    PhysicalName,
+    Target,
+    closed_groups,
+)
 from cfngen.stacks import Output
 
 ENDPOINT = "Endpoint"
@@ -59,6 +68,23 @@ def targets(bp: Blueprint) -> list[Target]:
         Target(name, "database", component(name), (db.effective_port,), ("databases", name))
         for name, db in DATABASES.entries(bp).items()
     ]
+
+
+def publishers(bp: Blueprint) -> tuple[str, ...]:
+    """Databases with `events` publish to the alerts topic through EventBridge."""
+    return (alerts.EVENTS,) if any(db.events for db in DATABASES.entries(bp).values()) else ()
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/RDS metrics of each instance, selected by its identifier."""
+    return {
+        name: MetricSource(
+            "AWS/RDS",
+            {"DBInstanceIdentifier": f"${{EnvironmentName}}-{name}"},
+            ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "ReadLatency"),
+        )
+        for name in DATABASES.entries(bp)
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -215,6 +241,21 @@ def build(spec: tuple[str, Database], ctx: Context) -> None:
             statistic="Minimum",
         )
 
+    if db.events and alerts.topic_arn(ctx) is not None:
+        alerts.add_event_rule(
+            ctx,
+            "EventsRule",
+            description=f"RDS events of database {name}: {', '.join(db.events)}",
+            pattern={
+                "source": ["aws.rds"],
+                "detail-type": ["RDS DB Instance Event"],
+                "resources": [GetAtt(instance, "DBInstanceArn")],
+                "detail": {"EventCategories": sorted(db.events)},
+            },
+            paths={"message": "$.detail.Message", "id": "$.detail.EventID"},
+            message=f"database {name}: <message> (<id>)",
+        )
+
     ctx.export(ENDPOINT, GetAtt(instance, "Endpoint.Address"), f"{name}: host name")
     ctx.export(PORT, GetAtt(instance, "Endpoint.Port"), f"{name}: port")
     ctx.export(
@@ -238,6 +279,12 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
         )
     for name, db in DATABASES.entries(bp).items():
         path = ("databases", name)
+        if db.events and not alerts.dependency(bp):
+            c.error(
+                (*path, "events"),
+                f"database {name} sends its events to alerts, but the blueprint has no `alerts`",
+                "add an `alerts:` section, or remove `events`",
+            )
         versions = aws_facts.rds_engine_versions(db.engine)
         if versions and db.version not in versions:
             close = difflib.get_close_matches(db.version, versions, n=1, cutoff=0.8)
@@ -275,6 +322,8 @@ DATABASES: Kind[Database] = Kind(
     prefix="database",
     plan=plan,
     targets=targets,
+    metrics=metrics,
+    alert_publishers=publishers,
     attributes=attributes,
     groups=groups,
     checks=(check,),

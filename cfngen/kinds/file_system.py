@@ -34,6 +34,7 @@ from cfngen.kinds.base import (
     GrantResource,
     GrantStatement,
     Kind,
+    MetricSource,
     Target,
 )
 from cfngen.stacks import Output, logical_id
@@ -124,6 +125,18 @@ def _grant(write: bool) -> GrantFn:
         )
 
     return grant
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/EFS metrics of each file system, selected by its ID."""
+    return {
+        name: MetricSource(
+            "AWS/EFS",
+            {"FileSystemId": Output(efs_key(name), FS_ID)},
+            ("PercentIOLimit", "BurstCreditBalance", "StorageBytes"),
+        )
+        for name in FILE_SYSTEMS.entries(bp)
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -231,6 +244,7 @@ FILE_SYSTEMS: Kind[FileSystem] = Kind(
     prefix="efs",
     plan=plan,
     targets=targets,
+    metrics=metrics,
     attributes=attributes,
     groups=groups,
     grants={"read": _grant(write=False), "read-write": _grant(write=True)},

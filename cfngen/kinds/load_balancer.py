@@ -24,7 +24,16 @@ from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.kinds import alerts, network, security
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, RouteTarget, Target
+from cfngen.kinds.base import (
+    ArnTail,
+    Attribute,
+    Derived,
+    Facts,
+    Kind,
+    MetricSource,
+    RouteTarget,
+    Target,
+)
 from cfngen.kinds.certificate import certificate_arn, certificate_dependency, check_reference
 from cfngen.stacks import Output, logical_id
 
@@ -140,6 +149,19 @@ def targets(bp: Blueprint) -> list[Target]:
         )
         for name, lb in LOAD_BALANCERS.entries(bp).items()
     ]
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/ApplicationELB or AWS/NetworkELB metrics of each load balancer, selected by the
+    `app/<name>/<id>` tail of its ARN."""
+    return {
+        name: MetricSource(
+            "AWS/ApplicationELB" if lb.type == "application" else "AWS/NetworkELB",
+            {"LoadBalancer": ArnTail(Output(lb_key(name), LB_ARN), "loadbalancer/")},
+            ("HTTPCode_ELB_5XX_Count", "TargetResponseTime", "RejectedConnectionCount"),
+        )
+        for name, lb in LOAD_BALANCERS.entries(bp).items()
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -439,6 +461,7 @@ LOAD_BALANCERS: Kind[LoadBalancer] = Kind(
     prefix="lb",
     plan=plan,
     targets=targets,
+    metrics=metrics,
     attributes=attributes,
     groups=groups,
     checks=(check,),

@@ -38,6 +38,7 @@ from cfngen.kinds.base import (
     GrantResource,
     GrantStatement,
     Kind,
+    MetricSource,
     only_options,
 )
 from cfngen.stacks import Output
@@ -150,6 +151,18 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
 
 def _has_alarms(queue: Queue) -> bool:
     return queue.alarms.dead_letter_messages or queue.alarms.oldest_message_seconds is not None
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/SQS metrics of each queue, selected by its name."""
+    return {
+        name: MetricSource(
+            "AWS/SQS",
+            {"QueueName": f"${{EnvironmentName}}-{queue.physical_name(name)}"},
+            ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"),
+        )
+        for name, queue in QUEUES.entries(bp).items()
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -339,6 +352,7 @@ QUEUES: Kind[Queue] = Kind(
     description="SQS queues with dead-letter queues, one stack each.",
     prefix="queue",
     plan=plan,
+    metrics=metrics,
     attributes=attributes,
     grants=GRANTS,
     order=53,

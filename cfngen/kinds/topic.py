@@ -39,6 +39,7 @@ from cfngen.kinds.base import (
     GrantStatement,
     Kind,
     Link,
+    MetricSource,
     only_options,
 )
 from cfngen.kinds.queue import QUEUE_ARN, QUEUES, SUBSCRIPTION, queue_key
@@ -157,6 +158,18 @@ def links(bp: Blueprint) -> list[Link]:
     ]
 
 
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/SNS metrics of each topic, selected by its name."""
+    return {
+        name: MetricSource(
+            "AWS/SNS",
+            {"TopicName": Output(topic_key(name), TOPIC_NAME)},
+            ("NumberOfNotificationsFailed", "NumberOfMessagesPublished"),
+        )
+        for name in TOPICS.entries(bp)
+    }
+
+
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     return {
         name: {
@@ -258,6 +271,7 @@ TOPICS: Kind[Topic] = Kind(
     description="SNS topics with their subscriptions, one stack each.",
     prefix="topic",
     plan=plan,
+    metrics=metrics,
     attributes=attributes,
     links=links,
     grants={"publish": _publish()},

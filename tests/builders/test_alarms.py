@@ -47,7 +47,7 @@ def alarms(text: str, component: str, tmp_path: Path) -> dict[str, dict[str, Any
 TOPIC = [imp("alerts", "TopicArn")]
 DIMS = [
     {"Name": "ClusterName", "Value": imp("cluster", "ClusterName")},
-    {"Name": "ServiceName", "Value": {"Fn::GetAtt": ["Service", "Name"]}},
+    {"Name": "ServiceName", "Value": "api"},  # the fixed name: the service may list its alarms
 ]
 
 

@@ -70,6 +70,26 @@ class DatabaseAlarms(Model):
     )
 
 
+RdsEventCategory = Literal[
+    "availability",
+    "backup",
+    "configuration change",
+    "creation",
+    "deletion",
+    "failover",
+    "failure",
+    "low storage",
+    "maintenance",
+    "notification",
+    "read replica",
+    "recovery",
+    "restoration",
+    "security",
+    "security patching",
+]
+"""The event categories RDS publishes for DB instances."""
+
+
 class Database(Model):
     """An RDS PostgreSQL or MySQL instance.
 
@@ -139,6 +159,11 @@ class Database(Model):
     alarms: DatabaseAlarms = Field(
         default_factory=DatabaseAlarms,
         description="CloudWatch alarms (need `alerts`).",
+    )
+    events: list[RdsEventCategory] = Field(
+        default_factory=list,
+        description="RDS event categories of the instance sent to `alerts` (EventBridge), e.g. "
+        "[failover, failure, low storage, maintenance].",
     )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 

@@ -27,7 +27,7 @@ from cfngen.builders.containers import (
 )
 from cfngen.builders.user_data import SecretRef
 from cfngen.kinds import alerts, network, security
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, Relation
+from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, MetricSource, Relation
 from cfngen.kinds.bucket import BUCKETS
 from cfngen.kinds.host.build import build
 from cfngen.kinds.host.spec import (
@@ -171,6 +171,18 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
     return out
 
 
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/EC2 metrics of each host, selected by its instance ID."""
+    return {
+        name: MetricSource(
+            "AWS/EC2",
+            {"InstanceId": Output(component(name), INSTANCE_ID)},
+            ("CPUUtilization", "StatusCheckFailed"),
+        )
+        for name in hosts_of(bp)
+    }
+
+
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
     out: dict[str, dict[str, Attribute]] = {}
     for name, host in hosts_of(bp).items():
@@ -268,6 +280,7 @@ HOSTS: Kind[Host] = Kind(
     description="EC2 hosts (Docker Compose), one stack each.",
     prefix=PREFIX,
     plan=plan,
+    metrics=metrics,
     attributes=attributes,
     groups=groups,
     links=links,

@@ -24,7 +24,16 @@ from cfngen.builders.containers import (
     fargate_weights,
 )
 from cfngen.kinds import alerts
-from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Relation, RouteTarget, Target
+from cfngen.kinds.base import (
+    Attribute,
+    Derived,
+    Facts,
+    Kind,
+    MetricSource,
+    Relation,
+    RouteTarget,
+    Target,
+)
 from cfngen.kinds.cluster import NEEDS_CLUSTER, NEEDS_NAMESPACE, effective
 from cfngen.kinds.load_balancer import LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.build import build
@@ -50,6 +59,19 @@ from cfngen.kinds.service.spec import (
 from cfngen.stacks import Output
 
 __all__ = ["EXECUTION_ROLE_ARN", "SERVICES", "SERVICE_NAME", "TASK_ROLE_ARN", "service_key"]
+
+
+def metrics(bp: Blueprint) -> dict[str, MetricSource]:
+    """AWS/ECS metrics of each service, selected by the cluster (named like the environment)
+    and the service's name."""
+    return {
+        name: MetricSource(
+            "AWS/ECS",
+            {"ClusterName": "${EnvironmentName}", "ServiceName": name},
+            ("CPUUtilization", "MemoryUtilization"),
+        )
+        for name in services_of(bp)
+    }
 
 
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
@@ -211,6 +233,7 @@ SERVICES: Kind[Service] = Kind(
     prefix=PREFIX,
     plan=plan,
     targets=targets,
+    metrics=metrics,
     attributes=attributes,
     routes=routes,
     groups=groups,
