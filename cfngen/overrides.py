@@ -1,8 +1,10 @@
 """The escape hatch, applied in the build stage: raw CloudFormation merged into one stack.
 
-`overrides.<component>` has four parts: `properties` (deep-merged into a rendered resource's
+`overrides.<component>` has these parts: `properties` (deep-merged into a rendered resource's
 Properties), `resources` (new resources), `replace` (resources that take the place of a
-rendered one, said explicitly so nothing is swapped by accident) and `outputs`.
+rendered one, said explicitly so nothing is swapped by accident), `outputs`, `attributes`
+(DependsOn, Condition, policies and Metadata of any resource), `conditions`, and `containers`
+(container definitions merged by container name into the stack's task definition).
 
 Raw CloudFormation is the one part of a blueprint cfngen does not model, so it is checked the way
 CloudFormation would check it: `check_with_cfn_lint` runs cfn-lint's error rules (its resource
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cfngen.blueprint.environments import deep_merge
-from cfngen.blueprint.models import Override
+from cfngen.blueprint.models import Override, ResourceAttributes
 from cfngen.blueprint.source import Path_, Positions, dotted
 from cfngen.errors import Diagnostic
 
@@ -69,10 +71,50 @@ def apply_override(
                 if close
                 else "add new resources under `resources` instead",
             )
+    _merge_containers(resources, override, component, error)
+    conditions = body.get("Conditions", {})
+    for name in override.conditions:
+        if name in conditions:
+            error(
+                (*base, "conditions", name),
+                f"stack {component} already has a condition '{name}'",
+                "give the condition another name",
+            )
+    final = set(resources) | set(override.resources)
+    for logical_id, attrs in override.attributes.items():
+        where: Path_ = (*base, "attributes", logical_id)
+        if logical_id not in final:
+            close = difflib.get_close_matches(logical_id, sorted(final), n=1)
+            error(
+                where,
+                f"stack {component} has no resource '{logical_id}'",
+                f"did you mean '{close[0]}'?" if close else f"resources: {', '.join(built)}",
+            )
+            continue
+        for i, dep in enumerate(attrs.DependsOn):
+            if dep == logical_id or dep not in final:
+                error(
+                    (*where, "DependsOn", i),
+                    f"'{dep}' is not another resource of stack {component}",
+                    "name a resource the stack renders or the override adds",
+                )
+        if attrs.Condition is not None and attrs.Condition not in {
+            *conditions,
+            *override.conditions,
+        }:
+            error(
+                (*where, "Condition"),
+                f"stack {component} has no condition '{attrs.Condition}'",
+                f"add it under `overrides.{component}.conditions`",
+            )
     if errors:
         return body, errors
     resources.update(override.resources)
     resources.update(override.replace)
+    if override.conditions:
+        body["Conditions"] = {**conditions, **override.conditions}
+    for logical_id, attrs in override.attributes.items():
+        _set_attributes(resources[logical_id], attrs)
     if override.outputs:
         outputs = body.setdefault("Outputs", {})
         for name in override.outputs:
@@ -86,6 +128,96 @@ def apply_override(
     return body, errors
 
 
+def merge_named(base: Any, overlay: Any) -> Any:
+    """Deep merge in which lists of mappings that all carry a `Name` (Environment, Secrets,
+    Ulimits ...) merge item by item on that name; other lists and values are replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = merge_named(base[key], value) if key in base else value
+        return merged
+    if _named_list(base) and _named_list(overlay):
+        out = list(base)
+        index = {item["Name"]: i for i, item in enumerate(out)}
+        for item in overlay:
+            if item["Name"] in index:
+                out[index[item["Name"]]] = merge_named(out[index[item["Name"]]], item)
+            else:
+                out.append(item)
+        return out
+    return overlay
+
+
+def _named_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(i, dict) and "Name" in i for i in value)
+    )
+
+
+def _merge_containers(
+    resources: dict[str, Any], override: Override, component: str, error: Any
+) -> None:
+    """`overrides.X.containers`: each entry merged into the container of that name."""
+    if not override.containers:
+        return
+    base: Path_ = ("overrides", component, "containers")
+    definitions = task_containers(resources)
+    if definitions is None:
+        error(
+            base,
+            f"stack {component} has no task definition",
+            "containers apply to the stacks of services and tasks",
+        )
+        return
+    names = [str(d.get("Name")) for d in definitions]
+    for name, props in override.containers.items():
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            error(
+                (*base, name),
+                f"the task definition of stack {component} has no container '{name}'",
+                f"did you mean '{close[0]}'?" if close else f"containers: {', '.join(names)}",
+            )
+        elif props.get("Name", name) != name:
+            error(
+                (*base, name, "Name"),
+                "an override cannot rename a container (other settings refer to its name)",
+                "rename it in the blueprint",
+            )
+        else:
+            i = names.index(name)
+            definitions[i] = merge_named(definitions[i], props)
+
+
+def task_containers(resources: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The ContainerDefinitions list of the stack's task definition (None without one)."""
+    for resource in resources.values():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::ECS::TaskDefinition":
+            props = resource.setdefault("Properties", {})
+            found: list[dict[str, Any]] = props.setdefault("ContainerDefinitions", [])
+            return found
+    return None
+
+
+def _set_attributes(resource: dict[str, Any], attrs: ResourceAttributes) -> None:
+    if attrs.DependsOn:
+        rendered = resource.get("DependsOn", [])
+        rendered = [rendered] if isinstance(rendered, str) else list(rendered)
+        resource["DependsOn"] = rendered + [d for d in attrs.DependsOn if d not in rendered]
+    for key in ("Condition", "DeletionPolicy", "UpdateReplacePolicy"):
+        value = getattr(attrs, key)
+        if value is not None:
+            resource[key] = value
+    for key in ("UpdatePolicy", "CreationPolicy"):
+        value = getattr(attrs, key)
+        if value is not None:
+            resource[key] = value
+    if attrs.Metadata:
+        resource["Metadata"] = deep_merge(resource.get("Metadata", {}), attrs.Metadata)
+
+
 # --- what CloudFormation would say ------------------------------------------------------------
 
 
@@ -97,30 +229,53 @@ def _runner(region: str) -> Any:
     return Runner(ConfigMixIn(regions=[region]))
 
 
-def _blueprint_path(path: Sequence[Any], override: Override, component: str) -> Path_ | None:
-    """The override entry a cfn-lint match path lies in, or None when it is cfngen's own."""
+def _walk(node: Any, parts: Sequence[Any]) -> list[Any]:
+    """The longest prefix of `parts` that exists inside `node`."""
+    taken: list[Any] = []
+    for part in parts:
+        found = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not found:
+            break
+        node = node[part]
+        taken.append(part)
+    return taken
+
+
+def _blueprint_path(
+    path: Sequence[Any],
+    override: Override,
+    component: str,
+    containers: Sequence[str] = (),
+) -> Path_ | None:
+    """The override entry a cfn-lint match path lies in, or None when it is cfngen's own.
+    `containers` are the task definition's container names, in order."""
     base: Path_ = ("overrides", component)
     parts = [p for p in path]
-    if len(parts) >= 2 and parts[0] == "Outputs" and parts[1] in override.outputs:
-        return (*base, "outputs", *parts[1:])
+    for key, section in (("Outputs", "outputs"), ("Conditions", "conditions")):
+        if len(parts) >= 2 and parts[0] == key and parts[1] in getattr(override, section):
+            return (*base, section, *parts[1:])
     if len(parts) < 2 or parts[0] != "Resources":
         return None
     logical_id = parts[1]
     for section in ("resources", "replace"):
         if logical_id in getattr(override, section):
             return (*base, section, *parts[1:])
+    attrs = override.attributes.get(logical_id)
+    if attrs is not None and len(parts) >= 3 and parts[2] in attrs.model_fields_set:
+        inner = _walk(getattr(attrs, parts[2]), parts[3:])
+        return (*base, "attributes", logical_id, parts[2], *inner)
+    if len(parts) >= 5 and parts[2:4] == ["Properties", "ContainerDefinitions"]:
+        index = parts[4]
+        if isinstance(index, int) and index < len(containers):
+            name = containers[index]
+            if name in override.containers:
+                inner = _walk(override.containers[name], parts[5:])
+                return (*base, "containers", name, *inner)
     props = override.properties.get(logical_id)
     if props is not None and len(parts) >= 4 and parts[2] == "Properties":
-        node: Any = props
-        taken: list[Any] = []
-        for part in parts[3:]:
-            found = (isinstance(node, dict) and part in node) or (
-                isinstance(node, list) and isinstance(part, int) and part < len(node)
-            )
-            if not found:
-                break
-            node = node[part]
-            taken.append(part)
+        taken = _walk(props, parts[3:])
         if taken:
             return (*base, "properties", logical_id, *taken)
     return None
@@ -136,10 +291,13 @@ def check_with_cfn_lint(
     if decode_errors or not isinstance(parsed, dict):  # cfngen wrote it: not the user's fault
         return []
     out: dict[str, Diagnostic] = {}
+    definitions = task_containers(json.loads(json.dumps(parsed)).get("Resources", {})) or []
+    containers = [str(d.get("Name")) for d in definitions if isinstance(d, dict)]
     for match in _runner(region).validate_template(parsed):
         if not match.rule.id.startswith("E"):
             continue
-        where = _blueprint_path(list(getattr(match, "path", None) or []), override, component)
+        path = list(getattr(match, "path", None) or [])
+        where = _blueprint_path(path, override, component, containers)
         if where is None:
             continue
         message = match.message if len(match.message) <= 240 else match.message[:237] + "..."

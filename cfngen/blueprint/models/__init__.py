@@ -7,7 +7,7 @@ One module per area; this module assembles the root `Blueprint` model. The JSON 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -49,6 +49,33 @@ _LOGICAL_ID = re.compile(r"^[A-Za-z0-9]{1,255}$")
 LogicalId = Annotated[str, AfterValidator(_check_logical_id)]
 
 
+class ResourceAttributes(Model):
+    """CloudFormation resource attributes of a rendered resource, set by an override."""
+
+    DependsOn: list[LogicalId] = Field(
+        default_factory=list,
+        description="Resources of this stack to create first (added to the rendered ones).",
+    )
+    Condition: LogicalId | None = Field(
+        None, description="A condition of the stack (see `conditions`) the resource exists under."
+    )
+    DeletionPolicy: Literal["Delete", "Retain", "RetainExceptOnCreate", "Snapshot"] | None = Field(
+        None, description="What happens to the resource when it leaves the stack."
+    )
+    UpdateReplacePolicy: Literal["Delete", "Retain", "Snapshot"] | None = Field(
+        None, description="What happens to the old resource when an update replaces it."
+    )
+    UpdatePolicy: dict[str, Any] | None = Field(
+        None, description="How updates roll out (Auto Scaling groups, ...), replacing any."
+    )
+    CreationPolicy: dict[str, Any] | None = Field(
+        None, description="Signals to wait for before the resource counts as created."
+    )
+    Metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Metadata, deep-merged into the rendered metadata."
+    )
+
+
 class Override(Model):
     """Escape hatch for one stack: raw CloudFormation merged into what cfngen renders.
 
@@ -73,6 +100,24 @@ class Override(Model):
     )
     outputs: dict[LogicalId, dict[str, Any]] = Field(
         default_factory=dict, description="Extra outputs by name ({Value: ..., Description: ...})."
+    )
+    attributes: dict[LogicalId, ResourceAttributes] = Field(
+        default_factory=dict,
+        description="Resource attributes of rendered or added resources by logical ID: "
+        "DependsOn (added), Condition, DeletionPolicy, UpdateReplacePolicy, UpdatePolicy, "
+        "CreationPolicy, Metadata (merged).",
+    )
+    conditions: dict[LogicalId, Any] = Field(
+        default_factory=dict,
+        description="Extra conditions by name ({Fn::Equals: [...]}), for `attributes.X.Condition`.",
+    )
+    containers: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")], dict[str, Any]] = (
+        Field(
+            default_factory=dict,
+            description="Container definition properties by container name, merged into that "
+            "container of the stack's task definition (lists of named items such as Environment "
+            "and Secrets merge by Name; other lists replace).",
+        )
     )
 
 
