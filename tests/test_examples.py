@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cfngen.cli import cli
@@ -22,6 +23,17 @@ def test_example_validates_and_renders_deterministically(example: Path) -> None:
         first = compile_environment(example, prep.env)
         again = compile_environment(example, prep.env)
         assert [s.body for s in first.stacks] == [s.body for s in again.stacks]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_need_no_overrides(example: Path) -> None:
+    """The examples are real architectures written with first-class settings only: the escape
+    hatch is for what cfngen does not model, and these need nothing of it."""
+
+    doc = yaml.safe_load(example.read_text())
+    assert "overrides" not in doc
+    for env in (doc.get("environments") or {}).values():
+        assert "overrides" not in (env or {})
 
 
 @pytest.mark.checkov

@@ -247,7 +247,7 @@ def add_task_definition(
                 mounts=mounts.get(view.name, []),
                 extra_env=addresses if view.main else {},
                 network_mode=network_mode,
-                init_containers=[v.name for v in views if v.init] if view.main else [],
+                init_containers=[v.name for v in views if v.init] if not view.init else [],
                 cpu=c.cpu
                 if view.main and capacity == "ec2" and c.cpu not in FARGATE_SIZES
                 else view.cpu,

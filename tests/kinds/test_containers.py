@@ -67,6 +67,9 @@ def test_sidecars_init_containers_and_scratch_volumes() -> None:
     defs = _defs(res["Resources"])
     init, proxy = defs["render-config"], defs["proxy"]
     assert init["Essential"] is False and proxy["Essential"] is True
+    # init containers run before every other container, sidecars included
+    assert proxy["DependsOn"] == [{"Condition": "SUCCESS", "ContainerName": "render-config"}]
+    assert "DependsOn" not in init
     assert init["Image"] == "public.ecr.aws/docker/library/busybox:1.36"  # a fixed tag
     assert init["MountPoints"][0]["SourceVolume"] == "config"
     assert proxy["MemoryReservation"] == 64 and proxy["ReadonlyRootFilesystem"] is False

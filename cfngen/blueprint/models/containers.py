@@ -324,12 +324,13 @@ class ContainerOptions(Model):
 
 class Sidecar(ContainerOptions):
     """An extra container of the task: a sidecar (runs beside the main container) or, with
-    `init: true`, an init container (runs to completion before the main container starts)."""
+    `init: true`, an init container (runs to completion before the task's other containers
+    start)."""
 
     image: Image = Field(description="Container image (its tag is fixed, not ImageTag).")
     init: bool = Field(
         False,
-        description="Run to completion first: the main container starts only after it exits 0.",
+        description="Run to completion first: the other containers start only after it exits 0.",
     )
     essential: bool | None = Field(
         None,
