@@ -17,21 +17,17 @@ from cfngen.blueprint.models.common import Use
 from cfngen.blueprint.models.containers import (
     ComponentValue,
     ComposedValue,
-    ContainerOptions,
     EnvValue,
-    HealthCheck,
-    Image,
     ImportedValue,
-    Mount,
     Permissions,
     PortMapping,
-    Secret,
     Volume,
 )
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context
+from cfngen.builders.views import ContainerView, check_files, container_views
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
@@ -46,78 +42,6 @@ class ResolvedValue:
 
     output: Output
     attribute: Attribute
-
-
-@dataclass(frozen=True)
-class ContainerView:
-    """One container of a task as the builder and the checks see it: the main container (named
-    like the service or task, its tag the ImageTag parameter) or one of its `containers`."""
-
-    name: str
-    path: Path_  # where it is declared
-    main: bool
-    image: Image
-    options: ContainerOptions
-    essential: bool
-    init: bool
-    ports: tuple[PortMapping, ...]
-    command: list[str] | None
-    entry_point: list[str] | None
-    environment: dict[str, EnvValue]
-    secrets: dict[str, Secret]
-    health_check: HealthCheck | None
-    mounts: tuple[Mount, ...]
-    writable_root: str | None
-    cpu: int | None = None
-    memory: int | None = None
-
-
-def container_views(
-    name: str, c: ContainerSettings, base: Path_, ports: Sequence[PortMapping] = ()
-) -> list[ContainerView]:
-    """The main container first, then the extra ones in blueprint order."""
-    views = [
-        ContainerView(
-            name=name,
-            path=base,
-            main=True,
-            image=c.image,
-            options=c,
-            essential=True,
-            init=False,
-            ports=tuple(ports),
-            command=c.command,
-            entry_point=c.entry_point,
-            environment=dict(c.environment),
-            secrets=dict(c.secrets),
-            health_check=c.health_check,
-            mounts=tuple(c.volumes),
-            writable_root=c.writable_root,
-        )
-    ]
-    for cname, side in c.containers.items():
-        views.append(
-            ContainerView(
-                name=cname,
-                path=(*base, "containers", cname),
-                main=False,
-                image=side.image,
-                options=side,
-                essential=side.is_essential,
-                init=side.init,
-                ports=tuple(side.ports),
-                command=side.command,
-                entry_point=side.entry_point,
-                environment=dict(side.environment),
-                secrets=dict(side.secrets),
-                health_check=side.health_check,
-                mounts=tuple(side.mounts),
-                writable_root=side.writable_root,
-                cpu=side.cpu,
-                memory=side.memory,
-            )
-        )
-    return views
 
 
 def _mount_field(view: ContainerView) -> str:
@@ -231,18 +155,23 @@ def references(
 ) -> list[tuple[Path_, str, str, bool]]:
     """(where, component, attribute, secret) of every typed reference of one container: in its
     environment (directly or inside a composed value) and its secrets."""
+    paths = c.value_paths if isinstance(c, ContainerView) else {}
+
+    def where(section: str, var: str) -> Path_:
+        return paths.get(var, (*base, section, var))
+
     out: list[tuple[Path_, str, str, bool]] = []
     for var, value in c.environment.items():
         if isinstance(value, ComponentValue):
-            out.append(((*base, "environment", var), value.from_, value.attribute, False))
+            out.append((where("environment", var), value.from_, value.attribute, False))
         elif isinstance(value, ComposedValue):
             for key, ref in value.values.items():
                 if isinstance(ref, ComponentValue):
-                    where = (*base, "environment", var, "values", key)
-                    out.append((where, ref.from_, ref.attribute, False))
+                    at = (*where("environment", var), "values", key)
+                    out.append((at, ref.from_, ref.attribute, False))
     for var, secret in c.secrets.items():
         if secret.from_ is not None and secret.attribute is not None:
-            out.append(((*base, "secrets", var), secret.from_, secret.attribute, True))
+            out.append((where("secrets", var), secret.from_, secret.attribute, True))
     return out
 
 
@@ -260,10 +189,20 @@ def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[s
     """One container's secrets and environment variables taken directly by typed reference ->
     the output to import (composed values resolve through `render_value`)."""
     out: dict[str, ResolvedValue] = {}
-    for path, component, attribute, _ in references(c):
+    direct = [
+        (var, v.from_, v.attribute)
+        for var, v in c.environment.items()
+        if isinstance(v, ComponentValue)
+    ]
+    direct += [
+        (var, s.from_, s.attribute)
+        for var, s in c.secrets.items()
+        if s.from_ is not None and s.attribute is not None
+    ]
+    for var, component, attribute in direct:
         attr = facts.attributes.get(component, {}).get(attribute)
-        if attr is not None and "values" not in path:
-            out[str(path[1])] = ResolvedValue(attr.output, attr)
+        if attr is not None:
+            out[var] = ResolvedValue(attr.output, attr)
     return out
 
 
@@ -486,6 +425,7 @@ def check_containers(
             "name the extra container differently",
             at_key=True,
         )
+    check_files(s, base, views, c)
     by_name = {v.name: v for v in views}
     owners: dict[int, str] = {}
     for view in views:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from cfngen.blueprint.models.cluster import FargateCapacity
@@ -22,6 +22,7 @@ from cfngen.blueprint.models.common import (
 from cfngen.blueprint.models.containers import (
     FARGATE_SIZES,
     ComponentValue,
+    ConfigFile,
     ContainerOptions,
     EnvValue,
     HealthCheck,
@@ -34,6 +35,7 @@ from cfngen.blueprint.models.containers import (
     Sidecar,
     Volume,
     check_env_names,
+    check_file_path,
     fargate_memory_hint,
 )
 from cfngen.blueprint.models.scaling import Autoscaling
@@ -219,6 +221,13 @@ class ContainerSettings(ContainerOptions):
         default_factory=Permissions,
         description="More rights for the task role: IAM statements, managed policies, a "
         "permissions boundary.",
+    )
+    files: dict[Annotated[str, AfterValidator(check_file_path)], ConfigFile] = Field(
+        default_factory=dict,
+        description="Configuration files the main container finds at these paths when it "
+        "starts ({path: {content: ...} or {secret: ...}}); each file's directory becomes a "
+        "read-only volume holding only the declared files.",
+        max_length=20,
     )
     containers: dict[Name, Sidecar] = Field(
         default_factory=dict,
