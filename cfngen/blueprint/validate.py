@@ -292,6 +292,22 @@ class Checker:
             )
             return
         kind = getattr(provided[attribute], "kind", "value")
+        if "secrets" in path and "values" in path:  # a part of a composed secret
+            if secret and kind != "secret_arn":
+                self.error(
+                    (*path, "key"),
+                    f"'{component}.{attribute}' is a plain value; `key` picks a JSON key of a "
+                    "secret",
+                    "remove `key`",
+                )
+            elif not secret and kind == "secret_arn":
+                self.error(
+                    (*path, "attribute"),
+                    f"'{component}.{attribute}' is a secret; the composition needs one JSON key "
+                    "of it",
+                    "add `key:`, e.g. key: password",
+                )
+            return
         if secret and kind != "secret_arn":
             self.error(
                 (*path, "attribute"),

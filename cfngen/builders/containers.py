@@ -21,6 +21,7 @@ from cfngen.blueprint.models.containers import (
     ImportedValue,
     Permissions,
     PortMapping,
+    Secret,
     Volume,
 )
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
@@ -170,7 +171,7 @@ def references(
                     at = (*where("environment", var), "values", key)
                     out.append((at, ref.from_, ref.attribute, False))
     for var, secret in c.secrets.items():
-        if secret.from_ is not None and secret.attribute is not None:
+        if isinstance(secret, Secret) and secret.from_ is not None and secret.attribute is not None:
             out.append((where("secrets", var), secret.from_, secret.attribute, True))
     return out
 
@@ -197,7 +198,7 @@ def resolve_values(facts: Facts, c: ContainerSettings | ContainerView) -> dict[s
     direct += [
         (var, s.from_, s.attribute)
         for var, s in c.secrets.items()
-        if s.from_ is not None and s.attribute is not None
+        if isinstance(s, Secret) and s.from_ is not None and s.attribute is not None
     ]
     for var, component, attribute in direct:
         attr = facts.attributes.get(component, {}).get(attribute)

@@ -34,6 +34,7 @@ from cfngen.builders.iam import (
     statement,
     task_trust,
 )
+from cfngen.builders.views import start_command
 from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
 
 IMAGE_TAG = "ImageTag"
@@ -335,10 +336,13 @@ def _container(
         ]
     if secrets:
         container["Secrets"] = secrets
-    if view.command is not None:
-        container["Command"] = view.command
-    if view.entry_point is not None:
-        container["EntryPoint"] = view.entry_point
+    if view.compositions:
+        container["EntryPoint"], container["Command"] = start_command(view)
+    else:
+        if view.command is not None:
+            container["Command"] = view.command
+        if view.entry_point is not None:
+            container["EntryPoint"] = view.entry_point
     if mounts:
         container["MountPoints"] = mounts
     if view.health_check is not None:

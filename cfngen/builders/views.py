@@ -14,6 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cfngen.blueprint.models.containers import (
+    PLACEHOLDER as _PLACEHOLDER,
+)
+from cfngen.blueprint.models.containers import (
+    ComponentValue,
     ConfigFile,
     ContainerOptions,
     EnvValue,
@@ -23,6 +27,7 @@ from cfngen.blueprint.models.containers import (
     PortMapping,
     ScratchMount,
     Secret,
+    SecretValue,
 )
 from cfngen.blueprint.models.services import ContainerSettings
 from cfngen.blueprint.source import Path_
@@ -59,6 +64,45 @@ class ContainerView:
     # where a variable's value is written in the blueprint, when not under environment/secrets
     # of `path` (the files writer's variables are `files.<path>.content` / `.secret`)
     value_paths: Mapping[str, Path_] = field(default_factory=dict)
+    compositions: tuple[Composition, ...] = ()  # composed secrets, exported by a start shell
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A composed secret: `var` = `format` with each ${name} replaced by the variable holding
+    that part (URL-encoded where asked) when the container starts."""
+
+    var: str
+    format: str
+    parts: Mapping[str, tuple[str, bool]]  # name -> (variable holding the part, url-encode)
+
+
+def split_secrets(
+    secrets: Mapping[str, SecretValue], path: Path_
+) -> tuple[dict[str, Secret], dict[str, EnvValue], dict[str, Path_], tuple[Composition, ...]]:
+    """A container's secrets with each composed one replaced by its parts: ECS secrets and
+    plain values in variables `CFNGEN_<VAR>_<n>`, and the composition that joins them."""
+    plain_secrets: dict[str, Secret] = {}
+    environment: dict[str, EnvValue] = {}
+    paths: dict[str, Path_] = {}
+    compositions: list[Composition] = []
+    for var, value in secrets.items():
+        if isinstance(value, Secret):
+            plain_secrets[var] = value
+            continue
+        parts: dict[str, tuple[str, bool]] = {}
+        for i, (name, part) in enumerate(sorted(value.values.items()), 1):
+            holder = f"CFNGEN_{var}_{i}"
+            if part.is_secret:
+                plain_secrets[holder] = part.as_secret()
+            else:
+                environment[holder] = ComponentValue.model_validate(
+                    {"from": part.from_, "attribute": part.attribute}
+                )
+            paths[holder] = (*path, "secrets", var, "values", name)
+            parts[name] = (holder, part.encode == "url")
+        compositions.append(Composition(var, value.format, parts))
+    return plain_secrets, environment, paths, tuple(compositions)
 
 
 def file_directories(files: dict[str, ConfigFile]) -> dict[str, str]:
@@ -115,6 +159,7 @@ def container_views(
 ) -> list[ContainerView]:
     """The main container first, then the extra ones in blueprint order, then cfngen's files
     writer when the task has `files`."""
+    secrets, hidden_env, paths, compositions = split_secrets(c.secrets, base)
     file_mounts = tuple(
         ScratchMount(scratch=volume, path=directory, read_only=True)
         for directory, volume in file_directories(c.files).items()
@@ -131,18 +176,24 @@ def container_views(
             ports=tuple(ports),
             command=c.command,
             entry_point=c.entry_point,
-            environment=dict(c.environment),
-            secrets=dict(c.secrets),
+            environment={**c.environment, **hidden_env},
+            secrets=secrets,
             health_check=c.health_check,
             mounts=(*c.volumes, *file_mounts),
             writable_root=c.writable_root,
+            value_paths=paths,
+            compositions=compositions,
         )
     ]
     for cname, side in c.containers.items():
+        side_path: Path_ = (*base, "containers", cname)
+        side_secrets, side_env, side_paths, side_compositions = split_secrets(
+            side.secrets, side_path
+        )
         views.append(
             ContainerView(
                 name=cname,
-                path=(*base, "containers", cname),
+                path=side_path,
                 main=False,
                 image=side.image,
                 options=side,
@@ -151,13 +202,15 @@ def container_views(
                 ports=tuple(side.ports),
                 command=side.command,
                 entry_point=side.entry_point,
-                environment=dict(side.environment),
-                secrets=dict(side.secrets),
+                environment={**side.environment, **side_env},
+                secrets=side_secrets,
                 health_check=side.health_check,
                 mounts=tuple(side.mounts),
                 writable_root=side.writable_root,
                 cpu=side.cpu,
                 memory=side.memory,
+                value_paths=side_paths,
+                compositions=side_compositions,
             )
         )
     if c.files:
@@ -200,3 +253,53 @@ def check_files(
                     f"{mount.path} overlaps {directory}, where `files` mounts its volume",
                     "put the files or the volume in another directory",
                 )
+    for view in views:
+        for composition in view.compositions:
+            if view.command is None and view.entry_point is None:
+                c.error(
+                    (*view.path, "secrets", composition.var),
+                    f"{composition.var} is composed when the container starts, by a shell that "
+                    "then runs the container's command, which the blueprint does not give",
+                    "set `command` (and `entry_point` if the image has one) to what the image runs",
+                )
+
+
+_URL_ENCODE = (
+    'cfngen_url() { s=$1; o=; while [ -n "$s" ]; do c=${s%"${s#?}"}; s=${s#?}; '
+    "case $c in [A-Za-z0-9._~-]) o=$o$c;; *) o=$o$(printf '%%%02X' \"'$c\");; esac; done; "
+    "printf '%s' \"$o\"; }"
+)
+START = "cfngen-start"  # $0 of the start shell
+
+
+def _quoted(text: str) -> str:
+    """Literal text inside a double-quoted shell word."""
+    for char in ("\\", '"', "$", "`"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def start_command(view: ContainerView) -> tuple[list[str], list[str]]:
+    """(EntryPoint, Command) of a container with composed secrets: a shell exports each
+    composition, drops the parts and then execs the container's own entry point and command."""
+    lines = ["set -e"]
+    if any(url for comp in view.compositions for _, url in comp.parts.values()):
+        lines.append(_URL_ENCODE)
+    holders: list[str] = []
+    for comp in view.compositions:
+        out, last = "", 0
+        for match in _PLACEHOLDER.finditer(comp.format):
+            holder, url = comp.parts[match.group(1)]
+            out += _quoted(comp.format[last : match.start()])
+            out += f'$(cfngen_url "${holder}")' if url else f"${{{holder}}}"
+            last = match.end()
+        out += _quoted(comp.format[last:])
+        lines.append(f'export {comp.var}="{out}"')
+        holders += [holder for holder, _ in comp.parts.values()]
+    lines.append("unset " + " ".join(holders))
+    lines.append('exec "$@"')
+    return ["/bin/sh", "-c", "; ".join(lines)], [
+        START,
+        *(view.entry_point or []),
+        *(view.command or []),
+    ]

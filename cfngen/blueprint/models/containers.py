@@ -94,7 +94,8 @@ class ImportedValue(Model):
 
 
 Reference = ComponentValue | ImportedValue
-_PLACEHOLDER = re.compile(r"\$\{([^}!]*)\}")
+PLACEHOLDER = re.compile(r"\$\{([^}!]*)\}")
+_PLACEHOLDER = PLACEHOLDER
 _PSEUDO = {
     "AWS::AccountId",
     "AWS::Partition",
@@ -156,6 +157,23 @@ EnvValue = Annotated[
 """A plain environment value: text, a typed reference, an export, or a composition of them."""
 
 
+def secret_short_form(value: Any) -> Any:
+    """`ssm:/name` and `secretsmanager:name#key` as their mappings (other values unchanged)."""
+    if not isinstance(value, str):
+        return value
+    scheme, sep, rest = value.partition(":")
+    if sep and scheme == "ssm":
+        return {"ssm": rest}
+    if sep and scheme == "secretsmanager":
+        name, _, key = rest.partition("#")
+        return {"secretsmanager": name, **({"key": key} if key else {})}
+    raise fail(
+        f"invalid secret reference '{value}'",
+        "write ssm:/parameter/name, secretsmanager:secret-name[#json-key], or "
+        "{from: component, attribute: secret_arn}",
+    )
+
+
 class Secret(Model):
     """A secret injected as an environment variable, by reference only (never a value).
 
@@ -179,19 +197,7 @@ class Secret(Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        scheme, sep, rest = value.partition(":")
-        if sep and scheme == "ssm":
-            return {"ssm": rest}
-        if sep and scheme == "secretsmanager":
-            name, _, key = rest.partition("#")
-            return {"secretsmanager": name, **({"key": key} if key else {})}
-        raise fail(
-            f"invalid secret reference '{value}'",
-            "write ssm:/parameter/name, secretsmanager:secret-name[#json-key], or "
-            "{from: component, attribute: secret_arn}",
-        )
+        return secret_short_form(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -208,6 +214,113 @@ class Secret(Model):
         if self.ssm is not None and self.key is not None:
             raise fail("`key` applies to Secrets Manager secrets only", "remove `key`")
         return self
+
+
+class SecretPart(Model):
+    """One value of a composed secret: a secret (an SSM parameter, a Secrets Manager secret or
+    one JSON `key` of a component's secret) or a plain value of a component, optionally
+    URL-encoded."""
+
+    ssm: str | None = Field(
+        None, pattern=r"^/[A-Za-z0-9_.\-/]+$", description="SSM parameter name (starts with /)."
+    )
+    secretsmanager: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9/_+=.@-]+$", description="Secrets Manager secret name."
+    )
+    from_: Name | None = Field(None, alias="from", description="The component providing it.")
+    attribute: str | None = Field(None, description="Its attribute.")
+    key: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="JSON key inside the secret (a component's secret needs one).",
+    )
+    encode: Literal["url"] | None = Field(
+        None, description="`url`: percent-encode the value (for passwords inside URLs)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return secret_short_form(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        sources = [s for s in (self.ssm, self.secretsmanager, self.from_) if s is not None]
+        if len(sources) != 1:
+            raise fail(
+                "a value needs exactly one of `ssm`, `secretsmanager` or `from`",
+                "e.g. {from: payload-db, attribute: secret_arn, key: password}",
+            )
+        if self.from_ is not None and self.attribute is None:
+            raise fail("a value `from` a component needs `attribute`", "e.g. attribute: endpoint")
+        if self.ssm is not None and self.key is not None:
+            raise fail("`key` applies to Secrets Manager secrets only", "remove `key`")
+        return self
+
+    @property
+    def is_secret(self) -> bool:
+        """Read at start as an ECS secret (else a plain value of the task definition)."""
+        return self.from_ is None or self.key is not None
+
+    def as_secret(self) -> Secret:
+        return Secret.model_validate(
+            {
+                "ssm": self.ssm,
+                "secretsmanager": self.secretsmanager,
+                "from": self.from_,
+                "attribute": self.attribute,
+                "key": self.key,
+            }
+        )
+
+
+class ComposedSecret(Model):
+    """A secret built from parts when the container starts, e.g. a database URL with the
+    current password: `{format: "postgres://${user}:${password}@${host}:${port}/app", values:
+    {...}}`. cfngen starts the container through `/bin/sh`, which exports the composed variable
+    and then runs the container's command, so the image needs a shell and the blueprint its
+    command."""
+
+    format: str = Field(min_length=1, max_length=4096, description="The text with ${name}s.")
+    values: dict[str, SecretPart] = Field(
+        min_length=1, max_length=10, description="What each ${name} stands for."
+    )
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        used = set(_PLACEHOLDER.findall(self.format))
+        unknown = sorted(used - set(self.values))
+        if unknown:
+            raise fail(
+                f"${{{unknown[0]}}} is not one of the values",
+                f"add `{unknown[0]}:` to `values` (a composed secret has no pseudo parameters)",
+            )
+        unused = sorted(set(self.values) - used)
+        if unused:
+            raise fail(
+                f"value '{unused[0]}' is not used in the format", f"write ${{{unused[0]}}} in it"
+            )
+        if not any(part.is_secret for part in self.values.values()):
+            raise fail(
+                "no value of the composition is a secret",
+                "compose it in `environment` instead (it needs no shell)",
+            )
+        return self
+
+
+def _secret_kind(value: Any) -> str:
+    return (
+        "<composed>"
+        if isinstance(value, dict) and ("format" in value or "values" in value)
+        else "<secret>"
+    )
+
+
+SecretValue = Annotated[
+    Annotated[Secret, Tag("<secret>")] | Annotated[ComposedSecret, Tag("<composed>")],
+    Discriminator(_secret_kind),
+]
+"""A secret: a reference to one, or a composition of secrets and values made at start."""
 
 
 class HealthCheck(Model):
@@ -428,8 +541,9 @@ class Sidecar(ContainerOptions):
         description="Plain environment variables: text, {from, attribute}, {import} or "
         "{format, values}.",
     )
-    secrets: dict[str, Secret] = Field(
-        default_factory=dict, description="Environment variables from SSM / Secrets Manager."
+    secrets: dict[str, SecretValue] = Field(
+        default_factory=dict,
+        description="Environment variables from SSM / Secrets Manager, or composed from them.",
     )
     health_check: HealthCheck | None = Field(None, description="Container health check.")
     mounts: list[Mount] = Field(

@@ -32,6 +32,7 @@ from cfngen.blueprint.models.containers import (
     PortMapping,
     ScratchMount,
     Secret,
+    SecretValue,
     Sidecar,
     Volume,
     check_env_names,
@@ -207,8 +208,10 @@ class ContainerSettings(ContainerOptions):
         "{format: 'http://${lb}/x', values: {lb: {from: web, attribute: dns_name}}}. Never "
         "secrets (use `secrets`).",
     )
-    secrets: dict[str, Secret] = Field(
-        default_factory=dict, description="Environment variables from SSM / Secrets Manager."
+    secrets: dict[str, SecretValue] = Field(
+        default_factory=dict,
+        description="Environment variables from SSM / Secrets Manager, or composed from them "
+        "({format, values}) when the container starts.",
     )
     health_check: HealthCheck | None = Field(None, description="Container health check.")
     volumes: list[Mount] = Field(
