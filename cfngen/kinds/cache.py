@@ -24,6 +24,7 @@ ENDPOINT = "Endpoint"
 PORT = "Port"
 URL = "Url"
 AUTH_SECRET_ARN = "AuthSecretArn"
+AUTH_URL_SECRET_ARN = "AuthUrlSecretArn"
 
 
 def component(name: str) -> str:
@@ -65,6 +66,11 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
             "port": Attribute(Output(c, PORT), "value", "Port"),
             "auth_secret_arn": Attribute(
                 Output(c, AUTH_SECRET_ARN), "secret_arn", "Secret holding the Redis AUTH token"
+            ),
+            "auth_url_secret_arn": Attribute(
+                Output(c, AUTH_URL_SECRET_ARN),
+                "secret_arn",
+                "Secret holding rediss://:<token>@<primary>:<port>, the URL with credentials",
             ),
         }
     return out
@@ -120,6 +126,10 @@ def build(spec: tuple[str, Cache], ctx: Context) -> None:
     }
     if cache.kms_key_arn:
         props["KmsKeyId"] = cache.kms_key_arn
+    if cache.snapshot_window:
+        props["SnapshotWindow"] = cache.snapshot_window
+    if cache.maintenance_window:
+        props["PreferredMaintenanceWindow"] = cache.maintenance_window
     group_res = ctx.add(
         elasticache.ReplicationGroup(
             "ReplicationGroup",
@@ -141,6 +151,33 @@ def build(spec: tuple[str, Cache], ctx: Context) -> None:
         f"{name}: rediss:// URL (TLS)",
     )
     ctx.export(AUTH_SECRET_ARN, Ref(token), f"{name}: ARN of the AUTH token secret")
+    # The URL with the token, for clients that read one REDIS_URL: composed by CloudFormation
+    # when the stack deploys (the token is cfngen's own and not rotated, so it cannot go stale)
+    # and stored as a secret, so the token never appears in a template or task definition.
+    auth_url = ctx.add(
+        waive(
+            secretsmanager.Secret(
+                "AuthUrl",
+                DeletionPolicy="Delete",
+                UpdateReplacePolicy="Delete",
+                Name=ctx.name(f"{name}/auth-url"),
+                Description=Sub(f"${{EnvironmentName}} {name}: rediss:// URL with the AUTH token"),
+                SecretString=Sub(
+                    "rediss://:{{resolve:secretsmanager:${AuthToken}:SecretString}}@"
+                    "${ReplicationGroup.PrimaryEndPoint.Address}:"
+                    "${ReplicationGroup.PrimaryEndPoint.Port}"
+                ),
+                Tags=ctx.name_tag(name),
+            ),
+            {
+                "CKV_AWS_149": "Encrypted with the AWS-managed Secrets Manager key, like the "
+                "AUTH token it contains",
+            },
+        )
+    )
+    ctx.export(
+        AUTH_URL_SECRET_ARN, Ref(auth_url), f"{name}: ARN of the secret holding the URL with AUTH"
+    )
 
 
 CACHES: Kind[Cache] = Kind(

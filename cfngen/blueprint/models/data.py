@@ -242,6 +242,19 @@ class Cache(Model):
     snapshot_retention_days: int = Field(
         7, ge=0, le=35, description="Daily snapshots kept (0: none)."
     )
+    snapshot_window: str | None = Field(
+        None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Daily snapshot window in UTC, hh:mm-hh:mm, at least 60 minutes (default: "
+        "one ElastiCache picks).",
+    )
+    maintenance_window: str | None = Field(
+        None,
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-"
+        r"(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Weekly maintenance window in UTC, ddd:hh:mm-ddd:hh:mm, at least 60 minutes "
+        "(default: one ElastiCache picks).",
+    )
     kms_key_arn: KmsKeyArn | None = Field(
         None,
         description="Customer-managed KMS key for encryption at rest (default: AWS-managed).",
@@ -255,7 +268,46 @@ class Cache(Model):
                 "multi_az needs at least one replica to fail over to",
                 "set replicas: 1 or more, or multi_az: false",
             )
+        snapshot = _window_minutes(self.snapshot_window, weekly=False)
+        maintenance = _window_minutes(self.maintenance_window, weekly=True)
+        for what, window in (("snapshot_window", snapshot), ("maintenance_window", maintenance)):
+            if window is not None and (window[1] - window[0]) % (7 * 1440) < 60:
+                raise fail(f"{what} is shorter than 60 minutes", "widen it to an hour or more")
+        if snapshot is not None and maintenance is not None:
+            start, end = snapshot
+            for day in range(7):  # the daily window, on each day of the week
+                if _overlap((day * 1440 + start, day * 1440 + end), maintenance):
+                    raise fail(
+                        "the snapshot window overlaps the maintenance window",
+                        "move one of them (ElastiCache refuses overlapping windows)",
+                    )
         return self
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _window_minutes(window: str | None, *, weekly: bool) -> tuple[int, int] | None:
+    """A window as (start, end) minutes from Monday 00:00 (weekly) or midnight (daily); the end
+    is moved past the start when the window wraps."""
+    if window is None:
+        return None
+    start_text, end_text = window.split("-")
+
+    def minutes(text: str) -> int:
+        parts = text.split(":")
+        day = _DAYS.index(parts[0]) * 1440 if weekly else 0
+        return day + int(parts[-2]) * 60 + int(parts[-1])
+
+    start, end = minutes(start_text), minutes(end_text)
+    if end <= start:
+        end += 7 * 1440 if weekly else 1440
+    return start, end
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    week = 7 * 1440
+    return any(a[0] < b[1] + shift and b[0] + shift < a[1] for shift in (-week, 0, week))
 
 
 class SearchDomain(Model):
