@@ -73,7 +73,7 @@ def test_file_errors(tmp_path: Path) -> None:
             files:
               /etc/app.toml: {content: x}
               /etc/app/a.toml: {content: x, secret: "ssm:/x"}
-              /etc/app/b.toml: {content: {format: "${v}", values: {v: {from: nothere, attribute: x}}}}
+              /etc/app/b.toml: {content: {format: "${v}", values: {v: {from: nope, attribute: x}}}}
               /srv/../x/c.toml: {content: x}
             containers:
               cfngen-helper: {image: {uri: busybox}}
@@ -96,7 +96,7 @@ def test_file_errors(tmp_path: Path) -> None:
         "bp.yaml:6:47: services.api.volumes[0].path: /etc/app/sub overlaps /etc/app, where "
         "`files` mounts its volume (put the files or the volume in another directory)",
         "bp.yaml:8:74: services.api.files./etc/app/b.toml.content.values.v.from: unknown "
-        "component with attributes 'nothere' (declare the component with attributes first)",
+        "component with attributes 'nope' (declare the component with attributes first)",
         "bp.yaml:10:7: services.api.containers.cfngen-helper: container names starting with "
         "cfngen- are cfngen's own (`files` adds one) (name the container differently)",
     ]
