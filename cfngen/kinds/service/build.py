@@ -35,6 +35,7 @@ from cfngen.kinds.service.spec import (
     HOST,
     PORT,
     SERVICE_NAME,
+    TASK_DEFINITION_ARN,
     TASK_ROLE_ARN,
     URL,
     ServiceSpec,
@@ -197,6 +198,12 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         _events(name, svc.events, service, ctx)
 
     ctx.export(SERVICE_NAME, GetAtt(service, "Name"), f"ECS service {name}")
+    ctx.export(
+        TASK_DEFINITION_ARN,
+        Ref(task_def),
+        f"Task definition of service {name} (the revision deployed; CI pipelines render the next "
+        "one from it)",
+    )
     ctx.export(TASK_ROLE_ARN, GetAtt(parts.task_role, "Arn"), f"Task role of service {name}")
     ctx.export(
         EXECUTION_ROLE_ARN,

@@ -23,6 +23,7 @@ from cfngen.stacks import component_key
 SERVICE_NAME = "ServiceName"
 TASK_ROLE_ARN = "TaskRoleArn"
 EXECUTION_ROLE_ARN = "ExecutionRoleArn"
+TASK_DEFINITION_ARN = "TaskDefinitionArn"
 HOST = "Host"
 PORT = "Port"
 URL = "Url"
