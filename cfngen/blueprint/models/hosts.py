@@ -206,6 +206,12 @@ class Host(Model):
         description="Networks allowed to SSH (port 22); closed when empty. Session Manager "
         "works without it.",
     )
+    key_pair: str | None = Field(
+        None,
+        pattern=r"^[\x20-\x7E]{1,255}$",
+        description="Name of an EC2 key pair for SSH (create it first: aws ec2 create-key-pair); "
+        "needs ssh_cidrs.",
+    )
     connects_to: list[Name] = Field(
         default_factory=list, description="Databases, caches, ... the host talks to."
     )
@@ -242,6 +248,11 @@ class Host(Model):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.key_pair is not None and not self.ssh_cidrs:
+            raise fail(
+                "a key pair without ssh_cidrs cannot be used: port 22 stays closed",
+                "add ssh_cidrs (your office networks), or remove key_pair and use Session Manager",
+            )
         for cidr in self.ssh_cidrs:
             if cidr.endswith("/0"):
                 raise fail(

@@ -224,6 +224,7 @@ def build(spec: HostSpec, ctx: Context) -> None:
         "Monitoring": True,
         "EbsOptimized": True,
         "DisableApiTermination": host.termination_protection,
+        **({"KeyName": host.key_pair} if host.key_pair else {}),
         "UserData": Base64(Sub(script, **sub_vars)),
         "Tags": ctx.name_tag(name),
     }
