@@ -19,11 +19,11 @@ from cfngen.blueprint.models.containers import (
     ComposedValue,
     EnvValue,
     ImportedValue,
-    Permissions,
     PortMapping,
     Secret,
     Volume,
 )
+from cfngen.blueprint.models.permissions import Permissions
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, fargate_memory_hint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker

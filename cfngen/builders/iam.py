@@ -18,7 +18,7 @@ from awacs.aws import (
 )
 from troposphere import Ref, Sub, iam
 
-from cfngen.blueprint.models.containers import Permissions
+from cfngen.blueprint.models.permissions import Permissions
 from cfngen.builders.base import Context
 from cfngen.kinds.base import Grant, GrantResource
 from cfngen.stacks import Output

@@ -18,7 +18,6 @@ from cfngen.blueprint.models.containers import (
 )
 from cfngen.blueprint.models.containers import (
     ComponentValue,
-    ConfigFile,
     ContainerOptions,
     EnvValue,
     HealthCheck,
@@ -29,6 +28,7 @@ from cfngen.blueprint.models.containers import (
     Secret,
     SecretValue,
 )
+from cfngen.blueprint.models.files import ConfigFile
 from cfngen.blueprint.models.services import ContainerSettings
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker

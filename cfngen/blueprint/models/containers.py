@@ -216,62 +216,25 @@ class Secret(Model):
         return self
 
 
-class SecretPart(Model):
+class SecretPart(Secret):
     """One value of a composed secret: a secret (an SSM parameter, a Secrets Manager secret or
     one JSON `key` of a component's secret) or a plain value of a component, optionally
     URL-encoded."""
 
-    ssm: str | None = Field(
-        None, pattern=r"^/[A-Za-z0-9_.\-/]+$", description="SSM parameter name (starts with /)."
-    )
-    secretsmanager: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9/_+=.@-]+$", description="Secrets Manager secret name."
-    )
-    from_: Name | None = Field(None, alias="from", description="The component providing it.")
-    attribute: str | None = Field(None, description="Its attribute.")
-    key: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="JSON key inside the secret (a component's secret needs one).",
-    )
     encode: Literal["url"] | None = Field(
         None, description="`url`: percent-encode the value (for passwords inside URLs)."
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_form(cls, value: Any) -> Any:
-        return secret_short_form(value)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        sources = [s for s in (self.ssm, self.secretsmanager, self.from_) if s is not None]
-        if len(sources) != 1:
-            raise fail(
-                "a value needs exactly one of `ssm`, `secretsmanager` or `from`",
-                "e.g. {from: payload-db, attribute: secret_arn, key: password}",
-            )
-        if self.from_ is not None and self.attribute is None:
-            raise fail("a value `from` a component needs `attribute`", "e.g. attribute: endpoint")
-        if self.ssm is not None and self.key is not None:
-            raise fail("`key` applies to Secrets Manager secrets only", "remove `key`")
-        return self
-
     @property
     def is_secret(self) -> bool:
-        """Read at start as an ECS secret (else a plain value of the task definition)."""
-        return self.from_ is None or self.key is not None
+        """Read at start as an ECS secret (else a plain value of the task definition): SSM
+        parameters, Secrets Manager secrets, and a component's secret attributes (their names
+        end in secret_arn; `key` picks one JSON key)."""
+        attribute = self.attribute or ""
+        return self.from_ is None or self.key is not None or attribute.endswith("secret_arn")
 
     def as_secret(self) -> Secret:
-        return Secret.model_validate(
-            {
-                "ssm": self.ssm,
-                "secretsmanager": self.secretsmanager,
-                "from": self.from_,
-                "attribute": self.attribute,
-                "key": self.key,
-            }
-        )
+        return Secret.model_validate(self.model_dump(by_alias=True, exclude={"encode"}))
 
 
 class ComposedSecret(Model):
@@ -408,87 +371,6 @@ class Ulimit(Model):
         return self
 
 
-_FILE_PATH = re.compile(r"^(/[A-Za-z0-9._-]+){2,}$")
-_SYSTEM_DIRS = frozenset(
-    {
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/lib",
-        "/lib64",
-        "/proc",
-        "/root",
-        "/run",
-        "/sbin",
-        "/sys",
-        "/tmp",
-        "/usr",
-        "/var",
-        "/usr/bin",
-        "/usr/lib",
-        "/usr/local",
-        "/usr/sbin",
-        "/var/lib",
-    }
-)
-
-
-def check_file_path(path: str) -> str:
-    """A configuration file's path: absolute, plain names, in a directory of its own (the
-    directory becomes a volume that hides what the image has there)."""
-    if not _FILE_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
-        raise fail(
-            f"invalid file path '{path}'",
-            "an absolute path of letters, digits, '.', '_' and '-', in a directory, e.g. "
-            "/etc/app/app.toml",
-        )
-    directory = path.rsplit("/", 1)[0]
-    if directory in _SYSTEM_DIRS:
-        raise fail(
-            f"'{directory}' would be replaced by a volume holding only the declared files",
-            f"write the file into a directory of its own, e.g. {directory}/app/"
-            f"{path.rsplit('/', 1)[1]}, and point the application at it",
-        )
-    return path
-
-
-class ConfigFile(Model):
-    """A file the main container finds at its path when it starts, written by an init
-    container: its content from the blueprint (text or a composed value), or from an SSM
-    parameter or a secret (read by the execution role, like `secrets`)."""
-
-    content: EnvValue | None = Field(
-        None,
-        description="The file's text, or {format, values} composing it from other components' "
-        "values.",
-    )
-    secret: Secret | None = Field(
-        None,
-        description="Where the content is: ssm:/parameter, secretsmanager:name[#key], or {from, "
-        "attribute: secret_arn}.",
-    )
-    mode: str = Field("0444", pattern=r"^0[0-7]{3}$", description="File mode, e.g. 0440.")
-    owner: str | None = Field(
-        None,
-        pattern=r"^[0-9]{1,10}(:[0-9]{1,10})?$",
-        description="uid[:gid] owning the file (default root), e.g. for mode 0400 read by a "
-        "non-root user.",
-    )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.content is None) == (self.secret is None):
-            raise fail("a file needs exactly one of `content` or `secret`", "e.g. content: |")
-        if isinstance(self.content, str) and len(self.content.encode()) > 32768:
-            raise fail(
-                "the content is over 32 KiB (it travels in the task definition, which ECS caps "
-                "at 64 KiB)",
-                "store it in an SSM parameter (advanced tier) or a secret and use `secret:`",
-            )
-        return self
-
-
 class ContainerOptions(Model):
     """What every container of a task may set, the main one and the extra ones."""
 
@@ -561,94 +443,3 @@ class Sidecar(ContainerOptions):
     @property
     def is_essential(self) -> bool:
         return self.essential if self.essential is not None else not self.init
-
-
-_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
-_ARN = re.compile(r"^(\*|arn:[^\s]+)$")
-_OPERATOR = re.compile(
-    r"^((ForAnyValue:|ForAllValues:)?(String(Not)?Equals(IgnoreCase)?|String(Not)?Like|"
-    r"Numeric(Not)?Equals|Numeric(Less|Greater)Than(Equals)?|Date(Not)?Equals|"
-    r"Date(Less|Greater)Than(Equals)?|Bool|BinaryEquals|(Not)?IpAddress|Arn(Not)?(Equals|Like))"
-    r"(IfExists)?|Null)$"
-)
-_MANAGED = re.compile(r"^(aws:[A-Za-z0-9+=,.@_/-]+|arn:[^\s]+:iam::[^\s]+:policy/[^\s]+)$")
-
-
-class PolicyStatement(Model):
-    """One IAM statement for the role: actions on resources, optionally with conditions."""
-
-    sid: str | None = Field(None, pattern=r"^[A-Za-z0-9]+$", description="Statement ID.")
-    effect: Literal["Allow", "Deny"] = Field("Allow", description="Allow or Deny.")
-    actions: list[str] = Field(
-        min_length=1, description="service:Action names, e.g. ses:SendEmail (wildcards allowed)."
-    )
-    resources: list[str | ComponentValue] = Field(
-        min_length=1,
-        description="ARNs (`${AWS::Region}`, `${AWS::AccountId}`, `${AWS::Partition}` and "
-        "`${EnvironmentName}` are filled in), or typed references to another component's ARN "
-        "({from: uploads, attribute: arn}).",
-    )
-    conditions: dict[str, dict[str, str | list[str]]] = Field(
-        default_factory=dict,
-        description="IAM conditions: {StringEquals: {'aws:RequestedRegion': eu-west-1}}.",
-    )
-
-    @field_validator("actions")
-    @classmethod
-    def _actions(cls, value: list[str]) -> list[str]:
-        for action in value:
-            if not _ACTION.match(action):
-                raise fail(
-                    f"'{action}' is not an IAM action", "write service:Action, e.g. s3:GetObject"
-                )
-        return value
-
-    @field_validator("conditions")
-    @classmethod
-    def _conditions(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for operator in value:
-            if not _OPERATOR.match(operator):
-                raise fail(
-                    f"'{operator}' is not an IAM condition operator",
-                    "e.g. StringEquals, StringLike, ArnLike, Bool, IpAddress, Null",
-                )
-        return value
-
-    @field_validator("resources")
-    @classmethod
-    def _resources(cls, value: list[Any]) -> list[Any]:
-        for res in value:
-            if isinstance(res, str) and not _ARN.match(res):
-                raise fail(f"'{res}' is not an ARN", "write arn:${AWS::Partition}:service:...")
-        return value
-
-
-class Permissions(Model):
-    """More rights for the role than `uses` grants: statements, managed policies, a boundary.
-    `cfngen lint` checks them like everything else (full admin rights and `iam:PassRole` on
-    roles the template does not create are findings)."""
-
-    statements: list[PolicyStatement] = Field(default_factory=list, description="Statements.")
-    managed_policies: list[str] = Field(
-        default_factory=list,
-        description="Managed policies: `aws:AmazonSSMReadOnlyAccess` for AWS's own (the "
-        "partition is filled in), or a customer-managed policy's ARN.",
-    )
-    boundary: str | None = Field(
-        None, description="A permissions boundary: a managed policy's ARN (or `aws:Name`)."
-    )
-
-    @field_validator("managed_policies")
-    @classmethod
-    def _managed(cls, value: list[str]) -> list[str]:
-        for arn in value:
-            if not _MANAGED.match(arn):
-                raise fail(f"'{arn}' is not a managed policy", "e.g. aws:AmazonSSMReadOnlyAccess")
-        return value
-
-    @field_validator("boundary")
-    @classmethod
-    def _boundary(cls, value: str | None) -> str | None:
-        if value is not None and not _MANAGED.match(value):
-            raise fail(f"'{value}' is not a managed policy", "write the policy's ARN")
-        return value

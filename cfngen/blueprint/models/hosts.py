@@ -24,8 +24,8 @@ from cfngen.blueprint.models.common import (
     Waiver,
     fail,
 )
-from cfngen.blueprint.models.containers import Permissions
 from cfngen.blueprint.models.data import KmsKeyArn, matching
+from cfngen.blueprint.models.permissions import Permissions
 from cfngen.blueprint.models.security import IngressRule
 from cfngen.blueprint.models.services import ComponentValue, Secret
 

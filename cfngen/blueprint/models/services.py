@@ -22,13 +22,11 @@ from cfngen.blueprint.models.common import (
 from cfngen.blueprint.models.containers import (
     FARGATE_SIZES,
     ComponentValue,
-    ConfigFile,
     ContainerOptions,
     EnvValue,
     HealthCheck,
     Image,
     Mount,
-    Permissions,
     PortMapping,
     ScratchMount,
     Secret,
@@ -36,9 +34,10 @@ from cfngen.blueprint.models.containers import (
     Sidecar,
     Volume,
     check_env_names,
-    check_file_path,
     fargate_memory_hint,
 )
+from cfngen.blueprint.models.files import ConfigFile, check_file_path
+from cfngen.blueprint.models.permissions import Permissions
 from cfngen.blueprint.models.scaling import Autoscaling
 from cfngen.blueprint.models.security import EgressRule
 
