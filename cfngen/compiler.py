@@ -342,4 +342,5 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         region=bp.region,
         source=source,
         stacks=tuple(stacks),
+        target=bp.deploy.target(),
     )

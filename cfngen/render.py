@@ -49,6 +49,8 @@ class RenderedEnvironment:
     stacks: tuple[RenderedStack, ...]
     # blueprint entry (as stamped in resource Metadata, e.g. services.api) -> where it is written
     origins: dict[str, Mark] = field(default_factory=dict)
+    # where it deploys: account, profile, role_arn, external_id, session_name (those given)
+    target: dict[str, str] = field(default_factory=dict)
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)
@@ -66,6 +68,7 @@ class RenderedEnvironment:
             "environment": self.environment,
             "environment_name": self.environment_name,
             "region": self.region,
+            **({"target": dict(sorted(self.target.items()))} if self.target else {}),
             "order": [s.name for s in self.stacks],
             "stacks": [
                 {
@@ -123,6 +126,7 @@ class RenderedEnvironment:
             source=str(directory),
             stacks=stacks,
             origins=origins,
+            target={str(k): str(v) for k, v in data.get("target", {}).items()},
         )
 
 

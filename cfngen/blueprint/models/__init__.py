@@ -7,9 +7,9 @@ One module per area; this module assembles the root `Blueprint` model. The JSON 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from cfngen.blueprint.models.common import Model, Name, Region, fail
 from cfngen.blueprint.models.network import FlowLogs, Network
@@ -28,12 +28,72 @@ __all__ = [
 ]
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
 class DeploySettings(Model):
-    """How cfngen deploys this environment."""
+    """How cfngen deploys this environment, and where: the AWS account it belongs to and how to
+    reach it. Every command that talks to AWS checks the caller's account first."""
 
     termination_protection: bool = Field(
         False, description="Enable stack termination protection (turn on for production)."
     )
+    account: str | None = Field(
+        None,
+        pattern=r"^[0-9]{12}$",
+        description="The AWS account ID this environment lives in; commands refuse to run with "
+        "credentials of another account.",
+    )
+    profile: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.+@-]{1,128}$",
+        description="AWS profile to use (a --profile flag wins).",
+    )
+    role_arn: str | None = Field(
+        None,
+        description="Role cfngen assumes from the caller's credentials, e.g. "
+        "arn:aws:iam::111122223333:role/cfngen-deploy.",
+    )
+    external_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9+=,.@:/-]{2,1224}$",
+        description="External ID the role's trust policy asks for.",
+    )
+    session_name: str = Field(
+        "cfngen",
+        pattern=r"^[A-Za-z0-9+=,.@-]{2,64}$",
+        description="Role session name (shows in CloudTrail).",
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> Self:
+        if self.role_arn is not None:
+            match = _ROLE_ARN.match(self.role_arn)
+            if match is None:
+                raise fail(
+                    f"'{self.role_arn}' is not an IAM role ARN",
+                    "e.g. arn:aws:iam::111122223333:role/cfngen-deploy",
+                )
+            if self.account is not None and match.group(1) != self.account:
+                raise fail(
+                    f"the role is in account {match.group(1)}, the environment in {self.account}",
+                    "use a role of the environment's account",
+                )
+        if self.external_id is not None and self.role_arn is None:
+            raise fail("external_id applies to an assumed role", "set role_arn, or remove it")
+        return self
+
+    def target(self) -> dict[str, str]:
+        """What the manifest records of where and how the environment deploys."""
+        out = {
+            "account": self.account,
+            "profile": self.profile,
+            "role_arn": self.role_arn,
+            "external_id": self.external_id,
+        }
+        if self.role_arn is not None:
+            out["session_name"] = self.session_name
+        return {k: v for k, v in out.items() if v is not None}
 
 
 def _check_logical_id(value: str) -> str:
