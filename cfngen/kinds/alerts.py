@@ -155,6 +155,35 @@ def add_event_rule(
     return rule
 
 
+def add_failed_task_rule(
+    ctx: Context, title: str, *, cluster_arn: Any, group: Any, description: str, message: str
+) -> events.Rule:
+    """A rule for tasks of one ECS group (`service:<name>` or `family:<family>`) that stopped
+    with a non-zero exit code or failed to start; `message` may use <reason> and <task>. ECS
+    has no per-family metric of failed tasks to alarm on; its task state change events say
+    which task stopped and why."""
+    return add_event_rule(
+        ctx,
+        title,
+        description=description,
+        pattern={
+            "source": ["aws.ecs"],
+            "detail-type": ["ECS Task State Change"],
+            "detail": {
+                "clusterArn": [cluster_arn],
+                "group": [group],
+                "lastStatus": ["STOPPED"],
+                "$or": [
+                    {"containers": {"exitCode": [{"anything-but": 0}]}},
+                    {"stopCode": ["TaskFailedToStart"]},
+                ],
+            },
+        },
+        paths={"reason": "$.detail.stoppedReason", "task": "$.detail.taskArn"},
+        message=message,
+    )
+
+
 EVENTS = "events.amazonaws.com"
 """The service principal of EventBridge rules that publish to the topic."""
 

@@ -177,29 +177,13 @@ def build(spec: TaskSpec, ctx: Context) -> None:
 
 
 def _failure_rule(name: str, cluster_arn: Any, ctx: Context) -> None:
-    """An EventBridge rule publishing a failed run of this task to the alerts topic.
-
-    ECS has no per-family metric of failed tasks to alarm on; its task state change events say
-    which task stopped and why.
-    """
-    alerts.add_event_rule(
+    """An EventBridge rule publishing a failed run of this task to the alerts topic."""
+    alerts.add_failed_task_rule(
         ctx,
         "FailureRule",
+        cluster_arn=cluster_arn,
+        group=Sub(f"family:${{EnvironmentName}}-{name}"),
         description=f"a run of task {name} failed",
-        pattern={
-            "source": ["aws.ecs"],
-            "detail-type": ["ECS Task State Change"],
-            "detail": {
-                "clusterArn": [cluster_arn],
-                "group": [Sub(f"family:${{EnvironmentName}}-{name}")],
-                "lastStatus": ["STOPPED"],
-                "$or": [
-                    {"containers": {"exitCode": [{"anything-but": 0}]}},
-                    {"stopCode": ["TaskFailedToStart"]},
-                ],
-            },
-        },
-        paths={"reason": "$.detail.stoppedReason", "task": "$.detail.taskArn"},
         message=f"task {name} failed: <reason> (<task>)",
     )
 

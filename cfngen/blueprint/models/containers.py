@@ -5,6 +5,7 @@ task runs beside its main one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
@@ -106,6 +107,24 @@ _PSEUDO = {
 }
 
 
+def check_placeholders(
+    format_: str, values: Iterable[str], pseudo: Iterable[str], hint: str
+) -> None:
+    """Every ${name} of a format is one of `values` (or a pseudo parameter), and every value is
+    used; `hint` ends the fix of an unknown name (NAME stands for it)."""
+    used = set(_PLACEHOLDER.findall(format_))
+    unknown = sorted(used - set(values) - set(pseudo))
+    if unknown:
+        name = unknown[0]
+        fix = f"add `{name}:` to `values`" + hint.replace("NAME", name)
+        raise fail(f"${{{name}}} is not one of the values", fix)
+    unused = sorted(set(values) - used)
+    if unused:
+        raise fail(
+            f"value '{unused[0]}' is not used in the format", f"write ${{{unused[0]}}} in it"
+        )
+
+
 class ComposedValue(Model):
     """A string built from literals and references: `{format: "http://${lb}/products", values:
     {lb: {from: web, attribute: dns_name}}}`. Rendered as `Fn::Sub`, so `${AWS::Region}` and
@@ -120,18 +139,7 @@ class ComposedValue(Model):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Self:
-        used = set(_PLACEHOLDER.findall(self.format))
-        unknown = sorted(used - set(self.values) - _PSEUDO)
-        if unknown:
-            raise fail(
-                f"${{{unknown[0]}}} is not one of the values",
-                f"add `{unknown[0]}:` to `values`, or write ${{!{unknown[0]}}} for the text",
-            )
-        unused = sorted(set(self.values) - used)
-        if unused:
-            raise fail(
-                f"value '{unused[0]}' is not used in the format", f"write ${{{unused[0]}}} in it"
-            )
+        check_placeholders(self.format, self.values, _PSEUDO, ", or write ${!NAME} for the text")
         return self
 
 
@@ -251,18 +259,9 @@ class ComposedSecret(Model):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Self:
-        used = set(_PLACEHOLDER.findall(self.format))
-        unknown = sorted(used - set(self.values))
-        if unknown:
-            raise fail(
-                f"${{{unknown[0]}}} is not one of the values",
-                f"add `{unknown[0]}:` to `values` (a composed secret has no pseudo parameters)",
-            )
-        unused = sorted(set(self.values) - used)
-        if unused:
-            raise fail(
-                f"value '{unused[0]}' is not used in the format", f"write ${{{unused[0]}}} in it"
-            )
+        check_placeholders(
+            self.format, self.values, (), " (a composed secret has no pseudo parameters)"
+        )
         if not any(part.is_secret for part in self.values.values()):
             raise fail(
                 "no value of the composition is a secret",

@@ -328,23 +328,11 @@ def _events(name: str, events: ServiceEvents, service: Any, ctx: Context) -> Non
             "(<deployment>)",
         )
     if events.stopped_tasks:
-        alerts.add_event_rule(
+        alerts.add_failed_task_rule(
             ctx,
             "TaskStoppedRule",
+            cluster_arn=ctx.import_value(CLUSTER, CLUSTER_ARN),
+            group=f"service:{name}",
             description=f"a task of service {name} stopped on an error",
-            pattern={
-                "source": ["aws.ecs"],
-                "detail-type": ["ECS Task State Change"],
-                "detail": {
-                    "clusterArn": [ctx.import_value(CLUSTER, CLUSTER_ARN)],
-                    "group": [f"service:{name}"],
-                    "lastStatus": ["STOPPED"],
-                    "$or": [
-                        {"containers": {"exitCode": [{"anything-but": 0}]}},
-                        {"stopCode": ["TaskFailedToStart"]},
-                    ],
-                },
-            },
-            paths={"reason": "$.detail.stoppedReason", "task": "$.detail.taskArn"},
             message=f"a task of service {name} stopped: <reason> (<task>)",
         )
