@@ -18,13 +18,14 @@ from troposphere import Base64, GetAtt, Parameter, Ref, Split, Sub, autoscaling,
 from troposphere import servicediscovery as sd
 
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.cluster import Cluster, FargateCapacity
+from cfngen.blueprint.models.cluster import Cluster, Ec2Capacity, FargateCapacity
 from cfngen.blueprint.models.security import SecurityGroup
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import service_trust
 from cfngen.builders.hardened import encrypted_gp3, metadata_options
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Derived, Facts, Kind
+from cfngen.stacks import logical_id
 
 CLUSTER = "cluster"
 INSTANCE_GROUP = CLUSTER  # the EC2 instances' security group (bridge-mode tasks use it too)
@@ -67,9 +68,9 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
         return []
     namespace = NEEDS_NAMESPACE in facts.needs
     deps: list[str] = []
-    if cluster.ec2 is not None or namespace:
+    if cluster.has_ec2 or namespace:
         deps.append(network.COMPONENT)
-    if cluster.ec2 is not None:
+    if cluster.has_ec2:
         deps.append(security.COMPONENT)
     declared = CLUSTERS.one(bp) is not None
     return [
@@ -86,7 +87,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
 
 def groups(bp: Blueprint, facts: Facts) -> Derived:
     cluster = effective(bp, facts)
-    if cluster is None or cluster.ec2 is None:
+    if cluster is None or not cluster.has_ec2:
         return Derived()
     return Derived(
         groups={
@@ -154,7 +155,11 @@ def build(spec: ClusterSpec, ctx: Context) -> None:
 
     provider = None
     if cluster.ec2 is not None:
-        provider = _ec2_capacity(cluster, ecs_cluster, ctx)
+        provider = _ec2_capacity(cluster.ec2, ecs_cluster, ctx)
+    group_providers = {
+        name: _ec2_capacity(group, ecs_cluster, ctx, name)
+        for name, group in sorted(cluster.ec2_groups.items())
+    }
     providers: list[Any] = []
     if cluster.uses_fargate:
         providers.append("FARGATE")
@@ -162,6 +167,7 @@ def build(spec: ClusterSpec, ctx: Context) -> None:
         providers.append("FARGATE_SPOT")
     if provider is not None:
         providers.append(Ref(provider))
+    providers.extend(Ref(p) for p in group_providers.values())
     ctx.add(
         ecs.ClusterCapacityProviderAssociations(
             "CapacityProviderAssociations",
@@ -177,17 +183,30 @@ def build(spec: ClusterSpec, ctx: Context) -> None:
     ctx.export(CLUSTER_ARN, GetAtt(ecs_cluster, "Arn"), "ECS cluster ARN")
     if provider is not None:
         ctx.export(EC2_CAPACITY_PROVIDER, Ref(provider), "EC2 capacity provider name")
+    for name, group_provider in group_providers.items():
+        ctx.export(
+            ec2_group_output(name), Ref(group_provider), f"EC2 capacity provider of group {name}"
+        )
     if namespace is not None:
         ctx.export(NAMESPACE_ARN, GetAtt(namespace, "Arn"), "Cloud Map namespace ARN")
         ctx.export(NAMESPACE_ID, GetAtt(namespace, "Id"), "Cloud Map namespace ID")
 
 
-def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> Any:
-    ec2cap = cluster.ec2
-    assert ec2cap is not None
+def ec2_group_output(group: str) -> str:
+    """The export naming an EC2 group's capacity provider: Ec2CapacityProvider<Group>."""
+    return EC2_CAPACITY_PROVIDER + logical_id(group)
+
+
+def _ec2_capacity(
+    ec2cap: Ec2Capacity, ecs_cluster: ecs.Cluster, ctx: Context, group_name: str | None = None
+) -> Any:
+    """An Auto Scaling group of ECS instances and its capacity provider: the cluster's default
+    EC2 capacity, or one of its `ec2_groups` (resource names end in the group's name)."""
+    sfx = logical_id(group_name) if group_name else ""
+    tag = f"ecs-{group_name}" if group_name else "ecs"
     ami = ctx.template.add_parameter(
         Parameter(
-            "Ec2ImageId",
+            f"Ec2ImageId{sfx}",
             Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
             Default=ec2cap.ami_parameter,
             Description="ECS-optimised AMI, resolved from AWS's public SSM parameter at deploy.",
@@ -195,7 +214,7 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
     )
     role = ctx.add(
         iam.Role(
-            "InstanceRole",
+            f"InstanceRole{sfx}",
             AssumeRolePolicyDocument=service_trust("ec2.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub(
@@ -203,13 +222,13 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
                     "AmazonEC2ContainerServiceforEC2Role"
                 )
             ],
-            Tags=ctx.name_tag("ecs-instance"),
+            Tags=ctx.name_tag(f"{tag}-instance"),
         )
     )
-    profile = ctx.add(iam.InstanceProfile("InstanceProfile", Roles=[Ref(role)]))
+    profile = ctx.add(iam.InstanceProfile(f"InstanceProfile{sfx}", Roles=[Ref(role)]))
     template = ctx.add(
         ec2.LaunchTemplate(
-            "LaunchTemplate",
+            f"LaunchTemplate{sfx}",
             LaunchTemplateData=ec2.LaunchTemplateData(
                 ImageId=Ref(ami),
                 InstanceType=ec2cap.instance_type,
@@ -227,7 +246,7 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
                     )
                 ],
                 TagSpecifications=[
-                    ec2.TagSpecifications(ResourceType="instance", Tags=ctx.name_tag("ecs"))
+                    ec2.TagSpecifications(ResourceType="instance", Tags=ctx.name_tag(tag))
                 ],
                 UserData=Base64(
                     Sub(
@@ -242,7 +261,7 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
     )
     group = ctx.add(
         autoscaling.AutoScalingGroup(
-            "AutoScalingGroup",
+            f"AutoScalingGroup{sfx}",
             LaunchTemplate=autoscaling.LaunchTemplateSpecification(
                 LaunchTemplateId=Ref(template),
                 Version=GetAtt(template, "LatestVersionNumber"),
@@ -255,13 +274,13 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
             HealthCheckType="EC2",
             NewInstancesProtectedFromScaleIn=False,
             Tags=[
-                autoscaling.Tag("Name", Sub("${EnvironmentName}-ecs"), True),
+                autoscaling.Tag("Name", Sub(f"${{EnvironmentName}}-{tag}"), True),
             ],
         )
     )
     return ctx.add(
         ecs.CapacityProvider(
-            "Ec2CapacityProvider",
+            f"Ec2CapacityProvider{sfx}",
             AutoScalingGroupProvider=ecs.AutoScalingGroupProvider(
                 AutoScalingGroupArn=Ref(group),
                 ManagedScaling=ecs.ManagedScaling(
@@ -274,7 +293,7 @@ def _ec2_capacity(cluster: Cluster, ecs_cluster: ecs.Cluster, ctx: Context) -> A
                 ManagedTerminationProtection="DISABLED",
                 ManagedDraining="ENABLED" if ec2cap.draining else "DISABLED",
             ),
-            Tags=ctx.name_tag("ec2-capacity"),
+            Tags=ctx.name_tag(f"ec2-capacity-{group_name}" if group_name else "ec2-capacity"),
         )
     )
 

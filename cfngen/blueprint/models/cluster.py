@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Waiver, fail
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
@@ -88,6 +88,13 @@ class Cluster(Model):
         None, description="Fargate Spot capacity (mixed with Fargate by weight)."
     )
     ec2: Ec2Capacity | None = Field(None, description="EC2 capacity provider.")
+    ec2_groups: dict[Name, Ec2Capacity] = Field(
+        default_factory=dict,
+        description="More EC2 capacity, one Auto Scaling group and capacity provider each (e.g. "
+        "GPU or memory-optimised instances); a service chooses one with `ec2_group`. Groups are "
+        "not in the default strategy.",
+        max_length=10,
+    )
     container_insights: Literal["enabled", "enhanced", "disabled"] = Field(
         "enabled", description="CloudWatch Container Insights."
     )
@@ -99,5 +106,10 @@ class Cluster(Model):
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @property
+    def has_ec2(self) -> bool:
+        """Whether the cluster has EC2 instances (the default capacity or a group)."""
+        return self.ec2 is not None or bool(self.ec2_groups)
+
+    @property
     def uses_fargate(self) -> bool:
-        return self.fargate is not None or self.fargate_spot is not None or self.ec2 is None
+        return self.fargate is not None or self.fargate_spot is not None or not self.has_ec2

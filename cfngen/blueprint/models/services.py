@@ -355,6 +355,11 @@ class Service(ContainerSettings):
     """One ECS service with one essential container, in its own stack `service-<name>`."""
 
     capacity: Literal["fargate", "ec2"] = Field("fargate", description="Where tasks run.")
+    ec2_group: Name | None = Field(
+        None,
+        description="One of the cluster's `ec2_groups` to run on (with capacity: ec2; default: "
+        "the cluster's `ec2`).",
+    )
     capacity_mix: CapacityMix | None = Field(
         None,
         description="This service's Fargate / Fargate Spot weights and base (default: the "
@@ -395,6 +400,8 @@ class Service(ContainerSettings):
     def _check(self) -> Self:
         if self.port is not None and self.ports:
             raise fail("give either `port` or `ports`, not both", "move `port` into `ports`")
+        if self.ec2_group is not None and self.capacity != "ec2":
+            raise fail("ec2_group chooses EC2 capacity", "set capacity: ec2")
         if self.capacity_mix is not None and self.capacity != "fargate":
             raise fail(
                 "capacity_mix mixes Fargate and Fargate Spot; this service runs on EC2",

@@ -27,6 +27,7 @@ from cfngen.kinds.cluster import (
     EC2_CAPACITY_PROVIDER,
     NAMESPACE_ARN,
     NAMESPACE_ID,
+    ec2_group_output,
 )
 from cfngen.kinds.load_balancer import LB_ARN, LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.scaling import add_autoscaling
@@ -81,9 +82,10 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         "Tags": ctx.name_tag(name),
     }
     if svc.capacity == "ec2":
+        provider = ec2_group_output(svc.ec2_group) if svc.ec2_group else EC2_CAPACITY_PROVIDER
         service_props["CapacityProviderStrategy"] = [
             ecs.CapacityProviderStrategyItem(
-                CapacityProvider=ctx.import_value(CLUSTER, EC2_CAPACITY_PROVIDER), Weight=1
+                CapacityProvider=ctx.import_value(CLUSTER, provider), Weight=1
             )
         ]
     else:

@@ -44,11 +44,15 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
         check_image_and_size(
             bp, facts, c, base, svc, fargate=svc.capacity == "fargate", chooses_capacity=True
         )
-        if svc.capacity == "ec2" and (cluster is None or cluster.ec2 is None):
+        groups = cluster.ec2_groups if cluster is not None else {}
+        if svc.ec2_group is not None:
+            c.reference((*base, "ec2_group"), svc.ec2_group, groups, "cluster EC2 group")
+        elif svc.capacity == "ec2" and (cluster is None or cluster.ec2 is None):
             c.error(
                 (*base, "capacity"),
                 "the cluster has no EC2 capacity",
-                "add `ec2: {instance_type: ...}` to `cluster`",
+                "add `ec2: {instance_type: ...}` to `cluster`"
+                + (f", or choose one of its ec2_groups ({', '.join(groups)})" if groups else ""),
             )
         container_ports = [m.container for _, m in all_ports(svc, name)]
         check_containers(
