@@ -144,6 +144,11 @@ def container_dependencies(
         attr = facts.attributes.get(component, {}).get(attribute)
         if attr is not None:
             deps.setdefault(attr.output.component, (*path, "from"))
+    keys = sorted(set(facts.stacks.values()), key=len, reverse=True)
+    for path, export in (i for view in views for i in own_imports(view)):
+        key = next((k for k in keys if export.startswith(f"{k}-")), None)
+        if key is not None:  # an output an override adds to one of this environment's stacks
+            deps.setdefault(key, path)
     for i, other in enumerate(c.depends_on):
         key = facts.stack_of(other)
         if key is not None:
@@ -173,6 +178,22 @@ def references(
     for var, secret in c.secrets.items():
         if isinstance(secret, Secret) and secret.from_ is not None and secret.attribute is not None:
             out.append((where("secrets", var), secret.from_, secret.attribute, True))
+    return out
+
+
+def own_imports(view: ContainerView) -> list[tuple[Path_, str]]:
+    """(where, export name after `${EnvironmentName}-`) of the `{import: ...}` values of one
+    container that name an export of this environment."""
+    out: list[tuple[Path_, str]] = []
+    prefix = "${EnvironmentName}-"
+    for var, value in view.environment.items():
+        where = view.value_paths.get(var, (*view.path, "environment", var))
+        candidates = [(where, value)]
+        if isinstance(value, ComposedValue):
+            candidates = [((*where, "values", k), v) for k, v in value.values.items()]
+        for at, ref in candidates:
+            if isinstance(ref, ImportedValue) and ref.import_.startswith(prefix):
+                out.append((at, ref.import_.removeprefix(prefix)))
     return out
 
 
@@ -216,7 +237,8 @@ def render_value(ctx: Context, value: EnvValue) -> Any:
         variables = {key: render_value(ctx, ref) for key, ref in sorted(value.values.items())}
         return Sub(value.format, **variables) if variables else Sub(value.format)
     if isinstance(value, ImportedValue):
-        return ImportValue(value.import_)
+        name = value.import_
+        return ImportValue(Sub(name) if name.startswith("${") else name)
     attr = ctx.facts.attributes[value.from_][value.attribute]
     return ctx.import_value(attr.output.component, attr.output.name)
 

@@ -148,3 +148,42 @@ def test_merge_named_merges_named_lists_and_replaces_others() -> None:
         "Command": ["b"],
         "Memory": 5,
     }
+
+
+def test_a_value_from_an_output_an_override_adds(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        blueprint: shop
+        region: eu-west-1
+        buckets: {media: {}}
+        services:
+          api:
+            image: {uri: nginx}
+            environment:
+              EXTRA: {import: "${EnvironmentName}-bucket-media-ExtraName"}
+              LINK:
+                format: "s3://${b}"
+                values: {b: {import: "${EnvironmentName}-bucket-media-ExtraName"}}
+        overrides:
+          bucket-media:
+            resources:
+              Extra: {Type: AWS::SSM::Parameter, Properties: {Type: String, Value: x}}
+            outputs:
+              ExtraName:
+                Value: {Ref: Extra}
+                Export: {Name: {"Fn::Sub": "${EnvironmentName}-bucket-media-ExtraName"}}
+        environments: {dev: {}}
+        """
+    )
+    compiled = compile_environment(write(tmp_path, text), "dev")
+    api = next(s for s in compiled.stacks if s.component == "service-api")
+    assert "bucket-media" in api.depends_on  # deployed after the stack that exports it
+    env = {
+        e["Name"]: e["Value"]
+        for e in load_template(api.body)["Resources"]["TaskDefinition"]["Properties"][
+            "ContainerDefinitions"
+        ][0]["Environment"]
+    }
+    assert env["EXTRA"] == {
+        "Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-bucket-media-ExtraName"}
+    }

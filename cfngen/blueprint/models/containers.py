@@ -85,12 +85,14 @@ class ComponentValue(Model):
 
 
 class ImportedValue(Model):
-    """The value of an export of a stack cfngen did not write (`{import: shared-VpcId}`)."""
+    """The value of an export: of a stack cfngen did not write (`{import: shared-VpcId}`), or of
+    an output an override adds to this environment (`{import: "${EnvironmentName}-extra-Arn"}`)."""
 
     import_: str = Field(
         alias="import",
-        pattern=r"^[A-Za-z0-9:_.-]{1,255}$",
-        description="The export's name, exactly as that stack exports it.",
+        pattern=r"^(\$\{EnvironmentName\})?[A-Za-z0-9:_.-]{1,255}$",
+        description="The export's name, exactly as that stack exports it; a leading "
+        "${EnvironmentName} is this environment's name.",
     )
 
 
