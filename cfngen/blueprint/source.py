@@ -81,6 +81,11 @@ MAX_NODES = 1_000_000
 """Nodes in one document, after alias expansion."""
 
 
+_YAML = "tag:yaml.org,2002:"
+_PLAIN_TAGS = frozenset(_YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+_TIMESTAMP = _YAML + "timestamp"
+
+
 class _LimitError(yaml.MarkedYAMLError):
     """The document passes one of the bounds above."""
 
@@ -157,6 +162,19 @@ def _construct(
 ) -> Any:
     file = loader.name
     pos.values[path] = _mark(file, node.start_mark)
+    if node.tag == _TIMESTAMP and isinstance(node, yaml.ScalarNode):
+        return str(node.value)  # a blueprint has no dates: 2026-12-03 is text
+    if node.tag not in _PLAIN_TAGS:
+        errors.append(
+            Diagnostic(
+                _mark(file, node.start_mark),
+                _dotted(path),
+                f"YAML tag {node.tag} is not allowed in a blueprint",
+                "write plain strings, numbers, booleans, lists and mappings (CloudFormation "
+                "functions go in overrides as {Ref: X} / {'Fn::Sub': ...})",
+            )
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         # YAML merge keys (`<<: *base`): the merged entries come first and the mapping's own
         # entries override them. Only two entries written in this mapping itself are duplicates.
@@ -208,7 +226,18 @@ def _construct(
         return [
             _construct(loader, child, (*path, i), pos, errors) for i, child in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as err:  # e.g. an integer of more than 4300 digits
+        errors.append(
+            Diagnostic(
+                _mark(file, node.start_mark),
+                _dotted(path),
+                f"invalid {node.tag.rsplit(':', 1)[-1]} value ({str(err).split(';')[0][:120]})",
+                "write a smaller number, or quote it as text",
+            )
+        )
+        return None
 
 
 def _forget(pos: Positions, prefix: Path_) -> None:
@@ -278,7 +307,13 @@ def read_text(path: Path, what: str = "blueprint", limit: int = MAX_FILE_BYTES) 
     except PermissionError:
         raise UsageError(f"{path}: cannot read {what} file (permission denied)") from None
     except UnicodeDecodeError as err:
-        raise UsageError(f"{path}: {what} file is not UTF-8 text ({err.reason})") from None
+        data = err.object
+        line = data.count(b"\n", 0, err.start) + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise UsageError(
+            f"{path}:{line}:{col}: {what} file is not UTF-8 text ({err.reason}: byte "
+            f"0x{data[err.start]:02x}); save it as UTF-8"
+        ) from None
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise UsageError(f"{path}: symbolic link loop, expected a {what} file") from None

@@ -67,7 +67,8 @@ def test_unreadable_blueprint_file(tmp_path: Path) -> None:
     assert run("validate", str(binary)) == (
         2,
         "",
-        f"{binary}: blueprint file is not UTF-8 text (invalid start byte)\n",
+        f"{binary}:1:1: blueprint file is not UTF-8 text (invalid start byte: byte 0xff); save "
+        "it as UTF-8\n",
     )
 
 

@@ -199,7 +199,11 @@ class Blueprint(Model):
 
     blueprint: Name = Field(description="System name; names stacks and EnvironmentName.")
     region: Region = Field(description="AWS region the system is deployed to.")
-    description: str | None = Field(None, description="One line about the system.")
+    description: str | None = Field(
+        None,
+        max_length=1024,
+        description="One line about the system (at most 1024 characters).",
+    )
     environment_name: str | None = Field(
         None,
         max_length=40,
