@@ -133,6 +133,7 @@ def emulator_clients(endpoint_url: str, region: str) -> Clients:
             s3=client("s3"),
             region=in_region,
             sts=client("sts"),
+            ssm=client("ssm"),
             make=make,
         )
 
@@ -153,6 +154,7 @@ class Clients:
     s3: S3Client
     region: str
     sts: Any = None  # only needed to name the artifact bucket; created lazily when None
+    ssm: Any = None  # only needed for the environment lock (cfngen.deploy.lock)
     make: Callable[[str], Clients] | None = field(default=None, repr=False, compare=False)
     # per instance (init=False: dataclasses.replace makes fresh ones, never shares them)
     _regions: dict[str, Clients] = field(
@@ -220,6 +222,7 @@ def make_clients(target: AwsTarget, default_region: str) -> Clients:
                 s3=client("s3"),
                 region=in_region,
                 sts=client("sts"),
+                ssm=client("ssm"),
                 make=make,
             )
         except BotoCoreError as err:

@@ -7,6 +7,7 @@ and resources kept by DeletionPolicy: Retain are listed at the end so nothing is
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,12 +86,13 @@ def destroy_environment(
     concurrency: int = 4,
     poll: PollPolicy | None = None,
     reporter: Reporter | None = None,
+    cancel: threading.Event | None = None,
 ) -> DestroySummary:
     """Delete every stack of `env` in reverse dependency order; see the summary for failures.
 
     Each stack is deleted in its own region (`stack.region`, else the clients' region).
     """
-    poller = Poller(poll or PollPolicy())
+    poller = Poller(poll or PollPolicy(), cancel or threading.Event())
     report: Reporter = reporter or QuietReporter()
     names = {s.component: s.name for s in env.stacks}
     deps = {s.name: {names[d] for d in s.depends_on if d in names} for s in env.stacks}
