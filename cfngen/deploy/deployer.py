@@ -7,7 +7,6 @@ change set, show it, refuse data loss or broken importers, confirm, execute, str
 
 from __future__ import annotations
 
-import enum
 import queue
 import threading
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from cfngen.deploy.diff import (
 from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operation
 from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
 from cfngen.deploy.progress import QuietReporter, Reporter
+from cfngen.deploy.results import DeploySummary, Outcome, StackResult
 from cfngen.deploy.safety import importers, refusals
 from cfngen.deploy.scheduler import GraphRun, closure, run_graph
 from cfngen.deploy.state import (
@@ -57,29 +57,6 @@ from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 Confirm = Callable[[StackPlan], bool]
 
 
-class Outcome(enum.Enum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    DECLINED = "declined"
-    INTERRUPTED = "interrupted"
-    NOT_STARTED = "not started"
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
-
-
-@dataclass(frozen=True)
-class StackResult:
-    name: str
-    outcome: Outcome
-    message: str = ""
-    next_step: str = ""
-
-
 @dataclass(frozen=True)
 class DeployOptions:
     concurrency: int = 4
@@ -88,53 +65,6 @@ class DeployOptions:
     stacks: tuple[str, ...] = ()  # stack names or component keys; empty = all
     poll: PollPolicy = field(default_factory=PollPolicy)
     artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
-
-
-@dataclass
-class DeploySummary:
-    environment_name: str
-    results: list[StackResult]
-    still_running: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome.ok for r in self.results) and not self.still_running
-
-    @property
-    def exit_code(self) -> int:
-        if any(r.outcome is Outcome.INTERRUPTED for r in self.results):
-            return 130
-        return 0 if self.ok else 1
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.results:
-            counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
-        return counts
-
-    def render(self) -> str:
-        width = max((len(r.name) for r in self.results), default=10)
-        lines = [f"deploy summary for {self.environment_name}:"]
-        for r in self.results:
-            text = f"  {r.name:<{width}}  {r.outcome.value:<11}"
-            if r.message:
-                text += f"  {r.message}"
-            lines.append(text.rstrip())
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
-        lines.append(f"{len(self.results)} stacks: {counts}")
-        if self.still_running:
-            lines.append(
-                "still running in CloudFormation (not cancelled): "
-                + ", ".join(self.still_running)
-                + ". Run the same command again: cfngen waits for them and continues."
-            )
-        steps = [r.next_step for r in self.results if r.next_step]
-        if steps:
-            lines.append("next:")
-            lines.extend(f"  - {s}" for s in dict.fromkeys(steps))
-        elif self.ok:
-            lines.append("next: nothing to do; `cfngen outputs` shows the stack outputs")
-        return "\n".join(lines)
 
 
 def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
