@@ -262,6 +262,7 @@ def deploy_cmd(
                     unlock,
                     wait=wait_for_lock,
                     on_lost=on_lost,
+                    poll_interval=poll_interval,
                 ),
                 aws_errors(),
             ):
@@ -326,7 +327,13 @@ def destroy_cmd(
     with (
         interruptible(),
         environment_lock(
-            environment, clients, "destroy", unlock, wait=wait_for_lock, on_lost=on_lost
+            environment,
+            clients,
+            "destroy",
+            unlock,
+            wait=wait_for_lock,
+            on_lost=on_lost,
+            poll_interval=poll_interval,
         ),
     ):
         if not yes:

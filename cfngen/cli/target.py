@@ -131,6 +131,7 @@ def environment_lock(
     *,
     wait: bool,
     on_lost: Callable[[str], None],
+    poll_interval: float = 0.5,
 ) -> Iterator[EnvironmentLock]:
     """Hold the environment's lock for the block; renewed in the background, released after."""
     import threading
@@ -152,7 +153,9 @@ def environment_lock(
                 err=True,
             )
 
-        lock.acquire(wait=wait, cancel=threading.Event(), on_wait=waiting)
+        # a waiting run looks again every 0.5-5 s (ten poll intervals)
+        interval = min(5.0, max(0.5, poll_interval * 10))
+        lock.acquire(wait=wait, cancel=threading.Event(), on_wait=waiting, interval=interval)
     try:
         lock.start_renewal(on_lost)
         yield lock

@@ -63,7 +63,8 @@ class DeploySummary:
             lines.append(text.rstrip())
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         lines.append(f"{len(self.results)} stacks: {counts}")
-        if any(r.outcome in (Outcome.INTERRUPTED, Outcome.NOT_STARTED) for r in self.results):
+        stopped = (Outcome.INTERRUPTED, Outcome.NOT_STARTED)
+        if not self.still_running and any(r.outcome in stopped for r in self.results):
             lines.append(
                 "interrupted: nothing more was started. Run the same command again: it waits for "
                 "what is still running and continues."
