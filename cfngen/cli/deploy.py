@@ -139,6 +139,7 @@ def plan_cmd(
         stacks=stacks,
         allow_replace=allow_replace,
         poll=PollPolicy(initial=poll_interval),
+        list_orphans=True,
     )
     deployment = Deployment(
         environment, _clients(environment, profile, region, endpoint_url), options
@@ -169,6 +170,12 @@ def plan_cmd(
     help="Allow replacing or deleting stateful resources (databases, buckets ...).",
 )
 @click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete the stacks of components removed from the blueprint (plan lists them), "
+    "after the stacks importing from them are updated.",
+)
+@click.option(
     "--continue-rollback",
     is_flag=True,
     help="Continue the rollback of stacks stuck in UPDATE_ROLLBACK_FAILED first.",
@@ -193,6 +200,7 @@ def deploy_cmd(
     stacks: tuple[str, ...],
     yes: bool,
     allow_replace: bool,
+    prune: bool,
     continue_rollback: bool,
     artifact_bucket: str | None,
     concurrency: int,
@@ -233,6 +241,7 @@ def deploy_cmd(
         stacks=stacks,
         poll=PollPolicy(initial=poll_interval),
         artifact_bucket=artifact_bucket,
+        prune=prune,
     )
     check_sizes(environment)  # bad input before the lock and before any API call
     deployment_clients = _clients(environment, profile, region, endpoint_url)
@@ -279,6 +288,14 @@ def deploy_cmd(
 @click.command("destroy")
 @target_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+@click.option(
+    "--stack",
+    "stacks",
+    multiple=True,
+    metavar="NAME",
+    help="Delete only this stack (name or component; also one no longer in the blueprint). "
+    "Stacks importing from it must be named too.",
+)
 @_concurrency_option
 @_poll_option
 @wait_for_lock_option
@@ -291,14 +308,16 @@ def destroy_cmd(
     region: str | None,
     endpoint_url: str | None,
     yes: bool,
+    stacks: tuple[str, ...],
     concurrency: int,
     poll_interval: float,
     wait_for_lock: bool,
 ) -> None:
     """Delete every stack of an environment, dependents first.
 
-    Only stacks tagged as cfngen's for this blueprint and environment are deleted; resources
-    kept by DeletionPolicy: Retain are listed at the end.
+    Only stacks tagged as cfngen's for this blueprint and environment are deleted, including
+    those of components removed from the blueprint; resources kept by DeletionPolicy: Retain
+    are listed at the end.
 
     \b
     Exit codes: 0 all deleted, 1 a stack could not be deleted, 2 bad input, 130 interrupted,
@@ -309,6 +328,7 @@ def destroy_cmd(
       cfngen destroy blueprints/legocity.yaml --env dev --yes
     """
     from cfngen.deploy.destroy import destroy_environment, existing_stacks
+    from cfngen.deploy.orphans import find_orphans
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter
 
@@ -339,6 +359,13 @@ def destroy_cmd(
         if not yes:
             with aws_errors():
                 present = existing_stacks(environment, clients)
+                present += [o.state for o in find_orphans(environment, clients)]
+            if stacks:
+                present = [
+                    p
+                    for p in present
+                    if p.name in stacks or _component(environment, p.name) in stacks
+                ]
             if not present:
                 click.echo(f"nothing to destroy for {environment.environment_name}")
                 return
@@ -355,6 +382,8 @@ def destroy_cmd(
                 poll=PollPolicy(initial=poll_interval),
                 reporter=PlainReporter(sys.stdout, events=False),
                 cancel=cancel,
+                stacks=stacks,
+                orphans=True,
             )
         click.echo(summary.render())
     if lost:
@@ -460,6 +489,10 @@ def unlock_cmd(
         click.echo(f"{name}: not locked, nothing to remove")
     else:
         click.echo(f"{name}: removed the lock of {holder.describe()}")
+
+
+def _component(env: Any, name: str) -> str:
+    return str(name).removeprefix(f"{env.environment_name}-")
 
 
 def _with_region(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:

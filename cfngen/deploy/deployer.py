@@ -27,6 +27,7 @@ from cfngen.deploy.changeset import (
     execute_change_set,
     wait_for_change_set,
 )
+from cfngen.deploy.destroy import DestroyResult, delete_owned_stack
 from cfngen.deploy.diff import (
     PlanReport,
     StackPlan,
@@ -36,6 +37,7 @@ from cfngen.deploy.diff import (
     resource_changes,
 )
 from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operation
+from cfngen.deploy.orphans import Orphan, orphan_note, prune_graph, survey
 from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
 from cfngen.deploy.progress import QuietReporter, Reporter
 from cfngen.deploy.results import DeploySummary, Outcome, StackResult
@@ -65,6 +67,8 @@ class DeployOptions:
     stacks: tuple[str, ...] = ()  # stack names or component keys; empty = all
     poll: PollPolicy = field(default_factory=PollPolicy)
     artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
+    prune: bool = False  # deploy: delete stacks of components no longer in the blueprint
+    list_orphans: bool = False  # plan: report those stacks
 
 
 def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
@@ -242,8 +246,22 @@ class Deployment:
             users = importers(self.aws(stack).cloudformation, export)
             if users:
                 plan.blocked_exports[export] = users
-        plan.refusals = refusals(plan, allow_replace=self.options.allow_replace)
+        using = {u for names in plan.blocked_exports.values() for u in names}
+        plan.refusals = refusals(
+            plan,
+            allow_replace=self.options.allow_replace,
+            orphans={u for u in using if self._is_orphan(stack, u)},
+        )
         return plan
+
+    def _is_orphan(self, stack: RenderedStack, name: str) -> bool:
+        """Whether `name` is a stack of this environment that the blueprint no longer has."""
+        if any(s.name == name for s in self.env.stacks):
+            return False
+        if not name.startswith(f"{self.env.environment_name}-"):
+            return False  # cfngen names every stack <EnvironmentName>-<component>
+        state = describe_stack(self.aws(stack).cloudformation, name)
+        return state is not None and is_owned(state, self.env)
 
     def _create_change_set(
         self, stack: RenderedStack, state: StackState | None, template: dict[str, str]
@@ -303,18 +321,30 @@ class Deployment:
         """Deploy the selected stacks; never raises for a stack failure (see the summary)."""
         check_sizes(self.env)
         by_name = {s.name: s for s in self.selected}
+        deps = self._deps()
+        orphans: dict[str, Orphan] = {}
+        if self.options.prune:
+            found, deployed = survey(self.env, self.clients)
+            orphans = {o.name: o for o in found}
+            deps = prune_graph(deps, self.env, found, deployed)
+
+        def work(name: str) -> StackResult:
+            if name in orphans:
+                return self._delete_orphan(orphans[name])
+            return self._deploy_one(by_name[name])
+
+        order = [s.name for s in self.selected] + list(orphans)
         run: GraphRun[str, StackResult] = run_graph(
-            self._deps(),
-            lambda name: self._deploy_one(by_name[name]),
+            deps,
+            work,
             lambda result: result.outcome.ok,
             concurrency=self.options.concurrency,
             cancel=self.poller.cancel,
-            order=[s.name for s in self.selected],
+            order=order,
             idle=self._serve_prompts,
         )
         results: list[StackResult] = []
-        for stack in self.selected:
-            name = stack.name
+        for name in order:
             if name in run.results:
                 results.append(run.results[name])
             elif name in run.skipped:
@@ -328,6 +358,28 @@ class Deployment:
                 results.append(StackResult(name, Outcome.NOT_STARTED))
         still = sorted(self._executing)
         return DeploySummary(self.env.environment_name, results, still_running=still)
+
+    def _delete_orphan(self, orphan: Orphan) -> StackResult:
+        """deploy --prune: delete the stack of a component that left the blueprint."""
+        cfn = self.clients.for_region(orphan.region).cloudformation
+        try:
+            done = delete_owned_stack(cfn, orphan.name, self.env, self.poller, self.reporter)
+        except Interrupted:
+            return StackResult(orphan.name, Outcome.INTERRUPTED, "still deleting")
+        except OperationError as err:
+            done = DestroyResult(orphan.name, "failed", err.render())
+        kept = (
+            f"; kept (DeletionPolicy: Retain): {', '.join(done.retained)}" if done.retained else ""
+        )
+        if done.ok:
+            return StackResult(orphan.name, Outcome.DELETED, "no longer in the blueprint" + kept)
+        return StackResult(
+            orphan.name,
+            Outcome.FAILED,
+            done.message + kept,
+            f"fix the cause and run `cfngen deploy --prune` again ({orphan.name} is not in the "
+            "blueprint any more)",
+        )
 
     def _deploy_one(self, stack: RenderedStack) -> StackResult:
         result = self._deploy_guarded(stack)
@@ -508,7 +560,13 @@ class Deployment:
         )
         if run.interrupted:
             raise Interrupted("plan interrupted; its change sets may be left (cfngen-*), harmless")
-        return PlanReport(self.env.environment_name, [run.results[s.name] for s in self.selected])
+        plans = [run.results[s.name] for s in self.selected]
+        if self.options.list_orphans:
+            plans += [
+                StackPlan(o.name, o.component, "orphan", notes=[orphan_note(o)])
+                for o in survey(self.env, self.clients)[0]
+            ]
+        return PlanReport(self.env.environment_name, plans)
 
     def _plan_one(self, stack: RenderedStack) -> StackPlan:
         try:

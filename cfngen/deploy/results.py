@@ -12,6 +12,7 @@ class Outcome(enum.Enum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    DELETED = "deleted"  # a removed component's stack, by deploy --prune
     FAILED = "failed"
     SKIPPED = "skipped"
     DECLINED = "declined"
@@ -20,7 +21,7 @@ class Outcome(enum.Enum):
 
     @property
     def ok(self) -> bool:
-        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
+        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.DELETED)
 
 
 @dataclass(frozen=True)

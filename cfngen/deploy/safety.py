@@ -8,6 +8,7 @@ refusal names the resource and the flag.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -71,8 +72,11 @@ def data_loss(change: ResourceChange) -> str | None:
     return None
 
 
-def refusals(plan: StackPlan, *, allow_replace: bool) -> list[str]:
-    """Reasons to refuse executing this stack's change set (empty list: go ahead)."""
+def refusals(plan: StackPlan, *, allow_replace: bool, orphans: Collection[str] = ()) -> list[str]:
+    """Reasons to refuse executing this stack's change set (empty list: go ahead).
+
+    `orphans`: importers that are stacks of components removed from the blueprint.
+    """
     reasons: list[str] = []
     if not allow_replace:
         for change in plan.resources:
@@ -83,10 +87,22 @@ def refusals(plan: StackPlan, *, allow_replace: bool) -> list[str]:
                     "re-run with --allow-replace if that is intended"
                 )
     for export, importers in sorted(plan.blocked_exports.items()):
+        gone = [i for i in importers if i in orphans]
+        live = [i for i in importers if i not in orphans]
+        steps = []
+        if gone:
+            steps.append(
+                f"{', '.join(gone)} is no longer in the blueprint: `cfngen deploy --prune` "
+                "deletes it before this stack is updated"
+            )
+        if live:
+            steps.append(
+                f"deploy {', '.join(live)} without the import first (or destroy them), then "
+                "deploy this one"
+            )
         reasons.append(
             f"export {export} would be removed or changed but is imported by "
-            f"{', '.join(importers)}; deploy those stacks without the import first (or destroy "
-            "them), then deploy this one"
+            f"{', '.join(importers)}; " + "; ".join(steps)
         )
     return reasons
 

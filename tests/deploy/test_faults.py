@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -81,7 +82,7 @@ class Target:
             return None
         return LockInfo.from_json(value)
 
-    def statuses(self) -> dict[str, str]:
+    def statuses(self) -> dict[str, Any]:
         found = {}
         for key in STACKS:
             name = f"sample-test-{key}"

@@ -1,0 +1,143 @@
+"""Removed components: plan lists their stacks, deploy --prune deletes them in order,
+destroy --stack accepts them. Driven through the CLI against MiniStack."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from cfngen.cli import cli
+from cfngen.render import RenderedEnvironment
+from tests.deploy.sample import sample_environment, with_stack, write_rendered
+
+pytestmark = pytest.mark.xdist_group("ministack")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def without(env: RenderedEnvironment, *components: str) -> RenderedEnvironment:
+    return replace(env, stacks=tuple(s for s in env.stacks if s.component not in components))
+
+
+def network_without_param_export(env: RenderedEnvironment) -> RenderedEnvironment:
+    network = env.stack("network")
+    head, _, _ = network.body.partition("  ParamName:\n")
+    return with_stack(
+        env,
+        "network",
+        # a resource change too: MiniStack reports an Outputs-only change set as empty
+        body=head.replace("network-v1", "network-v2"),
+        exports=tuple(e for e in network.exports if "Param" not in e),
+    )
+
+
+class Env:
+    def __init__(self, endpoint: str, tmp_path: Path) -> None:
+        self.endpoint = endpoint
+        self.out = tmp_path / "out"
+        self.cfn = boto3.client(
+            "cloudformation",
+            endpoint_url=endpoint,
+            region_name="eu-west-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def write(self, env: RenderedEnvironment) -> None:
+        write_rendered(env, self.out)
+
+    def cli(self, command: str, *extra: str) -> tuple[int, str]:
+        target = [str(self.out), "--env", "test", "--endpoint-url", self.endpoint]
+        if command in ("deploy", "destroy"):
+            target += ["--yes", "--poll-interval", "0.1"]
+        return run(command, *target, *extra)
+
+    def names(self) -> set[str]:
+        stacks = self.cfn.describe_stacks()["Stacks"]
+        return {s["StackName"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"}
+
+
+@pytest.fixture
+def deployed(emulator: str, tmp_path: Path) -> Env:
+    target = Env(emulator, tmp_path)
+    target.write(sample_environment())
+    code, output = target.cli("deploy")
+    assert code == 0, output
+    return target
+
+
+def test_plan_lists_a_removed_component_and_deploy_prune_deletes_it(deployed: Env) -> None:
+    deployed.write(without(sample_environment(), "edge"))
+    code, output = deployed.cli("plan", "--detailed-exitcode")
+    assert code == 0, output  # an orphan is not a change to the blueprint's stacks
+    assert "sample-test-edge: orphan" in output
+    assert "no longer in the blueprint; `cfngen deploy --prune` deletes it" in output
+    assert "1 orphan" in output
+
+    code, output = deployed.cli("deploy")  # without --prune it stays
+    assert code == 0, output
+    assert "sample-test-edge" in deployed.names()
+
+    code, output = deployed.cli("deploy", "--prune")
+    assert code == 0, output
+    assert re.search(r"sample-test-edge +deleted +no longer in the blueprint", output)
+    assert "sample-test-edge" not in deployed.names()
+    code, output = deployed.cli("plan")
+    assert "orphan" not in output
+
+
+def test_a_removed_component_whose_import_blocks_an_export_is_explained(deployed: Env) -> None:
+    """app-b imports network's ParamName; the blueprint drops app-b, edge and that export."""
+    changed = network_without_param_export(without(sample_environment(), "app-b", "edge"))
+    deployed.write(changed)
+    code, output = deployed.cli("deploy")
+    assert code == 1, output
+    assert "sample-test-network-ParamName would be removed or changed but is imported by " in output
+    assert (
+        "sample-test-app-b is no longer in the blueprint: `cfngen deploy --prune` deletes it "
+        "before this stack is updated" in output
+    )
+    assert "deploy those stacks without the import" not in output
+
+    code, output = deployed.cli("deploy", "--prune")
+    assert code == 0, output
+    # edge (imports app-b) goes first, then app-b, then network drops the export
+    assert re.search(r"sample-test-network +updated", output)
+    assert {"sample-test-app-b", "sample-test-edge"}.isdisjoint(deployed.names())
+    outputs = deployed.cfn.describe_stacks(StackName="sample-test-network")["Stacks"][0]
+    assert [o["OutputKey"] for o in outputs.get("Outputs", [])] == ["TopicArn"]
+    code, output = deployed.cli("deploy", "--prune")
+    assert code == 0 and "3 stacks: 3 unchanged" in output, output
+
+
+def test_destroy_stack_accepts_a_removed_component(deployed: Env) -> None:
+    deployed.write(without(sample_environment(), "edge", "app-b"))
+    code, output = deployed.cli("destroy", "--stack", "app-b")
+    assert code == 2, output
+    assert "sample-test-app-b cannot be deleted while sample-test-edge imports from it" in output
+    code, output = deployed.cli("destroy", "--stack", "app-b", "--stack", "sample-test-edge")
+    assert code == 0, output
+    assert {"sample-test-app-b", "sample-test-edge"}.isdisjoint(deployed.names())
+    assert "sample-test-network" in deployed.names()
+
+
+def test_full_destroy_deletes_removed_components_too(deployed: Env) -> None:
+    deployed.write(without(sample_environment(), "edge", "app-b"))
+    code, output = deployed.cli("destroy")
+    assert code == 0, output
+    assert output.count(" deleted") == 5, output
+    assert not {n for n in deployed.names() if n.startswith("sample-test-")}
+
+
+def test_unknown_destroy_stack_is_bad_input(deployed: Env) -> None:
+    code, output = deployed.cli("destroy", "--stack", "nope")
+    assert code == 2
+    assert "unknown stack: nope" in output
