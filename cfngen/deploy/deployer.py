@@ -40,6 +40,7 @@ from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operatio
 from cfngen.deploy.orphans import Orphan, orphan_note, prune_graph, survey
 from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
 from cfngen.deploy.progress import QuietReporter, Reporter
+from cfngen.deploy.replacement import impossible
 from cfngen.deploy.results import DeploySummary, Outcome, StackResult
 from cfngen.deploy.safety import importers, refusals
 from cfngen.deploy.scheduler import GraphRun, closure, run_graph
@@ -247,10 +248,17 @@ class Deployment:
             if users:
                 plan.blocked_exports[export] = users
         using = {u for names in plan.blocked_exports.values() for u in names}
+        gone = {u for u in using if self._is_orphan(stack, u)}
+        live = {e: [u for u in us if u not in gone] for e, us in plan.blocked_exports.items()}
+        cannot, explained = impossible(
+            plan.resources, stack.name, old, new, deployed, {e: u for e, u in live.items() if u}
+        )
         plan.refusals = refusals(
             plan,
             allow_replace=self.options.allow_replace,
-            orphans={u for u in using if self._is_orphan(stack, u)},
+            orphans=gone,
+            impossible=cannot,
+            explained=explained,
         )
         return plan
 

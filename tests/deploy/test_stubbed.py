@@ -638,9 +638,15 @@ def test_replacing_the_resource_behind_an_export_in_use_stops_before_execution(
     summary = deployment(changed, clients).deploy()
     result = summary.results[0]
     assert result.outcome is Outcome.FAILED
-    assert "export sample-test-network-TopicArn would be removed or changed" in result.message
-    assert "imported by sample-test-app-a" in result.message
-    assert "deploy sample-test-app-a without the import first" in result.message
+    assert (
+        "Topic (AWS::SNS::Topic) would be replaced, which changes export "
+        "sample-test-network-TopicArn that sample-test-app-a import" in result.message
+    )
+    assert "--allow-replace cannot help" in result.message
+    assert (
+        "The order that works: deploy sample-test-app-a without the import, then "
+        "sample-test-network, then sample-test-app-a with the import again" in result.message
+    )
 
 
 def test_an_export_used_by_a_removed_component_points_at_prune(
