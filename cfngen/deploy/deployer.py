@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,6 +44,7 @@ from cfngen.deploy.replacement import impossible
 from cfngen.deploy.results import DeploySummary, Outcome, StackResult
 from cfngen.deploy.safety import importers, refusals
 from cfngen.deploy.scheduler import GraphRun, closure, run_graph
+from cfngen.deploy.snapshots import Snapshot, needs_snapshot, take_snapshots
 from cfngen.deploy.state import (
     RECREATE_STATUSES,
     StackState,
@@ -470,7 +471,33 @@ class Deployment:
             self._discard(stack, change_set.id, stack_id, creating)
             report.status(name, "declined")
             return StackResult(name, Outcome.DECLINED, "change set deleted, nothing changed")
-        return self._execute(stack, change_set.id, stack_id, creating)
+        snapshots: list[Snapshot] = []
+        if not creating and any(needs_snapshot(c) for c in plan.resources):
+            aws = self.aws(stack)
+            try:
+                snapshots = take_snapshots(
+                    aws.cloudformation,
+                    aws.client,
+                    name,
+                    plan.resources,
+                    self.poller,
+                    lambda text: report.status(name, text),
+                )
+            except OperationError as err:
+                self._discard(stack, change_set.id, stack_id, creating)
+                report.status(name, "snapshot failed")
+                return StackResult(
+                    name,
+                    Outcome.FAILED,
+                    f"{err.render()}; the change set was deleted, nothing changed",
+                    "fix the snapshot's cause (rds:CreateDBSnapshot, dynamodb:CreateBackup "
+                    "permissions, a stopped instance) and deploy again",
+                )
+        result = self._execute(stack, change_set.id, stack_id, creating)
+        if snapshots:
+            taken = "snapshot first: " + ", ".join(s.describe() for s in snapshots)
+            result = replace(result, message="; ".join(m for m in (result.message, taken) if m))
+        return result
 
     def _ask(self, plan: StackPlan) -> bool:
         """Ask the main thread to confirm `plan`; Ctrl-C there interrupts this wait."""
