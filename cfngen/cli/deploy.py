@@ -26,12 +26,11 @@ from cfngen.cli.target import (
     environment_lock,
     finish,
     interruptible,
-    load_environment,
+    resolve_target,
     target_options,
     unlock_command,
     wait_for_lock_option,
 )
-from cfngen.cli.target import make_target_clients as _clients
 from cfngen.errors import UsageError
 
 if TYPE_CHECKING:
@@ -107,6 +106,7 @@ def plan_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
     detailed_exitcode: bool,
     stacks: tuple[str, ...],
@@ -133,7 +133,9 @@ def plan_cmd(
     from cfngen.deploy.diff import RENDERERS
     from cfngen.deploy.poll import PollPolicy
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, plan_clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     options = DeployOptions(
         concurrency=concurrency,
         stacks=stacks,
@@ -141,9 +143,7 @@ def plan_cmd(
         poll=PollPolicy(initial=poll_interval),
         list_orphans=True,
     )
-    deployment = Deployment(
-        environment, _clients(environment, profile, region, endpoint_url), options
-    )
+    deployment = Deployment(environment, plan_clients, options)
     with aws_errors():
         report = deployment.plan()
     click.echo(RENDERERS[fmt](report).rstrip("\n"))
@@ -197,6 +197,7 @@ def deploy_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     stacks: tuple[str, ...],
     yes: bool,
     allow_replace: bool,
@@ -233,7 +234,9 @@ def deploy_cmd(
             "no terminal to confirm change sets on: pass --yes to deploy without confirmation "
             "(run cfngen plan first to review)"
         )
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, deployment_clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     options = DeployOptions(
         concurrency=concurrency,
         allow_replace=allow_replace,
@@ -244,8 +247,7 @@ def deploy_cmd(
         prune=prune,
     )
     check_sizes(environment)  # bad input before the lock and before any API call
-    deployment_clients = _clients(environment, profile, region, endpoint_url)
-    unlock = unlock_command(blueprint, env, profile, region, endpoint_url)
+    unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)
     # The live table only without prompts: a confirmation question inside it is unreadable.
     reporter: Reporter = RichReporter() if yes and _interactive() else PlainReporter(sys.stdout)
     lost: list[str] = []
@@ -307,6 +309,7 @@ def destroy_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     yes: bool,
     stacks: tuple[str, ...],
     concurrency: int,
@@ -334,9 +337,10 @@ def destroy_cmd(
 
     if not yes and not _interactive():
         raise UsageError("no terminal to confirm on: pass --yes to destroy without confirmation")
-    environment = load_environment(blueprint, env, variables, var_files)
-    clients = _clients(environment, profile, region, endpoint_url)
-    unlock = unlock_command(blueprint, env, profile, region, endpoint_url)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
+    unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)
     cancel = threading.Event()
     lost: list[str] = []
 
@@ -405,6 +409,7 @@ def status_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
 ) -> None:
     """Show the CloudFormation status of every stack of an environment.
@@ -415,9 +420,11 @@ def status_cmd(
     """
     from cfngen.deploy.status import environment_status, render_json, render_table
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     with aws_errors():
-        rows = environment_status(environment, _clients(environment, profile, region, endpoint_url))
+        rows = environment_status(environment, clients)
     if fmt == "json":
         click.echo(render_json(rows))
     else:
@@ -437,6 +444,7 @@ def outputs_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
 ) -> None:
     """Show the outputs (and export names) of every deployed stack of an environment.
@@ -447,11 +455,11 @@ def outputs_cmd(
     """
     from cfngen.deploy.status import environment_outputs, render_json, render_table
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     with aws_errors():
-        rows = environment_outputs(
-            environment, _clients(environment, profile, region, endpoint_url)
-        )
+        rows = environment_outputs(environment, clients)
     if fmt == "json":
         click.echo(render_json(rows))
     else:
@@ -468,6 +476,7 @@ def unlock_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
 ) -> None:
     """Remove the environment's deploy lock, left by a run that died or lost its connection.
 
@@ -480,8 +489,9 @@ def unlock_cmd(
     """
     from cfngen.deploy.lock import lock_name, remove_lock
 
-    environment = load_environment(blueprint, env, variables, var_files)
-    clients = _clients(environment, profile, region, endpoint_url)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     with aws_errors():
         holder = remove_lock(clients.ssm, environment.environment_name)
     name = lock_name(environment.environment_name)

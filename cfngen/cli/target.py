@@ -6,6 +6,7 @@ them up the same way.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -84,6 +85,13 @@ def target_options(func: F) -> F:
                 default=None,
                 help="AWS endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.",
             ),
+            click.option(
+                "--emulator",
+                is_flag=True,
+                help="Target a local MiniStack (--endpoint-url, else AWS_ENDPOINT_URL, else "
+                "http://127.0.0.1:4566) with dummy credentials, never your AWS profile; what "
+                "MiniStack cannot create is left out and listed on stderr.",
+            ),
         ]
     ):
         func = option(func)
@@ -98,11 +106,65 @@ def make_target_clients(
     return make_clients(AwsTarget(profile, region, endpoint_url), env.region)
 
 
+def resolve_target(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    emulator: bool,
+) -> tuple[RenderedEnvironment, Clients]:
+    """The environment and the clients for it: AWS as the AWS CLI would pick, or the emulator."""
+    if not emulator:
+        environment = load_environment(blueprint, env, variables, var_files)
+        return environment, make_target_clients(environment, profile, region, endpoint_url)
+    if profile:
+        raise UsageError("--emulator never uses an AWS profile: leave out --profile")
+    from cfngen.deploy.aws import emulator_clients
+    from cfngen.deploy.emulator import DEFAULT_ENDPOINT, check_health, emulator_variables
+    from cfngen.deploy.emulator_gaps import emulator_environment
+
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    check_health(endpoint)
+    _isolate_from_aws_config()
+    made: dict[str, str] = {}
+    if blueprint.is_file():
+        given = set(parse_variables(variables))
+        with aws_errors():
+            made = {
+                k: v for k, v in emulator_variables(endpoint, blueprint).items() if k not in given
+            }
+    environment = load_environment(
+        blueprint, env, (*(f"{k}={v}" for k, v in made.items()), *variables), var_files
+    )
+    kept, excluded = emulator_environment(environment)
+    for item in excluded:  # stderr, so `plan --format json` stays JSON
+        click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)
+    return kept, emulator_clients(endpoint, region or kept.region)
+
+
+def _isolate_from_aws_config() -> None:
+    """No profile, config or credentials file of the user's is read in emulator mode."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
 def unlock_command(
-    blueprint: Path, env: str, profile: str | None, region: str | None, endpoint_url: str | None
+    blueprint: Path,
+    env: str,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    emulator: bool = False,
 ) -> str:
     """The exact `cfngen unlock ...` line for this target (printed when a lock is in the way)."""
     words = ["cfngen", "unlock", str(blueprint), "--env", env]
+    if emulator:
+        words.append("--emulator")
     for flag, value in (
         ("--profile", profile),
         ("--region", region),
