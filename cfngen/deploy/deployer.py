@@ -73,6 +73,31 @@ class DeployOptions:
     list_orphans: bool = False  # plan: report those stacks
 
 
+def next_step(name: str, status: str, creating: bool) -> str:
+    """What to do after a failed operation, from the status the stack really ended in."""
+    if status == "DELETE_COMPLETE":
+        return (
+            f"{name} was deleted while cfngen waited for it (by another run or by hand); "
+            "deploy again to create it"
+        )
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return (
+            f"fix the cause, then `{continue_rollback_command(name)}` "
+            "or `cfngen deploy --continue-rollback`"
+        )
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        return (
+            f"{name} rolled back and holds nothing; fix the cause and deploy again "
+            f"(cfngen deletes the {status} stack and recreates it)"
+        )
+    if status == "UPDATE_ROLLBACK_COMPLETE":
+        return f"{name} is back at its previous version; fix the cause and deploy again"
+    return (
+        f"{name} ended {status} ({'creating' if creating else 'updating'}); "
+        "check `cfngen status`, then deploy again"
+    )
+
+
 def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
     """The stacks to act on: all, or the named ones (name or component) plus what they need."""
     if not wanted:
@@ -380,6 +405,8 @@ class Deployment:
         kept = (
             f"; kept (DeletionPolicy: Retain): {', '.join(done.retained)}" if done.retained else ""
         )
+        if done.snapshots:
+            kept += f"; final snapshots: {', '.join(done.snapshots)}"
         if done.ok:
             return StackResult(orphan.name, Outcome.DELETED, "no longer in the blueprint" + kept)
         return StackResult(
@@ -563,20 +590,7 @@ class Deployment:
             return StackResult(name, Outcome.CREATED if creating else Outcome.UPDATED)
         reasons = failure_reasons(events) or [final.reason if final else "stack disappeared"]
         message = f"{status}: " + "; ".join(r for r in reasons if r)
-        if status == "UPDATE_ROLLBACK_FAILED":
-            step = (
-                f"fix the cause, then `{continue_rollback_command(name)}` "
-                "or `cfngen deploy --continue-rollback`"
-            )
-        elif creating:
-            step = (
-                f"{name} rolled back and holds nothing; fix the cause and deploy again "
-                "(cfngen deletes the ROLLBACK_COMPLETE stack and recreates it)"
-            )
-        else:
-            step = (
-                f"{name} is back at its previous version ({status}); fix the cause and deploy again"
-            )
+        step = next_step(name, status, creating)
         return StackResult(name, Outcome.FAILED, message, step)
 
     # --- plan ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from cfngen.deploy.aws import Clients
 from cfngen.deploy.events import failure_reasons
 from cfngen.deploy.orphans import destroy_edges, orphan_exporters, survey
@@ -20,7 +22,7 @@ from cfngen.deploy.progress import QuietReporter, Reporter
 from cfngen.deploy.scheduler import reverse, run_graph
 from cfngen.deploy.state import StackState, delete_stack, describe_stack, is_owned, settle
 from cfngen.errors import OperationError, UsageError
-from cfngen.render import RenderedEnvironment
+from cfngen.render import RenderedEnvironment, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -32,6 +34,7 @@ class DestroyResult:
     outcome: str  # deleted | absent | failed | skipped | interrupted | not started
     message: str = ""
     retained: tuple[str, ...] = ()
+    snapshots: tuple[str, ...] = ()  # final snapshots CloudFormation took (DeletionPolicy)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +63,13 @@ class DestroySummary:
                 "retained resources (DeletionPolicy: Retain; delete them by hand if unwanted):"
             )
             lines.extend(f"  - {item}" for item in retained)
+        snapshots = [item for r in self.results for item in r.snapshots]
+        if snapshots:
+            lines.append(
+                "final snapshots left behind (DeletionPolicy: Snapshot; they cost storage until "
+                "deleted):"
+            )
+            lines.extend(f"  - {item}" for item in snapshots)
         if self.exit_code == 1:
             lines.append("next: fix the failures above and run cfngen destroy again")
         return "\n".join(lines)
@@ -84,14 +94,62 @@ def _retained(events: list[dict[str, Any]]) -> tuple[str, ...]:
     )
 
 
+def _policy(resource: dict[str, Any]) -> str:
+    """A resource's DeletionPolicy, with CloudFormation's default (Snapshot for RDS clusters
+    and for RDS instances outside a cluster)."""
+    kind = resource.get("Type")
+    if "DeletionPolicy" in resource:
+        return str(resource["DeletionPolicy"])
+    props = resource.get("Properties") or {}
+    if kind == "AWS::RDS::DBCluster" or (
+        kind == "AWS::RDS::DBInstance" and "DBClusterIdentifier" not in props
+    ):
+        return "Snapshot"
+    return "Delete"
+
+
+_FIND = {
+    "AWS::RDS::DBInstance": "aws rds describe-db-snapshots --db-instance-identifier",
+    "AWS::RDS::DBCluster": "aws rds describe-db-cluster-snapshots --db-cluster-identifier",
+}
+
+
+def _final_snapshots(events: list[dict[str, Any]], template: dict[str, Any]) -> tuple[str, ...]:
+    resources = template.get("Resources") or {}
+    found = []
+    for e in events:
+        resource = resources.get(e.get("LogicalResourceId"))
+        if e.get("ResourceStatus") != "DELETE_COMPLETE" or not isinstance(resource, dict):
+            continue
+        if _policy(resource) != "Snapshot":
+            continue
+        kind, physical = str(resource.get("Type")), e.get("PhysicalResourceId") or ""
+        find = f"; find it with: {_FIND[kind]} {physical}" if kind in _FIND and physical else ""
+        found.append(f"{kind} {physical} (stack {e.get('StackName')}){find}")
+    return tuple(dict.fromkeys(found))
+
+
+def _template(cfn: CloudFormationClient, state: StackState) -> dict[str, Any]:
+    try:
+        body = cfn.get_template(StackName=state.stack_id, TemplateStage="Original")
+    except ClientError:
+        return {}  # only used to name final snapshots; deleting goes on without it
+    return load_template(body["TemplateBody"])
+
+
 def delete_owned_stack(
     cfn: CloudFormationClient,
     name: str,
     env: RenderedEnvironment,
     poller: Poller,
     report: Reporter,
+    template: dict[str, Any] | None = None,
 ) -> DestroyResult:
-    """Delete one stack if it is cfngen's for `env`; wait for it; what happened."""
+    """Delete one stack if it is cfngen's for `env`; wait for it; what happened.
+
+    `template` (the rendered one) names the final snapshots CloudFormation takes; without it
+    (a stack no longer in the blueprint) the deployed template is read first.
+    """
     report.status(name, "checking")
     state = describe_stack(cfn, name)
     if state is None:
@@ -116,6 +174,8 @@ def delete_owned_stack(
             f"update-termination-protection --no-enable-termination-protection "
             f"--stack-name {name}",
         )
+    if template is None:
+        template = _template(cfn, state)
     report.status(name, "DELETE_IN_PROGRESS")
     events: list[dict[str, Any]] = []
 
@@ -129,7 +189,12 @@ def delete_owned_stack(
         reasons = "; ".join(failure_reasons(events)) or final.reason
         return DestroyResult(name, "failed", f"{final.status}: {reasons}", _retained(events))
     report.status(name, "DELETE_COMPLETE")
-    return DestroyResult(name, "deleted", retained=_retained(events))
+    return DestroyResult(
+        name,
+        "deleted",
+        retained=_retained(events),
+        snapshots=_final_snapshots(events, template),
+    )
 
 
 def _choose(
@@ -183,6 +248,7 @@ def destroy_environment(
     names = {s.component: s.name for s in env.stacks}
     deps = {s.name: {names[d] for d in s.depends_on if d in names} for s in env.stacks}
     regions = {s.name: s.region for s in env.stacks}
+    templates = {s.name: load_template(s.body) for s in env.stacks}
     order = [s.name for s in reversed(env.stacks)]
     if orphans:
         found, deployed = survey(env, clients)
@@ -200,7 +266,7 @@ def destroy_environment(
     def work(name: str) -> DestroyResult:
         try:
             cfn = clients.for_region(regions[name]).cloudformation
-            return delete_owned_stack(cfn, name, env, poller, report)
+            return delete_owned_stack(cfn, name, env, poller, report, templates.get(name))
         except Interrupted:
             return DestroyResult(name, "interrupted", "still deleting in CloudFormation")
         except OperationError as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,11 @@ def test_deploy_plan_and_destroy_with_emulator_never_read_the_profile(
 
     gone = cfngen(env, "destroy", *target, "--yes", "--poll-interval", "0.1")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert gone.stdout.count(" deleted") == 15
+    assert len(re.findall(r"^  legocity-dev-\S+ +deleted", gone.stdout, re.MULTILINE)) == 15
+    # the payload database has DeletionPolicy: Snapshot: its final snapshot is named
+    assert "final snapshots left behind (DeletionPolicy: Snapshot" in gone.stdout
+    assert "AWS::RDS::DBInstance " in gone.stdout
+    assert "aws rds describe-db-snapshots --db-instance-identifier" in gone.stdout
 
 
 def test_emulator_without_a_ministack_is_bad_input(tmp_path: Path) -> None:
