@@ -32,30 +32,23 @@ from cfngen.deploy.diff import (
     PlanReport,
     StackPlan,
     additions,
-    changed_outputs,
-    parameter_changes,
-    resource_changes,
 )
+from cfngen.deploy.environment import _has_no_echo, select_stacks, wanted_parameters
 from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operation
-from cfngen.deploy.orphans import Orphan, orphan_note, prune_graph, survey
+from cfngen.deploy.orphans import Orphan, prune_graph, survey
 from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
 from cfngen.deploy.progress import QuietReporter, Reporter
-from cfngen.deploy.replacement import impossible
-from cfngen.deploy.results import DeploySummary, Outcome, StackResult
-from cfngen.deploy.safety import importers, refusals
-from cfngen.deploy.scheduler import GraphRun, closure, run_graph
+from cfngen.deploy.results import DeploySummary, Outcome, StackResult, next_step
+from cfngen.deploy.scheduler import GraphRun, run_graph
 from cfngen.deploy.snapshots import Snapshot, needs_snapshot, take_snapshots
 from cfngen.deploy.state import (
-    RECREATE_STATUSES,
     StackState,
-    continue_rollback_command,
     delete_stack,
     describe_stack,
-    is_owned,
     owner_tags,
     settle,
 )
-from cfngen.errors import OperationError, UsageError
+from cfngen.errors import OperationError
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 Confirm = Callable[[StackPlan], bool]
@@ -71,65 +64,6 @@ class DeployOptions:
     artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
     prune: bool = False  # deploy: delete stacks of components no longer in the blueprint
     list_orphans: bool = False  # plan: report those stacks
-
-
-def next_step(name: str, status: str, creating: bool) -> str:
-    """What to do after a failed operation, from the status the stack really ended in."""
-    if status == "DELETE_COMPLETE":
-        return (
-            f"{name} was deleted while cfngen waited for it (by another run or by hand); "
-            "deploy again to create it"
-        )
-    if status == "UPDATE_ROLLBACK_FAILED":
-        return (
-            f"fix the cause, then `{continue_rollback_command(name)}` "
-            "or `cfngen deploy --continue-rollback`"
-        )
-    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
-        return (
-            f"{name} rolled back and holds nothing; fix the cause and deploy again "
-            f"(cfngen deletes the {status} stack and recreates it)"
-        )
-    if status == "UPDATE_ROLLBACK_COMPLETE":
-        return f"{name} is back at its previous version; fix the cause and deploy again"
-    return (
-        f"{name} ended {status} ({'creating' if creating else 'updating'}); "
-        "check `cfngen status`, then deploy again"
-    )
-
-
-def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
-    """The stacks to act on: all, or the named ones (name or component) plus what they need."""
-    if not wanted:
-        return list(env.stacks)
-    by_key = {s.component: s for s in env.stacks} | {s.name: s for s in env.stacks}
-    unknown = [w for w in wanted if w not in by_key]
-    if unknown:
-        known = ", ".join(s.component for s in env.stacks)
-        raise UsageError(f"unknown stack: {', '.join(unknown)} (stacks: {known})")
-    deps = {s.component: set(s.depends_on) for s in env.stacks}
-    keep = closure(deps, [by_key[w].component for w in wanted])
-    return [s for s in env.stacks if s.component in keep]
-
-
-def wanted_parameters(stack: RenderedStack, template: dict[str, Any]) -> dict[str, str]:
-    """The parameter values the stack should end up with, template defaults included."""
-    values: dict[str, str] = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        if isinstance(spec, dict) and "Default" in spec:
-            default = spec["Default"]
-            values[name] = (
-                ",".join(map(str, default)) if isinstance(default, list) else str(default)
-            )
-    values.update(stack.parameters)
-    return values
-
-
-def _has_no_echo(template: dict[str, Any]) -> bool:
-    params = template.get("Parameters") or {}
-    return any(
-        isinstance(p, dict) and str(p.get("NoEcho")).lower() == "true" for p in params.values()
-    )
 
 
 class Deployment:
@@ -247,55 +181,9 @@ class Deployment:
         changes: list[dict[str, Any]],
     ) -> StackPlan:
         """The plan of an update: resources, parameters, export impact, refusals."""
-        plan = StackPlan(name=stack.name, component=stack.component, action="update")
-        plan.resources = resource_changes(changes, old, new)
-        plan.parameters = parameter_changes(state.parameters, wanted_parameters(stack, new))
-        deployed = state.exports
-        plan.removed_exports = sorted(set(deployed) - set(stack.exports))
-        replaced = {
-            r.logical_id
-            for r in plan.resources
-            if r.action == "Remove" or r.replacement in ("True", "Conditional")
-        }
-        changed_keys = changed_outputs(old, new, replaced)
-        plan.changed_exports = sorted(
-            e for e, key in deployed.items() if key in changed_keys and e in stack.exports
-        )
-        touched = set(plan.removed_exports) | set(plan.changed_exports)
-        gone = set(tpl.outputs(old)) - set(tpl.outputs(new))
-        read = {(stack.name, key) for key in changed_keys | gone}  # by Fn::GetStackOutput
-        plan.affected_stacks = sorted(
-            s.name
-            for s in self.env.stacks
-            if s.name != stack.name and (touched & set(s.imports) or read & self._output_reads(s))
-        )
-        for export in sorted(touched):
-            users = importers(self.aws(stack).cloudformation, export)
-            if users:
-                plan.blocked_exports[export] = users
-        using = {u for names in plan.blocked_exports.values() for u in names}
-        gone = {u for u in using if self._is_orphan(stack, u)}
-        live = {e: [u for u in us if u not in gone] for e, us in plan.blocked_exports.items()}
-        cannot, explained = impossible(
-            plan.resources, stack.name, old, new, deployed, {e: u for e, u in live.items() if u}
-        )
-        plan.refusals = refusals(
-            plan,
-            allow_replace=self.options.allow_replace,
-            orphans=gone,
-            impossible=cannot,
-            explained=explained,
-        )
-        return plan
+        from cfngen.deploy.planning import analyse
 
-    def _is_orphan(self, stack: RenderedStack, name: str) -> bool:
-        """Whether `name` is a stack of this environment that the blueprint no longer has."""
-        if any(s.name == name for s in self.env.stacks):
-            return False
-        if not name.startswith(f"{self.env.environment_name}-"):
-            return False  # cfngen names every stack <EnvironmentName>-<component>
-        state = describe_stack(self.aws(stack).cloudformation, name)
-        return state is not None and is_owned(state, self.env)
+        return analyse(self, stack, state, old, new, changes)
 
     def _create_change_set(
         self, stack: RenderedStack, state: StackState | None, template: dict[str, str]
@@ -593,94 +481,8 @@ class Deployment:
         step = next_step(name, status, creating)
         return StackResult(name, Outcome.FAILED, message, step)
 
-    # --- plan ---------------------------------------------------------------------------
-
     def plan(self) -> PlanReport:
         """What deploy would do, per stack; change sets are created and deleted again."""
-        check_sizes(self.env)
-        by_name = {s.name: s for s in self.selected}
-        run: GraphRun[str, StackPlan] = run_graph(
-            self._deps(),
-            lambda name: self._plan_one(by_name[name]),
-            lambda _: True,
-            concurrency=self.options.concurrency,
-            cancel=self.poller.cancel,
-            order=[s.name for s in self.selected],
-        )
-        if run.interrupted:
-            raise Interrupted("plan interrupted; its change sets may be left (cfngen-*), harmless")
-        plans = [run.results[s.name] for s in self.selected]
-        if self.options.list_orphans:
-            plans += [
-                StackPlan(o.name, o.component, "orphan", notes=[orphan_note(o)])
-                for o in survey(self.env, self.clients)[0]
-            ]
-        return PlanReport(self.env.environment_name, plans)
+        from cfngen.deploy.planning import plan_environment
 
-    def _plan_one(self, stack: RenderedStack) -> StackPlan:
-        try:
-            plan = self._plan_stack(stack)
-        except OperationError as err:
-            plan = StackPlan(stack.name, stack.component, "error", notes=[err.render()])
-        with self._lock:
-            self._changed[stack.name] = plan.action in ("create", "recreate", "update")
-        return plan
-
-    def _plan_stack(self, stack: RenderedStack) -> StackPlan:
-        name = stack.name
-        new = load_template(stack.body)
-        state = describe_stack(self.aws(stack).cloudformation, name)
-        if state is None:
-            return StackPlan(name, stack.component, "create", resources=additions(new))
-        if state.in_progress:
-            return StackPlan(
-                name, stack.component, "busy", notes=[f"{state.status}: deploy will wait for it"]
-            )
-        if state.status in RECREATE_STATUSES:
-            note = f"{state.status}: deploy deletes this empty stack and creates it again"
-            if not is_owned(state, self.env):
-                note = f"{state.status} and not tagged as cfngen's: deploy will refuse it"
-            return StackPlan(
-                name, stack.component, "recreate", resources=additions(new), notes=[note]
-            )
-        if state.status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
-            return StackPlan(
-                name,
-                stack.component,
-                "error",
-                notes=[
-                    f"{state.status}: {continue_rollback_command(name)}"
-                    if state.status == "UPDATE_ROLLBACK_FAILED"
-                    else state.status
-                ],
-            )
-        old = self.deployed_template(stack)
-        if self.is_unchanged(stack, state, old, new):
-            if self._rereads(new):
-                reads = ", ".join(sorted({n for n, _ in tpl.stack_output_reads(new)}))
-                note = (
-                    f"reads {reads} with Fn::GetStackOutput, which this deploy changes: deploy "
-                    "asks CloudFormation for a change set to pick up the new value"
-                )
-                return StackPlan(name, stack.component, "update", notes=[note])
-            return StackPlan(name, stack.component, "unchanged")
-        template = self.artifacts(stack).template_argument(self.env.environment_name, stack)
-        created, _ = self._create_change_set(stack, state, template)
-        if isinstance(created, ChangeSet):
-            return StackPlan(name, stack.component, "unchanged")
-        change_set_id, _stack_id = created
-        try:
-            change_set = wait_for_change_set(
-                self.aws(stack).cloudformation,
-                name,
-                change_set_id,
-                self.poller,
-                include_property_values=self.include_values,
-            )
-        finally:
-            delete_change_set(self.aws(stack).cloudformation, name, change_set_id)
-        if change_set.state is ChangeSetState.EMPTY:
-            return StackPlan(name, stack.component, "unchanged")
-        if change_set.state is ChangeSetState.FAILED:
-            return StackPlan(name, stack.component, "error", notes=[change_set.reason])
-        return self.analyse(stack, state, old, new, change_set.changes)
+        return plan_environment(self)

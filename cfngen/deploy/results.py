@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["DeploySummary", "Outcome", "StackResult"]
+from cfngen.deploy.state import continue_rollback_command
+
+__all__ = ["DeploySummary", "Outcome", "StackResult", "next_step"]
 
 
 class Outcome(enum.Enum):
@@ -83,3 +85,28 @@ class DeploySummary:
         elif self.ok:
             lines.append("next: nothing to do; `cfngen outputs` shows the stack outputs")
         return "\n".join(lines)
+
+
+def next_step(name: str, status: str, creating: bool) -> str:
+    """What to do after a failed operation, from the status the stack really ended in."""
+    if status == "DELETE_COMPLETE":
+        return (
+            f"{name} was deleted while cfngen waited for it (by another run or by hand); "
+            "deploy again to create it"
+        )
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return (
+            f"fix the cause, then `{continue_rollback_command(name)}` "
+            "or `cfngen deploy --continue-rollback`"
+        )
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        return (
+            f"{name} rolled back and holds nothing; fix the cause and deploy again "
+            f"(cfngen deletes the {status} stack and recreates it)"
+        )
+    if status == "UPDATE_ROLLBACK_COMPLETE":
+        return f"{name} is back at its previous version; fix the cause and deploy again"
+    return (
+        f"{name} ended {status} ({'creating' if creating else 'updating'}); "
+        "check `cfngen status`, then deploy again"
+    )
