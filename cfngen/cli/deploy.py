@@ -277,10 +277,13 @@ def deploy_cmd(
                 ),
                 aws_errors(),
             ):
-                summary = deployment.deploy()
+                try:
+                    summary = deployment.deploy()
+                finally:
+                    reporter.close()
+                click.echo(summary.render())  # before the lock is released (and warns)
         finally:
             reporter.close()
-        click.echo(summary.render())
         if lost:
             click.echo(f"stopped: {lost[0]}; no further stacks were started", err=True)
             finish(1)

@@ -321,7 +321,13 @@ class Deployment:
             return StackResult(stack.name, Outcome.FAILED, err.render())
         except (BotoCoreError, ClientError) as err:  # connection, credentials: this stack fails
             self.reporter.status(stack.name, "failed")
-            return StackResult(stack.name, Outcome.FAILED, aws_failure(stack.name, err).render())
+            return StackResult(
+                stack.name,
+                Outcome.FAILED,
+                aws_failure(stack.name, err).render(),
+                "check the connection to AWS (endpoint, network, credentials), then run the "
+                "same command again: it continues where this run stopped",
+            )
 
     def _deploy_stack(self, stack: RenderedStack) -> StackResult:
         name, report = stack.name, self.reporter

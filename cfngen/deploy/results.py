@@ -84,6 +84,8 @@ class DeploySummary:
             lines.extend(f"  - {s}" for s in dict.fromkeys(steps))
         elif self.ok:
             lines.append("next: nothing to do; `cfngen outputs` shows the stack outputs")
+        elif any(r.outcome is Outcome.FAILED for r in self.results):
+            lines.append("next: fix the failures above and run the same command again")
         return "\n".join(lines)
 
 

@@ -11,8 +11,10 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +24,7 @@ import boto3
 import pytest
 
 from cfngen.deploy.lock import LockInfo
-from tests.deploy.sample import sample_environment, write_rendered
+from tests.deploy.sample import broken, sample_environment, write_rendered
 
 pytestmark = pytest.mark.xdist_group("ministack")
 
@@ -244,3 +246,93 @@ def test_a_lock_from_another_machine_blocks_until_unlocked(target: Target) -> No
     assert code == 0 and "removed the lock of `cfngen deploy` run elsewhere001" in output, output
     code, output = target.run("deploy")
     assert code == 0, output
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 to the emulator; `cut()` drops it and every open connection."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.target = int(endpoint.rsplit(":", 1)[1])
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.endpoint = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def cut(self) -> None:
+        self.server.close()
+        with self.lock:
+            for s in self.open:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+
+
+def test_the_endpoint_disappearing_mid_run_ends_cleanly_and_a_rerun_converges(
+    target: Target,
+) -> None:
+    proxy = Proxy(target.endpoint)
+    through = Target(proxy.endpoint, target.tmp / "via-proxy")
+    deploy, log = through.start("deploy")
+    wait_until(target.lock, "the deploy's lock")
+    os.kill(deploy.pid, signal.SIGSTOP)
+    proxy.cut()
+    os.kill(deploy.pid, signal.SIGCONT)
+    code, output = finish(deploy, log)
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert "Could not connect to the endpoint URL" in output
+    assert "check the connection to AWS (endpoint, network, credentials)" in output
+    assert output.index("deploy summary") < output.index("could not release the lock")
+    # its lock could not be released: it says when it expires and how to remove it now
+    assert re.search(r"could not release the lock .*expires by itself at \d{4}-", output), output
+    assert f"cfngen unlock {through.directory} --env test --endpoint-url {proxy.endpoint}" in output
+    assert target.lock() is not None
+    code, output = target.run("deploy")  # the dead run's lock is taken over at once
+    assert code == 0, output
+    assert target.statuses() == dict.fromkeys(STACKS, "CREATE_COMPLETE")
+    assert target.lock() is None
+
+
+def test_a_failing_resource_names_the_next_step_and_a_fixed_rerun_converges(
+    target: Target,
+) -> None:
+    write_rendered(broken(sample_environment(), "app-b"), target.tmp / "out")
+    code, output = target.run("deploy")
+    assert code == 1, output
+    assert re.search(r"sample-test-app-b +failed +ROLLBACK_COMPLETE", output), output
+    assert re.search(r"sample-test-edge +skipped +needs sample-test-app-b", output)
+    assert (
+        "sample-test-app-b rolled back and holds nothing; fix the cause and deploy again" in output
+    )
+    assert target.lock() is None
+    write_rendered(sample_environment(), target.tmp / "out")
+    code, output = target.run("deploy")
+    assert code == 0, output
+    assert target.statuses() == dict.fromkeys(STACKS, "CREATE_COMPLETE")
