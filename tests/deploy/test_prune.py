@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from cfngen.cli import cli
+from cfngen.deploy.orphans import Orphan, destroy_edges, orphan_exporters, prune_graph
+from cfngen.deploy.state import StackState
 from cfngen.render import RenderedEnvironment
 from tests.deploy.sample import sample_environment, with_stack, write_rendered
 
@@ -141,3 +143,60 @@ def test_unknown_destroy_stack_is_bad_input(deployed: Env) -> None:
     code, output = deployed.cli("destroy", "--stack", "nope")
     assert code == 2
     assert "unknown stack: nope" in output
+
+
+def orphan(
+    name: str, *, imports: frozenset[str] = frozenset(), importers: tuple[str, ...] = ()
+) -> Orphan:
+    state = StackState(name=name, stack_id=f"id/{name}", status="UPDATE_COMPLETE")
+    return Orphan(name, name, "eu-west-1", state, imports, importers)
+
+
+def test_prune_graph_orders_orphans_between_importers_and_export_droppers() -> None:
+    env = network_without_param_export(without(sample_environment(), "app-b", "edge"))
+    deps = {
+        "sample-test-network": set(),
+        "sample-test-solo": set(),
+        "sample-test-app-a": {"sample-test-network"},
+    }
+    deployed = {
+        "sample-test-network": {"sample-test-network-TopicArn", "sample-test-network-ParamName"}
+    }
+    app_b = orphan(
+        "sample-test-app-b",
+        imports=frozenset({"sample-test-network-ParamName"}),
+        importers=("sample-test-edge",),
+    )
+    edge = orphan("sample-test-edge", imports=frozenset({"sample-test-app-b-QueueValue"}))
+    graph = prune_graph(deps, env, [app_b, edge], deployed)
+    assert graph["sample-test-app-b"] == {"sample-test-edge"}  # after its importer is gone
+    assert graph["sample-test-network"] == {"sample-test-app-b"}  # before the export is dropped
+    assert graph["sample-test-edge"] == set()
+
+
+def test_prune_graph_leaves_out_the_ordering_that_would_be_a_cycle() -> None:
+    env = network_without_param_export(without(sample_environment(), "app-b", "edge"))
+    # app-a imports the orphan and network; network drops an export the orphan imports
+    deps = {"sample-test-network": set(), "sample-test-app-a": {"sample-test-network"}}
+    deployed = {"sample-test-network": {"sample-test-network-ParamName"}}
+    odd = orphan(
+        "sample-test-old",
+        imports=frozenset({"sample-test-network-ParamName"}),
+        importers=("sample-test-app-a",),
+    )
+    graph = prune_graph(deps, env, [odd], deployed)
+    assert graph["sample-test-old"] == {"sample-test-app-a"}
+    assert graph["sample-test-network"] == set()  # the refusal explains the rest
+
+
+def test_destroy_deletes_an_orphan_after_its_importers_and_before_its_exporters() -> None:
+    deps = {"sample-test-network": set(), "sample-test-app-a": {"sample-test-network"}}
+    old = orphan(
+        "sample-test-old",
+        imports=frozenset({"sample-test-network-TopicArn"}),
+        importers=("sample-test-app-a",),
+    )
+    exporters = orphan_exporters([old], {"sample-test-network": {"sample-test-network-TopicArn"}})
+    graph = destroy_edges(deps, [old], exporters)
+    assert graph["sample-test-old"] == {"sample-test-network"}  # it imports from network
+    assert "sample-test-old" in graph["sample-test-app-a"]  # app-a imports from it
