@@ -226,6 +226,7 @@ def deploy_cmd(
     """
     from cfngen.deploy.artifacts import check_sizes
     from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.lock import new_run_id
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter, Reporter, RichReporter
 
@@ -245,6 +246,7 @@ def deploy_cmd(
         poll=PollPolicy(initial=poll_interval),
         artifact_bucket=artifact_bucket,
         prune=prune,
+        run_id=new_run_id(),
     )
     check_sizes(environment)  # bad input before the lock and before any API call
     unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)
@@ -274,6 +276,7 @@ def deploy_cmd(
                     wait=wait_for_lock,
                     on_lost=on_lost,
                     poll_interval=poll_interval,
+                    run_id=options.run_id,
                 ),
                 aws_errors(),
             ):

@@ -194,6 +194,7 @@ def environment_lock(
     wait: bool,
     on_lost: Callable[[str], None],
     poll_interval: float = 0.5,
+    run_id: str | None = None,
 ) -> Iterator[EnvironmentLock]:
     """Hold the environment's lock for the block; renewed in the background, released after."""
     import threading
@@ -207,6 +208,7 @@ def environment_lock(
             command,
             unlock_command=unlock,
             principal=caller_principal(clients.sts),
+            run_id=run_id,
         )
 
         def waiting(holder: Any) -> None:

@@ -64,6 +64,7 @@ class DeployOptions:
     artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
     prune: bool = False  # deploy: delete stacks of components no longer in the blueprint
     list_orphans: bool = False  # plan: report those stacks
+    run_id: str = ""  # the lock's run id, put into change set names (cfngen.deploy.lock)
 
 
 class Deployment:
@@ -199,6 +200,7 @@ class Deployment:
                     parameters=stack.parameters,
                     capabilities=stack.capabilities,
                     tags=self.desired_tags(stack),
+                    run_id=self.options.run_id,
                 )
                 return created, state
             except StackBusyError as busy:

@@ -186,6 +186,10 @@ def test_sigterm_while_waiting_for_the_lock_changes_nothing(target: Target) -> N
         os.kill(deploy.pid, signal.SIGCONT)
     code, output = finish(deploy, deploy_log)
     assert code == 0, output
+    # the holder's run id is in the names of the change sets it created
+    assert holder is not None
+    summaries = target.cfn.list_change_sets(StackName="sample-test-network")["Summaries"]
+    assert any(holder.run_id in s["ChangeSetName"] for s in summaries), summaries
 
 
 @pytest.mark.parametrize(
