@@ -23,9 +23,11 @@ import click
 
 from cfngen.cli.target import (
     aws_errors,
+    concurrency_option,
     environment_lock,
     finish,
     interruptible,
+    poll_option,
     resolve_target,
     target_options,
     unlock_command,
@@ -37,26 +39,6 @@ if TYPE_CHECKING:
     from cfngen.deploy.diff import StackPlan
 
 F = Callable[..., Any]
-
-
-def _concurrency_option(func: F) -> F:
-    return click.option(
-        "--concurrency",
-        default=4,
-        show_default=True,
-        type=click.IntRange(1, 32),
-        help="Stacks worked on at once (a stack still waits for its dependencies).",
-    )(func)
-
-
-def _poll_option(func: F) -> F:
-    return click.option(
-        "--poll-interval",
-        default=0.5,
-        show_default=True,
-        type=click.FloatRange(0.05, 30.0),
-        help="First delay between status polls, in seconds; it grows to 5 s.",
-    )(func)
 
 
 def _interactive() -> bool:
@@ -96,8 +78,8 @@ def _confirm(plan: StackPlan) -> bool:
     is_flag=True,
     help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
 )
-@_concurrency_option
-@_poll_option
+@concurrency_option
+@poll_option
 def plan_cmd(
     blueprint: Path,
     env: str,
@@ -186,8 +168,8 @@ def plan_cmd(
     help="Bucket for templates over 51,200 bytes (default: "
     "cfngen-artifacts-<account>-<region>, created on demand).",
 )
-@_concurrency_option
-@_poll_option
+@concurrency_option
+@poll_option
 @wait_for_lock_option
 def deploy_cmd(
     blueprint: Path,
@@ -304,8 +286,8 @@ def deploy_cmd(
     help="Delete only this stack (name or component; also one no longer in the blueprint). "
     "Stacks importing from it must be named too.",
 )
-@_concurrency_option
-@_poll_option
+@concurrency_option
+@poll_option
 @wait_for_lock_option
 def destroy_cmd(
     blueprint: Path,

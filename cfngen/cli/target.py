@@ -175,6 +175,26 @@ def unlock_command(
     return shlex.join(words)
 
 
+def concurrency_option(func: F) -> F:
+    return click.option(
+        "--concurrency",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 32),
+        help="Stacks worked on at once (a stack still waits for its dependencies).",
+    )(func)
+
+
+def poll_option(func: F) -> F:
+    return click.option(
+        "--poll-interval",
+        default=0.5,
+        show_default=True,
+        type=click.FloatRange(0.05, 30.0),
+        help="First delay between status polls, in seconds; it grows to 5 s.",
+    )(func)
+
+
 def wait_for_lock_option(func: F) -> F:
     return click.option(
         "--wait-for-lock",
