@@ -275,7 +275,6 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                     "blueprint": bp.blueprint,
                     "environment": prep.env,
                     "component": p.component,
-                    "source": Path(source).name,
                     "production": production,
                 }
             }

@@ -1,9 +1,10 @@
-"""`make demo`, deploy half: legocity dev on a local MiniStack, outputs, then a no-op redeploy.
+"""`make demo`, deploy half: legocity dev on a local MiniStack, as a user runs it.
 
-What MiniStack cannot run (cfngen/deploy/emulator_gaps.py, the one list of its gaps) is left out
-and named; the templates are otherwise the ones rendered for AWS. The hosted zone the blueprint
-expects to exist is created on the emulator first and passed as `--var zone_id`, as a user
-passes theirs. The commands run are the ones a user types, on the rendered directory.
+Starts MiniStack on 127.0.0.1, then runs the commands a user types with `--emulator`: deploy,
+outputs, a second deploy (a no-op: the blueprint's hosted zone is reused, nothing changed),
+plan, destroy. `--emulator` uses dummy credentials (never the user's profile), leaves out what
+MiniStack cannot create (cfngen/deploy/emulator_gaps.py, printed on stderr) and creates the
+hosted zone the blueprint expects to exist.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cfngen.compiler import compile_environment
-from cfngen.deploy.emulator import MiniStack, emulator_variables
-from cfngen.deploy.emulator_gaps import emulator_environment
-from cfngen.render import write_environment
+from cfngen.deploy.emulator import MiniStack
 
 ROOT = Path(__file__).resolve().parent.parent
 CFNGEN = str(Path(sys.executable).parent / "cfngen")
@@ -36,39 +34,30 @@ def main() -> None:
 
 
 def run(blueprint: Path, environment: str) -> None:
-    """Deploy `blueprint`/`environment` (less the emulator's gaps) on a fresh MiniStack, twice."""
+    """Deploy, redeploy, plan and destroy `blueprint`/`environment` on a fresh MiniStack."""
     with (
         tempfile.TemporaryDirectory(prefix="cfngen-demo-") as tmp,
         MiniStack(Path(tmp) / "ministack.log") as endpoint,
     ):
-        variables = emulator_variables(endpoint, blueprint)
-        for name, value in variables.items():
-            print(f"made on the emulator, as a user does by hand: --var {name}={value}")
-        rendered = compile_environment(blueprint, environment, variables)
-        env, excluded = emulator_environment(rendered)
-        for item in excluded:
-            print(f"not on the emulator: {item.stack}: {item.why}")
-        if not env.stacks:
-            print(f"\nMiniStack cannot deploy any stack of {rendered.environment_name}.")
-            return
-        directory = write_environment(env, Path(tmp) / "out")
-        aws = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": env.region,
-            "AWS_ENDPOINT_URL": endpoint,
-        }
-        aws.pop("AWS_PROFILE", None)
-        target = [str(directory), "--env", env.environment]
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_ENDPOINT_URL")}
+        target = [
+            str(blueprint.relative_to(ROOT)) if blueprint.is_relative_to(ROOT) else str(blueprint),
+            "--env",
+            environment,
+            "--emulator",
+            "--endpoint-url",
+            endpoint,
+        ]
         fast = ["--poll-interval", "0.1"]
         _step(
             "deploy every stack, in parallel along the graph",
             ["deploy", *target, "--yes", *fast],
-            aws,
+            env,
         )
-        _step("stack outputs", ["outputs", *target], aws)
-        _step("again: nothing changed, so no change set", ["deploy", *target, "--yes"], aws)
+        _step("stack outputs", ["outputs", *target], env)
+        _step("again: nothing changed, so no change set", ["deploy", *target, "--yes", *fast], env)
+        _step("what a deploy would change now: nothing", ["plan", *target], env)
+        _step("delete every stack, dependents first", ["destroy", *target, "--yes", *fast], env)
 
 
 if __name__ == "__main__":

@@ -14,113 +14,31 @@ Exit codes: 0 success; 1 an operation failed; 2 bad input or usage; 130 interrup
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cfngen.cli.options import blueprint_argument, env_option, parse_variables, variable_options
+from cfngen.cli.target import (
+    aws_errors,
+    concurrency_option,
+    environment_lock,
+    finish,
+    interruptible,
+    poll_option,
+    resolve_target,
+    target_options,
+    unlock_command,
+    wait_for_lock_option,
+)
 from cfngen.errors import UsageError
 
 if TYPE_CHECKING:
-    from cfngen.deploy.aws import Clients
     from cfngen.deploy.diff import StackPlan
-    from cfngen.render import RenderedEnvironment
 
 F = Callable[..., Any]
-
-
-def load_environment(
-    blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
-) -> RenderedEnvironment:
-    """A rendered environment from a rendered directory, or by compiling the blueprint."""
-    from cfngen.render import RenderedEnvironment
-
-    for directory in (blueprint, blueprint / env):
-        if directory.is_dir() and (directory / "manifest.json").is_file():
-            rendered = RenderedEnvironment.from_directory(directory)
-            if rendered.environment != env:
-                raise UsageError(
-                    f"{directory} holds environment {rendered.environment!r}, not {env!r}"
-                )
-            return rendered
-    if not blueprint.is_file():
-        raise UsageError(f"no blueprint file or rendered directory at {blueprint}")
-    from cfngen.compiler import compile_environment
-
-    return compile_environment(blueprint, env, parse_variables(variables), list(var_files))
-
-
-@contextmanager
-def aws_errors() -> Iterator[None]:
-    """AWS errors outside a stack's own work (credentials, endpoint) become a clean exit 1."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from cfngen.deploy.aws import aws_failure
-
-    try:
-        yield
-    except (BotoCoreError, ClientError) as err:
-        raise aws_failure("AWS", err) from err
-
-
-def _target_options(func: F) -> F:
-    """BLUEPRINT, --env, --var, --var-file (shared with render) and the AWS target flags."""
-    for option in reversed(
-        [
-            blueprint_argument,
-            env_option(required=True),
-            variable_options,
-            click.option(
-                "--profile",
-                default=None,
-                help="AWS profile (default: AWS_PROFILE, then the default profile).",
-            ),
-            click.option(
-                "--region",
-                default=None,
-                help="AWS region (default: AWS_REGION / the profile's, then the blueprint's); "
-                "a stack with its own region (a us-east-1 certificate) always goes there.",
-            ),
-            click.option(
-                "--endpoint-url",
-                default=None,
-                help="AWS endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
-def _clients(
-    env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
-) -> Clients:
-    from cfngen.deploy.aws import AwsTarget, make_clients
-
-    return make_clients(AwsTarget(profile, region, endpoint_url), env.region)
-
-
-def _concurrency_option(func: F) -> F:
-    return click.option(
-        "--concurrency",
-        default=4,
-        show_default=True,
-        type=click.IntRange(1, 32),
-        help="Stacks worked on at once (a stack still waits for its dependencies).",
-    )(func)
-
-
-def _poll_option(func: F) -> F:
-    return click.option(
-        "--poll-interval",
-        default=0.5,
-        show_default=True,
-        type=click.FloatRange(0.05, 30.0),
-        help="First delay between status polls, in seconds; it grows to 5 s.",
-    )(func)
 
 
 def _interactive() -> bool:
@@ -134,7 +52,7 @@ def _confirm(plan: StackPlan) -> bool:
 
 
 @click.command("plan")
-@_target_options
+@target_options
 @click.option(
     "--format",
     "fmt",
@@ -160,8 +78,8 @@ def _confirm(plan: StackPlan) -> bool:
     is_flag=True,
     help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
 )
-@_concurrency_option
-@_poll_option
+@concurrency_option
+@poll_option
 def plan_cmd(
     blueprint: Path,
     env: str,
@@ -170,6 +88,7 @@ def plan_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
     detailed_exitcode: bool,
     stacks: tuple[str, ...],
@@ -196,16 +115,17 @@ def plan_cmd(
     from cfngen.deploy.diff import RENDERERS
     from cfngen.deploy.poll import PollPolicy
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, plan_clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     options = DeployOptions(
         concurrency=concurrency,
         stacks=stacks,
         allow_replace=allow_replace,
         poll=PollPolicy(initial=poll_interval),
+        list_orphans=True,
     )
-    deployment = Deployment(
-        environment, _clients(environment, profile, region, endpoint_url), options
-    )
+    deployment = Deployment(environment, plan_clients, options)
     with aws_errors():
         report = deployment.plan()
     click.echo(RENDERERS[fmt](report).rstrip("\n"))
@@ -217,7 +137,7 @@ def plan_cmd(
 
 
 @click.command("deploy")
-@_target_options
+@target_options
 @click.option(
     "--stack",
     "stacks",
@@ -232,6 +152,12 @@ def plan_cmd(
     help="Allow replacing or deleting stateful resources (databases, buckets ...).",
 )
 @click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete the stacks of components removed from the blueprint (plan lists them), "
+    "after the stacks importing from them are updated.",
+)
+@click.option(
     "--continue-rollback",
     is_flag=True,
     help="Continue the rollback of stacks stuck in UPDATE_ROLLBACK_FAILED first.",
@@ -242,8 +168,9 @@ def plan_cmd(
     help="Bucket for templates over 51,200 bytes (default: "
     "cfngen-artifacts-<account>-<region>, created on demand).",
 )
-@_concurrency_option
-@_poll_option
+@concurrency_option
+@poll_option
+@wait_for_lock_option
 def deploy_cmd(
     blueprint: Path,
     env: str,
@@ -252,13 +179,16 @@ def deploy_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     stacks: tuple[str, ...],
     yes: bool,
     allow_replace: bool,
+    prune: bool,
     continue_rollback: bool,
     artifact_bucket: str | None,
     concurrency: int,
     poll_interval: float,
+    wait_for_lock: bool,
 ) -> None:
     """Deploy an environment through change sets, in dependency order and in parallel.
 
@@ -268,14 +198,17 @@ def deploy_cmd(
 
     \b
     Exit codes: 0 every stack ok, 1 a stack failed or was refused, 2 bad input,
-    130 interrupted (run again to continue).
+    130 interrupted, 143 terminated (run again to continue);
+    1 also when another run holds the environment's lock (see --wait-for-lock).
 
     \b
     Examples:
       cfngen deploy blueprints/legocity.yaml --env dev --yes
       cfngen deploy out/dev --env dev --stack service-payload --yes
     """
+    from cfngen.deploy.artifacts import check_sizes
     from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.lock import new_run_id
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter, Reporter, RichReporter
 
@@ -284,7 +217,9 @@ def deploy_cmd(
             "no terminal to confirm change sets on: pass --yes to deploy without confirmation "
             "(run cfngen plan first to review)"
         )
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, deployment_clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     options = DeployOptions(
         concurrency=concurrency,
         allow_replace=allow_replace,
@@ -292,27 +227,68 @@ def deploy_cmd(
         stacks=stacks,
         poll=PollPolicy(initial=poll_interval),
         artifact_bucket=artifact_bucket,
+        prune=prune,
+        run_id=new_run_id(),
     )
-    deployment_clients = _clients(environment, profile, region, endpoint_url)
+    check_sizes(environment)  # bad input before the lock and before any API call
+    unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)
     # The live table only without prompts: a confirmation question inside it is unreadable.
     reporter: Reporter = RichReporter() if yes and _interactive() else PlainReporter(sys.stdout)
-    try:
-        deployment = Deployment(
-            environment, deployment_clients, options, reporter, confirm=None if yes else _confirm
-        )
-        with aws_errors():
-            summary = deployment.deploy()
-    finally:
-        reporter.close()
-    click.echo(summary.render())
-    click.get_current_context().exit(summary.exit_code)
+    lost: list[str] = []
+    with interruptible():
+        try:
+            deployment = Deployment(
+                environment,
+                deployment_clients,
+                options,
+                reporter,
+                confirm=None if yes else _confirm,
+            )
+
+            def on_lost(reason: str) -> None:
+                lost.append(reason)
+                deployment.poller.cancel.set()  # start no more stacks
+
+            with (
+                environment_lock(
+                    environment,
+                    deployment_clients,
+                    "deploy",
+                    unlock,
+                    wait=wait_for_lock,
+                    on_lost=on_lost,
+                    poll_interval=poll_interval,
+                    run_id=options.run_id,
+                ),
+                aws_errors(),
+            ):
+                try:
+                    summary = deployment.deploy()
+                finally:
+                    reporter.close()
+                click.echo(summary.render())  # before the lock is released (and warns)
+        finally:
+            reporter.close()
+        if lost:
+            click.echo(f"stopped: {lost[0]}; no further stacks were started", err=True)
+            finish(1)
+        finish(summary.exit_code)
 
 
 @click.command("destroy")
-@_target_options
+@target_options
 @click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
-@_concurrency_option
-@_poll_option
+@click.option(
+    "--stack",
+    "stacks",
+    multiple=True,
+    metavar="NAME",
+    help="Delete only this stack (name or component; also one no longer in the blueprint). "
+    "Stacks importing from it must be named too.",
+)
+@concurrency_option
+@poll_option
+@wait_for_lock_option
 def destroy_cmd(
     blueprint: Path,
     env: str,
@@ -321,54 +297,95 @@ def destroy_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     yes: bool,
+    stacks: tuple[str, ...],
     concurrency: int,
     poll_interval: float,
+    wait_for_lock: bool,
 ) -> None:
     """Delete every stack of an environment, dependents first.
 
-    Only stacks tagged as cfngen's for this blueprint and environment are deleted; resources
-    kept by DeletionPolicy: Retain are listed at the end.
+    Only stacks tagged as cfngen's for this blueprint and environment are deleted, including
+    those of components removed from the blueprint; resources kept by DeletionPolicy: Retain
+    are listed at the end.
 
     \b
-    Exit codes: 0 all deleted, 1 a stack could not be deleted, 2 bad input, 130 interrupted.
+    Exit codes: 0 all deleted, 1 a stack could not be deleted, 2 bad input, 130 interrupted,
+    143 terminated; 1 also when another run holds the environment's lock.
 
     \b
     Example:
       cfngen destroy blueprints/legocity.yaml --env dev --yes
     """
     from cfngen.deploy.destroy import destroy_environment, existing_stacks
+    from cfngen.deploy.orphans import find_orphans
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter
 
     if not yes and not _interactive():
         raise UsageError("no terminal to confirm on: pass --yes to destroy without confirmation")
-    environment = load_environment(blueprint, env, variables, var_files)
-    clients = _clients(environment, profile, region, endpoint_url)
-    if not yes:
-        with aws_errors():
-            present = existing_stacks(environment, clients)
-        if not present:
-            click.echo(f"nothing to destroy for {environment.environment_name}")
-            return
-        click.echo("stacks to delete:\n" + "\n".join(f"  {s.name} ({s.status})" for s in present))
-        if not click.confirm(f"Delete {len(present)} stacks?", default=False):
-            click.echo("nothing deleted")
-            return
-    with aws_errors():
-        summary = destroy_environment(
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
+    unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)
+    cancel = threading.Event()
+    lost: list[str] = []
+
+    def on_lost(reason: str) -> None:
+        lost.append(reason)
+        cancel.set()
+
+    with (
+        interruptible(),
+        environment_lock(
             environment,
             clients,
-            concurrency=concurrency,
-            poll=PollPolicy(initial=poll_interval),
-            reporter=PlainReporter(sys.stdout, events=False),
-        )
-    click.echo(summary.render())
-    click.get_current_context().exit(summary.exit_code)
+            "destroy",
+            unlock,
+            wait=wait_for_lock,
+            on_lost=on_lost,
+            poll_interval=poll_interval,
+        ),
+    ):
+        if not yes:
+            with aws_errors():
+                present = existing_stacks(environment, clients)
+                present += [o.state for o in find_orphans(environment, clients)]
+            if stacks:
+                present = [
+                    p
+                    for p in present
+                    if p.name in stacks or _component(environment, p.name) in stacks
+                ]
+            if not present:
+                click.echo(f"nothing to destroy for {environment.environment_name}")
+                return
+            listing = "\n".join(f"  {s.name} ({s.status})" for s in present)
+            click.echo("stacks to delete:\n" + listing)
+            if not click.confirm(f"Delete {len(present)} stacks?", default=False):
+                click.echo("nothing deleted")
+                return
+        with aws_errors():
+            summary = destroy_environment(
+                environment,
+                clients,
+                concurrency=concurrency,
+                poll=PollPolicy(initial=poll_interval),
+                reporter=PlainReporter(sys.stdout, events=False),
+                cancel=cancel,
+                stacks=stacks,
+                orphans=True,
+            )
+        click.echo(summary.render())
+    if lost:
+        click.echo(f"stopped: {lost[0]}; no further stacks were deleted", err=True)
+        finish(1)
+    finish(summary.exit_code)
 
 
 @click.command("status")
-@_target_options
+@target_options
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -380,6 +397,7 @@ def status_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
 ) -> None:
     """Show the CloudFormation status of every stack of an environment.
@@ -390,9 +408,11 @@ def status_cmd(
     """
     from cfngen.deploy.status import environment_status, render_json, render_table
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     with aws_errors():
-        rows = environment_status(environment, _clients(environment, profile, region, endpoint_url))
+        rows = environment_status(environment, clients)
     if fmt == "json":
         click.echo(render_json(rows))
     else:
@@ -400,7 +420,7 @@ def status_cmd(
 
 
 @click.command("outputs")
-@_target_options
+@target_options
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -412,6 +432,7 @@ def outputs_cmd(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
+    emulator: bool,
     fmt: str,
 ) -> None:
     """Show the outputs (and export names) of every deployed stack of an environment.
@@ -422,15 +443,54 @@ def outputs_cmd(
     """
     from cfngen.deploy.status import environment_outputs, render_json, render_table
 
-    environment = load_environment(blueprint, env, variables, var_files)
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
     with aws_errors():
-        rows = environment_outputs(
-            environment, _clients(environment, profile, region, endpoint_url)
-        )
+        rows = environment_outputs(environment, clients)
     if fmt == "json":
         click.echo(render_json(rows))
     else:
         click.echo(render_table(rows, _with_region(rows, ["stack", "key", "value", "export"])))
+
+
+@click.command("unlock")
+@target_options
+def unlock_cmd(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    emulator: bool,
+) -> None:
+    """Remove the environment's deploy lock, left by a run that died or lost its connection.
+
+    A live run renews its lock every minute and stops starting stacks once its lock is gone,
+    so remove a lock only when its holder (printed here) is not running any more.
+
+    \b
+    Example:
+      cfngen unlock blueprints/legocity.yaml --env dev
+    """
+    from cfngen.deploy.lock import lock_name, remove_lock
+
+    environment, clients = resolve_target(
+        blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
+    )
+    with aws_errors():
+        holder = remove_lock(clients.ssm, environment.environment_name)
+    name = lock_name(environment.environment_name)
+    if holder is None:
+        click.echo(f"{name}: not locked, nothing to remove")
+    else:
+        click.echo(f"{name}: removed the lock of {holder.describe()}")
+
+
+def _component(env: Any, name: str) -> str:
+    return str(name).removeprefix(f"{env.environment_name}-")
 
 
 def _with_region(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
@@ -442,5 +502,5 @@ def _with_region(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
 
 def register(group: click.Group) -> None:
     """Add the deploy commands to the cfngen group."""
-    for command in (plan_cmd, deploy_cmd, destroy_cmd, status_cmd, outputs_cmd):
+    for command in (plan_cmd, deploy_cmd, destroy_cmd, status_cmd, outputs_cmd, unlock_cmd):
         group.add_command(command)

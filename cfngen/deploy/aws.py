@@ -133,7 +133,9 @@ def emulator_clients(endpoint_url: str, region: str) -> Clients:
             s3=client("s3"),
             region=in_region,
             sts=client("sts"),
+            ssm=client("ssm"),
             make=make,
+            factory=client,
         )
 
     return make(region)
@@ -153,7 +155,11 @@ class Clients:
     s3: S3Client
     region: str
     sts: Any = None  # only needed to name the artifact bucket; created lazily when None
+    ssm: Any = None  # only needed for the environment lock (cfngen.deploy.lock)
     make: Callable[[str], Clients] | None = field(default=None, repr=False, compare=False)
+    # any other service's client in this region (rds, dynamodb for snapshots), made on first use
+    factory: Callable[[str], Any] | None = field(default=None, repr=False, compare=False)
+    _services: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     # per instance (init=False: dataclasses.replace makes fresh ones, never shares them)
     _regions: dict[str, Clients] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -180,6 +186,16 @@ class Clients:
                 self._regions[region] = made
                 for hook in self._hooks:
                     hook(made)
+            return made
+
+    def client(self, service: str) -> Any:
+        """This region's client for `service` (made once, with the same target settings)."""
+        with self._lock:
+            made = self._services.get(service)
+            if made is None:
+                if self.factory is None:
+                    raise OperationError(f"no {service} client in {self.region}")
+                made = self._services[service] = self.factory(service)
             return made
 
     def every_region(self, hook: Callable[[Clients], None]) -> None:
@@ -220,7 +236,9 @@ def make_clients(target: AwsTarget, default_region: str) -> Clients:
                 s3=client("s3"),
                 region=in_region,
                 sts=client("sts"),
+                ssm=client("ssm"),
                 make=make,
+                factory=client,
             )
         except BotoCoreError as err:
             raise UsageError(f"cannot create AWS clients for {in_region}: {err}") from err

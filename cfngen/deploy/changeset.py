@@ -71,9 +71,12 @@ class StackBusyError(Exception):
         self.status = status
 
 
-def new_change_set_name() -> str:
-    """A unique, sortable, recognisable name: cfngen-20260101T120000-1a2b3c4d."""
+def new_change_set_name(run_id: str = "") -> str:
+    """A unique, sortable, recognisable name: cfngen-20260101T120000-1a2b3c4d, or with the
+    run id of the deploy holding the environment's lock: cfngen-20260101T120000-<run id>-1a2b."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if run_id:
+        return f"cfngen-{stamp}-{run_id}-{uuid.uuid4().hex[:4]}"
     return f"cfngen-{stamp}-{uuid.uuid4().hex[:8]}"
 
 
@@ -86,6 +89,7 @@ def create_change_set(
     parameters: dict[str, str],
     capabilities: tuple[str, ...],
     tags: dict[str, str],
+    run_id: str = "",
 ) -> ChangeSet | tuple[str, str]:
     """Create a change set; returns (change set id, stack id), or an EMPTY ChangeSet.
 
@@ -93,7 +97,7 @@ def create_change_set(
     """
     kwargs: dict[str, Any] = {
         "StackName": stack_name,
-        "ChangeSetName": new_change_set_name(),
+        "ChangeSetName": new_change_set_name(run_id),
         "ChangeSetType": change_set_type,
         "Parameters": [
             {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())

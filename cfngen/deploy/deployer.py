@@ -7,11 +7,10 @@ change set, show it, refuse data loss or broken importers, confirm, execute, str
 
 from __future__ import annotations
 
-import enum
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,56 +27,31 @@ from cfngen.deploy.changeset import (
     execute_change_set,
     wait_for_change_set,
 )
+from cfngen.deploy.destroy import DestroyResult, delete_owned_stack
 from cfngen.deploy.diff import (
     PlanReport,
     StackPlan,
     additions,
-    changed_outputs,
-    parameter_changes,
-    resource_changes,
 )
+from cfngen.deploy.environment import _has_no_echo, select_stacks, wanted_parameters
 from cfngen.deploy.events import EventStream, failure_reasons, wait_for_operation
+from cfngen.deploy.orphans import Orphan, prune_graph, survey
 from cfngen.deploy.poll import Interrupted, Poller, PollPolicy
 from cfngen.deploy.progress import QuietReporter, Reporter
-from cfngen.deploy.safety import importers, refusals
-from cfngen.deploy.scheduler import GraphRun, closure, run_graph
+from cfngen.deploy.results import DeploySummary, Outcome, StackResult, next_step
+from cfngen.deploy.scheduler import GraphRun, run_graph
+from cfngen.deploy.snapshots import Snapshot, needs_snapshot, take_snapshots
 from cfngen.deploy.state import (
-    RECREATE_STATUSES,
     StackState,
-    continue_rollback_command,
     delete_stack,
     describe_stack,
-    is_owned,
     owner_tags,
     settle,
 )
-from cfngen.errors import OperationError, UsageError
+from cfngen.errors import OperationError
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 Confirm = Callable[[StackPlan], bool]
-
-
-class Outcome(enum.Enum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    DECLINED = "declined"
-    INTERRUPTED = "interrupted"
-    NOT_STARTED = "not started"
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED)
-
-
-@dataclass(frozen=True)
-class StackResult:
-    name: str
-    outcome: Outcome
-    message: str = ""
-    next_step: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,87 +62,9 @@ class DeployOptions:
     stacks: tuple[str, ...] = ()  # stack names or component keys; empty = all
     poll: PollPolicy = field(default_factory=PollPolicy)
     artifact_bucket: str | None = None  # default: cfngen-artifacts-<account>-<region>
-
-
-@dataclass
-class DeploySummary:
-    environment_name: str
-    results: list[StackResult]
-    still_running: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.outcome.ok for r in self.results) and not self.still_running
-
-    @property
-    def exit_code(self) -> int:
-        if any(r.outcome is Outcome.INTERRUPTED for r in self.results):
-            return 130
-        return 0 if self.ok else 1
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self.results:
-            counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
-        return counts
-
-    def render(self) -> str:
-        width = max((len(r.name) for r in self.results), default=10)
-        lines = [f"deploy summary for {self.environment_name}:"]
-        for r in self.results:
-            text = f"  {r.name:<{width}}  {r.outcome.value:<11}"
-            if r.message:
-                text += f"  {r.message}"
-            lines.append(text.rstrip())
-        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
-        lines.append(f"{len(self.results)} stacks: {counts}")
-        if self.still_running:
-            lines.append(
-                "still running in CloudFormation (not cancelled): "
-                + ", ".join(self.still_running)
-                + ". Run the same command again: cfngen waits for them and continues."
-            )
-        steps = [r.next_step for r in self.results if r.next_step]
-        if steps:
-            lines.append("next:")
-            lines.extend(f"  - {s}" for s in dict.fromkeys(steps))
-        elif self.ok:
-            lines.append("next: nothing to do; `cfngen outputs` shows the stack outputs")
-        return "\n".join(lines)
-
-
-def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
-    """The stacks to act on: all, or the named ones (name or component) plus what they need."""
-    if not wanted:
-        return list(env.stacks)
-    by_key = {s.component: s for s in env.stacks} | {s.name: s for s in env.stacks}
-    unknown = [w for w in wanted if w not in by_key]
-    if unknown:
-        known = ", ".join(s.component for s in env.stacks)
-        raise UsageError(f"unknown stack: {', '.join(unknown)} (stacks: {known})")
-    deps = {s.component: set(s.depends_on) for s in env.stacks}
-    keep = closure(deps, [by_key[w].component for w in wanted])
-    return [s for s in env.stacks if s.component in keep]
-
-
-def wanted_parameters(stack: RenderedStack, template: dict[str, Any]) -> dict[str, str]:
-    """The parameter values the stack should end up with, template defaults included."""
-    values: dict[str, str] = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        if isinstance(spec, dict) and "Default" in spec:
-            default = spec["Default"]
-            values[name] = (
-                ",".join(map(str, default)) if isinstance(default, list) else str(default)
-            )
-    values.update(stack.parameters)
-    return values
-
-
-def _has_no_echo(template: dict[str, Any]) -> bool:
-    params = template.get("Parameters") or {}
-    return any(
-        isinstance(p, dict) and str(p.get("NoEcho")).lower() == "true" for p in params.values()
-    )
+    prune: bool = False  # deploy: delete stacks of components no longer in the blueprint
+    list_orphans: bool = False  # plan: report those stacks
+    run_id: str = ""  # the lock's run id, put into change set names (cfngen.deploy.lock)
 
 
 class Deployment:
@@ -286,34 +182,9 @@ class Deployment:
         changes: list[dict[str, Any]],
     ) -> StackPlan:
         """The plan of an update: resources, parameters, export impact, refusals."""
-        plan = StackPlan(name=stack.name, component=stack.component, action="update")
-        plan.resources = resource_changes(changes, old, new)
-        plan.parameters = parameter_changes(state.parameters, wanted_parameters(stack, new))
-        deployed = state.exports
-        plan.removed_exports = sorted(set(deployed) - set(stack.exports))
-        replaced = {
-            r.logical_id
-            for r in plan.resources
-            if r.action == "Remove" or r.replacement in ("True", "Conditional")
-        }
-        changed_keys = changed_outputs(old, new, replaced)
-        plan.changed_exports = sorted(
-            e for e, key in deployed.items() if key in changed_keys and e in stack.exports
-        )
-        touched = set(plan.removed_exports) | set(plan.changed_exports)
-        gone = set(tpl.outputs(old)) - set(tpl.outputs(new))
-        read = {(stack.name, key) for key in changed_keys | gone}  # by Fn::GetStackOutput
-        plan.affected_stacks = sorted(
-            s.name
-            for s in self.env.stacks
-            if s.name != stack.name and (touched & set(s.imports) or read & self._output_reads(s))
-        )
-        for export in sorted(touched):
-            users = importers(self.aws(stack).cloudformation, export)
-            if users:
-                plan.blocked_exports[export] = users
-        plan.refusals = refusals(plan, allow_replace=self.options.allow_replace)
-        return plan
+        from cfngen.deploy.planning import analyse
+
+        return analyse(self, stack, state, old, new, changes)
 
     def _create_change_set(
         self, stack: RenderedStack, state: StackState | None, template: dict[str, str]
@@ -329,6 +200,7 @@ class Deployment:
                     parameters=stack.parameters,
                     capabilities=stack.capabilities,
                     tags=self.desired_tags(stack),
+                    run_id=self.options.run_id,
                 )
                 return created, state
             except StackBusyError as busy:
@@ -373,18 +245,30 @@ class Deployment:
         """Deploy the selected stacks; never raises for a stack failure (see the summary)."""
         check_sizes(self.env)
         by_name = {s.name: s for s in self.selected}
+        deps = self._deps()
+        orphans: dict[str, Orphan] = {}
+        if self.options.prune:
+            found, deployed = survey(self.env, self.clients)
+            orphans = {o.name: o for o in found}
+            deps = prune_graph(deps, self.env, found, deployed)
+
+        def work(name: str) -> StackResult:
+            if name in orphans:
+                return self._delete_orphan(orphans[name])
+            return self._deploy_one(by_name[name])
+
+        order = [s.name for s in self.selected] + list(orphans)
         run: GraphRun[str, StackResult] = run_graph(
-            self._deps(),
-            lambda name: self._deploy_one(by_name[name]),
+            deps,
+            work,
             lambda result: result.outcome.ok,
             concurrency=self.options.concurrency,
             cancel=self.poller.cancel,
-            order=[s.name for s in self.selected],
+            order=order,
             idle=self._serve_prompts,
         )
         results: list[StackResult] = []
-        for stack in self.selected:
-            name = stack.name
+        for name in order:
             if name in run.results:
                 results.append(run.results[name])
             elif name in run.skipped:
@@ -398,6 +282,30 @@ class Deployment:
                 results.append(StackResult(name, Outcome.NOT_STARTED))
         still = sorted(self._executing)
         return DeploySummary(self.env.environment_name, results, still_running=still)
+
+    def _delete_orphan(self, orphan: Orphan) -> StackResult:
+        """deploy --prune: delete the stack of a component that left the blueprint."""
+        cfn = self.clients.for_region(orphan.region).cloudformation
+        try:
+            done = delete_owned_stack(cfn, orphan.name, self.env, self.poller, self.reporter)
+        except Interrupted:
+            return StackResult(orphan.name, Outcome.INTERRUPTED, "still deleting")
+        except OperationError as err:
+            done = DestroyResult(orphan.name, "failed", err.render())
+        kept = (
+            f"; kept (DeletionPolicy: Retain): {', '.join(done.retained)}" if done.retained else ""
+        )
+        if done.snapshots:
+            kept += f"; final snapshots: {', '.join(done.snapshots)}"
+        if done.ok:
+            return StackResult(orphan.name, Outcome.DELETED, "no longer in the blueprint" + kept)
+        return StackResult(
+            orphan.name,
+            Outcome.FAILED,
+            done.message + kept,
+            f"fix the cause and run `cfngen deploy --prune` again ({orphan.name} is not in the "
+            "blueprint any more)",
+        )
 
     def _deploy_one(self, stack: RenderedStack) -> StackResult:
         result = self._deploy_guarded(stack)
@@ -415,7 +323,13 @@ class Deployment:
             return StackResult(stack.name, Outcome.FAILED, err.render())
         except (BotoCoreError, ClientError) as err:  # connection, credentials: this stack fails
             self.reporter.status(stack.name, "failed")
-            return StackResult(stack.name, Outcome.FAILED, aws_failure(stack.name, err).render())
+            return StackResult(
+                stack.name,
+                Outcome.FAILED,
+                aws_failure(stack.name, err).render(),
+                "check the connection to AWS (endpoint, network, credentials), then run the "
+                "same command again: it continues where this run stopped",
+            )
 
     def _deploy_stack(self, stack: RenderedStack) -> StackResult:
         name, report = stack.name, self.reporter
@@ -480,7 +394,33 @@ class Deployment:
             self._discard(stack, change_set.id, stack_id, creating)
             report.status(name, "declined")
             return StackResult(name, Outcome.DECLINED, "change set deleted, nothing changed")
-        return self._execute(stack, change_set.id, stack_id, creating)
+        snapshots: list[Snapshot] = []
+        if not creating and any(needs_snapshot(c) for c in plan.resources):
+            aws = self.aws(stack)
+            try:
+                snapshots = take_snapshots(
+                    aws.cloudformation,
+                    aws.client,
+                    name,
+                    plan.resources,
+                    self.poller,
+                    lambda text: report.status(name, text),
+                )
+            except OperationError as err:
+                self._discard(stack, change_set.id, stack_id, creating)
+                report.status(name, "snapshot failed")
+                return StackResult(
+                    name,
+                    Outcome.FAILED,
+                    f"{err.render()}; the change set was deleted, nothing changed",
+                    "fix the snapshot's cause (rds:CreateDBSnapshot, dynamodb:CreateBackup "
+                    "permissions, a stopped instance) and deploy again",
+                )
+        result = self._execute(stack, change_set.id, stack_id, creating)
+        if snapshots:
+            taken = "snapshot first: " + ", ".join(s.describe() for s in snapshots)
+            result = replace(result, message="; ".join(m for m in (result.message, taken) if m))
+        return result
 
     def _ask(self, plan: StackPlan) -> bool:
         """Ask the main thread to confirm `plan`; Ctrl-C there interrupts this wait."""
@@ -546,104 +486,11 @@ class Deployment:
             return StackResult(name, Outcome.CREATED if creating else Outcome.UPDATED)
         reasons = failure_reasons(events) or [final.reason if final else "stack disappeared"]
         message = f"{status}: " + "; ".join(r for r in reasons if r)
-        if status == "UPDATE_ROLLBACK_FAILED":
-            step = (
-                f"fix the cause, then `{continue_rollback_command(name)}` "
-                "or `cfngen deploy --continue-rollback`"
-            )
-        elif creating:
-            step = (
-                f"{name} rolled back and holds nothing; fix the cause and deploy again "
-                "(cfngen deletes the ROLLBACK_COMPLETE stack and recreates it)"
-            )
-        else:
-            step = (
-                f"{name} is back at its previous version ({status}); fix the cause and deploy again"
-            )
+        step = next_step(name, status, creating)
         return StackResult(name, Outcome.FAILED, message, step)
-
-    # --- plan ---------------------------------------------------------------------------
 
     def plan(self) -> PlanReport:
         """What deploy would do, per stack; change sets are created and deleted again."""
-        check_sizes(self.env)
-        by_name = {s.name: s for s in self.selected}
-        run: GraphRun[str, StackPlan] = run_graph(
-            self._deps(),
-            lambda name: self._plan_one(by_name[name]),
-            lambda _: True,
-            concurrency=self.options.concurrency,
-            cancel=self.poller.cancel,
-            order=[s.name for s in self.selected],
-        )
-        if run.interrupted:
-            raise Interrupted("plan interrupted; its change sets may be left (cfngen-*), harmless")
-        return PlanReport(self.env.environment_name, [run.results[s.name] for s in self.selected])
+        from cfngen.deploy.planning import plan_environment
 
-    def _plan_one(self, stack: RenderedStack) -> StackPlan:
-        try:
-            plan = self._plan_stack(stack)
-        except OperationError as err:
-            plan = StackPlan(stack.name, stack.component, "error", notes=[err.render()])
-        with self._lock:
-            self._changed[stack.name] = plan.action in ("create", "recreate", "update")
-        return plan
-
-    def _plan_stack(self, stack: RenderedStack) -> StackPlan:
-        name = stack.name
-        new = load_template(stack.body)
-        state = describe_stack(self.aws(stack).cloudformation, name)
-        if state is None:
-            return StackPlan(name, stack.component, "create", resources=additions(new))
-        if state.in_progress:
-            return StackPlan(
-                name, stack.component, "busy", notes=[f"{state.status}: deploy will wait for it"]
-            )
-        if state.status in RECREATE_STATUSES:
-            note = f"{state.status}: deploy deletes this empty stack and creates it again"
-            if not is_owned(state, self.env):
-                note = f"{state.status} and not tagged as cfngen's: deploy will refuse it"
-            return StackPlan(
-                name, stack.component, "recreate", resources=additions(new), notes=[note]
-            )
-        if state.status in ("UPDATE_ROLLBACK_FAILED", "DELETE_FAILED"):
-            return StackPlan(
-                name,
-                stack.component,
-                "error",
-                notes=[
-                    f"{state.status}: {continue_rollback_command(name)}"
-                    if state.status == "UPDATE_ROLLBACK_FAILED"
-                    else state.status
-                ],
-            )
-        old = self.deployed_template(stack)
-        if self.is_unchanged(stack, state, old, new):
-            if self._rereads(new):
-                reads = ", ".join(sorted({n for n, _ in tpl.stack_output_reads(new)}))
-                note = (
-                    f"reads {reads} with Fn::GetStackOutput, which this deploy changes: deploy "
-                    "asks CloudFormation for a change set to pick up the new value"
-                )
-                return StackPlan(name, stack.component, "update", notes=[note])
-            return StackPlan(name, stack.component, "unchanged")
-        template = self.artifacts(stack).template_argument(self.env.environment_name, stack)
-        created, _ = self._create_change_set(stack, state, template)
-        if isinstance(created, ChangeSet):
-            return StackPlan(name, stack.component, "unchanged")
-        change_set_id, _stack_id = created
-        try:
-            change_set = wait_for_change_set(
-                self.aws(stack).cloudformation,
-                name,
-                change_set_id,
-                self.poller,
-                include_property_values=self.include_values,
-            )
-        finally:
-            delete_change_set(self.aws(stack).cloudformation, name, change_set_id)
-        if change_set.state is ChangeSetState.EMPTY:
-            return StackPlan(name, stack.component, "unchanged")
-        if change_set.state is ChangeSetState.FAILED:
-            return StackPlan(name, stack.component, "error", notes=[change_set.reason])
-        return self.analyse(stack, state, old, new, change_set.changes)
+        return plan_environment(self)

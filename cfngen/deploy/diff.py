@@ -17,7 +17,7 @@ from typing import Any
 from cfngen.deploy import template as tpl
 from cfngen.deploy.safety import data_loss, is_stateful
 
-ACTIONS = ("create", "recreate", "update", "unchanged", "busy", "error")
+ACTIONS = ("create", "recreate", "update", "unchanged", "busy", "error", "orphan")
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ def emulator_variables(endpoint: str, blueprint: Path) -> dict[str, str]:
     their zone (docs/reference-systems.md). On the emulator the zone is created first, as a
     user would have it, and its ID is passed the way a user passes theirs. The templates are
     the ones rendered for AWS; only the input differs. Only the hosted zone is needed so far.
+    A zone of that name already on the emulator is reused, so a redeploy changes nothing.
     """
     import boto3
     import yaml
@@ -136,6 +137,27 @@ def emulator_variables(endpoint: str, blueprint: Path) -> dict[str, str]:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
+    listed = route53.list_hosted_zones_by_name(DNSName=zone).get("HostedZones", [])
+    for existing in listed:  # reuse it, so a second deploy compiles the same templates
+        if str(existing["Name"]).rstrip(".") == zone.rstrip("."):
+            return {zone_id.group(1): str(existing["Id"]).rsplit("/", 1)[-1]}
     reference = f"cfngen-{zone}-{time.time_ns()}"  # unique per call, as AWS requires
     created = route53.create_hosted_zone(Name=zone, CallerReference=reference)
     return {zone_id.group(1): str(created["HostedZone"]["Id"]).rsplit("/", 1)[-1]}
+
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"  # MiniStack's own default port
+
+
+def check_health(endpoint: str) -> None:
+    """UsageError unless a MiniStack answers its health check at `endpoint`."""
+    try:
+        if _http("GET", f"{endpoint.rstrip('/')}/_ministack/health") == 200:
+            return
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        pass
+    raise UsageError(
+        f"--emulator: no MiniStack answers at {endpoint} (GET /_ministack/health). Start one "
+        "(`make emulator`, then `.ministack-venv/bin/ministack`, which listens on 4566) or "
+        "pass its address with --endpoint-url"
+    )

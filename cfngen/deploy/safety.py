@@ -8,6 +8,7 @@ refusal names the resource and the flag.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -71,22 +72,51 @@ def data_loss(change: ResourceChange) -> str | None:
     return None
 
 
-def refusals(plan: StackPlan, *, allow_replace: bool) -> list[str]:
-    """Reasons to refuse executing this stack's change set (empty list: go ahead)."""
+def refusals(
+    plan: StackPlan,
+    *,
+    allow_replace: bool,
+    orphans: Collection[str] = (),
+    impossible: Mapping[str, str] | None = None,
+    explained: Collection[str] = (),
+) -> list[str]:
+    """Reasons to refuse executing this stack's change set (empty list: go ahead).
+
+    `orphans`: importers that are stacks of components removed from the blueprint.
+    `impossible`: replacements that cannot succeed (logical id -> why, cfngen.deploy.replacement),
+    refused even with --allow-replace; `explained`: the exports those reasons already cover.
+    """
     reasons: list[str] = []
-    if not allow_replace:
-        for change in plan.resources:
-            why = data_loss(change)
-            if why:
-                reasons.append(
-                    f"{change.logical_id} ({change.resource_type}) {why}; "
-                    "re-run with --allow-replace if that is intended"
-                )
+    cannot = impossible or {}
+    for change in plan.resources:
+        if change.logical_id in cannot:
+            reasons.append(cannot[change.logical_id])
+            continue
+        why = data_loss(change)
+        if why and not allow_replace:
+            reasons.append(
+                f"{change.logical_id} ({change.resource_type}) {why}; "
+                "re-run with --allow-replace if that is intended"
+            )
     for export, importers in sorted(plan.blocked_exports.items()):
+        if export in explained:
+            continue
+        gone = [i for i in importers if i in orphans]
+        live = [i for i in importers if i not in orphans]
+        steps = []
+        if gone:
+            steps.append(
+                f"{', '.join(gone)} is no longer in the blueprint: `cfngen deploy --prune` "
+                "deletes it before this stack is updated"
+            )
+        if live:
+            steps.append(
+                f"deploy {', '.join(live)} without the import first (or destroy them), then "
+                "deploy this one"
+            )
         reasons.append(
             f"export {export} would be removed or changed but is imported by "
-            f"{', '.join(importers)}; deploy those stacks without the import first (or destroy "
-            "them), then deploy this one"
+            f"{', '.join(importers)}; " + "; ".join(steps)
         )
     return reasons
 

@@ -168,7 +168,7 @@ def test_lint_findings_exit_1_and_name_the_blueprint_line(tmp_path: Path) -> Non
     code, out, err = run("lint", str(path), "--env", "dev")
     assert code == 1
     assert out.splitlines() == [
-        "dev/security.yaml:17: error CFG006: AppSecurityGroup: SSH port 22 is open to the "
+        "dev/security.yaml:16: error CFG006: AppSecurityGroup: SSH port 22 is open to the "
         "internet (0.0.0.0/0)",
         f"    stack shop-dev-security, from {path}:4:3 (security_groups.app)",
         "    CFG006 Database, cache, file system or admin port open to the internet: "

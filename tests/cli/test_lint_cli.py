@@ -57,7 +57,7 @@ def test_a_rendered_folder_keeps_stack_names_and_blueprint_lines(tmp_path: Path)
     code, out, _ = run("lint", str(tmp_path / "out" / "dev"))
     assert code == 1
     lines = out.splitlines()
-    assert lines[0].startswith(f"{tmp_path / 'out' / 'dev' / 'security.yaml'}:17: error CFG006")
+    assert lines[0].startswith(f"{tmp_path / 'out' / 'dev' / 'security.yaml'}:16: error CFG006")
     # the manifest's origins name the blueprint file (by name: rendered bytes don't depend on
     # the path the blueprint was given by) and the entry's line
     assert lines[1] == "    stack shop-dev-security, from bp.yaml:4:3 (security_groups.app)"

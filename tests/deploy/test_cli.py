@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cfngen.cli import cli
 from tests.deploy.sample import broken, sample_environment, with_stack, write_rendered
 
-COMMANDS = ["plan", "deploy", "destroy", "status", "outputs"]
+COMMANDS = ["plan", "deploy", "destroy", "status", "outputs", "unlock"]
 
 
 @pytest.fixture

@@ -630,12 +630,87 @@ def test_replacing_the_resource_behind_an_export_in_use_stops_before_execution(
         {"Imports": ["sample-test-app-a"]},
         {"ExportName": "sample-test-network-TopicArn"},
     )
+    # is the importer a removed component of this environment? Not tagged as ours: no
+    cfn.add_response(
+        "describe_stacks", stack("UPDATE_COMPLETE", tags=[]), {"StackName": "sample-test-app-a"}
+    )
+    cfn.add_response("delete_change_set", {})
+    summary = deployment(changed, clients).deploy()
+    result = summary.results[0]
+    assert result.outcome is Outcome.FAILED
+    assert (
+        "Topic (AWS::SNS::Topic) would be replaced, which changes export "
+        "sample-test-network-TopicArn that sample-test-app-a import" in result.message
+    )
+    assert "--allow-replace cannot help" in result.message
+    assert (
+        "The order that works: deploy sample-test-app-a without the import, then "
+        "sample-test-network, then sample-test-app-a with the import again" in result.message
+    )
+
+
+def test_an_export_used_by_a_removed_component_points_at_prune(
+    env: RenderedEnvironment, stubbed: tuple[Clients, Stubber, Stubber]
+) -> None:
+    clients, cfn, _ = stubbed
+    network = env.stacks[0]
+    body = network.body.replace(
+        "TopicName: !Sub '${EnvironmentName}-events'",
+        "TopicName: !Sub '${EnvironmentName}-events2'",
+    )
+    changed = replace(env, stacks=(replace(network, body=body),))
+    cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs=EXPORTED))
+    cfn.add_response("get_template", {"TemplateBody": network.body})
+    cfn.add_response("create_change_set", {"Id": CS_ID, "StackId": STACK_ID})
+    cfn.add_response(
+        "describe_change_set",
+        {
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Modify",
+                        "LogicalResourceId": "Topic",
+                        "ResourceType": "AWS::SNS::Topic",
+                        "Replacement": "True",
+                        "Scope": ["Properties"],
+                        "Details": [
+                            {
+                                "Target": {
+                                    "Attribute": "Properties",
+                                    "Name": "TopicName",
+                                    "RequiresRecreation": "Always",
+                                }
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
+    )
+    # Ref Topic changes with the replacement, so the TopicArn export changes value
+    cfn.add_response(
+        "list_imports",
+        {"Imports": ["sample-test-app-a"]},
+        {"ExportName": "sample-test-network-TopicArn"},
+    )
+    # the importer carries this environment's tags but is not in it: a removed component
+    cfn.add_response(
+        "describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": "sample-test-app-a"}
+    )
     cfn.add_response("delete_change_set", {})
     summary = deployment(changed, clients).deploy()
     result = summary.results[0]
     assert result.outcome is Outcome.FAILED
     assert "export sample-test-network-TopicArn would be removed or changed" in result.message
     assert "imported by sample-test-app-a" in result.message
+    assert (
+        "sample-test-app-a is no longer in the blueprint: `cfngen deploy --prune` deletes it "
+        "before this stack is updated" in result.message
+    )
+    assert "without the import first" not in result.message
 
 
 # --- plan with AWS's property values ------------------------------------------------------

@@ -1,0 +1,275 @@
+"""What the deploy commands share: the environment, the AWS target, errors, the lock, signals.
+
+`--emulator` and the lock live here so plan, deploy, destroy, status, outputs and unlock pick
+them up the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cfngen.cli import signals
+from cfngen.cli.options import blueprint_argument, env_option, parse_variables, variable_options
+from cfngen.errors import UsageError
+
+if TYPE_CHECKING:
+    from cfngen.deploy.aws import Clients
+    from cfngen.deploy.lock import EnvironmentLock
+    from cfngen.render import RenderedEnvironment
+
+F = Callable[..., Any]
+
+
+def load_environment(
+    blueprint: Path, env: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
+) -> RenderedEnvironment:
+    """A rendered environment from a rendered directory, or by compiling the blueprint."""
+    from cfngen.render import RenderedEnvironment
+
+    for directory in (blueprint, blueprint / env):
+        if directory.is_dir() and (directory / "manifest.json").is_file():
+            rendered = RenderedEnvironment.from_directory(directory)
+            if rendered.environment != env:
+                raise UsageError(
+                    f"{directory} holds environment {rendered.environment!r}, not {env!r}"
+                )
+            return rendered
+    if not blueprint.is_file():
+        raise UsageError(f"no blueprint file or rendered directory at {blueprint}")
+    from cfngen.compiler import compile_environment
+
+    return compile_environment(blueprint, env, parse_variables(variables), list(var_files))
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """AWS errors outside a stack's own work (credentials, endpoint) become a clean exit 1."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cfngen.deploy.aws import aws_failure
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as err:
+        raise aws_failure("AWS", err) from err
+
+
+def target_options(func: F) -> F:
+    """BLUEPRINT, --env, --var, --var-file (shared with render) and the AWS target flags."""
+    for option in reversed(
+        [
+            blueprint_argument,
+            env_option(required=True),
+            variable_options,
+            click.option(
+                "--profile",
+                default=None,
+                help="AWS profile (default: AWS_PROFILE, then the default profile).",
+            ),
+            click.option(
+                "--region",
+                default=None,
+                help="AWS region (default: AWS_REGION / the profile's, then the blueprint's); "
+                "a stack with its own region (a us-east-1 certificate) always goes there.",
+            ),
+            click.option(
+                "--endpoint-url",
+                default=None,
+                help="AWS endpoint (default: AWS_ENDPOINT_URL), e.g. a local emulator.",
+            ),
+            click.option(
+                "--emulator",
+                is_flag=True,
+                help="Target a local MiniStack (--endpoint-url, else AWS_ENDPOINT_URL, else "
+                "http://127.0.0.1:4566) with dummy credentials, never your AWS profile; what "
+                "MiniStack cannot create is left out and listed on stderr.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def make_target_clients(
+    env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
+) -> Clients:
+    from cfngen.deploy.aws import AwsTarget, make_clients
+
+    return make_clients(AwsTarget(profile, region, endpoint_url), env.region)
+
+
+def resolve_target(
+    blueprint: Path,
+    env: str,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    emulator: bool,
+) -> tuple[RenderedEnvironment, Clients]:
+    """The environment and the clients for it: AWS as the AWS CLI would pick, or the emulator."""
+    if not emulator:
+        environment = load_environment(blueprint, env, variables, var_files)
+        return environment, make_target_clients(environment, profile, region, endpoint_url)
+    if profile:
+        raise UsageError("--emulator never uses an AWS profile: leave out --profile")
+    from cfngen.deploy.aws import emulator_clients
+    from cfngen.deploy.emulator import DEFAULT_ENDPOINT, check_health, emulator_variables
+    from cfngen.deploy.emulator_gaps import emulator_environment
+
+    endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    check_health(endpoint)
+    _isolate_from_aws_config()
+    made: dict[str, str] = {}
+    if blueprint.is_file():
+        given = set(parse_variables(variables))
+        with aws_errors():
+            made = {
+                k: v for k, v in emulator_variables(endpoint, blueprint).items() if k not in given
+            }
+    environment = load_environment(
+        blueprint, env, (*(f"{k}={v}" for k, v in made.items()), *variables), var_files
+    )
+    kept, excluded = emulator_environment(environment)
+    for item in excluded:  # stderr, so `plan --format json` stays JSON
+        click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)
+    return kept, emulator_clients(endpoint, region or kept.region)
+
+
+def _isolate_from_aws_config() -> None:
+    """No profile, config or credentials file of the user's is read in emulator mode."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+def unlock_command(
+    blueprint: Path,
+    env: str,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    emulator: bool = False,
+) -> str:
+    """The exact `cfngen unlock ...` line for this target (printed when a lock is in the way)."""
+    words = ["cfngen", "unlock", str(blueprint), "--env", env]
+    if emulator:
+        words.append("--emulator")
+    for flag, value in (
+        ("--profile", profile),
+        ("--region", region),
+        ("--endpoint-url", endpoint_url),
+    ):
+        if value:
+            words += [flag, value]
+    return shlex.join(words)
+
+
+def concurrency_option(func: F) -> F:
+    return click.option(
+        "--concurrency",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 32),
+        help="Stacks worked on at once (a stack still waits for its dependencies).",
+    )(func)
+
+
+def poll_option(func: F) -> F:
+    return click.option(
+        "--poll-interval",
+        default=0.5,
+        show_default=True,
+        type=click.FloatRange(0.05, 30.0),
+        help="First delay between status polls, in seconds; it grows to 5 s.",
+    )(func)
+
+
+def wait_for_lock_option(func: F) -> F:
+    return click.option(
+        "--wait-for-lock",
+        is_flag=True,
+        help="If another deploy or destroy holds the environment's lock, wait for it "
+        "instead of exiting 1.",
+    )(func)
+
+
+@contextmanager
+def environment_lock(
+    env: RenderedEnvironment,
+    clients: Clients,
+    command: str,
+    unlock: str,
+    *,
+    wait: bool,
+    on_lost: Callable[[str], None],
+    poll_interval: float = 0.5,
+    run_id: str | None = None,
+) -> Iterator[EnvironmentLock]:
+    """Hold the environment's lock for the block; renewed in the background, released after."""
+    import threading
+
+    from cfngen.deploy.lock import EnvironmentLock, caller_principal
+
+    with aws_errors():
+        lock = EnvironmentLock(
+            clients.ssm,
+            env.environment_name,
+            command,
+            unlock_command=unlock,
+            principal=caller_principal(clients.sts),
+            run_id=run_id,
+        )
+
+        def waiting(holder: Any) -> None:
+            click.echo(
+                f"waiting for the lock: {env.environment_name} is locked by {holder.describe()}",
+                err=True,
+            )
+
+        # a waiting run looks again every 0.5-5 s (ten poll intervals)
+        interval = min(5.0, max(0.5, poll_interval * 10))
+        lock.acquire(wait=wait, cancel=threading.Event(), on_wait=waiting, interval=interval)
+    try:
+        lock.start_renewal(on_lost)
+        yield lock
+    finally:
+        warning = lock.release()
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM acts as Ctrl-C; an interruption escaping the command exits 130 (143 for TERM)."""
+    from cfngen.deploy.poll import Interrupted
+
+    ctx = click.get_current_context()
+    try:
+        with signals.sigterm_interrupts():
+            yield
+    except KeyboardInterrupt:
+        word = "terminated" if signals.STATE.terminated else "interrupted"
+        click.echo(
+            f"{word}; nothing more was started. Run the same command again to continue.", err=True
+        )
+        ctx.exit(signals.exit_code(signals.EXIT_INTERRUPTED))
+    except Interrupted as err:
+        click.echo(err.render(), err=True)
+        ctx.exit(signals.exit_code(err.exit_code))
+
+
+def finish(code: int) -> None:
+    """Exit with `code`, 130 turned into 143 after a SIGTERM."""
+    sys.stdout.flush()
+    click.get_current_context().exit(signals.exit_code(code))

@@ -1,0 +1,43 @@
+"""Which stacks a run acts on, and the parameter values a stack should end up with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfngen.deploy.scheduler import closure
+from cfngen.errors import UsageError
+from cfngen.render import RenderedEnvironment, RenderedStack
+
+
+def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[RenderedStack]:
+    """The stacks to act on: all, or the named ones (name or component) plus what they need."""
+    if not wanted:
+        return list(env.stacks)
+    by_key = {s.component: s for s in env.stacks} | {s.name: s for s in env.stacks}
+    unknown = [w for w in wanted if w not in by_key]
+    if unknown:
+        known = ", ".join(s.component for s in env.stacks)
+        raise UsageError(f"unknown stack: {', '.join(unknown)} (stacks: {known})")
+    deps = {s.component: set(s.depends_on) for s in env.stacks}
+    keep = closure(deps, [by_key[w].component for w in wanted])
+    return [s for s in env.stacks if s.component in keep]
+
+
+def wanted_parameters(stack: RenderedStack, template: dict[str, Any]) -> dict[str, str]:
+    """The parameter values the stack should end up with, template defaults included."""
+    values: dict[str, str] = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if isinstance(spec, dict) and "Default" in spec:
+            default = spec["Default"]
+            values[name] = (
+                ",".join(map(str, default)) if isinstance(default, list) else str(default)
+            )
+    values.update(stack.parameters)
+    return values
+
+
+def _has_no_echo(template: dict[str, Any]) -> bool:
+    params = template.get("Parameters") or {}
+    return any(
+        isinstance(p, dict) and str(p.get("NoEcho")).lower() == "true" for p in params.values()
+    )
