@@ -101,9 +101,25 @@ def target_options(func: F) -> F:
 def make_target_clients(
     env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> Clients:
-    from cfngen.deploy.aws import AwsTarget, make_clients
+    """Clients for the environment's target: its profile (a --profile flag wins), its role
+    assumed from those credentials, and then the account check, before any other call."""
+    from cfngen.deploy.aws import AwsTarget, make_clients, make_session, retry_config
+    from cfngen.deploy.identity import assume_role, check_account
 
-    return make_clients(AwsTarget(profile, region, endpoint_url), env.region)
+    profile = profile or env.target.get("profile")
+    session = make_session(profile)
+    with aws_errors():
+        if env.target.get("role_arn"):
+            caller_sts = session.client(
+                "sts",
+                region_name=region or session.region_name or env.region,
+                endpoint_url=endpoint_url,
+                config=retry_config(),
+            )
+            session = assume_role(session, env.target, caller_sts)
+        clients = make_clients(AwsTarget(profile, region, endpoint_url), env.region, session)
+        check_account(clients.sts, env.target.get("account"), env.environment)
+    return clients
 
 
 def resolve_target(
@@ -142,7 +158,12 @@ def resolve_target(
     kept, excluded = emulator_environment(environment)
     for item in excluded:  # stderr, so `plan --format json` stays JSON
         click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)
-    return kept, emulator_clients(endpoint, region or kept.region)
+    clients = emulator_clients(endpoint, region or kept.region)
+    from cfngen.deploy.identity import check_account
+
+    with aws_errors():  # the emulator has one fixed account: a blueprint naming another stops
+        check_account(clients.sts, kept.target.get("account"), kept.environment)
+    return kept, clients
 
 
 def _isolate_from_aws_config() -> None:

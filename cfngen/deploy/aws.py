@@ -207,16 +207,25 @@ class Clients:
             hook(clients)
 
 
-def make_clients(target: AwsTarget, default_region: str) -> Clients:
+def make_session(profile: str | None) -> boto3.Session:
+    """A boto3 session for a profile (None: as the AWS CLI would pick)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except ProfileNotFound as err:
+        raise UsageError(f"AWS profile not found: {profile}") from err
+
+
+def make_clients(
+    target: AwsTarget, default_region: str, session: boto3.Session | None = None
+) -> Clients:
     """Create clients the way the AWS CLI would, falling back to the blueprint's region.
 
     The region found here is the environment's; a stack with its own region gets that
-    region's clients from `Clients.for_region`, with the same profile and endpoint.
+    region's clients from `Clients.for_region`, with the same profile and endpoint. `session`
+    is one already made (e.g. with an assumed role's credentials).
     """
-    try:
-        session = boto3.Session(profile_name=target.profile)
-    except ProfileNotFound as err:
-        raise UsageError(f"AWS profile not found: {target.profile}") from err
+    if session is None:
+        session = make_session(target.profile)
     # The AWS CLI v2 reads AWS_REGION before AWS_DEFAULT_REGION; this botocore reads only the
     # latter, so AWS_REGION is looked up here.
     region = target.region or os.environ.get("AWS_REGION") or session.region_name or default_region
