@@ -118,7 +118,8 @@ def make_target_clients(
             )
             session = assume_role(session, env.target, caller_sts)
         clients = make_clients(AwsTarget(profile, region, endpoint_url), env.region, session)
-        check_account(clients.sts, env.target.get("account"), env.environment)
+        if env.target.get("account"):  # no account named: no call (bad input fails first)
+            check_account(clients.sts, env.target["account"], env.environment)
     return clients
 
 
@@ -161,8 +162,9 @@ def resolve_target(
     clients = emulator_clients(endpoint, region or kept.region)
     from cfngen.deploy.identity import check_account
 
-    with aws_errors():  # the emulator has one fixed account: a blueprint naming another stops
-        check_account(clients.sts, kept.target.get("account"), kept.environment)
+    if kept.target.get("account"):  # the emulator's account is fixed: another one stops here
+        with aws_errors():
+            check_account(clients.sts, kept.target["account"], kept.environment)
     return kept, clients
 
 
