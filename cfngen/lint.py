@@ -166,6 +166,8 @@ def _own_checks(loc: _Located, production: bool) -> Iterable[Finding]:
 
     view = TemplateView(loc.parsed, production)
     for check in CHECKS.values():
+        if check.scope != "template":
+            continue  # environment checks run in cfngen.verify, over all stacks together
         try:
             hits = list(check.run(view))
         except Exception as exc:  # one broken check must not hide the others

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cfngen.checks import data, ecs, iam, network
+from cfngen.checks import data, ecs, iam, network, wiring
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -22,6 +22,7 @@ __all__ = [
     "iam",
     "markdown_table",
     "network",
+    "wiring",
 ]
 
 

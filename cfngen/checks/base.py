@@ -27,7 +27,10 @@ class Check:
     source: str  # the AWS guidance the check follows
     severity: Severity
     section: Literal["Resources", "Outputs"]
-    run: Callable[[TemplateView], Iterator[Hit]]
+    run: Callable[[Any], Iterator[Any]]
+    # "template": run(TemplateView) yields Hit; "environment": run(verify Environment) yields
+    # (component, logical id, message) and reads every stack of the environment together
+    scope: Literal["template", "environment"] = "template"
 
 
 CHECKS: dict[str, Check] = {}
@@ -42,13 +45,14 @@ def check(
     source: str,
     severity: Severity = "error",
     section: Literal["Resources", "Outputs"] = "Resources",
-) -> Callable[[Callable[[TemplateView], Iterator[Hit]]], Callable[[TemplateView], Iterator[Hit]]]:
+    scope: Literal["template", "environment"] = "template",
+) -> Callable[[Callable[[Any], Iterator[Any]]], Callable[[Any], Iterator[Any]]]:
     """Register a check function under `id`."""
     if not _ID.match(id) or id in CHECKS:
         raise ValueError(f"bad or duplicate check ID {id}")
 
-    def register(fn: Callable[[TemplateView], Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
-        CHECKS[id] = Check(id, title, why, source, severity, section, fn)
+    def register(fn: Callable[[Any], Iterator[Any]]) -> Callable[[Any], Iterator[Any]]:
+        CHECKS[id] = Check(id, title, why, source, severity, section, fn, scope)
         return fn
 
     return register

@@ -1,0 +1,291 @@
+"""Break one wire of a reference environment at a time: the verifier must name it.
+
+The mutations are generated from the rendered reference environments (tests/golden/), never
+hand-picked, and what each one must break is derived without the verifier: from the text the
+renderer wrote (a rule's description names the load balancer and the service it serves), from
+which stack holds which resource, and from counting the other wires that would still serve the
+same relation (a target group forwarded to by two listeners survives losing one).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cfngen.render import RenderedEnvironment
+from cfngen.verify import Environment, Stack, environment_of, run_checks
+from tests.reference import GOLDEN
+
+ENVS = sorted(p for p in GOLDEN.glob("*/*") if (p / "manifest.json").is_file())
+_MARK = re.compile(r"^[\w.-]+\.yaml:\d+:\d+ \(")  # "legocity.yaml:88:3 (services.payload)"
+
+
+@cache
+def _loaded(path: Path) -> tuple[RenderedEnvironment, Environment]:
+    rendered = RenderedEnvironment.from_directory(path)
+    return rendered, environment_of(rendered)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    env: Path
+    what: str
+    component: str  # the stack the finding must be in
+    rule: str
+    source: str  # the blueprint entry (Metadata.cfngen.source) the finding must name
+    apply: Any  # callable(templates: dict[component, template]) -> None
+
+
+def _source(template: Any, logical_id: str) -> str:
+    return str(
+        template["Resources"][logical_id].get("Metadata", {}).get("cfngen", {}).get("source")
+    )
+
+
+def _imports(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        if set(value) == {"Fn::ImportValue"}:
+            yield path
+            return
+        for k, v in value.items():
+            yield from _imports(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _imports(v, (*path, i))
+
+
+def _misspell(node: dict[str, Any]) -> None:
+    sub = node["Fn::ImportValue"]
+    if isinstance(sub, dict) and isinstance(sub.get("Fn::Sub"), str):
+        sub["Fn::Sub"] += "Typo"
+    else:
+        node["Fn::ImportValue"] = {"Fn::Sub": "${EnvironmentName}-nosuch-Export"}
+
+
+def _at(tree: Any, path: tuple[Any, ...]) -> Any:
+    for k in path:
+        tree = tree[k]
+    return tree
+
+
+def import_mutations(path: Path) -> Iterator[Mutation]:
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        for name in stack.template.get("Resources", {}):
+            for where in _imports(stack.template["Resources"][name]):
+                full = ("Resources", name, *where)
+                yield Mutation(
+                    path,
+                    f"misspell the import at {comp}:{'.'.join(map(str, full))}",
+                    comp,
+                    "CFG020",
+                    _source(stack.template, name),
+                    lambda t, c=comp, p=full: _misspell(_at(t[c], p)),
+                )
+
+
+_LB_RULE = re.compile(r"^Load balancer (\S+) to service (\S+)$")
+
+
+def _rule_sites(template: Any) -> Iterator[tuple[str, Any, Any]]:
+    """(description, container, key) of every security group rule of a template."""
+    for name, res in template.get("Resources", {}).items():
+        if res["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+            yield res["Properties"].get("Description", ""), template["Resources"], name
+        if res["Type"] == "AWS::EC2::SecurityGroup":
+            for key in ("SecurityGroupIngress", "SecurityGroupEgress"):
+                rules = res["Properties"].get(key, [])
+                for i, rule in enumerate(rules):
+                    yield rule.get("Description", ""), rules, i
+
+
+def rule_mutations(path: Path) -> Iterator[Mutation]:
+    """Every rule the renderer wrote for 'load balancer X to service Y' carries that relation."""
+    _, env = _loaded(path)
+    services = {
+        c: s
+        for c, s in env.stacks.items()
+        if any(r["Type"] == "AWS::ECS::Service" for r in s.template.get("Resources", {}).values())
+    }
+    for comp, stack in env.stacks.items():
+        for n, (desc, _, _key) in enumerate(_rule_sites(stack.template)):
+            m = _LB_RULE.match(str(desc))
+            if not m or f"service-{m[2]}" not in services:
+                continue
+
+            def cut(t: dict[str, Any], c: str = comp, index: int = n) -> None:
+                _, holder, k = list(_rule_sites(t[c]))[index]
+                del holder[k]
+
+            yield Mutation(
+                path,
+                f"remove rule #{n} '{desc}' of {comp}",
+                f"service-{m[2]}",
+                "CFG022",
+                f"services.{m[2]}",
+                cut,
+            )
+
+
+def _forwards(res: dict[str, Any]) -> list[Any]:
+    actions = res["Properties"].get("DefaultActions") or res["Properties"].get("Actions") or []
+    return [a for a in actions if a.get("Type") == "forward"]
+
+
+def listener_mutations(path: Path) -> Iterator[Mutation]:
+    """Drop one listener's or rule's forward; a target group nothing else forwards to breaks."""
+    _, env = _loaded(path)
+    count: dict[str, int] = {}
+    sites = []
+    for comp, stack in env.stacks.items():
+        for name, res in stack.template.get("Resources", {}).items():
+            if res["Type"].endswith(("::Listener", "::ListenerRule")):
+                for a in _forwards(res):
+                    tg = str(a.get("TargetGroupArn", {}).get("Ref", ""))
+                    count[f"{comp}/{tg}"] = count.get(f"{comp}/{tg}", 0) + 1
+                    sites.append((comp, name, tg))
+    for comp, name, tg in sites:
+        if count[f"{comp}/{tg}"] != 1:
+            continue
+
+        def cut(t: dict[str, Any], c: str = comp, n: str = name) -> None:
+            props = t[c]["Resources"][n]["Properties"]
+            key = "DefaultActions" if "DefaultActions" in props else "Actions"
+            props[key] = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+
+        yield Mutation(
+            path,
+            f"{comp}:{name} stops forwarding to {tg}",
+            comp,
+            "CFG021",
+            _source(env.stacks[comp].template, tg),
+            cut,
+        )
+
+
+def registration_mutations(path: Path) -> Iterator[Mutation]:
+    """Drop one service's registration in a target group."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        for name, res in stack.template.get("Resources", {}).items():
+            if res["Type"] != "AWS::ECS::Service":
+                continue
+            for i, entry in enumerate(res["Properties"].get("LoadBalancers", [])):
+                export = entry["TargetGroupArn"]["Fn::ImportValue"]["Fn::Sub"]
+                lb_comp, tg = re.fullmatch(r"\$\{EnvironmentName\}-(.+)-(\w+)Arn", export).groups()
+
+                def cut(t: dict[str, Any], c: str = comp, n: str = name, k: int = i) -> None:
+                    del t[c]["Resources"][n]["Properties"]["LoadBalancers"][k]
+
+                yield Mutation(
+                    path,
+                    f"{comp}:{name} leaves {tg}",
+                    lb_comp,
+                    "CFG021",
+                    _source(env.stacks[lb_comp].template, tg),
+                    cut,
+                )
+
+
+_EXEC = {
+    "ecr:BatchGetImage": "CFG025",
+    "ecr:GetDownloadUrlForLayer": "CFG025",
+    "ecr:GetAuthorizationToken": "CFG025",
+    "logs:CreateLogStream": "CFG027",
+    "logs:PutLogEvents": "CFG027",
+}
+
+
+def role_mutations(path: Path) -> Iterator[Mutation]:
+    """Remove one action from an execution role's statement."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        for name, res in stack.template.get("Resources", {}).items():
+            if res["Type"] != "AWS::IAM::Role" or not name.endswith("ExecutionRole"):
+                continue
+            for p, pol in enumerate(res["Properties"].get("Policies", [])):
+                for s, st in enumerate(pol["PolicyDocument"]["Statement"]):
+                    for action in st["Action"]:
+                        if action not in _EXEC:
+                            continue
+
+                        def cut(
+                            t: dict[str, Any],
+                            c: str = comp,
+                            n: str = name,
+                            pp: int = p,
+                            ss: int = s,
+                            a: str = action,
+                        ) -> None:
+                            pol = t[c]["Resources"][n]["Properties"]["Policies"][pp]
+                            pol["PolicyDocument"]["Statement"][ss]["Action"].remove(a)
+
+                        yield Mutation(
+                            path,
+                            f"{comp}:{name} loses {action}",
+                            comp,
+                            _EXEC[action],
+                            _source(stack.template, name),
+                            cut,
+                        )
+
+
+GENERATORS = (
+    import_mutations,
+    rule_mutations,
+    listener_mutations,
+    registration_mutations,
+    role_mutations,
+)
+MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
+
+
+def test_reference_environments_verify_clean() -> None:
+    for path in ENVS:
+        rendered, env = _loaded(path)
+        report = run_checks(env, rendered.origin)
+        assert not report.findings and not report.waived, (path, report.findings)
+
+
+def test_enough_generated_mutations_of_every_kind() -> None:
+    assert len(MUTATIONS) >= 40
+    assert {m.rule for m in MUTATIONS} >= {"CFG020", "CFG021", "CFG022", "CFG025", "CFG027"}
+
+
+@pytest.mark.parametrize(
+    "mutation", MUTATIONS, ids=lambda m: f"{m.env.parent.name}-{m.env.name}: {m.what}"
+)
+def test_the_verifier_names_each_broken_wire(mutation: Mutation) -> None:
+    rendered, env = _loaded(mutation.env)
+    templates = {c: copy.deepcopy(s.template) for c, s in env.stacks.items()}
+    mutation.apply(templates)
+    mutated = Environment(
+        [
+            Stack(
+                s.component,
+                s.name,
+                s.file,
+                templates[s.component],
+                dict(s.parameters),
+                s.depends_on,
+            )
+            for s in env.stacks.values()
+        ],
+        env.region,
+    )
+    report = run_checks(mutated, rendered.origin)
+    named = [
+        f
+        for f in report.findings
+        if f.rule == mutation.rule and f.stack == env.stacks[mutation.component].name
+    ]
+    assert named, f"{mutation.what}: not caught; findings: {[f.render() for f in report.findings]}"
+    origins = {f.origin for f in named}
+    assert any(_MARK.match(o) and o.endswith(f"({mutation.source})") for o in origins), origins
