@@ -15,7 +15,7 @@ from typing import Any
 
 from cfngen.checks.base import Resource, as_dict, as_int, as_list, check
 from cfngen.verify.iam import missing, role_of
-from cfngen.verify.model import Environment, Missing, Ref, Stack, imports_in
+from cfngen.verify.model import Environment, Missing, Ref, Stack, imports_in, partition
 from cfngen.verify.network import DYNAMIC, Rules, ports
 
 EnvHit = tuple[str, str, str]  # (stack component, logical id, message)
@@ -291,7 +291,8 @@ def _images(env: Environment, stack: Stack, container: dict[str, Any]) -> list[A
     text = env.text(stack, image)
     m = _ECR_URI.match(text or "")
     if m:
-        repos.append(f"arn:aws:ecr:{m['region']}:{m['account']}:repository/{m['repo']}")
+        arn = f"arn:{partition(m['region'])}:ecr:{m['region']}:{m['account']}"
+        repos.append(f"{arn}:repository/{m['repo']}")
     return repos
 
 

@@ -83,6 +83,8 @@ class Environment:
             name = str(v["Ref"])
             if name in stack.parameters:
                 return stack.parameters[name]
+            if name == "AWS::Partition":
+                return partition(self.region)
             return self.region if name == "AWS::Region" else None
         if "Fn::Sub" in v and len(v) == 1:
             sub = v["Fn::Sub"]
@@ -180,6 +182,12 @@ class Environment:
                 seen.add(c)
                 todo.extend(self.stacks[c].depends_on if c in self.stacks else ())
         return seen
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def _nodes(value: Any) -> Iterator[Any]:
