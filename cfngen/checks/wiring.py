@@ -40,6 +40,7 @@ PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 def imports_resolve(env: Environment) -> Iterator[EnvHit]:
     for stack in env.stacks.values():
         upstream = env.upstream(stack.component)
+        namespace = stack.name.removesuffix(stack.component)  # "<environment name>-"
         for section in ("Resources", "Outputs"):
             for name, body in as_dict(as_dict(stack.template).get(section)).items():
                 for node in imports_in(body):
@@ -47,6 +48,8 @@ def imports_resolve(env: Environment) -> Iterator[EnvHit]:
                     if export is None:
                         continue
                     found = env.exports.get(export)
+                    if found is None and not export.startswith(namespace):
+                        continue  # another environment's export (a shared network): not provable
                     if found is None:
                         close = difflib.get_close_matches(export, list(env.exports), n=1)
                         hint = f"; did you mean '{close[0]}'?" if close else ""

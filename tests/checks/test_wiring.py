@@ -230,3 +230,10 @@ def test_cfg027_bad_log_group_of_another_resource() -> None:
     )
     assert [(c, r) for c, r, _ in found] == [("service", "Task")]
     assert "logs:CreateLogStream, logs:PutLogEvents" in found[0][2]
+
+
+def test_cfg020_good_import_of_another_environments_export() -> None:
+    shared = SERVICE.replace(
+        '"${EnvironmentName}-security-AppGroupId"', '"network-shared-AppGroupId"'
+    )
+    assert hits("CFG020", env(service=shared)) == []
