@@ -112,9 +112,17 @@ class Resource:
 class TemplateView:
     """One parsed template; `production` says whether the environment is marked production."""
 
-    def __init__(self, template: Any, production: bool = False) -> None:
+    def __init__(
+        self,
+        template: Any,
+        production: bool = False,
+        public_groups: dict[str, set[int]] | None = None,
+    ) -> None:
         self.template = as_dict(template)
         self.production = production or self._marked_production()
+        # groups of this template that guard an internet-facing load balancer of another
+        # template of the same environment -> its listener ports (cfngen.verify.balancers)
+        self.public_groups: dict[str, set[int]] = public_groups or {}
         self.resources: dict[str, Resource] = {}
         for name, res in as_dict(self.template.get("Resources")).items():
             if isinstance(res, dict) and isinstance(res.get("Type"), str):

@@ -237,3 +237,48 @@ def test_cfg020_good_import_of_another_environments_export() -> None:
         '"${EnvironmentName}-security-AppGroupId"', '"network-shared-AppGroupId"'
     )
     assert hits("CFG020", env(service=shared)) == []
+
+
+PUBLIC_GROUP = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  LbGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: public load balancer
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0, Description: clients}
+Outputs:
+  LbGroupId:
+    Value: !GetAtt LbGroup.GroupId
+    Export: {Name: !Sub "${EnvironmentName}-security-LbGroupId"}
+"""
+PUBLIC_LB = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties:
+      Scheme: SCHEME
+      Subnets: [subnet-1, subnet-2]
+      SecurityGroups: [!ImportValue {"Fn::Sub": "${EnvironmentName}-security-LbGroupId"}]
+"""
+
+
+def _cfg013(scheme: str) -> list[tuple[str, str]]:
+    from cfngen.lint import Template, lint_templates
+
+    report = lint_templates(
+        [
+            Template("shop-dev-security", "security.yaml", PUBLIC_GROUP, "us-east-1"),
+            Template("shop-dev-lb", "lb.yaml", PUBLIC_LB.replace("SCHEME", scheme), "us-east-1"),
+        ]
+    )
+    return [(f.file, f.resource) for f in report.findings if f.rule == "CFG013"]
+
+
+def test_cfg013_sees_the_internet_facing_balancer_of_another_stack() -> None:
+    assert _cfg013("internet-facing") == []
+    assert _cfg013("internal") == [("security.yaml", "LbGroup")]
