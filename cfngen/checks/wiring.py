@@ -376,3 +376,66 @@ def execution_role_logs(env: Environment) -> Iterator[EnvHit]:
                         f"group {name}: missing {', '.join(lacking)}"
                     ),
                 )
+
+
+def _secret_targets(env: Environment, stack: Stack, value: Any) -> tuple[str, list[Any]] | None:
+    """(action, the resources it must be allowed on) for one `ValueFrom`."""
+    refs = sorted(env.refs_in(stack, value), key=lambda r: (r.component, r.id))
+    text = env.text(stack, value)
+    if refs:
+        res = env.resource(refs[0])
+        kind = res.type if res is not None else ""
+        action = (
+            "ssm:GetParameters"
+            if kind == "AWS::SSM::Parameter"
+            else "secretsmanager:GetSecretValue"
+        )
+        return action, list(refs)
+    if text is None:
+        return None
+    if ":secretsmanager:" in text:
+        arn = ":".join(text.split(":")[:7])  # without :json-key:version-stage:version-id
+        return "secretsmanager:GetSecretValue", [arn, f"{arn}-XXXXXX"]  # the ARN's random suffix
+    if not text.startswith("arn:"):
+        text = f"arn:{partition(env.region)}:ssm:{env.region}:*:parameter/{text.lstrip('/')}"
+    return "ssm:GetParameters", [text]
+
+
+@check(
+    "CFG026",
+    "Execution role cannot read a secret the task names",
+    why="ECS reads `Secrets` from SSM Parameter Store or Secrets Manager with the execution role "
+    "before the container starts; without the read permission on that parameter or secret the "
+    "task stops with ResourceInitializationError.",
+    source="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar.html",
+    scope="environment",
+)
+def execution_role_secrets(env: Environment) -> Iterator[EnvHit]:
+    for stack, task, role in _tasks(env):
+        for c in as_list(task.props.get("ContainerDefinitions")):
+            c = as_dict(c)
+            for secret in as_list(c.get("Secrets")):
+                secret = as_dict(secret)
+                found = _secret_targets(env, stack, secret.get("ValueFrom"))
+                if found is None:
+                    continue
+                action, resources = found
+                shown = resources[0].id if isinstance(resources[0], Ref) else resources[0]
+                if role is None:
+                    yield (
+                        stack.component,
+                        task.id,
+                        (
+                            f"container {c.get('Name')} reads secret {secret.get('Name')} but the "
+                            "task has no execution role"
+                        ),
+                    )
+                elif all(missing(env, role, (action,), r) for r in resources):
+                    yield (
+                        stack.component,
+                        task.id,
+                        (
+                            f"execution role {role.id} cannot read {c.get('Name')}'s secret "
+                            f"{secret.get('Name')} ({shown}): missing {action}"
+                        ),
+                    )

@@ -85,6 +85,8 @@ class Environment:
                 return stack.parameters[name]
             if name == "AWS::Partition":
                 return partition(self.region)
+            if name == "AWS::AccountId":
+                return "*"  # the deploying account: a wildcard both sides of a comparison match
             return self.region if name == "AWS::Region" else None
         if "Fn::Sub" in v and len(v) == 1:
             sub = v["Fn::Sub"]

@@ -282,3 +282,38 @@ def _cfg013(scheme: str) -> list[tuple[str, str]]:
 def test_cfg013_sees_the_internet_facing_balancer_of_another_stack() -> None:
     assert _cfg013("internet-facing") == []
     assert _cfg013("internal") == [("security.yaml", "LbGroup")]
+
+
+_SECRET = (
+    "          Secrets:\n"
+    "            - Name: DB_URL\n"
+    "              ValueFrom: !Sub 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+    "${AWS::AccountId}:secret:shop/db-url:url::'\n"
+    "            - {Name: API_KEY, ValueFrom: /shop/api-key}\n"
+)
+_READS = (
+    "              - Effect: Allow\n"
+    "                Action: secretsmanager:GetSecretValue\n"
+    "                Resource: !Sub 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+    "${AWS::AccountId}:secret:shop/db-url-??????'\n"
+    "              - Effect: Allow\n"
+    "                Action: ssm:GetParameters\n"
+    "                Resource: !Sub 'arn:${AWS::Partition}:ssm:${AWS::Region}:"
+    "${AWS::AccountId}:parameter/shop/api-key'\n"
+)
+
+
+def _with_secrets(reads: str = _READS) -> str:
+    text = SERVICE.replace("          PortMappings:", _SECRET + "          PortMappings:")
+    return text.replace("  Task:\n", reads + "  Task:\n", 1)
+
+
+def test_cfg026_good_role_reads_each_secret() -> None:
+    assert hits("CFG026", env(service=_with_secrets())) == []
+
+
+def test_cfg026_bad_a_parameter_the_role_cannot_read() -> None:
+    reads = _READS.replace("parameter/shop/api-key", "parameter/shop/other")
+    found = hits("CFG026", env(service=_with_secrets(reads)))
+    assert [(c, r) for c, r, _ in found] == [("service", "Task")]
+    assert "secret API_KEY" in found[0][2] and "missing ssm:GetParameters" in found[0][2]

@@ -200,6 +200,8 @@ _EXEC = {
     "ecr:GetAuthorizationToken": "CFG025",
     "logs:CreateLogStream": "CFG027",
     "logs:PutLogEvents": "CFG027",
+    "secretsmanager:GetSecretValue": "CFG026",
+    "ssm:GetParameters": "CFG026",
 }
 
 
@@ -256,7 +258,14 @@ def test_reference_environments_verify_clean() -> None:
 
 def test_enough_generated_mutations_of_every_kind() -> None:
     assert len(MUTATIONS) >= 40
-    assert {m.rule for m in MUTATIONS} >= {"CFG020", "CFG021", "CFG022", "CFG025", "CFG027"}
+    assert {m.rule for m in MUTATIONS} >= {
+        "CFG020",
+        "CFG021",
+        "CFG022",
+        "CFG025",
+        "CFG026",
+        "CFG027",
+    }
 
 
 @pytest.mark.parametrize(
