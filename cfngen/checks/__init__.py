@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cfngen.checks import data, ecs, iam, network, wiring
+from cfngen.checks import data, ecs, egress, iam, network, wiring
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -19,6 +19,7 @@ __all__ = [
     "TemplateView",
     "data",
     "ecs",
+    "egress",
     "iam",
     "markdown_table",
     "network",

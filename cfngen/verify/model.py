@@ -154,6 +154,31 @@ class Environment:
             return [self.resolve(stack, v) for v in value]
         return [self.resolve(stack, value)] if value is not None else []
 
+    def follow(self, stack: Stack, value: Any, depth: int = 0) -> tuple[Stack, Any]:
+        """The value an import stands for, in the stack that exports it (imports followed)."""
+        v = as_dict(value)
+        if depth < 8 and len(v) == 1 and "Fn::ImportValue" in v:
+            export = self.exports.get(self.text(stack, v["Fn::ImportValue"]) or "")
+            if export is not None:
+                return self.follow(self.stacks[export.component], export.value, depth + 1)
+        return stack, value
+
+    def items(self, stack: Stack, value: Any) -> list[Any]:
+        """A list property resolved item by item, through `Fn::Split` of an imported
+        `Fn::Join` (how cfngen exports subnet lists)."""
+        v = as_dict(value)
+        if len(v) == 1 and "Fn::Split" in v:
+            parts = as_list(v["Fn::Split"])
+            if len(parts) == 2:
+                home, joined = self.follow(stack, parts[1])
+                j = as_list(as_dict(joined).get("Fn::Join"))
+                if len(j) == 2 and j[0] == parts[0] and isinstance(j[1], list):
+                    return [self.resolve(home, x) for x in j[1]]
+                text = self.text(home, joined)
+                return text.split(str(parts[0])) if text is not None else []
+            return []
+        return self.resolve_all(stack, value)
+
     def refs_in(self, stack: Stack, value: Any) -> set[Ref]:
         """Every resource a value mentions, through imports (e.g. the repository of an image)."""
         found: set[Ref] = set()

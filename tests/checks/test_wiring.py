@@ -317,3 +317,83 @@ def test_cfg026_bad_a_parameter_the_role_cannot_read() -> None:
     found = hits("CFG026", env(service=_with_secrets(reads)))
     assert [(c, r) for c, r, _ in found] == [("service", "Task")]
     assert "secret API_KEY" in found[0][2] and "missing ssm:GetParameters" in found[0][2]
+
+
+ROUTED = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Private:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-1, CidrBlock: 10.0.1.0/24}
+  Table:
+    Type: AWS::EC2::RouteTable
+    Properties: {VpcId: vpc-1}
+  Assoc:
+    Type: AWS::EC2::SubnetRouteTableAssociation
+    Properties: {SubnetId: !Ref Private, RouteTableId: !Ref Table}
+  Default:
+    Type: AWS::EC2::Route
+    Properties: {RouteTableId: !Ref Table, DestinationCidrBlock: 0.0.0.0/0, NatGatewayId: nat-1}
+  Tasks:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: tasks, VpcId: vpc-1}
+Outputs:
+  PrivateSubnetIds:
+    Value: !Join [",", [!Ref Private]]
+    Export: {Name: !Sub "${EnvironmentName}-network-PrivateSubnetIds"}
+  TasksId:
+    Value: !Ref Tasks
+    Export: {Name: !Sub "${EnvironmentName}-network-TasksId"}
+"""
+FARGATE = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Service:
+    Type: AWS::ECS::Service
+    Properties:
+      LaunchType: FARGATE
+      NetworkConfiguration:
+        AwsvpcConfiguration:
+          AssignPublicIp: DISABLED
+          SecurityGroups: [!ImportValue {"Fn::Sub": "${EnvironmentName}-network-TasksId"}]
+          Subnets:
+            Fn::Split:
+              - ","
+              - !ImportValue {"Fn::Sub": "${EnvironmentName}-network-PrivateSubnetIds"}
+"""
+
+
+def _egress(network: str = ROUTED) -> list[tuple[str, str, str]]:
+    stacks = []
+    for comp, text, deps in (("network", network, ()), ("service", FARGATE, ("network",))):
+        parsed, errors = decode_str(text)
+        assert not errors, errors
+        stacks.append(Stack(comp, f"shop-dev-{comp}", f"{comp}.yaml", parsed, {}, deps))
+    return hits("CFG024", Environment(stacks))
+
+
+def test_cfg024_good_private_subnet_with_a_nat_route() -> None:
+    assert _egress() == []
+
+
+def test_cfg024_bad_private_subnet_without_nat_or_endpoints() -> None:
+    found = _egress(
+        ROUTED.replace("NatGatewayId: nat-1", "VpcPeeringConnectionId: pcx-1").replace(
+            "DestinationCidrBlock: 0.0.0.0/0", "DestinationCidrBlock: 10.1.0.0/16"
+        )
+    )
+    assert [(c, r) for c, r, _ in found] == [("service", "Service")]
+    assert "subnet Private has no NAT route" in found[0][2] and "ecr.dkr" in found[0][2]
+
+
+def test_cfg024_bad_no_https_out() -> None:
+    closed = ROUTED.replace(
+        "Properties: {GroupDescription: tasks, VpcId: vpc-1}",
+        "Properties:\n      GroupDescription: tasks\n      VpcId: vpc-1\n"
+        "      SecurityGroupEgress: [{IpProtocol: tcp, FromPort: 5432, ToPort: 5432, "
+        "CidrIp: 10.0.0.0/16}]",
+    )
+    found = _egress(closed)
+    assert [m for _, _, m in found] == ["the tasks' security group does not allow HTTPS (443) out"]

@@ -239,12 +239,68 @@ def role_mutations(path: Path) -> Iterator[Mutation]:
                         )
 
 
+def _fargate_services(env: Environment) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(component, logical id, AwsvpcConfiguration) of every Fargate service, from the text."""
+    for comp, stack in env.stacks.items():
+        for name, res in stack.template.get("Resources", {}).items():
+            props = res.get("Properties", {})
+            providers = [
+                p.get("CapacityProvider") for p in props.get("CapacityProviderStrategy", [])
+            ]
+            fargate = props.get("LaunchType") == "FARGATE" or "FARGATE" in providers
+            net = props.get("NetworkConfiguration", {}).get("AwsvpcConfiguration")
+            if res["Type"] == "AWS::ECS::Service" and fargate and net:
+                yield comp, name, net
+
+
+def egress_mutations(path: Path) -> Iterator[Mutation]:
+    """Drop a NAT route: every Fargate service in private subnets loses its way out; turn off a
+    public-subnet service's public IP: it loses its way out too."""
+    _, env = _loaded(path)
+    services = list(_fargate_services(env))
+    net = env.stacks["network"].template["Resources"]
+    for name, res in net.items():
+        if res["Type"] != "AWS::EC2::Route" or "NatGatewayId" not in res["Properties"]:
+            continue
+        for comp, service, cfg in services:
+            export = str(cfg["Subnets"]["Fn::Split"][1]["Fn::ImportValue"]["Fn::Sub"])
+            if export.endswith("-PrivateSubnetIds") and cfg["AssignPublicIp"] == "DISABLED":
+
+                def cut(t: dict[str, Any], n: str = name) -> None:
+                    del t["network"]["Resources"][n]
+
+                yield Mutation(
+                    path,
+                    f"network:{name} removed ({comp} loses NAT)",
+                    comp,
+                    "CFG024",
+                    _source(env.stacks[comp].template, service),
+                    cut,
+                )
+    for comp, service, cfg in services:
+        if cfg["AssignPublicIp"] == "ENABLED":
+
+            def off(t: dict[str, Any], c: str = comp, n: str = service) -> None:
+                props = t[c]["Resources"][n]["Properties"]
+                props["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] = "DISABLED"
+
+            yield Mutation(
+                path,
+                f"{comp}:{service} without a public IP",
+                comp,
+                "CFG024",
+                _source(env.stacks[comp].template, service),
+                off,
+            )
+
+
 GENERATORS = (
     import_mutations,
     rule_mutations,
     listener_mutations,
     registration_mutations,
     role_mutations,
+    egress_mutations,
 )
 MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
 
