@@ -8,7 +8,7 @@ import textwrap
 
 from cfnlint.decode.decode import decode_str
 
-from cfngen.checks import CHECKS
+from cfngen.checks import CHECKS, TemplateView
 from cfngen.verify import Environment, Stack
 
 NETWORK = """\
@@ -397,3 +397,35 @@ def test_cfg024_bad_no_https_out() -> None:
     )
     found = _egress(closed)
     assert [m for _, _, m in found] == ["the tasks' security group does not allow HTTPS (443) out"]
+
+
+LAUNCH = """\
+Parameters:
+  Image:
+    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>
+    Default: /aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id
+Resources:
+  Template:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData: {InstanceType: TYPE, ImageId: !Ref Image, EbsOptimized: true}
+"""
+
+
+def _capabilities(instance: str, text: str = LAUNCH) -> list[tuple[str, str]]:
+    parsed, errors = decode_str(text.replace("TYPE", instance))
+    assert not errors, errors
+    return list(CHECKS["CFG032"].run(TemplateView(parsed)))
+
+
+def test_cfg032_good_supported_type_and_matching_ami() -> None:
+    assert _capabilities("t3.small") == []
+    assert _capabilities("m3.xlarge") == []
+
+
+def test_cfg032_bad_ebs_optimized_t2_and_an_x86_ami_on_graviton() -> None:
+    assert _capabilities("t2.micro") == [
+        ("Template", "t2.micro does not support EBS optimization but EbsOptimized is true")
+    ]
+    (found,) = _capabilities("m7g.large")
+    assert found[0] == "Template" and "m7g.large runs arm64 AMIs" in found[1]
