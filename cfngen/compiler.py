@@ -313,6 +313,32 @@ def template_capabilities(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(caps))
 
 
+def _relations(facts: Facts) -> tuple[dict[str, str], ...]:
+    """The relations folded into security group rules, for the manifest (what verify proves)."""
+    groups = facts.groups
+    out: dict[tuple[str, ...], dict[str, str]] = {}
+    for rel in groups.relations:
+        if rel.source not in groups.groups or rel.target not in groups.groups:
+            continue
+        ports = (
+            "all"
+            if rel.port is None
+            else f"{rel.port}-{rel.to_port}"
+            if rel.to_port not in (None, rel.port)
+            else str(rel.port)
+        )
+        entry = {
+            "from": rel.source,
+            "to": rel.target,
+            "protocol": rel.protocol,
+            "ports": ports,
+            "description": rel.description,
+            "source": dotted(rel.origin or groups.sources.get(rel.source, ())),
+        }
+        out.setdefault(tuple(entry.values()), entry)
+    return tuple(out[k] for k in sorted(out))
+
+
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
     from cfngen.render import dump_template
 
@@ -402,12 +428,15 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         for stack in bodies
         for res in stack.get("Resources", {}).values()
     }
+    relations = _relations(prep.facts)
+    stamped |= {r["source"] for r in relations}  # findings of `cfngen verify` point there
     origins: dict[str, Mark] = {}
     for entry in sorted(stamped):
         mark = prep.document.positions.key(undotted(entry))
         if mark is not None:
             origins[entry] = mark
     return RenderedEnvironment(
+        relations=relations,
         origins=origins,
         blueprint=bp.blueprint,
         environment=prep.env,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cfngen.checks import capabilities, data, ecs, egress, iam, network, wiring
+from cfngen.checks import capabilities, data, ecs, egress, iam, network, relations, wiring
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -24,6 +24,7 @@ __all__ = [
     "iam",
     "markdown_table",
     "network",
+    "relations",
     "wiring",
 ]
 

@@ -91,6 +91,7 @@ class Relation:
     description: str
     protocol: str = "tcp"
     to_port: int | None = None  # the end of a port range starting at `port`
+    origin: Path_ = ()  # the blueprint entry that declares it (default: the source group's)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ like any other check.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import cfngen.checks  # noqa: F401  first: the catalog imports this package's modules
@@ -42,7 +43,7 @@ def environment_of(
                 depends_on=tuple(s.depends_on),
             )
         )
-    return Environment(stacks, rendered.region)
+    return Environment(stacks, rendered.region, rendered.environment_name, rendered.relations)
 
 
 def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[str] = ()) -> Report:
@@ -74,7 +75,7 @@ def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[s
                 )
             )
             continue
-        for component, resource, message in dict.fromkeys(hits):
+        for component, resource, message, *path in dict.fromkeys(hits):
             loc, stack = located[component], env.stacks[component]
             section = "Resources" if resource in stack.view.resources else "Outputs"
             f = loc.finding(
@@ -87,6 +88,9 @@ def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[s
                 check.title,
                 check.source,
             )
+            if path and path[0]:  # the relation's own blueprint entry, not the resource's
+                where = origins(path[0]) if origins else None
+                f = replace(f, origin=f"{where} ({path[0]})" if where else path[0])
             reason = loc.waiver(resource, check.id) if section == "Resources" else None
             if reason is None:
                 report.findings.append(f)

@@ -62,15 +62,23 @@ class Export:
 class Environment:
     """Every stack of one environment, in deploy order."""
 
-    def __init__(self, stacks: Sequence[Stack], region: str = "us-east-1") -> None:
+    def __init__(
+        self,
+        stacks: Sequence[Stack],
+        region: str = "us-east-1",
+        name: str = "",
+        relations: Sequence[dict[str, str]] = (),
+    ) -> None:
         self.stacks = {s.component: s for s in stacks}
         self.region = region
+        self.name = name  # the environment name (export and group names start with it)
+        self.relations = tuple(relations)  # what the blueprint declares (manifest.json)
         self.exports: dict[str, Export] = {}
         for s in stacks:
             for out_name, out in s.view.outputs.items():
-                name = self.text(s, as_dict(out.get("Export")).get("Name"))
-                if name is not None:
-                    self.exports.setdefault(name, Export(s.component, out_name, out.get("Value")))
+                export = self.text(s, as_dict(out.get("Export")).get("Name"))
+                if export is not None:
+                    self.exports.setdefault(export, Export(s.component, out_name, out.get("Value")))
 
     # --- resolution -----------------------------------------------------------------------
 

@@ -429,3 +429,36 @@ def test_cfg032_bad_ebs_optimized_t2_and_an_x86_ami_on_graviton() -> None:
     ]
     (found,) = _capabilities("m7g.large")
     assert found[0] == "Template" and "m7g.large runs arm64 AMIs" in found[1]
+
+
+def _related(network: str = NETWORK, ports: str = "8080") -> list[tuple[str, ...]]:
+    tag = "      Tags: [{Key: Name, Value: !Sub '${EnvironmentName}-%s'}]\n"
+    tagged = network.replace(
+        "      GroupDescription: lb\n", "      GroupDescription: lb\n" + tag % "lb-web"
+    ).replace(
+        "      GroupDescription: app\n", "      GroupDescription: app\n" + tag % "service-app"
+    )
+    base = env(network=tagged)
+    relation = {
+        "from": "lb-web",
+        "to": "service-app",
+        "protocol": "tcp",
+        "ports": ports,
+        "description": "Load balancer web to service app",
+        "source": "services.app.routes[0]",
+    }
+    related = Environment(list(base.stacks.values()), base.region, "shop-dev", [relation])
+    return [tuple(h) for h in CHECKS["CFG023"].run(related)]
+
+
+def test_cfg023_good_the_groups_permit_the_relation() -> None:
+    assert _related() == []
+
+
+def test_cfg023_bad_relation_on_a_port_the_groups_do_not_open() -> None:
+    found = _related(ports="9090")
+    assert [(c, r, p) for c, r, _, p in found] == [
+        ("security", "AppGroup", "services.app.routes[0]"),
+        ("security", "LbGroup", "services.app.routes[0]"),
+    ]
+    assert "port 9090 is not admitted" in found[0][2] and "cannot leave" in found[1][2]

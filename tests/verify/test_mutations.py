@@ -107,31 +107,44 @@ def _rule_sites(template: Any) -> Iterator[tuple[str, Any, Any]]:
 
 
 def rule_mutations(path: Path) -> Iterator[Mutation]:
-    """Every rule the renderer wrote for 'load balancer X to service Y' carries that relation."""
-    _, env = _loaded(path)
+    """Every group-to-group rule the renderer wrote for a relation of the manifest carries it
+    (CFG023, at the relation's blueprint entry); one for 'load balancer X to service Y' also
+    carries the load balancer's path to the service (CFG022)."""
+    rendered, env = _loaded(path)
+    sources: dict[str, set[str]] = {}
+    for rel in rendered.relations:
+        sources.setdefault(rel["description"], set()).add(rel["source"])
     services = {
-        c: s
+        c
         for c, s in env.stacks.items()
         if any(r["Type"] == "AWS::ECS::Service" for r in s.template.get("Resources", {}).values())
     }
     for comp, stack in env.stacks.items():
-        for n, (desc, _, _key) in enumerate(_rule_sites(stack.template)):
-            m = _LB_RULE.match(str(desc))
-            if not m or f"service-{m[2]}" not in services:
+        for n, (desc, holder, key) in enumerate(_rule_sites(stack.template)):
+            rule = holder[key]
+            rule = rule.get("Properties", rule)
+            if not any(k in rule for k in ("SourceSecurityGroupId", "DestinationSecurityGroupId")):
                 continue
 
             def cut(t: dict[str, Any], c: str = comp, index: int = n) -> None:
                 _, holder, k = list(_rule_sites(t[c]))[index]
                 del holder[k]
 
-            yield Mutation(
-                path,
-                f"remove rule #{n} '{desc}' of {comp}",
-                f"service-{m[2]}",
-                "CFG022",
-                f"services.{m[2]}",
-                cut,
-            )
+            if len(sources.get(str(desc), ())) == 1:
+                (source,) = sources[str(desc)]
+                yield Mutation(
+                    path, f"remove rule #{n} '{desc}' of {comp}", comp, "CFG023", source, cut
+                )
+            m = _LB_RULE.match(str(desc))
+            if m and f"service-{m[2]}" in services:
+                yield Mutation(
+                    path,
+                    f"remove rule #{n} '{desc}' of {comp} (target path)",
+                    f"service-{m[2]}",
+                    "CFG022",
+                    f"services.{m[2]}",
+                    cut,
+                )
 
 
 def _forwards(res: dict[str, Any]) -> list[Any]:
@@ -344,6 +357,8 @@ def test_the_verifier_names_each_broken_wire(mutation: Mutation) -> None:
             for s in env.stacks.values()
         ],
         env.region,
+        env.name,
+        env.relations,
     )
     report = run_checks(mutated, rendered.origin)
     named = [

@@ -166,6 +166,7 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
                     DYNAMIC_PORTS[0] if rt.dynamic else rt.target_port,
                     f"Load balancer {rt.load_balancer} to service {name}",
                     to_port=DYNAMIC_PORTS[1] if rt.dynamic else None,
+                    origin=rt.source,
                 )
             )
         out.relations.extend(container_relations(bp, own, f"Service {name}", svc, facts))
