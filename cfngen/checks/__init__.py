@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cfngen.checks import capabilities, data, ecs, egress, iam, network, relations, wiring
+from cfngen.checks import apis, capabilities, data, ecs, egress, iam, network, relations, wiring
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -17,6 +17,7 @@ __all__ = [
     "Hit",
     "Resource",
     "TemplateView",
+    "apis",
     "capabilities",
     "data",
     "ecs",

@@ -462,3 +462,68 @@ def test_cfg023_bad_relation_on_a_port_the_groups_do_not_open() -> None:
         ("security", "LbGroup", "services.app.routes[0]"),
     ]
     assert "port 9090 is not admitted" in found[0][2] and "cannot leave" in found[1][2]
+
+
+NLB = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties: {Type: network, Scheme: internal}
+  Listener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties: {LoadBalancerArn: !Ref Lb, Port: 8000, Protocol: TCP}
+Outputs:
+  Arn:
+    Value: !Ref Lb
+    Export: {Name: !Sub "${EnvironmentName}-lb-Arn"}
+  Dns:
+    Value: !GetAtt Lb.DNSName
+    Export: {Name: !Sub "${EnvironmentName}-lb-Dns"}
+"""
+REST = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  VpcLink:
+    Type: AWS::ApiGateway::VpcLink
+    Properties:
+      Name: link
+      TargetArns: [!ImportValue {"Fn::Sub": "${EnvironmentName}-lb-Arn"}]
+  Method:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      HttpMethod: GET
+      Integration:
+        ConnectionType: VPC_LINK
+        ConnectionId: !Ref VpcLink
+        Type: HTTP_PROXY
+        Uri:
+          Fn::Sub:
+            - http://${Dns}:PORT/
+            - Dns: !ImportValue {"Fn::Sub": "${EnvironmentName}-lb-Dns"}
+"""
+
+
+def _api(port: int) -> list[tuple[str, str, str]]:
+    stacks = []
+    for comp, text, deps in (("lb", NLB, ()), ("api", REST.replace("PORT", str(port)), ("lb",))):
+        parsed, errors = decode_str(text)
+        assert not errors, errors
+        stacks.append(Stack(comp, f"shop-dev-{comp}", f"{comp}.yaml", parsed, {}, deps))
+    return hits("CFG030", Environment(stacks))
+
+
+def test_cfg030_good_vpc_link_to_a_listener_port() -> None:
+    assert _api(8000) == []
+
+
+def test_cfg030_bad_integration_port_without_a_listener() -> None:
+    assert _api(9000) == [
+        (
+            "api",
+            "Method",
+            "the integration sends to port 9000, but load balancer Lb has no listener on it",
+        )
+    ]

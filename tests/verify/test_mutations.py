@@ -307,6 +307,44 @@ def egress_mutations(path: Path) -> Iterator[Mutation]:
             )
 
 
+def api_mutations(path: Path) -> Iterator[Mutation]:
+    """A REST method's VPC-link integration sent to a port no listener has, or a VPC link that
+    targets nothing."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        for name, res in stack.template.get("Resources", {}).items():
+            integration = res.get("Properties", {}).get("Integration", {})
+            if res["Type"] != "AWS::ApiGateway::Method" or integration.get("ConnectionType") != (
+                "VPC_LINK"
+            ):
+                continue
+
+            def port(t: dict[str, Any], c: str = comp, n: str = name) -> None:
+                uri = t[c]["Resources"][n]["Properties"]["Integration"]["Uri"]["Fn::Sub"]
+                uri[0] = re.sub(r"^(http://\$\{Dns\})(:\d+)?", r"\1:65000", uri[0])
+
+            yield Mutation(
+                path,
+                f"{comp}:{name} integration to port 65000",
+                comp,
+                "CFG030",
+                _source(stack.template, name),
+                port,
+            )
+
+            def unlink(t: dict[str, Any], c: str = comp) -> None:
+                t[c]["Resources"]["VpcLink"]["Properties"]["TargetArns"] = []
+
+            yield Mutation(
+                path,
+                f"{comp}:VpcLink targets nothing ({name})",
+                comp,
+                "CFG030",
+                _source(stack.template, name),
+                unlink,
+            )
+
+
 GENERATORS = (
     import_mutations,
     rule_mutations,
@@ -314,6 +352,7 @@ GENERATORS = (
     registration_mutations,
     role_mutations,
     egress_mutations,
+    api_mutations,
 )
 MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
 
