@@ -1,4 +1,5 @@
-"""Wiring, API Gateway: a REST API's VPC link reaches a listener of its network load balancer.
+"""Wiring, the edge: a REST API's VPC link reaches a listener of its network load balancer, and
+CloudFront can read its S3 origin.
 
 An environment check (`cfngen verify`): the method's integration (in the API stack) names the
 VPC link, the link names the load balancer (imported from its stack), and the integration URI
@@ -7,11 +8,12 @@ names the balancer's DNS name and a port a listener must answer on.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from cfngen.checks.base import as_dict, as_int, check
+from cfngen.checks.base import as_dict, as_int, as_list, check, statements
 from cfngen.verify.model import Environment, Ref, Stack
 
 EnvHit = tuple[str, str, str]
@@ -100,3 +102,58 @@ def vpc_links_reach_listeners(env: Environment) -> Iterator[EnvHit]:
                     f"{', '.join(sorted(b.id for b in balancers))} has no listener on it"
                 ),
             )
+
+
+def _reads(env: Environment, stack: Stack, st: dict[str, Any], bucket: Ref, dist: Ref) -> bool:
+    """Whether one bucket-policy statement lets CloudFront read `bucket` for `dist`."""
+    principal = as_dict(st.get("Principal")).get("Service")
+    if st.get("Effect") != "Allow" or "cloudfront.amazonaws.com" not in as_list(principal):
+        return False
+    actions = [a for a in as_list(st.get("Action")) if isinstance(a, str)]
+    if not any(fnmatch.fnmatchcase("s3:getobject", a.lower()) for a in actions):
+        return False
+    if bucket not in env.refs_in(stack, st.get("Resource")):
+        return False
+    condition = st.get("Condition")
+    return condition is None or dist in env.refs_in(stack, condition)
+
+
+@check(
+    "CFG031",
+    "CloudFront cannot read its S3 origin",
+    why="With origin access control CloudFront signs its requests to the bucket; unless the "
+    "bucket policy allows cloudfront.amazonaws.com s3:GetObject for this distribution, every "
+    "object answers 403 Access Denied.",
+    source="https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+    "private-content-restricting-access-to-s3.html",
+    scope="environment",
+)
+def cloudfront_reads_origin(env: Environment) -> Iterator[EnvHit]:
+    policies: dict[Ref, list[tuple[Stack, dict[str, Any]]]] = {}
+    for stack, pol in env.of_type("AWS::S3::BucketPolicy"):
+        bucket = env.resolve(stack, pol.props.get("Bucket"))
+        if isinstance(bucket, Ref):
+            doc = as_dict(pol.props.get("PolicyDocument"))
+            policies.setdefault(bucket, []).extend((stack, s) for s in statements(doc))
+    for stack, dist in env.of_type("AWS::CloudFront::Distribution"):
+        me = Ref(stack.component, dist.id)
+        config = as_dict(dist.props.get("DistributionConfig"))
+        for origin in as_list(config.get("Origins")):
+            origin = as_dict(origin)
+            if origin.get("OriginAccessControlId") is None:
+                continue
+            buckets = [
+                r
+                for r in env.refs_in(stack, origin.get("DomainName"))
+                if (res := env.resource(r)) is not None and res.type == "AWS::S3::Bucket"
+            ]
+            for bucket in buckets:
+                if not any(_reads(env, s, st, bucket, me) for s, st in policies.get(bucket, [])):
+                    yield (
+                        stack.component,
+                        dist.id,
+                        (
+                            f"origin {origin.get('Id')}: the policy of bucket {bucket.id} does not "
+                            "allow cloudfront.amazonaws.com s3:GetObject for this distribution"
+                        ),
+                    )

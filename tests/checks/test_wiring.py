@@ -527,3 +527,66 @@ def test_cfg030_bad_integration_port_without_a_listener() -> None:
             "the integration sends to port 9000, but load balancer Lb has no listener on it",
         )
     ]
+
+
+SITE = """\
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  Access:
+    Type: AWS::CloudFront::OriginAccessControl
+    Properties:
+      OriginAccessControlConfig:
+        Name: site
+        OriginAccessControlOriginType: s3
+        SigningBehavior: always
+        SigningProtocol: sigv4
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: cloudfront.amazonaws.com}
+            Action: s3:GetObject
+            Resource: !Sub "${Bucket.Arn}/*"
+            Condition:
+              StringEquals:
+                AWS:SourceArn: !Sub "arn:aws:cloudfront::${AWS::AccountId}:distribution/${WHO}"
+  Site:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        Origins:
+          - Id: site-bucket
+            DomainName: !GetAtt Bucket.RegionalDomainName
+            OriginAccessControlId: !GetAtt Access.Id
+            S3OriginConfig: {OriginAccessIdentity: ""}
+  Other:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig: {Enabled: true}
+"""
+
+
+def _site(who: str) -> list[tuple[str, str, str]]:
+    parsed, errors = decode_str(SITE.replace("WHO", who))
+    assert not errors, errors
+    return hits("CFG031", Environment([Stack("site", "shop-dev-site", "site.yaml", parsed)]))
+
+
+def test_cfg031_good_bucket_policy_for_this_distribution() -> None:
+    assert _site("Site") == []
+
+
+def test_cfg031_bad_bucket_policy_for_another_distribution() -> None:
+    assert _site("Other") == [
+        (
+            "site",
+            "Site",
+            "origin site-bucket: the policy of bucket Bucket does not allow "
+            "cloudfront.amazonaws.com s3:GetObject for this distribution",
+        )
+    ]

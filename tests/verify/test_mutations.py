@@ -345,6 +345,40 @@ def api_mutations(path: Path) -> Iterator[Mutation]:
             )
 
 
+def cloudfront_mutations(path: Path) -> Iterator[Mutation]:
+    """Drop the bucket policy statement for CloudFront, or point its condition elsewhere."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        resources = stack.template.get("Resources", {})
+        dists = [n for n, r in resources.items() if r["Type"] == "AWS::CloudFront::Distribution"]
+        for name, res in resources.items():
+            if res["Type"] != "AWS::S3::BucketPolicy" or not dists:
+                continue
+            for i, st in enumerate(res["Properties"]["PolicyDocument"]["Statement"]):
+                principal = st.get("Principal")
+                if not isinstance(principal, dict) or principal.get("Service") != (
+                    "cloudfront.amazonaws.com"
+                ):
+                    continue
+
+                def drop(t: dict[str, Any], c: str = comp, n: str = name, k: int = i) -> None:
+                    del t[c]["Resources"][n]["Properties"]["PolicyDocument"]["Statement"][k]
+
+                def other(t: dict[str, Any], c: str = comp, n: str = name, k: int = i) -> None:
+                    doc = t[c]["Resources"][n]["Properties"]["PolicyDocument"]
+                    doc["Statement"][k]["Condition"] = {"StringEquals": {"AWS:SourceArn": "x"}}
+
+                for how, fn in (("loses", drop), ("retargets", other)):
+                    yield Mutation(
+                        path,
+                        f"{comp}:{name} {how} CloudFront's statement",
+                        comp,
+                        "CFG031",
+                        _source(stack.template, dists[0]),
+                        fn,
+                    )
+
+
 GENERATORS = (
     import_mutations,
     rule_mutations,
@@ -353,6 +387,7 @@ GENERATORS = (
     role_mutations,
     egress_mutations,
     api_mutations,
+    cloudfront_mutations,
 )
 MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
 
