@@ -32,6 +32,7 @@ _MANAGED: dict[str, tuple[str, ...]] = {
 class Grant:
     actions: tuple[str, ...]
     resources: tuple[Any, ...]  # resolved: Ref, str (ARN pattern), or None (unknown)
+    condition: frozenset[Ref] | None = None  # resources a Condition names; None: no Condition
 
 
 def grants(env: Environment, role: Ref) -> list[Grant]:
@@ -57,7 +58,9 @@ def grants(env: Environment, role: Ref) -> list[Grant]:
             actions = tuple(str(a) for a in as_list(st.get("Action")) if isinstance(a, str))
             raw = st.get("Resource")
             resources = tuple(env.resolve_all(s, raw)) if raw is not None else ()
-            found.append(Grant(actions, resources))
+            cond = st.get("Condition")
+            names = frozenset(env.refs_in(s, cond)) if cond is not None else None
+            found.append(Grant(actions, resources, names))
     return found
 
 
@@ -73,16 +76,27 @@ def _resource(granted: Any, wanted: Any) -> bool:
     return fnmatch.fnmatchcase(str(wanted), str(granted))
 
 
-def allowed(env: Environment, role: Ref, action: str, resource: Any) -> bool:
-    """Whether some statement of `role` allows `action` on `resource` (a Ref or an ARN)."""
+def allowed(
+    env: Environment, role: Ref, action: str, resource: Any, context: Ref | None = None
+) -> bool:
+    """Whether some statement of `role` allows `action` on `resource` (a Ref or an ARN); with
+    `context` (an access point), a statement with a Condition must name it."""
     return any(
-        _action(g.actions, action) and any(_resource(r, resource) for r in g.resources)
+        _action(g.actions, action)
+        and any(_resource(r, resource) for r in g.resources)
+        and (context is None or g.condition is None or not g.condition or context in g.condition)
         for g in grants(env, role)
     )
 
 
-def missing(env: Environment, role: Ref, actions: tuple[str, ...], resource: Any) -> list[str]:
-    return [a for a in actions if not allowed(env, role, a, resource)]
+def missing(
+    env: Environment,
+    role: Ref,
+    actions: tuple[str, ...],
+    resource: Any,
+    context: Ref | None = None,
+) -> list[str]:
+    return [a for a in actions if not allowed(env, role, a, resource, context)]
 
 
 def role_of(env: Environment, stack: Stack, value: Any) -> Ref | None:

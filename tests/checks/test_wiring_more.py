@@ -283,3 +283,60 @@ def test_cfg031_bad_bucket_policy_for_another_distribution() -> None:
             "cloudfront.amazonaws.com s3:GetObject for this distribution",
         )
     ]
+
+
+MOUNT = """\
+Resources:
+  Fs:
+    Type: AWS::EFS::FileSystem
+  Point:
+    Type: AWS::EFS::AccessPoint
+    Properties: {FileSystemId: !Ref Fs}
+  TaskRole:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: app
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite]
+                Resource: !GetAtt Fs.Arn
+                Condition: {StringEquals: {elasticfilesystem:AccessPointArn: !GetAtt WHO.Arn}}
+  Other:
+    Type: AWS::EFS::AccessPoint
+    Properties: {FileSystemId: !Ref Fs}
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      TaskRoleArn: !GetAtt TaskRole.Arn
+      ContainerDefinitions:
+        - {Name: app, Image: nginx, MountPoints: [{SourceVolume: data, ContainerPath: /data}]}
+      Volumes:
+        - Name: data
+          EFSVolumeConfiguration:
+            FilesystemId: !Ref Fs
+            TransitEncryption: ENABLED
+            AuthorizationConfig: {AccessPointId: !Ref Point, IAM: ENABLED}
+"""
+
+
+def _mount(who: str) -> list[tuple[str, str, str]]:
+    parsed, errors = decode_str(MOUNT.replace("WHO", who))
+    assert not errors, errors
+    return hits("CFG028", Environment([Stack("service", "shop-dev-service", "s.yaml", parsed)]))
+
+
+def test_cfg028_good_task_role_mounts_through_its_access_point() -> None:
+    assert _mount("Point") == []
+
+
+def test_cfg028_bad_condition_names_another_access_point() -> None:
+    assert _mount("Other") == [
+        (
+            "service",
+            "Task",
+            "task role TaskRole cannot mount volume data (Fs): missing "
+            "elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite",
+        )
+    ]

@@ -218,6 +218,40 @@ _EXEC = {
 }
 
 
+def mount_mutations(path: Path) -> Iterator[Mutation]:
+    """Remove an EFS action from a task role (its volumes use IAM authorization)."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        resources = stack.template.get("Resources", {})
+        tasks = [n for n, r in resources.items() if r["Type"] == "AWS::ECS::TaskDefinition"]
+        role = resources.get("TaskRole")
+        if role is None or not tasks:
+            continue
+        for p, pol in enumerate(role["Properties"].get("Policies", [])):
+            for s, st in enumerate(pol["PolicyDocument"]["Statement"]):
+                for action in st["Action"]:
+                    if action not in (
+                        "elasticfilesystem:ClientMount",
+                        "elasticfilesystem:ClientWrite",
+                    ):
+                        continue
+
+                    def cut(
+                        t: dict[str, Any], c: str = comp, pp: int = p, ss: int = s, a: str = action
+                    ) -> None:
+                        pol = t[c]["Resources"]["TaskRole"]["Properties"]["Policies"][pp]
+                        pol["PolicyDocument"]["Statement"][ss]["Action"].remove(a)
+
+                    yield Mutation(
+                        path,
+                        f"{comp}:TaskRole loses {action}",
+                        comp,
+                        "CFG028",
+                        _source(stack.template, tasks[0]),
+                        cut,
+                    )
+
+
 def role_mutations(path: Path) -> Iterator[Mutation]:
     """Remove one action from an execution role's statement."""
     _, env = _loaded(path)
@@ -388,6 +422,7 @@ GENERATORS = (
     egress_mutations,
     api_mutations,
     cloudfront_mutations,
+    mount_mutations,
 )
 MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
 
