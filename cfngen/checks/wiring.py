@@ -378,6 +378,23 @@ def execution_role_logs(env: Environment) -> Iterator[EnvHit]:
                 )
 
 
+def _key_of(env: Environment, secret: Any) -> Any:
+    """The customer-managed KMS key a secret of the environment names (a Ref or a key ARN)."""
+    res = env.resource(secret)
+    if res is None:
+        return None
+    if res.type == "AWS::SecretsManager::Secret":
+        value = res.props.get("KmsKeyId")
+    elif res.type in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        value = as_dict(res.props.get("MasterUserSecret")).get("KmsKeyId")
+    else:
+        return None
+    if value is None:
+        return None
+    key = env.resolve(env.stacks[secret.component], value)
+    return key if isinstance(key, Ref) or (isinstance(key, str) and ":key/" in key) else None
+
+
 def _secret_targets(env: Environment, stack: Stack, value: Any) -> tuple[str, list[Any]] | None:
     """(action, the resources it must be allowed on) for one `ValueFrom`."""
     refs = sorted(env.refs_in(stack, value), key=lambda r: (r.component, r.id))
@@ -439,3 +456,16 @@ def execution_role_secrets(env: Environment) -> Iterator[EnvHit]:
                             f"{secret.get('Name')} ({shown}): missing {action}"
                         ),
                     )
+                else:
+                    key = _key_of(env, resources[0])
+                    if key is not None and missing(env, role, ("kms:Decrypt",), key):
+                        name = key.id if isinstance(key, Ref) else key
+                        yield (
+                            stack.component,
+                            task.id,
+                            (
+                                f"execution role {role.id} cannot decrypt {c.get('Name')}'s secret "
+                                f"{secret.get('Name')} ({shown}) with its key {name}: missing "
+                                "kms:Decrypt"
+                            ),
+                        )

@@ -340,3 +340,46 @@ def test_cfg028_bad_condition_names_another_access_point() -> None:
             "elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite",
         )
     ]
+
+
+KEYED = """\
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties: {KeyPolicy: {Version: "2012-10-17", Statement: []}}
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties: {KmsKeyId: !Ref Key}
+  ExecutionRole:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: agent
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !Ref Secret}
+DECRYPT
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ExecutionRoleArn: !GetAtt ExecutionRole.Arn
+      ContainerDefinitions:
+        - {Name: app, Image: nginx, Secrets: [{Name: TOKEN, ValueFrom: !Ref Secret}]}
+"""
+DECRYPT = "              - {Effect: Allow, Action: kms:Decrypt, Resource: !GetAtt Key.Arn}"
+
+
+def _keyed(decrypt: str) -> list[tuple[str, str, str]]:
+    parsed, errors = decode_str(KEYED.replace("DECRYPT\n", decrypt))
+    assert not errors, errors
+    return hits("CFG026", Environment([Stack("service", "shop-dev-service", "s.yaml", parsed)]))
+
+
+def test_cfg026_good_secret_key_with_decrypt() -> None:
+    assert _keyed(DECRYPT + "\n") == []
+
+
+def test_cfg026_bad_secret_key_without_decrypt() -> None:
+    (found,) = _keyed("")
+    assert found[:2] == ("service", "Task")
+    assert "cannot decrypt app's secret TOKEN (Secret) with its key Key" in found[2]
