@@ -104,6 +104,41 @@ def vpc_links_reach_listeners(env: Environment) -> Iterator[EnvHit]:
             )
 
 
+def _balancer_origin(
+    env: Environment,
+    stack: Stack,
+    dist: str,
+    origin: dict[str, Any],
+    listeners: dict[Ref, set[int]],
+) -> Iterator[EnvHit]:
+    """A load balancer origin: CloudFront reaches it from the internet, on the origin's port."""
+    for lb in env.refs_in(stack, origin.get("DomainName")):
+        res = env.resource(lb)
+        if res is None or not res.type.endswith("::LoadBalancer"):
+            continue
+        home = env.stacks[lb.component]
+        if env.text(home, res.props.get("Scheme", "internet-facing")) == "internal":
+            yield (
+                stack.component,
+                dist,
+                (
+                    f"origin {origin.get('Id')}: load balancer {lb.id} is internal; CloudFront "
+                    "reaches origins over the internet"
+                ),
+            )
+            continue
+        custom = as_dict(origin.get("CustomOriginConfig"))
+        policy = str(custom.get("OriginProtocolPolicy", "https-only"))
+        port = as_int(custom.get("HTTPSPort" if policy != "http-only" else "HTTPPort"))
+        port = port or (80 if policy == "http-only" else 443)
+        if port not in listeners.get(lb, {port}):
+            yield (
+                stack.component,
+                dist,
+                (f"origin {origin.get('Id')}: load balancer {lb.id} has no listener on {port}"),
+            )
+
+
 def _reads(env: Environment, stack: Stack, st: dict[str, Any], bucket: Ref, dist: Ref) -> bool:
     """Whether one bucket-policy statement lets CloudFront read `bucket` for `dist`."""
     principal = as_dict(st.get("Principal")).get("Service")
@@ -120,15 +155,17 @@ def _reads(env: Environment, stack: Stack, st: dict[str, Any], bucket: Ref, dist
 
 @check(
     "CFG031",
-    "CloudFront cannot read its S3 origin",
+    "CloudFront cannot reach or read its origin",
     why="With origin access control CloudFront signs its requests to the bucket; unless the "
     "bucket policy allows cloudfront.amazonaws.com s3:GetObject for this distribution, every "
-    "object answers 403 Access Denied.",
+    "object answers 403 Access Denied. A load balancer origin must be internet-facing and "
+    "listen on the origin's port, or every request fails with 502.",
     source="https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
     "private-content-restricting-access-to-s3.html",
     scope="environment",
 )
 def cloudfront_reads_origin(env: Environment) -> Iterator[EnvHit]:
+    listeners = _listener_ports(env)
     policies: dict[Ref, list[tuple[Stack, dict[str, Any]]]] = {}
     for stack, pol in env.of_type("AWS::S3::BucketPolicy"):
         bucket = env.resolve(stack, pol.props.get("Bucket"))
@@ -140,6 +177,7 @@ def cloudfront_reads_origin(env: Environment) -> Iterator[EnvHit]:
         config = as_dict(dist.props.get("DistributionConfig"))
         for origin in as_list(config.get("Origins")):
             origin = as_dict(origin)
+            yield from _balancer_origin(env, stack, dist.id, origin, listeners)
             if origin.get("OriginAccessControlId") is None:
                 continue
             buckets = [

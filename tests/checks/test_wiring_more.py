@@ -383,3 +383,44 @@ def test_cfg026_bad_secret_key_without_decrypt() -> None:
     (found,) = _keyed("")
     assert found[:2] == ("service", "Task")
     assert "cannot decrypt app's secret TOKEN (Secret) with its key Key" in found[2]
+
+
+EDGE = """\
+Resources:
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties: {Scheme: SCHEME}
+  Https:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties: {LoadBalancerArn: !Ref Lb, Port: 443, Protocol: HTTPS}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        Origins:
+          - Id: app
+            DomainName: !GetAtt Lb.DNSName
+            CustomOriginConfig: {OriginProtocolPolicy: https-only, HTTPSPort: PORT}
+"""
+
+
+def _edge(scheme: str, port: int) -> list[str]:
+    text = EDGE.replace("SCHEME", scheme).replace("PORT", str(port))
+    parsed, errors = decode_str(text)
+    assert not errors, errors
+    found = hits("CFG031", Environment([Stack("edge", "shop-dev-edge", "e.yaml", parsed)]))
+    return [m for _, _, m in found]
+
+
+def test_cfg031_good_internet_facing_origin_on_its_listener() -> None:
+    assert _edge("internet-facing", 443) == []
+
+
+def test_cfg031_bad_internal_or_unlistened_load_balancer_origin() -> None:
+    assert _edge("internal", 443) == [
+        "origin app: load balancer Lb is internal; CloudFront reaches origins over the internet"
+    ]
+    assert _edge("internet-facing", 8443) == [
+        "origin app: load balancer Lb has no listener on 8443"
+    ]
