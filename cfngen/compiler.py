@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,12 @@ from cfngen.builders.base import Context, StackPlan
 from cfngen.errors import BlueprintError, Diagnostic, Mark
 from cfngen.kinds.base import Facts
 from cfngen.limits import check_stack_limits
-from cfngen.overrides import apply_override, check_with_cfn_lint
+from cfngen.overrides import (
+    apply_override,
+    check_with_cfn_lint,
+    exporting_component,
+    override_imports,
+)
 from cfngen.planning import make_facts
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.stacks import (
@@ -87,16 +92,24 @@ def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
     if checker.errors:
         raise BlueprintError(checker.errors)
     env_name = environment_name(blueprint.blueprint, env, blueprint.environment_name)
-    plans = plan_stacks(blueprint, facts, rendered)
+    plans = plan_stacks(blueprint, facts, rendered, env_name)
     return Prepared(blueprint, rendered, env, env_name, facts, plans)
 
 
-def plan_stacks(bp: Blueprint, facts: Facts, doc: Document) -> tuple[StackPlan[Any], ...]:
+def plan_stacks(
+    bp: Blueprint, facts: Facts, doc: Document, env_name: str = ""
+) -> tuple[StackPlan[Any], ...]:
     """Every stack of the environment in deploy order; cycles are blueprint errors."""
     plans: dict[str, StackPlan[Any]] = {}
     for p in registry.plan(bp, facts):
         plans[p.component] = p
     errors: list[Diagnostic] = []
+    for key, override in bp.overrides.items():
+        if key in plans and env_name:  # an import written in an override is a dependency too
+            plans[key], problems = _override_dependencies(
+                plans[key], override, env_name, plans, doc
+            )
+            errors += problems
     for p in plans.values():
         for dep in p.depends_on:
             if dep not in plans:  # references are checked earlier; this is the safety net
@@ -144,6 +157,58 @@ def plan_stacks(bp: Blueprint, facts: Facts, doc: Document) -> tuple[StackPlan[A
             ]
         ) from None
     return tuple(plans[c] for c in order)
+
+
+def _override_dependencies(
+    plan: StackPlan[Any],
+    override: Any,
+    env_name: str,
+    plans: dict[str, StackPlan[Any]],
+    doc: Document,
+) -> tuple[StackPlan[Any], list[Diagnostic]]:
+    deps, sources = list(plan.depends_on), dict(plan.dependency_sources)
+    errors: list[Diagnostic] = []
+    for name, path in override_imports(override, plan.component, env_name):
+        owner = exporting_component(name, env_name, list(plans))
+        if owner == plan.component:
+            errors.append(
+                Diagnostic(
+                    doc.positions.value(path),
+                    dotted(path),
+                    f"imports '{name}', an export of this same stack ({plan.component}); "
+                    "CloudFormation cannot import a stack's own export",
+                    "refer to the resource with Ref or Fn::GetAtt instead",
+                )
+            )
+        elif owner is not None and owner not in deps:
+            deps.append(owner)
+            sources[owner] = path
+    return replace(plan, depends_on=tuple(deps), dependency_sources=sources), errors
+
+
+def _check_override_imports(
+    prep: Prepared, exports: set[str], imports: dict[str, set[str]]
+) -> list[Diagnostic]:
+    """Every import an override writes names an export of the environment; each joins its
+    stack's `imports` (manifest.json)."""
+    errors: list[Diagnostic] = []
+    for key, override in prep.blueprint.overrides.items():
+        for name, path in override_imports(override, key, prep.env_name):
+            if name in exports:
+                imports.setdefault(key, set()).add(name)
+                continue
+            close = difflib.get_close_matches(name, sorted(exports), n=1)
+            errors.append(
+                Diagnostic(
+                    prep.document.positions.value(path),
+                    dotted(path),
+                    f"imports '{name}', which no stack of this environment exports",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else "`cfngen render` lists each stack's exports in manifest.json",
+                )
+            )
+    return errors
 
 
 def load_inputs(inputs: Inputs) -> tuple[Document, dict[str, Any]]:
@@ -248,6 +313,32 @@ def template_capabilities(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(caps))
 
 
+def _relations(facts: Facts) -> tuple[dict[str, str], ...]:
+    """The relations folded into security group rules, for the manifest (what verify proves)."""
+    groups = facts.groups
+    out: dict[tuple[str, ...], dict[str, str]] = {}
+    for rel in groups.relations:
+        if rel.source not in groups.groups or rel.target not in groups.groups:
+            continue
+        ports = (
+            "all"
+            if rel.port is None
+            else f"{rel.port}-{rel.to_port}"
+            if rel.to_port not in (None, rel.port)
+            else str(rel.port)
+        )
+        entry = {
+            "from": rel.source,
+            "to": rel.target,
+            "protocol": rel.protocol,
+            "ports": ports,
+            "description": rel.description,
+            "source": dotted(rel.origin or groups.sources.get(rel.source, ())),
+        }
+        out.setdefault(tuple(entry.values()), entry)
+    return tuple(out[k] for k in sorted(out))
+
+
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
     from cfngen.render import dump_template
 
@@ -290,6 +381,9 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
     if errors:
         raise BlueprintError(errors)
     apply_waivers(bodies, collect_waivers(bp), prep.document)
+    exports = {resolved_export_name(prep.env_name, o) for c in contexts for o in c.exports}
+    extra_imports: dict[str, set[str]] = {}
+    errors += _check_override_imports(prep, exports, extra_imports)
     for p, ctx, body in zip(prep.plans, contexts, bodies, strict=True):
         parameters = {
             name: str(param.get("Default", ""))
@@ -310,7 +404,12 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 parameters=parameters,
                 depends_on=tuple(p.depends_on),
                 exports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.exports)),
-                imports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.imports)),
+                imports=tuple(
+                    sorted(
+                        {resolved_export_name(prep.env_name, o) for o in ctx.imports}
+                        | extra_imports.get(p.component, set())
+                    )
+                ),
                 capabilities=template_capabilities(body),
                 termination_protection=bp.deploy.termination_protection,
                 region=p.region,
@@ -328,12 +427,15 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         for stack in bodies
         for res in stack.get("Resources", {}).values()
     }
+    relations = _relations(prep.facts)
+    stamped |= {r["source"] for r in relations}  # findings of `cfngen verify` point there
     origins: dict[str, Mark] = {}
     for entry in sorted(stamped):
         mark = prep.document.positions.key(undotted(entry))
         if mark is not None:
             origins[entry] = mark
     return RenderedEnvironment(
+        relations=relations,
         origins=origins,
         blueprint=bp.blueprint,
         environment=prep.env,

@@ -161,11 +161,15 @@ class _Located:
         )
 
 
-def _own_checks(loc: _Located, production: bool) -> Iterable[Finding]:
+def _own_checks(
+    loc: _Located, production: bool, public: dict[str, set[int]] | None = None
+) -> Iterable[Finding]:
     from cfngen.checks import CHECKS, TemplateView
 
-    view = TemplateView(loc.parsed, production)
+    view = TemplateView(loc.parsed, production, public)
     for check in CHECKS.values():
+        if check.scope != "template":
+            continue  # environment checks run in cfngen.verify, over all stacks together
         try:
             hits = list(check.run(view))
         except Exception as exc:  # one broken check must not hide the others
@@ -209,7 +213,9 @@ def _cfn_lint(loc: _Located, region: str) -> Iterable[Finding]:
         )
 
 
-def lint_template(tpl: Template, origins: Origins | None = None) -> tuple[Report, Any]:
+def lint_template(
+    tpl: Template, origins: Origins | None = None, public: dict[str, set[int]] | None = None
+) -> tuple[Report, Any]:
     """Findings and waivers of one template, and the parsed template (None if unparsable)."""
     report = Report(templates=1)
     parsed, errors = _decode(tpl.body)
@@ -228,7 +234,7 @@ def lint_template(tpl: Template, origins: Origins | None = None) -> tuple[Report
             )
         return report, None
     loc = _Located(tpl, parsed, origins)
-    found = list(_own_checks(loc, tpl.production)) + list(_cfn_lint(loc, tpl.region))
+    found = list(_own_checks(loc, tpl.production, public)) + list(_cfn_lint(loc, tpl.region))
     for f in found:
         reason = loc.waiver(f.resource, f.rule) if f.resource else None
         if reason is None:
@@ -307,10 +313,14 @@ def lint_groups(groups: Sequence[Group], checkov: bool = False) -> list[Report]:
     """One report per group: every finding, in template order then line order."""
     reports: list[Report] = []
     linted: list[_Linted] = []  # parsed templates, each pointing at its group's report
+    from cfngen.verify.balancers import prepass
+
     for g in groups:
         report = Report(templates=len(g.templates))
+        # cross-stack: groups guarding an internet-facing load balancer of another template
+        public = prepass([(t.relative, t.body, _decode) for t in g.templates])
         for t in g.templates:
-            one, tree = lint_template(t, g.origins)
+            one, tree = lint_template(t, g.origins, public.get(t.relative))
             report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
             report.waived.extend(one.waived)
             if tree is not None:

@@ -309,3 +309,41 @@ def check_with_cfn_lint(
         )
         out.setdefault(d.render(), d)
     return list(out.values())
+
+
+# --- imports written in overrides -----------------------------------------------------------------
+
+_WITH_VALUES = ("resources", "replace", "properties", "outputs", "conditions", "containers")
+
+
+def _import_nodes(node: Any, path: Path_) -> list[tuple[Any, Path_]]:
+    if isinstance(node, dict):
+        if set(node) == {"Fn::ImportValue"}:
+            return [(node["Fn::ImportValue"], (*path, "Fn::ImportValue"))]
+        return [f for k, v in node.items() for f in _import_nodes(v, (*path, k))]
+    if isinstance(node, list):
+        return [f for i, v in enumerate(node) for f in _import_nodes(v, (*path, i))]
+    return []
+
+
+def override_imports(override: Override, component: str, env_name: str) -> list[tuple[str, Path_]]:
+    """(export name, blueprint path) of every `Fn::ImportValue` of this environment's exports
+    written in an override. A literal name or `Fn::Sub` over `${EnvironmentName}` is resolved;
+    names outside the environment (another environment's shared network) are not listed."""
+    out: list[tuple[str, Path_]] = []
+    for part in _WITH_VALUES:
+        for value, path in _import_nodes(getattr(override, part), ("overrides", component, part)):
+            sub = value.get("Fn::Sub") if isinstance(value, dict) and len(value) == 1 else value
+            if not isinstance(sub, str):
+                continue
+            name = sub.replace("${EnvironmentName}", env_name)
+            if "${" not in name and name.startswith(f"{env_name}-"):
+                out.append((name, path))
+    return out
+
+
+def exporting_component(name: str, env_name: str, components: Sequence[str]) -> str | None:
+    """The component whose exports `name` is among (`<env>-<component>-<output>`)."""
+    rest = name.removeprefix(f"{env_name}-")
+    found = [c for c in components if rest.startswith(f"{c}-")]
+    return max(found, key=len) if found else None

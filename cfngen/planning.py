@@ -139,7 +139,9 @@ def collect(
         if rel.source not in groups or rel.target not in groups:
             continue  # reported by the semantic checks of the kind that made the relation
         common: dict[str, Any] = {"description": rel.description, "protocol": rel.protocol}
-        if rel.port is not None:
+        if rel.port is not None and rel.to_port is not None and rel.to_port != rel.port:
+            common["ports"] = f"{rel.port}-{rel.to_port}"
+        elif rel.port is not None:
             common["port"] = rel.port
         target = groups[rel.target]
         ingress = IngressRule.model_validate({**common, "from": rel.source})

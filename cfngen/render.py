@@ -51,6 +51,9 @@ class RenderedEnvironment:
     origins: dict[str, Mark] = field(default_factory=dict)
     # where it deploys: account, profile, role_arn, external_id, session_name (those given)
     target: dict[str, str] = field(default_factory=dict)
+    # the network relations the blueprint declares (from, to, protocol, ports, description,
+    # source): what `cfngen verify` proves the security groups permit
+    relations: tuple[dict[str, str], ...] = ()
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)
@@ -91,6 +94,7 @@ class RenderedEnvironment:
                 path: f"{Path(m.file).name}:{m.line}:{m.col}"
                 for path, m in sorted(self.origins.items())
             },
+            "relations": [dict(r) for r in self.relations],
         }
 
     @classmethod
@@ -127,6 +131,11 @@ class RenderedEnvironment:
             stacks=stacks,
             origins=origins,
             target={str(k): str(v) for k, v in data.get("target", {}).items()},
+            relations=tuple(
+                {str(k): str(v) for k, v in r.items()}
+                for r in data.get("relations", [])
+                if isinstance(r, dict)
+            ),
         )
 
 

@@ -196,3 +196,21 @@ def rds_instance_classes(engine: str, version: str, instance_class: str) -> list
     """The instance classes `engine` `version` runs on (None: no data)."""
     values = {"Engine": engine, "EngineVersion": version, "DBInstanceClass": instance_class}
     return _enum_for("db_instance_class", values, "DBInstanceClass")
+
+
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html (registry URL) and
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+# (repository ARN): aws_account_id.dkr.ecr.region.amazonaws.com/name -> arn:...:repository/name
+_ECR_URI = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
+    r"/(?P<name>[a-z0-9._/-]+)$"
+)
+
+
+def ecr_repository_arn(uri: str) -> str | None:
+    """The repository ARN (for `Fn::Sub`) of a private ECR image URI without its tag, or None
+    for an image from any other registry."""
+    m = _ECR_URI.match(uri)
+    if m is None:
+        return None
+    return f"arn:${{AWS::Partition}}:ecr:{m['region']}:{m['account']}:repository/{m['name']}"

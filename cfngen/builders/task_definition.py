@@ -13,6 +13,7 @@ from typing import Any
 from awacs.aws import Statement
 from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 
+from cfngen.blueprint.aws_facts import ecr_repository_arn
 from cfngen.blueprint.models.containers import Volume
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, PortMapping, Secret
 from cfngen.builders.base import Context
@@ -74,7 +75,8 @@ def _image(ctx: Context, view: ContainerView) -> tuple[Any, Any | None]:
     tag = "${ImageTag}" if view.main else view.image.tag
     if view.image.repository is None:
         image = f"{view.image.uri}:{tag}"
-        return (Sub(image) if view.main else image), None
+        private = ecr_repository_arn(str(view.image.uri))  # a private ECR repository by URI
+        return (Sub(image) if view.main else image), (Sub(private) if private else None)
     repo = ctx.facts.attributes[view.image.repository]
     uri = ctx.import_value(repo["uri"].output.component, repo["uri"].output.name)
     arn = ctx.import_value(repo["arn"].output.component, repo["arn"].output.name)

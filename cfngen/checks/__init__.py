@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from cfngen.checks import data, ecs, iam, network
+from cfngen.checks import apis, capabilities, data, ecs, egress, iam, network, relations, wiring
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -17,11 +17,16 @@ __all__ = [
     "Hit",
     "Resource",
     "TemplateView",
+    "apis",
+    "capabilities",
     "data",
     "ecs",
+    "egress",
     "iam",
     "markdown_table",
     "network",
+    "relations",
+    "wiring",
 ]
 
 

@@ -27,7 +27,10 @@ class Check:
     source: str  # the AWS guidance the check follows
     severity: Severity
     section: Literal["Resources", "Outputs"]
-    run: Callable[[TemplateView], Iterator[Hit]]
+    run: Callable[[Any], Iterator[Any]]
+    # "template": run(TemplateView) yields Hit; "environment": run(verify Environment) yields
+    # (component, logical id, message) and reads every stack of the environment together
+    scope: Literal["template", "environment"] = "template"
 
 
 CHECKS: dict[str, Check] = {}
@@ -42,13 +45,14 @@ def check(
     source: str,
     severity: Severity = "error",
     section: Literal["Resources", "Outputs"] = "Resources",
-) -> Callable[[Callable[[TemplateView], Iterator[Hit]]], Callable[[TemplateView], Iterator[Hit]]]:
+    scope: Literal["template", "environment"] = "template",
+) -> Callable[[Callable[[Any], Iterator[Any]]], Callable[[Any], Iterator[Any]]]:
     """Register a check function under `id`."""
     if not _ID.match(id) or id in CHECKS:
         raise ValueError(f"bad or duplicate check ID {id}")
 
-    def register(fn: Callable[[TemplateView], Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
-        CHECKS[id] = Check(id, title, why, source, severity, section, fn)
+    def register(fn: Callable[[Any], Iterator[Any]]) -> Callable[[Any], Iterator[Any]]:
+        CHECKS[id] = Check(id, title, why, source, severity, section, fn, scope)
         return fn
 
     return register
@@ -108,9 +112,17 @@ class Resource:
 class TemplateView:
     """One parsed template; `production` says whether the environment is marked production."""
 
-    def __init__(self, template: Any, production: bool = False) -> None:
+    def __init__(
+        self,
+        template: Any,
+        production: bool = False,
+        public_groups: dict[str, set[int]] | None = None,
+    ) -> None:
         self.template = as_dict(template)
         self.production = production or self._marked_production()
+        # groups of this template that guard an internet-facing load balancer of another
+        # template of the same environment -> its listener ports (cfngen.verify.balancers)
+        self.public_groups: dict[str, set[int]] = public_groups or {}
         self.resources: dict[str, Resource] = {}
         for name, res in as_dict(self.template.get("Resources")).items():
             if isinstance(res, dict) and isinstance(res.get("Type"), str):

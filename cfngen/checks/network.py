@@ -103,14 +103,15 @@ def open_admin_ports(t: TemplateView) -> Iterator[Hit]:
 
 
 def _public_balancer_ports(t: TemplateView) -> dict[str, set[int]]:
-    """Group logical id -> listener ports of the internet-facing load balancers it guards."""
+    """Group logical id -> listener ports of the internet-facing load balancers it guards (in
+    this template, or in another of the environment: `t.public_groups`)."""
     listeners: dict[str, set[int]] = {}
     for res in t.of_type("AWS::ElasticLoadBalancingV2::Listener"):
         lb = t.target(res.props.get("LoadBalancerArn"))
         port = as_int(res.props.get("Port"))
         if lb is not None and port is not None:
             listeners.setdefault(lb.id, set()).add(port)
-    ports: dict[str, set[int]] = {}
+    ports: dict[str, set[int]] = {k: set(v) for k, v in t.public_groups.items()}
     for lb in t.of_type(
         "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer"
     ):

@@ -186,6 +186,7 @@ def schema() -> None:
 
 def register(group: click.Group) -> None:
     from cfngen.cli.lint import checks, lint
+    from cfngen.cli.verify import verify
 
-    for command in (validate, render, lint, checks, graph, schema):
+    for command in (validate, render, lint, verify, checks, graph, schema):
         group.add_command(command)

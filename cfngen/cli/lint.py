@@ -38,6 +38,7 @@ def _from_blueprint(
     envs: Sequence[str],
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
+    keep: list[Any] | None = None,
 ) -> list[tuple[str, list[Template], Origins]]:
     from cfngen.compiler import Inputs, build_environment, validate_blueprint
     from cfngen.lint import Template
@@ -56,6 +57,10 @@ def _from_blueprint(
             for s in env.stacks
         ]
         groups.append((env.environment_name, templates, env.origin))
+        if keep is not None:  # for the verifier: the environment and its files as shown
+            keep.append(
+                (env, {s.component: t.file for s, t in zip(env.stacks, templates, strict=True)})
+            )
     return groups
 
 
@@ -199,11 +204,13 @@ def lint(
       cfngen lint received-templates/ --production --region eu-west-1
     """
 
+    from cfngen.cli.verify import environments
     from cfngen.lint import Group, lint_groups
 
     tools = "cfngen checks, cfn-lint" + (", checkov" if checkov else "")
     groups: list[tuple[str, list[Template], Origins | None]] = []
     skipped: list[Path] = []
+    compiled: list[Any] = []  # (RenderedEnvironment, files) of a blueprint, for the verifier
     if path.is_dir() and (path / "manifest.json").is_file():
         groups.append(_from_rendered(path))
     elif path.is_dir() or _looks_like_template(_read(path)):
@@ -214,10 +221,12 @@ def lint(
             raise UsageError(f"no CloudFormation templates under {path}")
         groups.append((str(path), templates, None))
     else:
-        groups.extend(_from_blueprint(path, envs, variables, var_files))
+        groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
 
     done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
     reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
+    if groups and not skipped and groups[0][2] is not None:  # a blueprint or a rendered folder
+        _add_verification(compiled or environments(path, envs, variables, var_files), reports)
 
     if fmt == "json":
         out: dict[str, Any] = {
@@ -241,6 +250,19 @@ def lint(
     total = sum(len(r.findings) for _, r in reports)
     if total:
         raise OperationError(f"{total} finding(s)")
+
+
+def _add_verification(compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
+    """The environment checks (`cfngen verify`) join each environment's lint report."""
+    from cfngen.verify import verify
+
+    by_name = dict(reports)
+    for env, files in compiled:
+        report = by_name.get(env.environment_name)
+        if report is not None:
+            found = verify(env, files)
+            report.findings.extend(found.findings)
+            report.waived.extend(found.waived)
 
 
 @click.command()

@@ -90,6 +90,8 @@ class Relation:
     port: int | None  # None with protocol "all"
     description: str
     protocol: str = "tcp"
+    to_port: int | None = None  # the end of a port range starting at `port`
+    origin: Path_ = ()  # the blueprint entry that declares it (default: the source group's)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class RouteTarget:
     target_port: int  # port the load balancer sends to (host port in bridge mode)
     target_type: str  # ip | instance
     source: Path_
+    dynamic: bool = False  # bridge mode without a host port: ECS picks one of 32768-65535
 
     @property
     def output(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from troposphere import Base64, GetAtt, Parameter, Ref, Split, Sub, autoscaling, ec2, ecs, iam
 from troposphere import servicediscovery as sd
 
+from cfngen.blueprint.instance_types import supports_ebs_optimized
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster, Ec2Capacity, FargateCapacity
 from cfngen.blueprint.models.security import SecurityGroup
@@ -208,7 +209,7 @@ def _ec2_capacity(
         Parameter(
             f"Ec2ImageId{sfx}",
             Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
-            Default=ec2cap.ami_parameter,
+            Default=ec2cap.ami,
             Description="ECS-optimised AMI, resolved from AWS's public SSM parameter at deploy.",
         )
     )
@@ -238,7 +239,7 @@ def _ec2_capacity(
                 ],
                 MetadataOptions=metadata_options(),
                 Monitoring=ec2.Monitoring(Enabled=True),
-                EbsOptimized=True,
+                **({"EbsOptimized": True} if supports_ebs_optimized(ec2cap.instance_type) else {}),
                 BlockDeviceMappings=[
                     ec2.LaunchTemplateBlockDeviceMapping(
                         DeviceName="/dev/xvda",

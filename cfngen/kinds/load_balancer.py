@@ -112,21 +112,6 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
                     else f"plain HTTP by choice: {lb.plain_http_reason or 'see the blueprint'}"
                 )
                 waivers.append(Waiver(check="CKV_AWS_260", reason=reason))
-        if lb.scheme == "internet-facing" and "0.0.0.0/0" in cidrs:
-            ports = [str(p) for p in lb.listener_ports()]
-            what = (
-                f"listener ports {', '.join(ports)} are"
-                if len(ports) > 1
-                else f"listener port {ports[0]} is"
-            )
-            waivers.append(
-                Waiver(
-                    check="CFG013",
-                    reason=f"internet-facing load balancer {name}: {what} open to the internet "
-                    f"for its clients; the load balancer is in stack {lb_key(name)}, so the "
-                    "check cannot see that this group is its own",
-                )
-            )
         key = lb_key(name)
         out.groups[key] = SecurityGroup(
             description=f"{lb.type.capitalize()} load balancer {name}",

@@ -9,7 +9,14 @@ from pathlib import Path
 from cfngen.checks import CHECKS
 
 HERE = Path(__file__).parent
-MODULES = ("test_iam.py", "test_network.py", "test_ecs.py", "test_data.py")
+MODULES = (
+    "test_iam.py",
+    "test_network.py",
+    "test_ecs.py",
+    "test_data.py",
+    "test_wiring.py",
+    "test_wiring_more.py",
+)
 
 
 def _test_names() -> dict[str, set[str]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 ECS_AMI_AL2023 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+ECS_AMI_AL2023_ARM64 = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
 
 
 def _check_instance_type(value: str) -> str:
@@ -40,10 +41,11 @@ class Ec2Capacity(Model):
     instance_type: InstanceType = Field("t3.small", description="EC2 instance type.")
     min: int = Field(0, ge=0, le=1000, description="Minimum instances in the group.")
     max: int = Field(2, ge=1, le=1000, description="Maximum instances in the group.")
-    ami_parameter: str = Field(
-        ECS_AMI_AL2023,
+    ami_parameter: str | None = Field(
+        None,
         pattern=r"^/aws/service/",
-        description="Public SSM parameter holding the ECS-optimised AMI ID.",
+        description="Public SSM parameter holding the ECS-optimised AMI ID (default: AWS's "
+        "Amazon Linux 2023 ECS AMI for the instance type's architecture, arm64 for Graviton).",
     )
     target_capacity: int = Field(
         100, ge=1, le=100, description="Managed scaling: target cluster utilisation in percent."
@@ -56,6 +58,34 @@ class Ec2Capacity(Model):
     root_volume_gb: int = Field(30, ge=30, le=16384, description="Encrypted root volume size.")
     weight: int = Field(1, ge=0, le=1000, description="Share in the default strategy.")
     base: int = Field(0, ge=0, le=100000, description="Tasks always placed here first.")
+
+    @field_validator("ami_parameter")
+    @classmethod
+    def _matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from cfngen.blueprint.instance_types import ami_parameter_architecture, architecture
+
+        kind = info.data.get("instance_type")
+        if value is None or not isinstance(kind, str):
+            return value
+        if ami_parameter_architecture(value) != architecture(kind):
+            right = ECS_AMI_AL2023_ARM64 if architecture(kind) == "arm64" else ECS_AMI_AL2023
+            raise fail(
+                f"{kind} runs {architecture(kind)} AMIs; this parameter names "
+                f"{ami_parameter_architecture(value)} ones",
+                f"remove `ami_parameter` or use {right}",
+            )
+        return value
+
+    @property
+    def ami(self) -> str:
+        """The AMI parameter: the given one, or AWS's ECS AMI for the type's architecture."""
+        from cfngen.blueprint.instance_types import architecture
+
+        if self.ami_parameter:
+            return self.ami_parameter
+        return (
+            ECS_AMI_AL2023_ARM64 if architecture(self.instance_type) == "arm64" else ECS_AMI_AL2023
+        )
 
     @model_validator(mode="after")
     def _sizes(self) -> Self:

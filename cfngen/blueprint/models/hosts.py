@@ -7,10 +7,9 @@ target group of type `instance` when the host serves a load balancer.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cfngen.blueprint.models.common import (
     USES_DESCRIPTION,
@@ -32,8 +31,6 @@ from cfngen.blueprint.models.services import ComponentValue, Secret
 EnvName = Annotated[
     str, matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "environment variable name", "DB_PASSWORD")
 ]
-
-_GRAVITON = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*\.")
 
 
 class DataVolume(Model):
@@ -186,6 +183,20 @@ class Host(Model):
     subnet: Literal["public", "private"] = Field(
         "private", description="Which subnet tier (the first AZ's subnet)."
     )
+
+    @field_validator("architecture")
+    @classmethod
+    def _matches_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from cfngen.blueprint.instance_types import architecture
+
+        kind = info.data.get("instance_type")
+        if value is not None and isinstance(kind, str) and architecture(kind) != value:
+            raise fail(
+                f"{kind} runs {architecture(kind)} AMIs, not {value}",
+                f"remove `architecture` or set it to {architecture(kind)}",
+            )
+        return value
+
     public_ip: bool = Field(
         False,
         description="Give the instance a public IP for outbound traffic (a public subnet "
@@ -277,4 +288,6 @@ class Host(Model):
     def arch(self) -> str:
         if self.architecture:
             return self.architecture
-        return "arm64" if _GRAVITON.match(self.instance_type) else "x86_64"
+        from cfngen.blueprint.instance_types import architecture
+
+        return architecture(self.instance_type)

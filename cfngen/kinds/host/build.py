@@ -25,6 +25,7 @@ from troposphere import (
 )
 from troposphere import elasticloadbalancingv2 as elb
 
+from cfngen.blueprint.instance_types import supports_ebs_optimized
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.builders.containers import resolve_grants, use_requests
@@ -222,7 +223,7 @@ def build(spec: HostSpec, ctx: Context) -> None:
             )
         ],
         "Monitoring": True,
-        "EbsOptimized": True,
+        **({"EbsOptimized": True} if supports_ebs_optimized(host.instance_type) else {}),
         "DisableApiTermination": host.termination_protection,
         **({"KeyName": host.key_pair} if host.key_pair else {}),
         "UserData": Base64(Sub(script, **sub_vars)),

@@ -134,6 +134,7 @@ def routes(bp: Blueprint) -> Iterable[RouteTarget]:
                 target_port=target_port,
                 target_type="instance" if svc.network_mode == "bridge" else "ip",
                 source=("services", sname, "routes", i),
+                dynamic=svc.network_mode == "bridge" and not mapping.host,
             )
 
 
@@ -143,6 +144,9 @@ def needs(bp: Blueprint) -> Iterable[tuple[str, Path_]]:
         yield NEEDS_CLUSTER, ("services",)
     if any(s.discovery or s.service_connect is not None for s in services.values()):
         yield NEEDS_NAMESPACE, ("services",)
+
+
+DYNAMIC_PORTS = (32768, 65535)  # the ECS agent's host ports for bridge mode without `host`
 
 
 def groups(bp: Blueprint, facts: Facts) -> Derived:
@@ -159,8 +163,10 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
                 Relation(
                     lb_key(rt.load_balancer),
                     own,
-                    rt.target_port,
+                    DYNAMIC_PORTS[0] if rt.dynamic else rt.target_port,
                     f"Load balancer {rt.load_balancer} to service {name}",
+                    to_port=DYNAMIC_PORTS[1] if rt.dynamic else None,
+                    origin=rt.source,
                 )
             )
         out.relations.extend(container_relations(bp, own, f"Service {name}", svc, facts))

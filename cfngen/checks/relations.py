@@ -1,0 +1,78 @@
+"""Wiring: every network relation the blueprint declares is permitted by the security groups.
+
+`manifest.json` records the relations (`connects_to`, volumes, `uses` that open a port, routes
+from load balancers, APIs' VPC links): from which group to which, on which ports, declared
+where. The relation says what to prove; the proof reads only the templates: the target group's
+ingress admits the source group and the source group's egress lets it out, on every port, with
+both groups found through imports wherever they are defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cfngen.checks.base import as_dict, as_list, check
+from cfngen.verify.model import Environment, Ref
+from cfngen.verify.network import Rules, ports
+
+EnvHit = tuple[str, str, str, str]  # (component, logical id, message, blueprint path)
+
+
+def _groups_by_name(env: Environment) -> dict[str, Ref]:
+    """Group name -> the group, by the Name tag cfngen writes (`<environment>-<group>`)."""
+    out: dict[str, Ref] = {}
+    for stack, res in env.of_type("AWS::EC2::SecurityGroup"):
+        for tag in as_list(res.props.get("Tags")):
+            tag = as_dict(tag)
+            name = env.text(stack, tag.get("Value")) if tag.get("Key") == "Name" else None
+            if name and name.startswith(f"{env.name}-"):
+                out.setdefault(name.removeprefix(f"{env.name}-"), Ref(stack.component, res.id))
+    return out
+
+
+def _span(text: str) -> tuple[int, int] | None:
+    if text == "all":
+        return 0, 65535
+    low, _, high = text.partition("-")
+    if not low.isdigit() or (high and not high.isdigit()):
+        return None
+    return int(low), int(high or low)
+
+
+@check(
+    "CFG023",
+    "Security groups do not permit a declared relation",
+    why="`connects_to`, a volume, a `uses` grant or a route declares that one component reaches "
+    "another on a port; if the target's group does not admit the source's group, or the "
+    "source's restricted egress does not let it out, connections time out at runtime.",
+    source="https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+    scope="environment",
+)
+def relations_permitted(env: Environment) -> Iterator[EnvHit]:
+    if not env.relations:
+        return
+    rules, groups = Rules(env), _groups_by_name(env)
+    for rel in env.relations:
+        span = _span(rel.get("ports", ""))
+        src, dst = groups.get(rel.get("from", "")), groups.get(rel.get("to", ""))
+        if span is None or src is None or dst is None:
+            continue  # a group the environment does not render: reported by CFG020 and render
+        protocol = "-1" if rel.get("ports") == "all" else rel.get("protocol", "tcp")
+        what = f"{rel.get('description')}: {ports(*span)}"
+        if not rules.allows("ingress", [dst], [src], *span, protocol=protocol):
+            yield (
+                dst.component,
+                dst.id,
+                (
+                    f"{what} is not admitted: group {rel.get('to')} has no ingress from "
+                    f"{rel.get('from')}"
+                ),
+                rel.get("source", ""),
+            )
+        if not rules.allows("egress", [src], [dst], *span, protocol=protocol):
+            yield (
+                src.component,
+                src.id,
+                (f"{what} cannot leave: group {rel.get('from')} has no egress to {rel.get('to')}"),
+                rel.get("source", ""),
+            )

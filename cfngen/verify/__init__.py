@@ -1,0 +1,105 @@
+"""The environment verifier: would the stacks of one environment work together on AWS?
+
+`verify(rendered)` reads every stack of one environment (from a blueprint compiled in memory, or
+a rendered folder with its manifest), resolves imports across them (cfngen.verify.model) and runs
+the environment checks of the catalog (`scope="environment"`, cfngen.checks.wiring). Findings
+are lint findings: template file and line, stack, resource and the blueprint entry (file:line)
+of the resource whose relation is broken; a resource's `cfngen.waivers` Metadata waives them
+like any other check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import cfngen.checks  # noqa: F401  first: the catalog imports this package's modules
+from cfngen.verify.model import Environment, Stack
+
+if TYPE_CHECKING:
+    from cfngen.lint import Origins, Report
+    from cfngen.render import RenderedEnvironment
+
+__all__ = ["Environment", "Stack", "environment_of", "run_checks", "verify"]
+
+
+def environment_of(
+    rendered: RenderedEnvironment, files: dict[str, str] | None = None
+) -> Environment:
+    """Parse every stack of a rendered environment; `files` maps component -> file as shown."""
+    from cfngen.lint import _decode
+
+    stacks = []
+    for s in rendered.stacks:
+        parsed, errors = _decode(s.body)
+        stacks.append(
+            Stack(
+                component=s.component,
+                name=s.name,
+                file=(files or {}).get(s.component, s.file),
+                template=parsed if not errors and isinstance(parsed, dict) else {},
+                parameters=dict(s.parameters),
+                depends_on=tuple(s.depends_on),
+            )
+        )
+    return Environment(stacks, rendered.region, rendered.environment_name, rendered.relations)
+
+
+def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[str] = ()) -> Report:
+    """Every environment check over `env` (or those in `ids`), as one lint report."""
+    from cfngen.checks import CHECKS
+    from cfngen.lint import Finding, Report, Template, _line, _Located
+
+    report = Report(templates=len(env.stacks))
+    located: dict[str, _Located] = {}
+    for s in env.stacks.values():
+        located[s.component] = _Located(
+            Template(s.name, s.file, "", env.region), s.template, origins
+        )
+    for check in CHECKS.values():
+        if check.scope != "environment" or (ids and check.id not in ids):
+            continue
+        try:
+            hits: list[Any] = list(check.run(env))
+        except Exception as exc:  # one broken check must not hide the others
+            report.findings.append(
+                Finding(
+                    "",
+                    1,
+                    "CFG000",
+                    "error",
+                    f"check {check.id} failed ({type(exc).__name__}: "
+                    f"{exc}); please report it with the templates",
+                    "",
+                )
+            )
+            continue
+        for component, resource, message, *path in dict.fromkeys(hits):
+            loc, stack = located[component], env.stacks[component]
+            section = "Resources" if resource in stack.view.resources else "Outputs"
+            f = loc.finding(
+                check.id,
+                check.severity,
+                message if section == "Resources" else f"output {resource}: {message}",
+                resource if section == "Resources" else "",
+                _line(stack.template, section, resource),
+                "cfngen",
+                check.title,
+                check.source,
+            )
+            if path and path[0]:  # the relation's own blueprint entry, not the resource's
+                where = origins(path[0]) if origins else None
+                f = replace(f, origin=f"{where} ({path[0]})" if where else path[0])
+            reason = loc.waiver(resource, check.id) if section == "Resources" else None
+            if reason is None:
+                report.findings.append(f)
+            else:
+                report.waived.append((f, reason))
+    order = {s.file: i for i, s in enumerate(env.stacks.values())}
+    report.findings.sort(key=lambda f: (order.get(f.file, 0), f.line, f.rule, f.message))
+    return report
+
+
+def verify(rendered: RenderedEnvironment, files: dict[str, str] | None = None) -> Report:
+    return run_checks(environment_of(rendered, files), rendered.origin)
