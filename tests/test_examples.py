@@ -36,6 +36,14 @@ def test_examples_need_no_overrides(example: Path) -> None:
         assert "overrides" not in (env or {})
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_example_verifies_clean(example: Path) -> None:
+    """Every relation the example declares is permitted by what it renders (cfngen verify)."""
+    result = CliRunner().invoke(cli, ["verify", str(example.relative_to(ROOT))])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("no findings") == len(validate_blueprint(Inputs(example)))
+
+
 @pytest.mark.checkov
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_lints_clean_with_checkov(example: Path) -> None:
