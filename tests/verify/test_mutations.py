@@ -446,10 +446,23 @@ def test_enough_generated_mutations_of_every_kind() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "mutation", MUTATIONS, ids=lambda m: f"{m.env.parent.name}-{m.env.name}: {m.what}"
-)
+def _mutation_id(m: Mutation) -> str:
+    return f"{m.env.parent.name}-{m.env.name}: {m.what}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=_mutation_id)
 def test_the_verifier_names_each_broken_wire(mutation: Mutation) -> None:
+    check_mutation(mutation)
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS[::8], ids=_mutation_id)
+def test_a_sample_of_broken_wires_in_the_fast_suite(mutation: Mutation) -> None:
+    """Every eighth mutation (all checks appear) in make test-fast; all of them in make test."""
+    check_mutation(mutation)
+
+
+def check_mutation(mutation: Mutation) -> None:
     rendered, env = _loaded(mutation.env)
     templates = {c: copy.deepcopy(s.template) for c, s in env.stacks.items()}
     mutation.apply(templates)
