@@ -48,6 +48,11 @@ class DeploySummary:
     def exit_code(self) -> int:
         if any(r.outcome is Outcome.INTERRUPTED for r in self.results):
             return 130
+        if any(r.outcome is Outcome.NOT_STARTED for r in self.results):
+            # only a cancelled run leaves stacks unstarted (a failure skips its dependants): an
+            # interruption between stacks, whose running ones finished (a lost lock exits 1
+            # before this is read)
+            return 130
         return 0 if self.ok else 1
 
     def counts(self) -> dict[str, int]:
