@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cfngen.blueprint.models.hosts import Host
+from cfngen.builders.boot import boot_lines
 from cfngen.stacks import Output
 
 
@@ -179,4 +180,6 @@ def user_data(
             variables[f"Secret{i}"] = ref.ref
     if compose_bucket is not None and host.compose is not None and host.compose.bucket:
         variables["ComposeBucket"] = compose_bucket
+    if host.init is not None:  # last: the signal says the whole boot succeeded
+        text += boot_lines("Instance", "Instance")
     return text, variables

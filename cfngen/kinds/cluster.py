@@ -22,8 +22,16 @@ from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster, Ec2Capacity, FargateCapacity
 from cfngen.blueprint.models.security import SecurityGroup
 from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.boot import (
+    boot_lines,
+    creation_policy,
+    init_metadata,
+    rolling_update,
+    signal_statement,
+)
 from cfngen.builders.common import service_trust
 from cfngen.builders.hardened import encrypted_gp3, metadata_options
+from cfngen.builders.iam import policy
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Derived, Facts, Kind
 from cfngen.stacks import logical_id
@@ -224,12 +232,18 @@ def _ec2_capacity(
                 )
             ],
             Tags=ctx.name_tag(f"{tag}-instance"),
+            **(
+                {"Policies": [policy("CfnInit", [signal_statement()])]}
+                if ec2cap.init is not None
+                else {}
+            ),
         )
     )
     profile = ctx.add(iam.InstanceProfile(f"InstanceProfile{sfx}", Roles=[Ref(role)]))
     template = ctx.add(
         ec2.LaunchTemplate(
             f"LaunchTemplate{sfx}",
+            **({"Metadata": init_metadata(ec2cap.init)} if ec2cap.init is not None else {}),
             LaunchTemplateData=ec2.LaunchTemplateData(
                 ImageId=Ref(ami),
                 InstanceType=ec2cap.instance_type,
@@ -253,7 +267,12 @@ def _ec2_capacity(
                     Sub(
                         "#!/bin/bash\n"
                         "echo ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n"
-                        "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config\n",
+                        "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config\n"
+                        + (
+                            boot_lines(f"LaunchTemplate{sfx}", f"AutoScalingGroup{sfx}")
+                            if ec2cap.init is not None
+                            else ""
+                        ),
                         Cluster=Ref(ecs_cluster),
                     )
                 ),
@@ -277,6 +296,7 @@ def _ec2_capacity(
             Tags=[
                 autoscaling.Tag("Name", Sub(f"${{EnvironmentName}}-{tag}"), True),
             ],
+            **_policies(ec2cap),
         )
     )
     return ctx.add(
@@ -297,6 +317,17 @@ def _ec2_capacity(
             Tags=ctx.name_tag(f"ec2-capacity-{group_name}" if group_name else "ec2-capacity"),
         )
     )
+
+
+def _policies(ec2cap: Ec2Capacity) -> dict[str, Any]:
+    """The group's CreationPolicy (with cfn-init and instances at creation: wait for each
+    one's signal) and UpdatePolicy (rolling updates, waiting for signals with cfn-init)."""
+    out: dict[str, Any] = {}
+    if ec2cap.init is not None and ec2cap.min > 0:
+        out["CreationPolicy"] = creation_policy(ec2cap.init, ec2cap.min)
+    if ec2cap.rolling_update is not None:
+        out["UpdatePolicy"] = rolling_update(ec2cap.rolling_update, ec2cap.init is not None)
+    return out
 
 
 CLUSTERS: Kind[Cluster] = Kind(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from cfngen.blueprint.models.boot import Init, RollingUpdate
 from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
 
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -58,6 +59,16 @@ class Ec2Capacity(Model):
     root_volume_gb: int = Field(30, ge=30, le=16384, description="Encrypted root volume size.")
     weight: int = Field(1, ge=0, le=1000, description="Share in the default strategy.")
     base: int = Field(0, ge=0, le=100000, description="Tasks always placed here first.")
+    init: Init | None = Field(
+        None,
+        description="cfn-init at launch (packages, files, commands, systemd services); each "
+        "instance signals CloudFormation when it is ready.",
+    )
+    rolling_update: RollingUpdate | None = Field(
+        None,
+        description="Replace instances a batch at a time when the launch template changes "
+        "(waiting for each batch's signals with `init`).",
+    )
 
     @field_validator("ami_parameter")
     @classmethod
@@ -92,6 +103,13 @@ class Ec2Capacity(Model):
         if self.min > self.max:
             raise fail(
                 f"min ({self.min}) is larger than max ({self.max})", "lower min or raise max"
+            )
+        update = self.rolling_update
+        if update is not None and update.min_in_service >= self.max:
+            raise fail(
+                f"rolling_update keeps {update.min_in_service} instances in service, but the "
+                f"group has at most {self.max}: no instance could be replaced",
+                f"lower min_in_service below {self.max}",
             )
         return self
 

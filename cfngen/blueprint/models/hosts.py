@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from cfngen.blueprint.models.boot import Init
 from cfngen.blueprint.models.common import (
     USES_DESCRIPTION,
     WAIVERS_DESCRIPTION,
@@ -216,6 +217,11 @@ class Host(Model):
         default_factory=list,
         description="Networks allowed to SSH (port 22); closed when empty. Session Manager "
         "works without it.",
+    )
+    init: Init | None = Field(
+        None,
+        description="cfn-init at the end of the boot script (packages, files, commands, systemd "
+        "services); CloudFormation waits for the host's signal before the stack completes.",
     )
     key_pair: str | None = Field(
         None,

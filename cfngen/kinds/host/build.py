@@ -27,6 +27,7 @@ from troposphere import elasticloadbalancingv2 as elb
 
 from cfngen.blueprint.instance_types import supports_ebs_optimized
 from cfngen.builders.base import Context
+from cfngen.builders.boot import creation_policy, init_metadata, signal_statement
 from cfngen.builders.common import log_group, service_trust, waive
 from cfngen.builders.containers import resolve_grants, use_requests
 from cfngen.builders.hardened import encrypted_gp3, metadata_options
@@ -60,6 +61,8 @@ def _role(spec: HostSpec, logs_arn: Any, ctx: Context) -> iam.Role:
             Resource=[logs_arn],  # the group's Arn ends in :*, covering its streams
         )
     ]
+    if host.init is not None:
+        statements.append(signal_statement())
     if host.agent:
         statements.append(
             Statement(
@@ -247,6 +250,9 @@ def build(spec: HostSpec, ctx: Context) -> None:
     else:
         props["SubnetId"] = subnet
         props["SecurityGroupIds"] = [group]
+    if host.init is not None:
+        props["Metadata"] = init_metadata(host.init)
+        props["CreationPolicy"] = creation_policy(host.init, 1)
     instance = ctx.add(waive(ec2.Instance("Instance", **props), waivers))
     if volume is not None:
         ctx.add(

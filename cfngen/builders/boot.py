@@ -1,0 +1,102 @@
+"""cfn-init metadata, the boot lines that run it and signal CloudFormation, the creation and
+update policies that wait for those signals, and the IAM statement the instance needs to send
+them. Shared by the cluster's EC2 capacity (a launch template and an Auto Scaling group) and
+hosts (one instance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import Sub
+from troposphere.policies import (
+    AutoScalingRollingUpdate,
+    CreationPolicy,
+    ResourceSignal,
+    UpdatePolicy,
+)
+
+from cfngen.blueprint.models.boot import Init, RollingUpdate
+from cfngen.builders.iam import statement
+
+
+def init_metadata(init: Init) -> dict[str, Any]:
+    """`AWS::CloudFormation::Init` with one config."""
+    config: dict[str, Any] = {}
+    if init.packages:
+        config["packages"] = {"yum": {name: [] for name in sorted(init.packages)}}
+    if init.files:
+        config["files"] = {
+            path: {"content": f.content, "mode": f.mode, "owner": f.owner, "group": f.group}
+            for path, f in sorted(init.files.items())
+        }
+    if init.commands:
+        commands: dict[str, Any] = {}
+        for name, c in sorted(init.commands.items()):
+            entry: dict[str, Any] = {"command": c.command}
+            if c.cwd:
+                entry["cwd"] = c.cwd
+            if c.env:
+                entry["env"] = dict(sorted(c.env.items()))
+            if c.test:
+                entry["test"] = c.test
+            if c.ignore_errors:
+                entry["ignoreErrors"] = "true"
+            commands[name] = entry
+        config["commands"] = commands
+    if init.services:
+        config["services"] = {
+            "systemd": {
+                name: {
+                    "enabled": "true" if s.enabled else "false",
+                    "ensureRunning": "true" if s.ensure_running else "false",
+                    **({"files": list(s.files)} if s.files else {}),
+                }
+                for name, s in sorted(init.services.items())
+            }
+        }
+    return {"AWS::CloudFormation::Init": {"config": config}}
+
+
+def boot_lines(init_resource: str, signal_resource: str) -> str:
+    """Shell lines (Fn::Sub text) that run cfn-init for `init_resource` and send its exit code
+    to `signal_resource`; the script carries on either way, CloudFormation decides."""
+    return (
+        "dnf install -y aws-cfn-bootstrap\n"
+        "/opt/aws/bin/cfn-init -v --stack ${AWS::StackName} "
+        f"--resource {init_resource} --region ${{AWS::Region}} && status=0 || status=$?\n"
+        "/opt/aws/bin/cfn-signal -e $status --stack ${AWS::StackName} "
+        f"--resource {signal_resource} --region ${{AWS::Region}}\n"
+    )
+
+
+def creation_policy(init: Init, count: int) -> CreationPolicy:
+    """Wait for `count` success signals (one per instance launched at creation)."""
+    return CreationPolicy(
+        ResourceSignal=ResourceSignal(Count=count, Timeout=f"PT{init.timeout_minutes}M")
+    )
+
+
+def rolling_update(update: RollingUpdate, signals: bool) -> UpdatePolicy:
+    """Replace instances a batch at a time; with cfn-init, each new batch must signal."""
+    return UpdatePolicy(
+        AutoScalingRollingUpdate=AutoScalingRollingUpdate(
+            MaxBatchSize=update.max_batch,
+            MinInstancesInService=update.min_in_service,
+            PauseTime=f"PT{update.pause_minutes}M",
+            WaitOnResourceSignals=signals,
+        )
+    )
+
+
+def signal_statement() -> Any:
+    """What an instance needs to read its cfn-init metadata and signal: its own stack only."""
+    return statement(
+        ["cloudformation:DescribeStackResource", "cloudformation:SignalResource"],
+        [
+            Sub(
+                "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:"
+                "stack/${AWS::StackName}/*"
+            )
+        ],
+        Sid="CfnInitAndSignal",
+    )

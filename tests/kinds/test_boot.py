@@ -1,0 +1,120 @@
+"""cfn-init and signals for EC2 capacity and hosts; rolling updates of the Auto Scaling group."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import errors_of
+from tests.kinds.helpers import blueprint, build
+
+INIT = {
+    "packages": ["amazon-cloudwatch-agent", "jq"],
+    "files": {"/etc/app/app.conf": {"content": "level=info\n", "mode": "000640"}},
+    "commands": {"01-migrate": {"command": "echo migrate", "cwd": "/etc/app"}},
+    "services": {"app-agent": {"files": ["/etc/app/app.conf"]}},
+    "timeout_minutes": 20,
+}
+
+
+def _config(meta: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = meta["AWS::CloudFormation::Init"]["config"]
+    return config
+
+
+def test_cluster_capacity_runs_cfn_init_signals_and_rolls() -> None:
+    bp = blueprint(
+        cluster={
+            "ec2": {
+                "instance_type": "t3.small",
+                "min": 2,
+                "max": 4,
+                "init": INIT,
+                "rolling_update": {"max_batch": 1, "min_in_service": 1, "pause_minutes": 10},
+            }
+        },
+        services={"web": {"image": {"uri": "nginx"}, "capacity": "ec2"}},
+    )
+    res = build(bp, "cluster")["Resources"]
+    config = _config(res["LaunchTemplate"]["Metadata"])
+    assert config["packages"] == {"yum": {"amazon-cloudwatch-agent": [], "jq": []}}
+    assert config["files"]["/etc/app/app.conf"]["mode"] == "000640"
+    assert config["commands"]["01-migrate"] == {"command": "echo migrate", "cwd": "/etc/app"}
+    assert config["services"]["systemd"]["app-agent"]["files"] == ["/etc/app/app.conf"]
+    user_data = res["LaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"]
+    script = user_data["Fn::Base64"]["Fn::Sub"][0]
+    assert "cfn-init -v --stack ${AWS::StackName} --resource LaunchTemplate " in script
+    assert "cfn-signal -e $status --stack ${AWS::StackName} --resource AutoScalingGroup " in script
+    group = res["AutoScalingGroup"]
+    assert group["CreationPolicy"] == {"ResourceSignal": {"Count": 2, "Timeout": "PT20M"}}
+    assert group["UpdatePolicy"]["AutoScalingRollingUpdate"] == {
+        "MaxBatchSize": 1,
+        "MinInstancesInService": 1,
+        "PauseTime": "PT10M",
+        "WaitOnResourceSignals": True,
+    }
+    statements = res["InstanceRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statements[0]["Action"] == [
+        "cloudformation:DescribeStackResource",
+        "cloudformation:SignalResource",
+    ]
+    assert "stack/${AWS::StackName}/*" in statements[0]["Resource"][0]["Fn::Sub"]
+
+
+def test_without_init_no_signals_and_a_plain_rolling_update() -> None:
+    bp = blueprint(
+        cluster={"ec2": {"instance_type": "t3.small", "rolling_update": {"max_batch": 2}}},
+        services={"web": {"image": {"uri": "nginx"}, "capacity": "ec2"}},
+    )
+    res = build(bp, "cluster")["Resources"]
+    assert "Metadata" not in res["LaunchTemplate"]
+    assert "CreationPolicy" not in res["AutoScalingGroup"]
+    update = res["AutoScalingGroup"]["UpdatePolicy"]["AutoScalingRollingUpdate"]
+    assert update["WaitOnResourceSignals"] is False and update["MaxBatchSize"] == 2
+    assert "Policies" not in res["InstanceRole"]["Properties"]
+
+
+def test_a_host_runs_cfn_init_last_and_signals_itself() -> None:
+    bp = blueprint(hosts={"app": {"instance_type": "t3.small", "init": INIT}})
+    res = build(bp, "host-app")["Resources"]
+    instance = res["Instance"]
+    assert _config(instance["Metadata"])["commands"]["01-migrate"]["command"] == "echo migrate"
+    assert instance["CreationPolicy"] == {"ResourceSignal": {"Count": 1, "Timeout": "PT20M"}}
+    script = instance["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    text = script[0] if isinstance(script, list) else script
+    assert text.rstrip().endswith("--resource Instance --region ${AWS::Region}")
+
+
+def test_boot_errors(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        blueprint: shop
+        region: eu-west-1
+        cluster:
+          ec2:
+            max: 2
+            rolling_update: {min_in_service: 2}
+            init:
+              packages: ["bad pkg"]
+              services: {a: {files: [/etc/x.conf]}}
+        environments: {dev: {}}
+        """
+    )
+    errors = errors_of(tmp_path, text)
+    assert errors == [
+        "bp.yaml:8:18: cluster.ec2.init.packages[0]: invalid package name 'bad pkg' (a dnf "
+        "package name, e.g. nginx)"
+    ]
+    fixed = text.replace('["bad pkg"]', "[jq]")
+    assert errors_of(tmp_path, fixed) == [
+        "bp.yaml:8:7: cluster.ec2.init: service a restarts on /etc/x.conf, which is not one of "
+        "`files` (add it to `files`, or remove it from the service)"
+    ]
+    text = text.replace('      packages: ["bad pkg"]\n', "").replace(
+        "      services: {a: {files: [/etc/x.conf]}}\n", "      packages: [jq]\n"
+    )
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:5:5: cluster.ec2: rolling_update keeps 2 instances in service, but the group "
+        "has at most 2: no instance could be replaced (lower min_in_service below 2)"
+    ]
