@@ -59,6 +59,7 @@ from cfngen.builders.task_definition import TaskDefinitionParts, add_task_defini
 from cfngen.kinds import alerts
 from cfngen.kinds.base import Derived, Facts, Kind
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_ARN, CLUSTER_NAME, NEEDS_CLUSTER
+from cfngen.kinds.job import add_job, start_statement
 
 TASK_DEFINITION_ARN = "TaskDefinitionArn"
 TASK_ROLE_ARN = "TaskRoleArn"
@@ -166,8 +167,8 @@ def build(spec: TaskSpec, ctx: Context) -> None:
         _schedule(spec, parts, net, cluster_arn, ctx)
     else:
         _run_once(spec, parts, net, cluster_arn, ctx)
-    if task.notify_failures and alerts.dependency(ctx.blueprint):
-        _failure_rule(name, cluster_arn, ctx)
+    if task.notify_failures and alerts.dependency(ctx.blueprint) and task.job is None:
+        _failure_rule(name, cluster_arn, ctx)  # a job reports its final failure instead
     ctx.export(TASK_ROLE_ARN, GetAtt(parts.task_role, "Arn"), f"Task role of task {name}")
     ctx.export(
         EXECUTION_ROLE_ARN, GetAtt(parts.execution_role, "Arn"), f"Execution role of task {name}"
@@ -196,6 +197,7 @@ def _schedule(
     ctx: Context,
 ) -> None:
     task, name = spec.task, spec.name
+    machine = add_job(name, task, parts, net, cluster_arn, ctx) if task.job else None
     role = ctx.add(
         iam.Role(
             "SchedulerRole",
@@ -212,7 +214,14 @@ def _schedule(
                     )
                 ],
             ),
-            Policies=[policy("run-task", _run_statements(name, parts, cluster_arn))],
+            Policies=[
+                policy(
+                    "run-task",
+                    [start_statement(machine)]
+                    if machine is not None
+                    else _run_statements(name, parts, cluster_arn),
+                )
+            ],
             Tags=ctx.name_tag(f"{name}-scheduler"),
         )
     )
@@ -230,7 +239,9 @@ def _schedule(
         "ScheduleExpressionTimezone": task.timezone,
         "State": "ENABLED" if task.enabled else "DISABLED",
         "FlexibleTimeWindow": window,
-        "Target": scheduler.Target(
+        "Target": _job_target(machine, role, task)
+        if machine is not None
+        else scheduler.Target(
             Arn=cluster_arn,
             RoleArn=GetAtt(role, "Arn"),
             EcsParameters=scheduler.EcsParameters(
@@ -257,6 +268,19 @@ def _schedule(
         waive(schedule, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(schedule)
     ctx.output("ScheduleName", Ref(schedule), f"EventBridge Scheduler schedule of task {name}")
+
+
+def _job_target(machine: Any, role: Any, task: Task) -> scheduler.Target:
+    """The schedule starts the job's state machine (which runs and retries the task)."""
+    return scheduler.Target(
+        Arn=Ref(machine),
+        RoleArn=GetAtt(role, "Arn"),
+        Input="{}",
+        RetryPolicy=scheduler.RetryPolicy(
+            MaximumRetryAttempts=task.retries,
+            MaximumEventAgeInSeconds=task.max_event_age_minutes * 60,
+        ),
+    )
 
 
 class RunTaskOnce(AWSObject):

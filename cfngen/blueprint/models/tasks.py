@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from cfngen.blueprint.models.common import fail
+from cfngen.blueprint.models.common import Model, fail
 from cfngen.blueprint.models.schedule import check_schedule
 from cfngen.blueprint.models.services import ContainerSettings
 
@@ -23,8 +23,26 @@ SCHEDULE_ONLY = (
     "flexible_window_minutes",
     "retries",
     "max_event_age_minutes",
+    "job",
 )
 ONCE_ONLY = ("wait_minutes",)
+
+
+class Job(Model):
+    """A scheduled run as a job: started by a Step Functions state machine that waits for the
+    task to stop, retries a failed run with backoff and gives up after a timeout. (EventBridge
+    Scheduler alone only retries the RunTask call, not a run whose container fails.)"""
+
+    attempts: int = Field(3, ge=1, le=10, description="Retries of a failed run.")
+    interval_seconds: int = Field(
+        60, ge=1, le=3600, description="Wait before the first retry, in seconds."
+    )
+    backoff_rate: float = Field(
+        2.0, ge=1.0, le=10.0, description="Each retry waits this many times longer."
+    )
+    timeout_minutes: int = Field(
+        60, ge=1, le=1440, description="A run still going after this long is stopped and failed."
+    )
 
 
 class Task(ContainerSettings):
@@ -53,6 +71,11 @@ class Task(ContainerSettings):
     )
     max_event_age_minutes: int = Field(
         60, ge=1, le=1440, description="Schedule: give up retrying after this many minutes."
+    )
+    job: Job | None = Field(
+        None,
+        description="Schedule: run as a job with retries of failed runs (backoff) and a "
+        "timeout, through a Step Functions state machine.",
     )
     notify_failures: bool = Field(
         True,

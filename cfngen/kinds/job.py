@@ -1,0 +1,210 @@
+"""Part of the task kind (cfngen.kinds.task): a scheduled task run as a job. A Step Functions
+state machine runs the task with the ECS `.sync` integration (it waits for the task to stop; a
+run whose essential container exits non-zero, or that fails to start, fails the state), retries
+a failed run with backoff, and stops
+a run that passes its timeout. The schedule starts the state machine instead of the task; a
+failed or timed-out execution is sent to the alerts topic.
+
+Roles, least privilege: the state machine may run this family in this cluster, pass exactly the
+task's two roles to ECS, describe and stop tasks in this cluster, and manage the one EventBridge
+rule `.sync` uses (`StepFunctionsGetEventsForECSTaskRule`, AWS's managed rule); the scheduler may
+start this state machine only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from awacs.aws import (
+    Action,
+    Allow,
+    ArnEquals,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import GetAtt, Join, Ref, Sub, iam, stepfunctions
+
+from cfngen.blueprint.models.tasks import Job, Task
+from cfngen.builders.base import Context
+from cfngen.builders.common import log_group
+from cfngen.builders.containers import AwsvpcSettings
+from cfngen.builders.iam import policy, statement
+from cfngen.builders.task_definition import TaskDefinitionParts
+from cfngen.kinds import alerts
+
+
+def trust(service: str) -> PolicyDocument:
+    """Assumable by one AWS service of this account only."""
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", service),
+                Action=[Action("sts", "AssumeRole")],
+                Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
+            )
+        ],
+    )
+
+
+def definition(job: Job, assign_public_ip: str) -> str:
+    """The state machine's Amazon States Language, with ${...} filled in by Fn::Sub."""
+    run: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:${AWS::Partition}:states:::ecs:runTask.sync",
+        "Parameters": {
+            "Cluster": "${ClusterArn}",
+            "TaskDefinition": "${TaskDefinition}",
+            "LaunchType": "FARGATE",
+            "PlatformVersion": "LATEST",
+            "NetworkConfiguration": {
+                "AwsvpcConfiguration": {
+                    "Subnets": ["${Subnets}"],
+                    "SecurityGroups": ["${SecurityGroups}"],
+                    "AssignPublicIp": assign_public_ip,
+                }
+            },
+        },
+        "TimeoutSeconds": job.timeout_minutes * 60,
+        "Retry": [
+            {
+                "ErrorEquals": ["States.ALL"],
+                "IntervalSeconds": job.interval_seconds,
+                "MaxAttempts": job.attempts,
+                "BackoffRate": job.backoff_rate,
+            }
+        ],
+        "End": True,
+    }
+    document = {
+        "Comment": "Run the task, retry a failed run with backoff, stop it at the timeout",
+        "StartAt": "Run",
+        "States": {"Run": run},
+    }
+    # a list of IDs is spliced in as '","'-joined text between the quotes of one element;
+    # ${AWS::Partition} stays for Fn::Sub, and nothing else in the document has ${
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def add_job(
+    name: str,
+    task: Task,
+    parts: TaskDefinitionParts,
+    net: AwsvpcSettings,
+    cluster_arn: Any,
+    ctx: Context,
+) -> Any:
+    """The state machine (with its role and log group); returns it."""
+    job = task.job
+    assert job is not None
+    family = Sub(
+        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/"
+        f"${{EnvironmentName}}-{name}:*"
+    )
+    in_cluster = Condition(ArnEquals({"ecs:cluster": cluster_arn}))
+    statements = [
+        statement(["ecs:RunTask"], [family], Condition=in_cluster),
+        statement(
+            ["ecs:DescribeTasks", "ecs:StopTask"],
+            [Sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/*")],
+            Condition=in_cluster,
+        ),
+        statement(
+            ["iam:PassRole"],
+            [GetAtt(parts.execution_role, "Arn"), GetAtt(parts.task_role, "Arn")],
+            Condition=Condition(StringEquals({"iam:PassedToService": "ecs-tasks.amazonaws.com"})),
+        ),
+        statement(
+            ["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+            [
+                Sub(
+                    "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                    "rule/StepFunctionsGetEventsForECSTaskRule"
+                )
+            ],
+        ),
+        statement(
+            [
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:UpdateLogDelivery",
+            ],
+            ["*"],  # vended log deliveries have no resource-level permissions (AWS's docs)
+        ),
+    ]
+    role = ctx.add(
+        iam.Role(
+            "JobRole",
+            AssumeRolePolicyDocument=trust("states.amazonaws.com"),
+            Policies=[policy("run-job", statements)],
+            Tags=ctx.name_tag(f"{name}-job"),
+        )
+    )
+    logs = ctx.add(
+        log_group(
+            "JobLogGroup",
+            task.log_retention_days,
+            task.log_kms_key_arn,
+            LogGroupName=Sub(f"/aws/vendedlogs/states/${{EnvironmentName}}-{name}"),
+        )
+    )
+    machine = ctx.add(
+        stepfunctions.StateMachine(
+            "JobStateMachine",
+            StateMachineName=ctx.name(name),
+            StateMachineType="STANDARD",
+            RoleArn=GetAtt(role, "Arn"),
+            DefinitionString=Sub(
+                definition(job, net.assign_public_ip),
+                ClusterArn=cluster_arn,
+                TaskDefinition=Ref(parts.task_definition),
+                Subnets=Join('","', net.subnets),
+                SecurityGroups=Join('","', net.security_groups),
+            ),
+            LoggingConfiguration=stepfunctions.LoggingConfiguration(
+                Level="ERROR",
+                IncludeExecutionData=False,
+                Destinations=[
+                    stepfunctions.LogDestination(
+                        CloudWatchLogsLogGroup=stepfunctions.CloudWatchLogsLogGroup(
+                            LogGroupArn=GetAtt(logs, "Arn")
+                        )
+                    )
+                ],
+            ),
+            TracingConfiguration=stepfunctions.TracingConfiguration(Enabled=True),
+            Tags=ctx.name_tag(f"{name}-job"),
+        )
+    )
+    if task.notify_failures and alerts.topic_arn(ctx) is not None:
+        alerts.add_event_rule(
+            ctx,
+            "JobFailedRule",
+            description=f"job {name} failed after its retries, or timed out",
+            pattern={
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [Ref(machine)],
+                },
+            },
+            paths={"status": "$.detail.status", "execution": "$.detail.executionArn"},
+            message=f"job {name} ended <status> after its retries (<execution>)",
+        )
+    return machine
+
+
+def start_statement(machine: Any) -> Statement:
+    """What the scheduler needs: start this state machine."""
+    return statement(["states:StartExecution"], [Ref(machine)])
