@@ -382,6 +382,20 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         raise BlueprintError(errors)
     apply_waivers(bodies, collect_waivers(bp), prep.document)
     exports = {resolved_export_name(prep.env_name, o) for c in contexts for o in c.exports}
+    for p, ctx in zip(prep.plans, contexts, strict=True):
+        for o in sorted(ctx.imports):
+            if resolved_export_name(prep.env_name, o) not in exports:
+                errors.append(
+                    Diagnostic(
+                        positions.value(p.source) or positions.key(p.source),
+                        ".".join(map(str, p.source)),
+                        f"{p.component} needs {o.name} of {o.component}, which does not "
+                        "offer it in this blueprint",
+                        "an existing network needs `public_subnets` for public components"
+                        if o.name == "PublicSubnetIds"
+                        else f"give {o.component} what provides {o.name}",
+                    )
+                )
     extra_imports: dict[str, set[str]] = {}
     errors += _check_override_imports(prep, exports, extra_imports)
     for p, ctx, body in zip(prep.plans, contexts, bodies, strict=True):

@@ -41,7 +41,7 @@ def test_unknown_key_without_close_match_lists_known_keys(tmp_path: Path) -> Non
     text = "blueprint: shop\nregion: eu-west-1\nnetwork: {zzz: 1}\nenvironments: {dev: {}}\n"
     assert errors_of(tmp_path, text) == [
         "bp.yaml:3:11: network.zzz: unknown key 'zzz' (known keys: availability_zones, cidr, "
-        "flow_logs, nat, private_subnets, public_subnets, waivers)"
+        "existing, flow_logs, nat, private_subnets, public_subnets, waivers)"
     ]
 
 
