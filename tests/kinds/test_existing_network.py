@@ -68,7 +68,7 @@ def test_existing_network_errors(tmp_path: Path) -> None:
         network:
           existing: {vpc_id: vpc-0123456789abcdef0, private_subnets: [subnet-0123456789abcdef0]}
         load_balancers:
-          web: {type: application, scheme: internet-facing, plain_http_reason: a demo behind an allowlist}
+          web: {type: application, scheme: internet-facing, plain_http_reason: demo allowlisted}
         environments: {dev: {}}
         """
     )
