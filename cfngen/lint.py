@@ -68,6 +68,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     waived: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
     templates: int = 0
+    unlintable: list[str] = field(default_factory=list)  # files a tool could not lint
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -234,7 +235,28 @@ def lint_template(
             )
         return report, None
     loc = _Located(tpl, parsed, origins)
-    found = list(_own_checks(loc, tpl.production, public)) + list(_cfn_lint(loc, tpl.region))
+    found: list[Finding] = []
+    for tool, run in (
+        ("cfngen checks", lambda: _own_checks(loc, tpl.production, public)),
+        ("cfn-lint", lambda: _cfn_lint(loc, tpl.region)),
+    ):
+        try:
+            found.extend(run())
+        except Exception as err:  # a template no tool expects must not end the run
+            report.unlintable.append(tpl.file)
+            report.findings.append(
+                Finding(
+                    tpl.file,
+                    1,
+                    "LINT",
+                    "error",
+                    f"{tool} could not lint this template ({type(err).__name__}: "
+                    f"{str(err)[:200]}); the other templates were linted",
+                    tpl.name,
+                    tool=tool,
+                    title="Template could not be linted",
+                )
+            )
     for f in found:
         reason = loc.waiver(f.resource, f.rule) if f.resource else None
         if reason is None:
@@ -323,6 +345,7 @@ def lint_groups(groups: Sequence[Group], checkov: bool = False) -> list[Report]:
             one, tree = lint_template(t, g.origins, public.get(t.relative))
             report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
             report.waived.extend(one.waived)
+            report.unlintable.extend(one.unlintable)
             if tree is not None:
                 linted.append(_Linted(t, tree, g.origins, report))
         reports.append(report)

@@ -194,7 +194,7 @@ def lint(
     resource and, for cfngen's templates, the blueprint entry that produced it (template lines
     are those `cfngen render` writes). Findings are waived only per resource, with a reason:
     `waivers:` on the blueprint entry, or in the resource's Metadata. Exit code 1 when there
-    are findings.
+    are findings, 3 when a template could not be linted (the others still are).
 
     \b
     Examples:
@@ -248,8 +248,20 @@ def lint(
         for name, r in reports:
             _print_text(name, r, show_waived, tools)
     total = sum(len(r.findings) for _, r in reports)
+    unlintable = sorted({f for _, r in reports for f in r.unlintable})
+    if unlintable:
+        raise CouldNotLint(
+            f"{len(unlintable)} template(s) could not be linted: {', '.join(unlintable)}"
+            f" ({total} finding(s) in all)"
+        )
     if total:
         raise OperationError(f"{total} finding(s)")
+
+
+class CouldNotLint(OperationError):
+    """A tool failed on a template (exit 3): different from findings (1) and bad input (2)."""
+
+    exit_code = 3
 
 
 def _add_verification(compiled: list[Any], reports: list[tuple[str, Report]]) -> None:

@@ -1,0 +1,60 @@
+"""Lint survives templates it did not write: a template a tool fails on is one finding for that
+file, the rest of the folder is still linted, and the exit code (3) says "could not lint"
+rather than "findings" (1). The whole public corpus runs under the `slow` marker."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cfn"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "cfn-corpus"
+GOOD = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      KmsMasterKeyId: alias/aws/sns
+"""
+
+
+def _lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cfngen", "lint", str(path), "--region", "eu-west-1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_a_template_cfn_lint_fails_on_is_one_finding_and_the_rest_is_linted(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(FIXTURES / "macro-list-resources.template", tmp_path / "macro.template")
+    (tmp_path / "topic.yaml").write_text(GOOD)
+    result = _lint(tmp_path)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert result.returncode == 3, output
+    assert "macro.template:1: error LINT" in output
+    assert "cfn-lint could not lint this template (AttributeError" in output
+    assert "2 templates" in output  # the good one was linted too
+    assert "1 template(s) could not be linted" in output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "folder",
+    sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else [],
+)
+def test_lint_never_crashes_on_the_public_corpus(folder: str) -> None:
+    result = _lint(CORPUS / folder)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "internal error" not in output, output[-2000:]
+    assert result.returncode in (0, 1, 3), output[-2000:]
+    assert " templates (" in output  # the folder's report is there
