@@ -75,6 +75,25 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def branches(value: Any) -> list[Any]:
+    """The items of a list as any condition could make it: `Fn::If` (around the list or an
+    item) contributes both branches; `AWS::NoValue` contributes nothing."""
+    if isinstance(value, dict) and list(value) == ["Fn::If"]:
+        args = value["Fn::If"]
+        if isinstance(args, list) and len(args) == 3:
+            return branches(args[1]) + branches(args[2])
+        return []
+    if isinstance(value, dict) and value.get("Ref") == "AWS::NoValue":
+        return []
+    out: list[Any] = []
+    for item in as_list(value):
+        if isinstance(item, dict) and list(item) == ["Fn::If"]:
+            out.extend(branches(item))
+        elif not (isinstance(item, dict) and item.get("Ref") == "AWS::NoValue"):
+            out.append(item)
+    return out
+
+
 def _intrinsic(value: dict[str, Any]) -> bool:
     return (len(value) == 1 and next(iter(value)) in ("Ref", "Condition")) or any(
         str(k).startswith("Fn::") for k in value
@@ -138,6 +157,15 @@ class TemplateView:
             for k, v in as_dict(self.template.get("Outputs")).items()
             if isinstance(v, dict)
         }
+
+    def resolved(self, value: Any) -> Any:
+        """A `Ref` to a template parameter as that parameter's default (the value a deploy
+        without overrides uses); anything else unchanged."""
+        ref = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+        params = as_dict(self.template.get("Parameters"))
+        if isinstance(ref, str) and ref in params:
+            return as_dict(params[ref]).get("Default", value)
+        return value
 
     def _marked_production(self) -> bool:
         meta = as_dict(as_dict(self.template.get("Metadata")).get("cfngen"))

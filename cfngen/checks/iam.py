@@ -185,7 +185,9 @@ def _constructed_arns(value: Any, intrinsic: str = "") -> Iterator[str]:
 )
 def hard_coded_partition(t: TemplateView) -> Iterator[Hit]:
     for res in t.resources.values():
-        arns = sorted(set(_constructed_arns(res.props)))
+        # a function's inline source is program text: an ARN in it is data, not the template's
+        props = {k: v for k, v in res.props.items() if k not in ("Code", "InlineCode")}
+        arns = sorted(set(_constructed_arns(props)))
         if arns:
             more = f" and {len(arns) - 1} more" if len(arns) > 1 else ""
             yield res.id, f"{arns[0]!r}{more} hard-code the aws partition; use ${{AWS::Partition}}"

@@ -14,6 +14,7 @@ from cfngen.checks.base import (
     as_dict,
     as_int,
     as_list,
+    branches,
     check,
 )
 
@@ -74,7 +75,7 @@ def _open(rule: dict[str, Any], group: str, owner: str) -> Ingress | None:
 def internet_ingress(t: TemplateView) -> Iterator[Ingress]:
     """Every rule of the template that admits the whole internet."""
     for res in t.of_type("AWS::EC2::SecurityGroup"):
-        for rule in as_list(res.props.get("SecurityGroupIngress")):
+        for rule in branches(res.props.get("SecurityGroupIngress")):
             found = _open(as_dict(rule), res.id, res.id)
             if found is not None:
                 yield found
@@ -98,8 +99,17 @@ def _admin_ports(rule: Ingress) -> list[str]:
 )
 def open_admin_ports(t: TemplateView) -> Iterator[Hit]:
     for rule in internet_ingress(t):
-        for what in _admin_ports(rule):
-            yield rule.owner, f"{what} is open to the internet ({rule.peer})"
+        ports = _admin_ports(rule)
+        if len(ports) > 1:  # one rule, one finding: "all ports" is one mistake, not eleven
+            yield (
+                rule.owner,
+                (
+                    f"{', '.join(ports[:-1])} and {ports[-1]} are open to the internet "
+                    f"({rule.peer}, {'all ports' if rule.protocol == '-1' else 'one rule'})"
+                ),
+            )
+        elif ports:
+            yield rule.owner, f"{ports[0]} is open to the internet ({rule.peer})"
 
 
 def _public_balancer_ports(t: TemplateView) -> dict[str, set[int]]:
@@ -115,7 +125,7 @@ def _public_balancer_ports(t: TemplateView) -> dict[str, set[int]]:
     for lb in t.of_type(
         "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer"
     ):
-        if lb.props.get("Scheme", "internet-facing") != "internet-facing":
+        if t.resolved(lb.props.get("Scheme", "internet-facing")) != "internet-facing":
             continue
         own = listeners.get(lb.id) or {80, 443}
         if lb.type == "AWS::ElasticLoadBalancing::LoadBalancer":
