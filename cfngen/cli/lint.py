@@ -18,12 +18,35 @@ if TYPE_CHECKING:
     from cfngen.lint import Origins, Report, Template
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-_TEMPLATE_TEXT = re.compile(r'(^Resources\s*:|"Resources"\s*:)', re.M)
-_BLUEPRINT_TEXT = re.compile(r"^blueprint\s*:", re.M)
+_JSON_TEMPLATE = re.compile(r'"(Resources|AWSTemplateFormatVersion)"\s*:')
+_TOP_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*:")
+
+
+def _top_level_keys(text: str) -> set[str]:
+    """The keys of a YAML mapping at its top level, however far the whole document is
+    indented (the first key's indentation is the top level)."""
+    indent: str | None = None
+    keys: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "---")):
+            continue
+        match = _TOP_KEY.match(line)
+        if indent is None:
+            if match is None:
+                return keys
+            indent = match.group("indent")
+        if match is not None and match.group("indent") == indent:
+            keys.add(match.group("key"))
+    return keys
 
 
 def _looks_like_template(text: str) -> bool:
-    return bool(_TEMPLATE_TEXT.search(text)) and not _BLUEPRINT_TEXT.search(text)
+    """A CloudFormation template, not a blueprint: a top-level Resources or
+    AWSTemplateFormatVersion and no top-level `blueprint` (YAML at any indentation, or JSON)."""
+    if text.lstrip().startswith("{"):
+        return bool(_JSON_TEMPLATE.search(text)) and '"blueprint"' not in text
+    keys = _top_level_keys(text)
+    return bool(keys & {"Resources", "AWSTemplateFormatVersion"}) and "blueprint" not in keys
 
 
 def _read(path: Path) -> str:

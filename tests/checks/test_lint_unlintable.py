@@ -58,3 +58,21 @@ def test_lint_never_crashes_on_the_public_corpus(folder: str) -> None:
     assert "Traceback" not in output and "internal error" not in output, output[-2000:]
     assert result.returncode in (0, 1, 3), output[-2000:]
     assert " templates (" in output  # the folder's report is there
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '  AWSTemplateFormatVersion: "2010-09-09"\n'
+        "  Resources:\n    T:\n      Type: AWS::SNS::Topic\n",
+        "# a template\nResources:\n  T:\n    Type: AWS::SNS::Topic\n",
+        '{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}',
+    ],
+    ids=["indented-yaml", "yaml", "json"],
+)
+def test_a_single_template_file_is_linted_as_a_template(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    result = _lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 template (cfngen checks, cfn-lint): no findings" in result.stdout
