@@ -49,6 +49,7 @@ def run(blueprint: Path, environment: str) -> None:
             endpoint,
         ]
         fast = ["--poll-interval", "0.1"]
+        create_prerequisites(blueprint, environment, endpoint)
         _step(
             "deploy every stack, in parallel along the graph",
             ["deploy", *target, "--yes", *fast],
@@ -58,6 +59,32 @@ def run(blueprint: Path, environment: str) -> None:
         _step("again: nothing changed, so no change set", ["deploy", *target, "--yes", *fast], env)
         _step("what a deploy would change now: nothing", ["plan", *target], env)
         _step("delete every stack, dependents first", ["destroy", *target, "--yes", *fast], env)
+
+
+def create_prerequisites(blueprint: Path, environment: str, endpoint: str) -> None:
+    """What the environment's owner creates by hand before the first deploy (its SSM parameters
+    and secrets; --emulator makes the hosted zone), with demo values, printed as the commands a
+    user would type."""
+    import boto3
+
+    from cfngen.compiler import compile_environment
+    from cfngen.deploy.prerequisites import find
+
+    rendered = compile_environment(blueprint, environment)
+    session = boto3.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=rendered.region
+    )
+    for item in find(rendered):
+        if item.kind == "ssm-parameter":
+            print(f"\n$ {item.create().replace('...', 'demo-value')}", flush=True)
+            session.client("ssm", endpoint_url=endpoint).put_parameter(
+                Name=item.name, Type="SecureString", Value="demo-value", Overwrite=True
+            )
+        elif item.kind == "secret":
+            print(f"\n$ {item.create().replace('...', 'demo-value')}", flush=True)
+            session.client("secretsmanager", endpoint_url=endpoint).create_secret(
+                Name=item.name, SecretString="demo-value"
+            )
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ import click
 
 from cfngen.cli.target import (
     aws_errors,
+    check_prerequisites,
     concurrency_option,
     environment_lock,
     finish,
     interruptible,
     poll_option,
+    prerequisites_option,
     resolve_target,
     target_options,
     unlock_command,
@@ -80,6 +82,7 @@ def _confirm(plan: StackPlan) -> bool:
 )
 @concurrency_option
 @poll_option
+@prerequisites_option
 def plan_cmd(
     blueprint: Path,
     env: str,
@@ -95,6 +98,7 @@ def plan_cmd(
     allow_replace: bool,
     concurrency: int,
     poll_interval: float,
+    skip_prerequisites: bool,
 ) -> None:
     """Show what deploy would change, stack by stack, without changing anything.
 
@@ -118,6 +122,8 @@ def plan_cmd(
     environment, plan_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    with aws_errors():
+        check_prerequisites(environment, plan_clients, skip_prerequisites)
     options = DeployOptions(
         concurrency=concurrency,
         stacks=stacks,
@@ -171,6 +177,7 @@ def plan_cmd(
 @concurrency_option
 @poll_option
 @wait_for_lock_option
+@prerequisites_option
 def deploy_cmd(
     blueprint: Path,
     env: str,
@@ -189,6 +196,7 @@ def deploy_cmd(
     concurrency: int,
     poll_interval: float,
     wait_for_lock: bool,
+    skip_prerequisites: bool,
 ) -> None:
     """Deploy an environment through change sets, in dependency order and in parallel.
 
@@ -220,6 +228,8 @@ def deploy_cmd(
     environment, deployment_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    with aws_errors():
+        check_prerequisites(environment, deployment_clients, skip_prerequisites)
     options = DeployOptions(
         concurrency=concurrency,
         allow_replace=allow_replace,

@@ -198,6 +198,36 @@ def unlock_command(
     return shlex.join(words)
 
 
+def prerequisites_option(func: F) -> F:
+    return click.option(
+        "--skip-prerequisites",
+        is_flag=True,
+        help="Do not check that the SSM parameters, secrets, hosted zones and certificates the "
+        "environment names exist before the first change.",
+    )(func)
+
+
+def check_prerequisites(env: RenderedEnvironment, clients: Clients, skip: bool) -> None:
+    """Stop (exit 1) before any change set when a prerequisite is missing; say what creates it.
+    Printed on stderr, so `plan --format json` stays JSON."""
+    if skip:
+        return
+    from cfngen.deploy.prerequisites import check, find
+    from cfngen.errors import OperationError
+
+    items = find(env)
+    if not items:
+        return
+    result = check(items, clients)
+    if result.missing or result.unchecked:
+        click.echo(result.render(), err=True)
+    if result.missing:
+        raise OperationError(
+            f"{len(result.missing)} prerequisite(s) of {env.environment_name} missing; nothing "
+            "was changed (--skip-prerequisites deploys anyway)"
+        )
+
+
 def concurrency_option(func: F) -> F:
     return click.option(
         "--concurrency",

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from cfngen.deploy.emulator import free_port
@@ -47,6 +48,37 @@ def test_deploy_plan_and_destroy_with_emulator_never_read_the_profile(
 ) -> None:
     env = user_environment(tmp_path / "home")
     target = [str(BLUEPRINT), "--env", "dev", "--emulator", "--endpoint-url", emulator]
+
+    # the parameters legocity's tasks read do not exist yet: nothing is changed
+    missing = cfngen(env, "deploy", *target, "--yes", "--poll-interval", "0.1")
+    assert missing.returncode == 1, missing.stdout + missing.stderr
+    assert (
+        "ssm-parameter /legocity/dev/broker/write-key/env (stack legocity-dev-service-broker): "
+        "aws ssm put-parameter --name /legocity/dev/broker/write-key/env" in missing.stderr
+    )
+    assert "prerequisite(s) of legocity-dev missing; nothing was changed" in missing.stderr
+    cfn = boto3.client(
+        "cloudformation",
+        endpoint_url=emulator,
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    live = [
+        s
+        for s in cfn.list_stacks()["StackSummaries"]
+        if "legocity-dev" in s["StackName"] and s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    assert not live
+    ssm = boto3.client(
+        "ssm",
+        endpoint_url=emulator,
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    for name in ("/legocity/dev/broker/write-key/env", "/legocity/dev/external/weather/api-key"):
+        ssm.put_parameter(Name=name, Type="SecureString", Value="x", Overwrite=True)
 
     first = cfngen(env, "deploy", *target, "--yes", "--poll-interval", "0.1")
     assert first.returncode == 0, first.stdout + first.stderr
