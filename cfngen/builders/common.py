@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
-from troposphere import AWSObject, logs
+from troposphere import AWSObject, ImportValue, Join, Parameter, Ref, logs
 
+from cfngen.blueprint.models.network import FromExport, FromParameter
 from cfngen.waivers import record
+
+if TYPE_CHECKING:
+    from cfngen.builders.base import Context
 
 LOGS_DEFAULT_ENCRYPTION = (
     "CloudWatch Logs encrypts log data at rest by default; set kms_key_arn on this component "
@@ -63,3 +67,22 @@ def service_trust(service: str) -> PolicyDocument:
             Statement(Effect=Allow, Principal=Principal("Service", service), Action=[AssumeRole])
         ],
     )
+
+
+def existing_value(ctx: Context, title: str, value: Any, list_: bool) -> Any:
+    """The ID, name (or comma-joined IDs) of something that already exists: literal, imported
+    from another stack's export, or read from an SSM parameter when the stack deploys."""
+    if isinstance(value, FromExport):
+        return ImportValue(value.import_)
+    if isinstance(value, FromParameter):
+        kind = "List<String>" if list_ else "String"
+        param = ctx.template.add_parameter(
+            Parameter(
+                title,
+                Type=f"AWS::SSM::Parameter::Value<{kind}>",
+                Default=value.ssm,
+                Description=f"SSM parameter holding the existing {title}",
+            )
+        )
+        return Join(",", Ref(param)) if list_ else Ref(param)
+    return Join(",", value) if list_ else value

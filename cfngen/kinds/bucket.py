@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import Policy
-from troposphere import GetAtt, Ref, Sub, Tags, s3
+from troposphere import GetAtt, Ref, Sub, Tags, cloudformation, s3
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.storage import Bucket
 from cfngen.builders.base import Context, StackPlan
-from cfngen.builders.common import waive
+from cfngen.builders.common import existing_value, waive
 from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
 from cfngen.kinds.base import (
     Attribute,
@@ -108,6 +108,13 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 def build_bucket(spec: BucketSpec, ctx: Context) -> None:
     b = spec.bucket
+    if b.existing is not None:
+        # nothing to create: the existing bucket's name and ARN under cfngen's export names
+        ctx.add(cloudformation.WaitConditionHandle("ExistingBucket"))
+        name = existing_value(ctx, "BucketName", b.existing.name, False)
+        ctx.export(BUCKET_NAME, name, f"Bucket {spec.name} (existing)")
+        ctx.export(BUCKET_ARN, Sub("arn:${AWS::Partition}:s3:::${Name}", Name=name), "Bucket ARN")
+        return
     props = bucket_properties(Tags(Name=ctx.name(f"bucket-{spec.name}")), b.kms_key_arn)
     rules = []
     if b.expire_after_days is not None:

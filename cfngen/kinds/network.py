@@ -12,9 +12,7 @@ from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import (
     GetAtt,
     GetAZs,
-    ImportValue,
     Join,
-    Parameter,
     Ref,
     Select,
     cloudformation,
@@ -23,11 +21,10 @@ from troposphere import (
 )
 
 from cfngen.blueprint.models import Blueprint, Network
-from cfngen.blueprint.models.network import FromExport, FromParameter
 from cfngen.blueprint.source import Path_, dotted
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
-from cfngen.builders.common import log_group, service_trust
+from cfngen.builders.common import existing_value, log_group, service_trust
 from cfngen.kinds.base import Facts, Kind
 
 COMPONENT = "network"
@@ -75,41 +72,23 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     ]
 
 
-def _existing_value(ctx: Context, title: str, value: Any, list_: bool) -> Any:
-    """An existing network's ID (or comma-joined IDs): literal, imported, or from SSM."""
-    if isinstance(value, FromExport):
-        return ImportValue(value.import_)
-    if isinstance(value, FromParameter):
-        kind = "List<String>" if list_ else "String"
-        param = ctx.template.add_parameter(
-            Parameter(
-                title,
-                Type=f"AWS::SSM::Parameter::Value<{kind}>",
-                Default=value.ssm,
-                Description=f"SSM parameter holding the existing network's {title}",
-            )
-        )
-        return Join(",", Ref(param)) if list_ else Ref(param)
-    return Join(",", value) if list_ else value
-
-
 def _build_existing(net: Network, ctx: Context) -> None:
     """No network resources: the existing VPC's IDs under cfngen's export names."""
     existing = net.existing
     assert existing is not None
     # CloudFormation needs one resource in a stack; this one does nothing and costs nothing
     ctx.add(cloudformation.WaitConditionHandle("ExistingNetwork"))
-    ctx.export(VPC_ID, _existing_value(ctx, "VpcId", existing.vpc_id, False), "VPC ID (existing)")
+    ctx.export(VPC_ID, existing_value(ctx, "VpcId", existing.vpc_id, False), "VPC ID (existing)")
     ctx.export(VPC_CIDR, net.cidr, "VPC CIDR block (as the blueprint gives it)")
     ctx.export(
         PRIVATE_SUBNETS,
-        _existing_value(ctx, "PrivateSubnetIds", existing.private_subnets, True),
+        existing_value(ctx, "PrivateSubnetIds", existing.private_subnets, True),
         "Private subnet IDs (existing), comma-separated",
     )
     if existing.public_subnets is not None:
         ctx.export(
             PUBLIC_SUBNETS,
-            _existing_value(ctx, "PublicSubnetIds", existing.public_subnets, True),
+            existing_value(ctx, "PublicSubnetIds", existing.public_subnets, True),
             "Public subnet IDs (existing), comma-separated",
         )
 

@@ -27,7 +27,7 @@ def test_existing_ids_from_ssm_exports_and_literals() -> None:
     assert template["Parameters"]["VpcId"] == {
         "Type": "AWS::SSM::Parameter::Value<String>",
         "Default": "/platform/vpc-id",
-        "Description": "SSM parameter holding the existing network's VpcId",
+        "Description": "SSM parameter holding the existing VpcId",
     }
     outputs = {k: v["Value"] for k, v in template["Outputs"].items()}
     assert outputs["VpcId"] == {"Ref": "VpcId"}
@@ -76,4 +76,43 @@ def test_existing_network_errors(tmp_path: Path) -> None:
         "bp.yaml:6:8: load_balancers.web: lb-web needs PublicSubnetIds of network, which does "
         "not offer it in this blueprint (an existing network needs `public_subnets` for public "
         "components)"
+    ]
+
+
+def test_an_existing_bucket_is_named_not_created(tmp_path: Path) -> None:
+    bp = blueprint(
+        buckets={"media": {"existing": {"name": {"ssm": "/platform/media-bucket"}}}},
+        services={
+            "api": {
+                "image": {"uri": "nginx"},
+                "uses": [{"component": "media", "access": "read", "env": "MEDIA"}],
+            }
+        },
+    )
+    template = build(bp, "bucket-media")
+    assert [r["Type"] for r in template["Resources"].values()] == [
+        "AWS::CloudFormation::WaitConditionHandle"
+    ]
+    outputs = {k: v["Value"] for k, v in template["Outputs"].items()}
+    assert outputs["BucketName"] == {"Ref": "BucketName"}
+    assert outputs["BucketArn"] == {
+        "Fn::Sub": ["arn:${AWS::Partition}:s3:::${Name}", {"Name": {"Ref": "BucketName"}}]
+    }
+    policy = str(build(bp, "service-api")["Resources"]["TaskRole"])
+    assert "bucket-media-BucketArn" in policy  # the grant reaches the existing bucket
+    text = textwrap.dedent(
+        """\
+        blueprint: shop
+        region: eu-west-1
+        buckets:
+          media: {versioning: true, existing: {name: Media_Bucket}}
+        environments: {dev: {}}
+        """
+    )
+    errors = errors_of(tmp_path, text)
+    assert errors[0].startswith("bp.yaml:4:46: buckets.media.existing.name: 'Media_Bucket' is not")
+    text = text.replace("Media_Bucket", "media-bucket")
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:4:10: buckets.media: `versioning` configures a bucket cfngen creates; this one "
+        "exists (remove `versioning` (configure the existing bucket itself))"
     ]

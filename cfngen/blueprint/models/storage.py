@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver
+from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
+from cfngen.blueprint.models.network import FromExport, FromParameter
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class AccessPoint(Model):
@@ -34,6 +38,22 @@ class FileSystem(Model):
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
+class ExistingBucket(Model):
+    """A bucket that already exists: cfngen creates nothing and gives others its name and ARN
+    (`uses` grants, typed references) under its own export names."""
+
+    name: str | FromExport | FromParameter = Field(
+        description="The bucket's name, {import: export}, or {ssm: /parameter}."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _BUCKET_NAME.match(value):
+            raise fail(f"'{value}' is not a bucket name", "3-63 lowercase letters, digits, . and -")
+        return value
+
+
 class Bucket(Model):
     """A data bucket: encrypted, private, owner-enforced, TLS only, retained on delete."""
 
@@ -51,4 +71,18 @@ class Bucket(Model):
         pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
         description="Existing bucket that receives S3 server access logs (default: none).",
     )
+    existing: ExistingBucket | None = Field(
+        None, description="Use a bucket that already exists instead of creating one."
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _existing_alone(self) -> Self:
+        if self.existing is not None:
+            made = [f for f in self.model_fields_set if f not in ("existing", "waivers")]
+            if made:
+                raise fail(
+                    f"`{sorted(made)[0]}` configures a bucket cfngen creates; this one exists",
+                    f"remove `{sorted(made)[0]}` (configure the existing bucket itself)",
+                )
+        return self
