@@ -344,6 +344,10 @@ def runbook(env: RenderedEnvironment) -> str:
         "```",
         "",
     ]
+    # same layer, imported here: it reads templates with this module's loader
+    from cfngen.runbook_ops import operations
+
+    lines += operations(env)
     return "\n".join(lines)
 
 

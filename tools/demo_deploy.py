@@ -68,7 +68,7 @@ def create_prerequisites(blueprint: Path, environment: str, endpoint: str) -> No
     import boto3
 
     from cfngen.compiler import compile_environment
-    from cfngen.deploy.prerequisites import find
+    from cfngen.prerequisites import find
 
     rendered = compile_environment(blueprint, environment)
     session = boto3.Session(

@@ -212,8 +212,9 @@ def check_prerequisites(env: RenderedEnvironment, clients: Clients, skip: bool) 
     Printed on stderr, so `plan --format json` stays JSON."""
     if skip:
         return
-    from cfngen.deploy.prerequisites import check, find
+    from cfngen.deploy.prerequisites import check
     from cfngen.errors import OperationError
+    from cfngen.prerequisites import find
 
     items = find(env)
     if not items:

@@ -10,7 +10,8 @@ import pytest
 from botocore.stub import Stubber
 
 from cfngen.compiler import compile_environment
-from cfngen.deploy.prerequisites import Prerequisite, check, find
+from cfngen.deploy.prerequisites import check
+from cfngen.prerequisites import Prerequisite, find
 from tests.reference import BLUEPRINTS
 
 
