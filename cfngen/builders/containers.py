@@ -1,6 +1,8 @@
 """What services and tasks share: their container settings (`ContainerSettings`) become stack
 dependencies, typed values, security group relations, network settings and semantic checks here,
-the same way for both kinds. The task definition itself is in cfngen.builders.task_definition.
+the same way for both kinds. The task definition itself is in cfngen.builders.task_definition,
+the containers of a task (views) in cfngen.builders.views. A little over 500 lines: the checks
+of the views are the larger half and belong with the dependencies they mirror.
 """
 
 from __future__ import annotations

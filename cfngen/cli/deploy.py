@@ -9,6 +9,9 @@ BLUEPRINT is a blueprint file (compiled on the fly), or a rendered directory: ei
 
 Exit codes: 0 success; 1 an operation failed; 2 bad input or usage; 130 interrupted.
 `plan --detailed-exitcode`: 0 no changes, 1 error, 2 changes present (as terraform).
+
+A little over 500 lines: five commands, most of it their options and help text; what they
+share is in cfngen.cli.target.
 """
 
 from __future__ import annotations
