@@ -17,6 +17,7 @@ from cfngen.deploy.deployer import Deployment, DeployOptions, DeploySummary
 from cfngen.deploy.destroy import destroy_environment
 from cfngen.deploy.poll import PollPolicy
 from cfngen.errors import OperationError
+from cfngen.prerequisites import find
 from cfngen.render import RenderedEnvironment
 
 #: The emulator answers in milliseconds; polls start short and stay short.
@@ -80,6 +81,7 @@ def _cli_noop(env: RenderedEnvironment, endpoint: str) -> float:
         "AWS_ENDPOINT_URL": endpoint,
     }
     aws.pop("AWS_PROFILE", None)
+    _create_prerequisites(env, endpoint)  # as a user would before a deploy from the CLI
     with tempfile.TemporaryDirectory(prefix="cfngen-bench-") as tmp:
         directory = write_environment(env, Path(tmp))
         started = time.perf_counter()
@@ -93,6 +95,15 @@ def _cli_noop(env: RenderedEnvironment, endpoint: str) -> float:
     if proc.returncode != 0 or f"{len(env.stacks)} unchanged" not in proc.stdout:
         raise OperationError("benchmark CLI no-op deploy failed:\n" + proc.stdout + proc.stderr)
     return round(wall, 3)
+
+
+def _create_prerequisites(env: RenderedEnvironment, endpoint: str) -> None:
+    clients = emulator_clients(endpoint, env.region)
+    for item in find(env):
+        if item.kind == "ssm-parameter":
+            clients.client("ssm").put_parameter(
+                Name=item.name, Type="SecureString", Value="bench", Overwrite=True
+            )
 
 
 def bench_deploy(env: RenderedEnvironment, endpoint: str, concurrency: int = 4) -> dict[str, Any]:
