@@ -16,6 +16,8 @@ $(BIN)/cfngen: pyproject.toml
 	touch $@
 
 install: $(BIN)/cfngen ## create .venv with cfngen and its dev tools
+	@# bytecode for cfngen itself: read even where PYTHONDONTWRITEBYTECODE stops Python writing it
+	@$(BIN)/python -m compileall -q cfngen
 
 $(MINISTACK_VENV)/bin/ministack:
 	$(PYTHON) -m venv $(MINISTACK_VENV)
