@@ -307,7 +307,9 @@ def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def _params_file(stack: RenderedStack) -> str:
-    items = [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(stack.parameters.items())]
+    # ["Key=Value", ...]: the one file format `aws cloudformation deploy --parameter-overrides
+    # file://...` reads in AWS CLI v1 and v2 alike (v1 rejects ParameterKey/ParameterValue)
+    items = [f"{k}={v}" for k, v in sorted(stack.parameters.items())]
     return json.dumps(items, indent=2) + "\n"
 
 

@@ -91,8 +91,9 @@ def test_render_writes_templates_params_manifest_and_runbook(tmp_path: Path) -> 
         "security.params.json",
         "security.yaml",
     ]
+    # the format `aws cloudformation deploy --parameter-overrides file://` reads in CLI v1 and v2
     assert json.loads((out / "dev" / "network.params.json").read_text()) == [
-        {"ParameterKey": "EnvironmentName", "ParameterValue": "shop-dev"}
+        "EnvironmentName=shop-dev"
     ]
     manifest = json.loads((out / "dev" / "manifest.json").read_text())
     assert manifest["order"] == ["shop-dev-network", "shop-dev-security"]
