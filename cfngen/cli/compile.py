@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cfngen import placeholders
 from cfngen.cli.options import (
     blueprint_argument,
     env_option,
@@ -97,6 +98,8 @@ def render(
 
     rendered = _compile(blueprint, env, variables, var_files)
     target = write_environment(rendered, out_dir)
+    for warning in placeholders.warnings(blueprint):  # stderr: stdout stays the file list
+        click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"rendered {len(rendered.stacks)} stacks for {rendered.environment_name} into {target}/"
     )

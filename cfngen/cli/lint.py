@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cfngen import placeholders
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -245,6 +246,8 @@ def lint(
         groups.append((str(path), templates, None))
     else:
         groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
+        for warning in placeholders.warnings(path):  # stderr: findings stay on stdout
+            click.echo(f"warning: {warning}", err=True)
 
     done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
     reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
