@@ -1,7 +1,8 @@
 """checkov as `cfngen lint --checkov` and the tests run it: offline, JSON out, one process.
 
 checkov is not a dependency of cfngen (it pins an older boto3): it is found through
-`CHECKOV_BIN` or on PATH, and runs in a subprocess over a directory of templates.
+`CHECKOV_BIN`, on PATH or in a `.checkov-venv` (`make checkov`), and runs in a subprocess
+over a directory of templates.
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ class CheckovResult:
 
 
 def checkov_binary() -> Path | None:
-    """`CHECKOV_BIN` when set, else `checkov` on PATH, else None."""
+    """`CHECKOV_BIN` when set, else `checkov` on PATH, else the `.checkov-venv` that `make
+    checkov` creates, in the current directory or in the checkout cfngen runs from."""
     configured = os.environ.get("CHECKOV_BIN")
     if configured:
         return Path(configured) if Path(configured).is_file() else None
     found = shutil.which("checkov")
-    return Path(found) if found else None
+    if found:
+        return Path(found)
+    checkout = Path(__file__).resolve().parent.parent
+    for base in (Path.cwd(), checkout):
+        candidate = base / ".checkov-venv" / "bin" / "checkov"
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _result(raw: dict[str, Any], skipped: bool) -> CheckovResult:

@@ -76,3 +76,20 @@ def test_a_single_template_file_is_linted_as_a_template(tmp_path: Path, text: st
     result = _lint(path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 template (cfngen checks, cfn-lint): no findings" in result.stdout
+
+
+def test_checkov_is_found_in_the_checkouts_venv(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cfngen.checkov_runner import checkov_binary
+
+    monkeypatch.delenv("CHECKOV_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # not on PATH
+    monkeypatch.chdir(tmp_path)
+    venv = tmp_path / ".checkov-venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "checkov").write_text("#!/bin/sh\n")
+    found = checkov_binary()
+    assert found is not None and found.resolve() == (venv / "checkov").resolve()
+    monkeypatch.setenv("CHECKOV_BIN", str(tmp_path / "nope"))
+    assert checkov_binary() is None  # a configured binary that is missing is not replaced
