@@ -36,6 +36,12 @@ def load_environment(
 
     for directory in (blueprint, blueprint / env):
         if directory.is_dir() and (directory / "manifest.json").is_file():
+            if variables or var_files:
+                raise UsageError(
+                    f"{directory} is rendered already: --var and --var-file change nothing "
+                    "there. Render the blueprint again with them (cfngen render BLUEPRINT "
+                    "--env ENV --var NAME=VALUE), or deploy the blueprint itself with --var"
+                )
             rendered = RenderedEnvironment.from_directory(directory)
             if rendered.environment != env:
                 raise UsageError(

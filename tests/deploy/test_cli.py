@@ -182,3 +182,9 @@ def test_interactive_deploy_asks_per_stack_and_honours_no(
     assert result.output.count("Execute the change set for") == 4
     assert re.search(r"sample-test-app-b +declined +change set deleted", result.output)
     assert re.search(r"sample-test-edge +skipped", result.output)
+
+
+def test_variables_on_a_rendered_directory_are_bad_input(rendered: Path, aws_env: None) -> None:
+    code, output = run("status", str(rendered), "--env", "test", "--var", "image_tag=v2")
+    assert code == 2
+    assert "is rendered already: --var and --var-file change nothing there" in output
