@@ -5,6 +5,8 @@ hosts (one instance)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from troposphere import Sub
@@ -76,16 +78,39 @@ def creation_policy(init: Init, count: int) -> CreationPolicy:
     )
 
 
-def rolling_update(update: RollingUpdate, signals: bool) -> UpdatePolicy:
+# What AWS recommends suspending during a rolling update, so Auto Scaling does not replace,
+# rebalance or scale the group under CloudFormation (which then fails the update): health-check
+# replacements, AZ rebalancing, scaling policies' alarms (ECS managed scaling's too) and
+# scheduled actions. Launch and Terminate stay: the update itself needs them.
+SUSPENDED_DURING_UPDATE = (
+    "HealthCheck",
+    "ReplaceUnhealthy",
+    "AZRebalance",
+    "AlarmNotification",
+    "ScheduledActions",
+)
+
+
+def rolling_update(update: RollingUpdate, init: Init | None) -> UpdatePolicy:
     """Replace instances a batch at a time; with cfn-init, each new batch must signal."""
     return UpdatePolicy(
         AutoScalingRollingUpdate=AutoScalingRollingUpdate(
             MaxBatchSize=update.max_batch,
             MinInstancesInService=update.min_in_service,
-            PauseTime=f"PT{update.pause_minutes}M",
-            WaitOnResourceSignals=signals,
+            PauseTime=f"PT{update.pause(init)}M",
+            SuspendProcesses=list(SUSPENDED_DURING_UPDATE),
+            WaitOnResourceSignals=init is not None,
         )
     )
+
+
+def init_marker(init: Init) -> str:
+    """A user-data comment with a digest of the cfn-init configuration. Metadata is not part
+    of the launch template's data, so without it a changed `init` would make no new launch
+    template version and roll no instance; with it, the change rolls them like any other."""
+    text = json.dumps(init_metadata(init), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"# cfn-init configuration {digest}\n"
 
 
 def signal_statement() -> Any:

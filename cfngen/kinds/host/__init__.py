@@ -258,11 +258,17 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
             c.reference(
                 (*base, "compose", "bucket"), host.compose.bucket, BUCKETS.entries(bp), "bucket"
             )
-        needs_internet = host.compose is not None or host.agent
+        installs = host.compose is not None or host.agent
+        needs_internet = installs or host.init is not None
+        what = (
+            "installs Docker and its project"
+            if installs
+            else "runs cfn-init and signals CloudFormation"
+        )
         if needs_internet and host.subnet == "private" and network.of(bp).nat == "none":
             c.error(
                 (*base, "subnet"),
-                "the host installs Docker and its project at boot but a private subnet has no "
+                f"the host {what} at boot but a private subnet has no "
                 "route to the internet (network.nat: none)",
                 "set `subnet: public` with `public_ip: true`, or give the network a NAT gateway",
             )
