@@ -94,6 +94,55 @@ def test_a_host_runs_cfn_init_last_and_signals_itself() -> None:
     assert text.rstrip().endswith("--resource Instance --region ${AWS::Region}")
 
 
+def test_a_host_runs_cfn_hup_so_a_changed_init_reaches_it() -> None:
+    bp = blueprint(hosts={"app": {"instance_type": "t3.small", "init": INIT}})
+    config = _config(build(bp, "host-app")["Resources"]["Instance"]["Metadata"])
+    files = config["files"]
+    assert list(files) == [
+        "/etc/app/app.conf",
+        "/etc/cfn/cfn-hup.conf",
+        "/etc/cfn/hooks.d/cfn-auto-reloader.conf",
+        "/etc/systemd/system/cfn-hup.service",
+    ]
+    assert files["/etc/cfn/cfn-hup.conf"]["content"] == {
+        "Fn::Sub": "[main]\nstack=${AWS::StackId}\nregion=${AWS::Region}\ninterval=5\n"
+    }
+    hook = files["/etc/cfn/hooks.d/cfn-auto-reloader.conf"]["content"]["Fn::Sub"]
+    assert (
+        "triggers=post.update\npath=Resources.Instance.Metadata.AWS::CloudFormation::Init\n" in hook
+    )
+    assert "action=/opt/aws/bin/cfn-init -v --stack ${AWS::StackName} --resource Instance " in hook
+    assert config["services"]["systemd"]["cfn-hup"] == {
+        "enabled": "true",
+        "ensureRunning": "true",
+        "files": ["/etc/cfn/cfn-hup.conf", "/etc/cfn/hooks.d/cfn-auto-reloader.conf"],
+    }
+    assert "app-agent" in config["services"]["systemd"]
+
+
+def test_cfn_hup_files_and_service_are_cfngens_on_hosts(tmp_path: Path) -> None:
+    text = textwrap.dedent(
+        """\
+        blueprint: shop
+        region: eu-west-1
+        hosts:
+          app:
+            instance_type: t3.small
+            init:
+              files: {/etc/cfn/cfn-hup.conf: {content: x}}
+              services: {cfn-hup: {}}
+        environments: {dev: {}}
+        """
+    )
+    assert errors_of(tmp_path, text) == [
+        "bp.yaml:7:15: hosts.app.init.files./etc/cfn/cfn-hup.conf: /etc/cfn/cfn-hup.conf "
+        "belongs to cfn-hup, which cfngen sets up on hosts with `init` (it applies a changed "
+        "`init` to the running host) (write your file to another path)",
+        "bp.yaml:8:18: hosts.app.init.services.cfn-hup: cfngen runs cfn-hup on hosts with "
+        "`init` already (remove this service)",
+    ]
+
+
 def test_boot_errors(tmp_path: Path) -> None:
     text = textwrap.dedent(
         """\
