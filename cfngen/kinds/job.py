@@ -53,8 +53,23 @@ def trust(service: str) -> PolicyDocument:
     )
 
 
+# Error names the state machine raises itself (States.* are Step Functions' own).
+RUN_SUCCEEDED = "cfngen.RunSucceeded"
+RUN_TIMED_OUT = "cfngen.RunTimedOut"
+
+
 def definition(job: Job, assign_public_ip: str) -> str:
-    """The state machine's Amazon States Language, with ${...} filled in by Fn::Sub."""
+    """The state machine's Amazon States Language, with ${...} filled in by Fn::Sub.
+
+    A Task state's own TimeoutSeconds fails the state but does not stop the ECS task it started
+    (AWS documents cancelling a `.sync` task only when it is aborted: its execution is stopped,
+    or another branch of its Parallel state fails). So each attempt is a Parallel state racing
+    the run against a timer: whichever branch ends first fails the Parallel with its own error,
+    which aborts the other branch. A timer that wins aborts the run (Step Functions then stops
+    the ECS task, best effort) and the attempt fails with RUN_TIMED_OUT; a run that wins ends
+    with RUN_SUCCEEDED, which is never retried and is caught as success. Every other error (the
+    task failed to start, an essential container exited non-zero, the timeout) is retried with
+    backoff; when the retries are spent the execution fails, which the alert rule reports."""
     run: dict[str, Any] = {
         "Type": "Task",
         "Resource": "arn:${AWS::Partition}:states:::ecs:runTask.sync",
@@ -71,21 +86,49 @@ def definition(job: Job, assign_public_ip: str) -> str:
                 }
             },
         },
-        "TimeoutSeconds": job.timeout_minutes * 60,
+        "Next": "RunSucceeded",
+    }
+    run_branch = {
+        "StartAt": "Run",
+        "States": {
+            "Run": run,
+            "RunSucceeded": {
+                "Type": "Fail",
+                "Error": RUN_SUCCEEDED,
+                "Cause": "the task stopped with exit code 0 (ends the timer)",
+            },
+        },
+    }
+    timer_branch = {
+        "StartAt": "Timer",
+        "States": {
+            "Timer": {"Type": "Wait", "Seconds": job.timeout_minutes * 60, "Next": "TimedOut"},
+            "TimedOut": {
+                "Type": "Fail",
+                "Error": RUN_TIMED_OUT,
+                "Cause": f"the run passed its timeout of {job.timeout_minutes} minutes",
+            },
+        },
+    }
+    attempt: dict[str, Any] = {
+        "Type": "Parallel",
+        "Branches": [run_branch, timer_branch],
         "Retry": [
+            {"ErrorEquals": [RUN_SUCCEEDED], "MaxAttempts": 0},
             {
                 "ErrorEquals": ["States.ALL"],
                 "IntervalSeconds": job.interval_seconds,
                 "MaxAttempts": job.attempts,
                 "BackoffRate": job.backoff_rate,
-            }
+            },
         ],
+        "Catch": [{"ErrorEquals": [RUN_SUCCEEDED], "Next": "Done"}],
         "End": True,
     }
     document = {
-        "Comment": "Run the task, retry a failed run with backoff, stop it at the timeout",
-        "StartAt": "Run",
-        "States": {"Run": run},
+        "Comment": "Run the task, stop it at the timeout, retry a failed run with backoff",
+        "StartAt": "Attempt",
+        "States": {"Attempt": attempt, "Done": {"Type": "Succeed"}},
     }
     # a list of IDs is spliced in as '","'-joined text between the quotes of one element;
     # ${AWS::Partition} stays for Fn::Sub, and nothing else in the document has ${

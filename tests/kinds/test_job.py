@@ -15,7 +15,8 @@ import pytest
 from cfngen.checks.base import TemplateView
 from cfngen.checks.ecs import public_ip
 from cfngen.kinds.job import JOB_RUNNER_CODE
-from cfngen.render import load_template
+from cfngen.lint import Template, lint_template
+from cfngen.render import dump_template, load_template
 from tests.helpers import compile_text
 from tests.kinds.helpers import blueprint, build, imp
 
@@ -44,16 +45,36 @@ def _definition(res: dict[str, Any]) -> dict[str, Any]:
 def test_the_schedule_starts_a_state_machine_that_retries_and_times_out() -> None:
     bp = blueprint(alerts={"emails": ["ops@example.com"]}, tasks={"report": JOB_TASK})
     res = build(bp, "task-report")["Resources"]
-    run = _definition(res)["States"]["Run"]
+    document = _definition(res)
+    attempt = document["States"]["Attempt"]
+    run_branch, timer_branch = attempt["Branches"]
+    run = run_branch["States"]["Run"]
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
-    assert run["TimeoutSeconds"] == 45 * 60
-    assert run["Retry"] == [
-        {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 30, "MaxAttempts": 4, "BackoffRate": 3.0}
-    ]
     assert run["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"] == [
         "s-1",
         "s-2",
     ]
+    # the run and a timer race; the loser is aborted (which stops a running ECS task)
+    assert run["Next"] == "RunSucceeded" and "TimeoutSeconds" not in run
+    assert run_branch["States"]["RunSucceeded"]["Error"] == "cfngen.RunSucceeded"
+    assert timer_branch["States"]["Timer"] == {
+        "Type": "Wait",
+        "Seconds": 45 * 60,
+        "Next": "TimedOut",
+    }
+    assert timer_branch["States"]["TimedOut"]["Error"] == "cfngen.RunTimedOut"
+    # success is never retried and ends the execution well; everything else is retried
+    assert attempt["Retry"] == [
+        {"ErrorEquals": ["cfngen.RunSucceeded"], "MaxAttempts": 0},
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": 30,
+            "MaxAttempts": 4,
+            "BackoffRate": 3.0,
+        },
+    ]
+    assert attempt["Catch"] == [{"ErrorEquals": ["cfngen.RunSucceeded"], "Next": "Done"}]
+    assert document["States"]["Done"] == {"Type": "Succeed"}
     target = res["Schedule"]["Properties"]["Target"]
     assert target["Arn"] == {"Ref": "JobStateMachine"} and "EcsParameters" not in target
     scheduler = res["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
@@ -79,6 +100,24 @@ def test_the_schedule_starts_a_state_machine_that_retries_and_times_out() -> Non
     assert logging["Level"] == "ERROR"
 
 
+def _lint_with_plain_definition(template: dict[str, Any], break_it: bool = False) -> list[str]:
+    """cfn-lint validates a state machine's definition (E3601, AWS's States Language schema)
+    only when it is a plain string: fill in the Fn::Sub variables and lint that."""
+    machine = template["Resources"]["JobStateMachine"]["Properties"]
+    text = json.dumps(_definition(template["Resources"]))
+    machine["DefinitionString"] = text.replace('"Parallel"', '"Paralel"') if break_it else text
+    body = dump_template(template)
+    report, _ = lint_template(Template("shop-dev-task-report", "t.yaml", body, "eu-west-1"))
+    return [f"{f.rule} {f.message}" for f in report.findings]
+
+
+def test_the_state_machine_definition_is_valid_states_language() -> None:
+    bp = blueprint(alerts={"emails": ["ops@example.com"]}, tasks={"report": JOB_TASK})
+    assert _lint_with_plain_definition(build(bp, "task-report")) == []
+    broken = _lint_with_plain_definition(build(bp, "task-report"), break_it=True)
+    assert [line.split()[0] for line in broken] == ["E3601"]  # the check can fail
+
+
 def test_without_job_the_schedule_runs_the_task() -> None:
     plain = {k: v for k, v in JOB_TASK.items() if k != "job"}
     res = build(blueprint(tasks={"report": plain}), "task-report")["Resources"]
@@ -93,8 +132,9 @@ def test_a_run_once_job_is_started_by_the_runner_which_may_only_start_and_watch_
         tasks={"migrate": {**once, "run": "once", "wait_minutes": 10}},
     )
     res = build(bp, "task-migrate")["Resources"]
-    run = _definition(res)["States"]["Run"]
-    assert run["TimeoutSeconds"] == 45 * 60 and run["Retry"][0]["MaxAttempts"] == 4
+    attempt = _definition(res)["States"]["Attempt"]
+    assert attempt["Branches"][1]["States"]["Timer"]["Seconds"] == 45 * 60
+    assert attempt["Retry"][1]["MaxAttempts"] == 4
     props = res["RunOnce"]["Properties"]
     assert props["StateMachine"] == {"Ref": "JobStateMachine"}
     assert props["TaskDefinition"] == {"Ref": "TaskDefinition"}
@@ -130,8 +170,6 @@ def test_without_waiting_the_run_once_runner_may_only_start_the_job() -> None:
 def test_a_job_with_public_ips_is_found_by_cfg002_and_waived_with_the_reason(
     tmp_path: Path,
 ) -> None:
-    from cfngen.lint import Template, lint_template
-
     text = textwrap.dedent(
         """\
         blueprint: shop
