@@ -41,6 +41,22 @@ def public_ip(t: TemplateView) -> Iterator[Hit]:
     for res in t.of_type("Custom::RunTaskOnce"):
         if str(res.props.get("AssignPublicIp", "")).upper() == "ENABLED":
             yield res.id, "the run-once task gets a public IP (AssignPublicIp: ENABLED)"
+    for res in t.of_type("AWS::StepFunctions::StateMachine"):
+        if _PUBLIC_IP_IN_ASL.search(_definition_text(res.props.get("DefinitionString"))):
+            yield res.id, "the state machine starts tasks with public IPs (AssignPublicIp: ENABLED)"
+
+
+# A state machine's ECS task parameters, in its Amazon States Language text (a string, or the
+# text of an Fn::Sub): what RunTask receives.
+_PUBLIC_IP_IN_ASL = re.compile(r'"AssignPublicIp"\s*:\s*"ENABLED"', re.I)
+
+
+def _definition_text(definition: Any) -> str:
+    if isinstance(definition, dict) and "Fn::Sub" in definition:
+        definition = definition["Fn::Sub"]
+        if isinstance(definition, list) and definition:
+            definition = definition[0]
+    return definition if isinstance(definition, str) else ""
 
 
 def _containers(t: TemplateView) -> Iterator[tuple[str, dict[str, Any]]]:

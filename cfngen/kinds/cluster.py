@@ -21,10 +21,13 @@ from cfngen.blueprint.instance_types import supports_ebs_optimized
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.cluster import Cluster, Ec2Capacity, FargateCapacity
 from cfngen.blueprint.models.security import SecurityGroup
+from cfngen.blueprint.source import Path_
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.boot import (
     boot_lines,
     creation_policy,
+    init_marker,
     init_metadata,
     rolling_update,
     signal_statement,
@@ -269,7 +272,8 @@ def _ec2_capacity(
                         "echo ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n"
                         "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config\n"
                         + (
-                            boot_lines(f"LaunchTemplate{sfx}", f"AutoScalingGroup{sfx}")
+                            init_marker(ec2cap.init)
+                            + boot_lines(f"LaunchTemplate{sfx}", f"AutoScalingGroup{sfx}")
                             if ec2cap.init is not None
                             else ""
                         ),
@@ -326,8 +330,30 @@ def _policies(ec2cap: Ec2Capacity) -> dict[str, Any]:
     if ec2cap.init is not None and ec2cap.min > 0:
         out["CreationPolicy"] = creation_policy(ec2cap.init, ec2cap.min)
     if ec2cap.rolling_update is not None:
-        out["UpdatePolicy"] = rolling_update(ec2cap.rolling_update, ec2cap.init is not None)
+        out["UpdatePolicy"] = rolling_update(ec2cap.rolling_update, ec2cap.init)
     return out
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """cfn-init reads its configuration from CloudFormation and signals it over HTTPS: the
+    instances' private subnets need a route out, or every launch waits for its timeout."""
+    cluster = CLUSTERS.one(bp)
+    if cluster is None or network.of(bp).nat != "none":
+        return
+    capacities: list[tuple[Path_, Ec2Capacity]] = [
+        (("cluster", "ec2_groups", name), cap) for name, cap in cluster.ec2_groups.items()
+    ]
+    if cluster.ec2 is not None:
+        capacities.insert(0, (("cluster", "ec2"), cluster.ec2))
+    for path, cap in capacities:
+        if cap.init is not None:
+            c.error(
+                (*path, "init"),
+                "the instances run cfn-init and signal CloudFormation at launch, but their "
+                "private subnets have no route to the internet (network.nat: none)",
+                "give the network a NAT gateway (nat: single), or remove `init`",
+                at_key=True,
+            )
 
 
 CLUSTERS: Kind[Cluster] = Kind(
@@ -338,6 +364,7 @@ CLUSTERS: Kind[Cluster] = Kind(
     plan=plan,
     singleton=True,
     groups=groups,
+    checks=(check,),
     order=60,
 )
 KIND = CLUSTERS

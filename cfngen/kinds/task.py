@@ -59,7 +59,7 @@ from cfngen.builders.task_definition import TaskDefinitionParts, add_task_defini
 from cfngen.kinds import alerts
 from cfngen.kinds.base import Derived, Facts, Kind
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_ARN, CLUSTER_NAME, NEEDS_CLUSTER
-from cfngen.kinds.job import add_job, start_statement
+from cfngen.kinds.job import JOB_RUNNER_CODE, add_job, runner_statements, start_statement
 
 TASK_DEFINITION_ARN = "TaskDefinitionArn"
 TASK_ROLE_ARN = "TaskRoleArn"
@@ -264,7 +264,7 @@ def _schedule(
         ),
     }
     schedule = scheduler.Schedule("Schedule", **props)
-    if task.placement.assign_public_ip:
+    if task.placement.assign_public_ip and machine is None:  # a job's is on its state machine
         waive(schedule, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(schedule)
     ctx.output("ScheduleName", Ref(schedule), f"EventBridge Scheduler schedule of task {name}")
@@ -296,6 +296,7 @@ class RunTaskOnce(AWSObject):
         "SecurityGroups": (list, True),
         "AssignPublicIp": (str, True),
         "WaitSeconds": (int, True),
+        "StateMachine": (object, False),  # a job: start this state machine instead
     }
 
 
@@ -395,11 +396,16 @@ def _run_once(
             LogGroupName=Sub(f"/cfngen/${{EnvironmentName}}/{name}-run-once"),
         )
     )
+    machine = add_job(name, task, parts, net, cluster_arn, ctx) if task.job else None
     statements = [
         statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(logs, "Arn")]),
-        *_run_statements(name, parts, cluster_arn),
+        *(
+            runner_statements(machine, bool(wait_seconds))
+            if machine is not None
+            else _run_statements(name, parts, cluster_arn)
+        ),
     ]
-    if wait_seconds:
+    if wait_seconds and machine is None:
         statements.append(
             statement(
                 ["ecs:DescribeTasks"],
@@ -426,7 +432,7 @@ def _run_once(
         Description=Sub(f"${{EnvironmentName}}: runs task {name} once per task definition"),
         Runtime=RUNNER_RUNTIME,
         Handler="index.handler",
-        Code=awslambda.Code(ZipFile=RUNNER_CODE),
+        Code=awslambda.Code(ZipFile=RUNNER_CODE if machine is None else JOB_RUNNER_CODE),
         Role=GetAtt(role, "Arn"),
         Timeout=timeout,
         MemorySize=128,
@@ -455,10 +461,18 @@ def _run_once(
         SecurityGroups=net.security_groups,
         AssignPublicIp=net.assign_public_ip,
         WaitSeconds=wait_seconds,
+        **({"StateMachine": Ref(machine)} if machine is not None else {}),
     )
     if task.placement.assign_public_ip:
         waive(run, {"CFG002": f"public IP by choice: {task.placement.reason}"})
     ctx.add(run)
+    if machine is not None:
+        ctx.output(
+            "ExecutionArn",
+            GetAtt(run, "ExecutionArn"),
+            f"The job execution started for this revision of {name}",
+        )
+        return
     ctx.output("TaskArn", GetAtt(run, "TaskArn"), f"The task started for this revision of {name}")
 
 

@@ -100,9 +100,16 @@ class RollingUpdate(Model):
     min_in_service: int = Field(
         0, ge=0, le=1000, description="Instances kept in service during the update."
     )
-    pause_minutes: int = Field(
-        5,
+    pause_minutes: int | None = Field(
+        None,
         ge=0,
         le=60,
-        description="Wait after each batch (for its signals, with `init`).",
+        description="Wait after each batch; with `init`, how long each new batch has to signal "
+        "(default: init's timeout_minutes, at most 60; without init: 5).",
     )
+
+    def pause(self, init: Init | None) -> int:
+        """Minutes CloudFormation waits after a batch (for its signals, with cfn-init)."""
+        if self.pause_minutes is not None:
+            return self.pause_minutes
+        return min(init.timeout_minutes, 60) if init is not None else 5

@@ -111,6 +111,12 @@ class Ec2Capacity(Model):
                 f"group has at most {self.max}: no instance could be replaced",
                 f"lower min_in_service below {self.max}",
             )
+        if update is not None and self.init is not None and update.pause_minutes == 0:
+            raise fail(
+                "rolling_update.pause_minutes is 0, but with `init` it is how long each new "
+                "batch of instances has to signal: every rolling update would fail",
+                "remove pause_minutes (it then follows init.timeout_minutes) or raise it",
+            )
         return self
 
 

@@ -23,15 +23,15 @@ SCHEDULE_ONLY = (
     "flexible_window_minutes",
     "retries",
     "max_event_age_minutes",
-    "job",
 )
 ONCE_ONLY = ("wait_minutes",)
 
 
 class Job(Model):
-    """A scheduled run as a job: started by a Step Functions state machine that waits for the
-    task to stop, retries a failed run with backoff and gives up after a timeout. (EventBridge
-    Scheduler alone only retries the RunTask call, not a run whose container fails.)"""
+    """A run as a job: started by a Step Functions state machine that waits for the task to
+    stop, retries a failed run with backoff and gives up after a timeout. (EventBridge Scheduler
+    alone only retries the RunTask call, not a run whose container fails; `run: once` alone runs
+    the task once, without retries.)"""
 
     attempts: int = Field(3, ge=1, le=10, description="Retries of a failed run.")
     interval_seconds: int = Field(
@@ -74,8 +74,8 @@ class Task(ContainerSettings):
     )
     job: Job | None = Field(
         None,
-        description="Schedule: run as a job with retries of failed runs (backoff) and a "
-        "timeout, through a Step Functions state machine.",
+        description="Run as a job with retries of failed runs (backoff) and a timeout, through "
+        "a Step Functions state machine (the schedule, or `run: once`, starts it).",
     )
     notify_failures: bool = Field(
         True,

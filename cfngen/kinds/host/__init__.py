@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from cfngen.blueprint.models import Blueprint, IngressRule, SecurityGroup
+from cfngen.blueprint.models.boot import Init
 from cfngen.blueprint.models.hosts import Host
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import StackPlan
+from cfngen.builders.boot import CFN_HUP_SERVICE, CFN_HUP_UNIT
 from cfngen.builders.containers import (
     check_grants,
     permission_refs,
@@ -258,20 +260,48 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
             c.reference(
                 (*base, "compose", "bucket"), host.compose.bucket, BUCKETS.entries(bp), "bucket"
             )
-        needs_internet = host.compose is not None or host.agent
+        installs = host.compose is not None or host.agent
+        needs_internet = installs or host.init is not None
+        what = (
+            "installs Docker and its project"
+            if installs
+            else "runs cfn-init and signals CloudFormation"
+        )
         if needs_internet and host.subnet == "private" and network.of(bp).nat == "none":
             c.error(
                 (*base, "subnet"),
-                "the host installs Docker and its project at boot but a private subnet has no "
+                f"the host {what} at boot but a private subnet has no "
                 "route to the internet (network.nat: none)",
                 "set `subnet: public` with `public_ip: true`, or give the network a NAT gateway",
             )
+        if host.init is not None:
+            _check_reloader(c, (*base, "init"), host.init)
         if needs_internet and host.subnet == "public" and not host.public_ip:
             c.error(
                 (*base, "public_ip"),
                 "a host in a public subnet reaches the internet only with a public IP",
                 "set `public_ip: true`, or use `subnet: private` with a NAT gateway",
             )
+
+
+def _check_reloader(c: Checker, base: Path_, init: Init) -> None:
+    """cfngen writes cfn-hup's files and runs its service on a host with `init`."""
+    for path in init.files:
+        if path.startswith("/etc/cfn/") or path == CFN_HUP_UNIT:
+            c.error(
+                (*base, "files", path),
+                f"{path} belongs to cfn-hup, which cfngen sets up on hosts with `init` (it "
+                "applies a changed `init` to the running host)",
+                "write your file to another path",
+                at_key=True,
+            )
+    if CFN_HUP_SERVICE in init.services:
+        c.error(
+            (*base, "services", CFN_HUP_SERVICE),
+            "cfngen runs cfn-hup on hosts with `init` already",
+            "remove this service",
+            at_key=True,
+        )
 
 
 HOSTS: Kind[Host] = Kind(

@@ -251,7 +251,7 @@ def build(spec: HostSpec, ctx: Context) -> None:
         props["SubnetId"] = subnet
         props["SecurityGroupIds"] = [group]
     if host.init is not None:
-        props["Metadata"] = init_metadata(host.init)
+        props["Metadata"] = init_metadata(host.init, reload="Instance")
         props["CreationPolicy"] = creation_policy(host.init, 1)
     instance = ctx.add(waive(ec2.Instance("Instance", **props), waivers))
     if volume is not None:
