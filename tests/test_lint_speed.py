@@ -254,3 +254,33 @@ def test_the_pool_runs_here_what_a_worker_raised_on_or_died_with(
         monkeypatch.setenv("CFNGEN_TEST_RAISE", "1")
         with pytest.raises(ValueError, match="three"):  # the item raises here too, as before
             dict(pool.map(_square_or_fail, [3]))
+
+
+@pytest.mark.checkov
+def test_checkov_runs_only_over_templates_it_has_not_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """checkov's results are cached per template (and checkov version): a relint of the same
+    templates starts no checkov process, one new template starts one over that template."""
+    real = Path(__file__).resolve().parents[1] / ".checkov-venv" / "bin" / "checkov"
+    if not real.is_file():
+        pytest.skip("checkov is not installed here (make checkov)")
+    venv = tmp_path / "venv"  # checkov's version is read from the environment it is in
+    (venv / "lib" / "python3.11" / "site-packages" / "checkov-3.3.30.dist-info").mkdir(parents=True)
+    (venv / "bin").mkdir()
+    log = tmp_path / "runs.log"
+    wrapper = venv / "bin" / "checkov"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CHECKOV_BIN", str(wrapper))
+    seed = Template("seed", "seed.yaml", SEED.read_text(), "us-east-1")
+    waived = Template("waived", "waived.yaml", WAIVED, "us-east-1")
+    (first,), _ = run([Group("x", [seed])], checkov=True, cache=Cache(tmp_path / "c"))
+    assert any(f.tool == "checkov" for f in first.findings)
+    (again,), _ = run([Group("x", [seed])], checkov=True, cache=Cache(tmp_path / "c"))
+    assert shown([again]) == shown([first])
+    assert len(log.read_text().splitlines()) == 1
+    (both,), _ = run([Group("x", [seed, waived])], checkov=True, cache=Cache(tmp_path / "c"))
+    assert len(log.read_text().splitlines()) == 2
+    (uncached,), _ = run([Group("x", [seed, waived])], checkov=True)
+    assert shown([both]) == shown([uncached])
