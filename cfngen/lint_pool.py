@@ -51,6 +51,7 @@ class Pool:
         self._child: Any = None
         self._broken = False
         self._used = False
+        self._busy = False  # a request is out (the caller may have stopped listening)
         if eager:
             self._start()
 
@@ -107,10 +108,11 @@ class Pool:
         self.close()
 
     def close(self) -> None:
-        """Stop the child: politely when it is idle, at once when it is still warming up."""
+        """Stop the child: politely when it is idle, at once when it is warming up or still
+        working for a caller that stopped listening (Ctrl-C)."""
         if self._child is None or self._child.exitcode is not None:
             return
-        if self._used and not self._broken:
+        if self._used and not self._broken and not self._busy:
             with contextlib.suppress(OSError):
                 self._inbox.send(None)
             self._child.join(2)
@@ -145,7 +147,7 @@ class Pool:
         """Send one request; yield what comes back until `expect` answers or the end."""
         if self._broken:
             return
-        self._used = True
+        self._used = self._busy = True
         try:
             if self._child is None:
                 self._start()
@@ -157,13 +159,15 @@ class Pool:
                         raise EOFError("the lint child is gone")
                     continue
                 kind, index, value = self._results.recv()
-                if kind == "end":
+                if kind == "end":  # fewer answers: a worker died (the caller re-runs)
+                    self._busy = False
                     return
                 answers += 1
                 yield kind, index, value
             if request[0] == "map":
                 while self._results.recv()[0] != "end":
                     pass
+            self._busy = False
         except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.PickleError):
             # a broken pipe, a child gone, something that does not pickle: stop using the
             # child; the caller runs what is missing itself
