@@ -16,8 +16,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from cfngen.lint_pool import Pool
     from cfngen.render import RenderedEnvironment
 
+_REGION = re.compile(r"^region:[ \t]*[\"']?([a-z]{2}(?:-[a-z]+)+-\d)", re.MULTILINE)
 Public = dict[str, dict[str, list[int]]]  # template key -> {group id: listener ports}
 Job = tuple[Callable[..., Any], tuple[Any, ...]]
 Linted = tuple[Template, dict[str, Any], Group, Report]  # a parsed template and its report
@@ -142,6 +145,65 @@ def run(
             rank = {t.file: i for i, t in enumerate(g.templates)}
             report.findings.sort(key=lambda f: (rank.get(f.file, 0), f.line, f.rule))
     return reports, [verified[k] for k in vkeys]
+
+
+@contextmanager
+def session(
+    path: Path, var_files: Sequence[Path], inputs: Sequence[Any], region: str, cache: bool = True
+) -> Iterator[tuple[Cache | None, Pool | None]]:
+    """The cache (unless `cache` is False) and the worker pool of one `cfngen lint` of PATH.
+
+    The pool starts loading cfn-lint at once, while the caller compiles, unless the cache had
+    everything the last time the same inputs were linted (`inputs`: the options that change
+    what is linted); then it starts only if something turns out to need linting after all."""
+    from cfngen.lint_cache import Cache
+    from cfngen.lint_pool import Pool
+
+    store = Cache() if cache else None
+    run_key = store.key("run", _digest(path, var_files), *inputs) if store else ""
+    seen = store is not None and store.complete("run", run_key)
+    pool = Pool.open(warm, _region_hint(path, region), eager=not seen)
+    try:
+        yield store, pool
+    finally:
+        if pool is not None:
+            pool.close()
+    if store is not None:
+        store.put("run", run_key, sorted(set(store.used)))
+
+
+def _digest(path: Path, var_files: Sequence[Path]) -> list[Any]:
+    """What PATH and the var files hold, cheaply: contents of files, sizes and times of the
+    files in a folder (only for guessing whether the cache has everything)."""
+    out: list[Any] = []
+    try:
+        for item in (path, *var_files):
+            if item.is_dir():
+                for p in sorted(item.rglob("*")):
+                    st = p.stat()
+                    out.append((str(p), st.st_size, st.st_mtime_ns))
+            else:
+                out.append(hashlib.sha256(item.read_bytes()).hexdigest())
+    except OSError:
+        out.append("unreadable")
+    return out
+
+
+def _region_hint(path: Path, region: str) -> str:
+    """The region cfn-lint will most likely need, guessed before compiling (a wrong guess
+    costs time, never a result): the blueprint's `region:`, the manifest's, or --region."""
+    try:
+        if path.is_dir():
+            manifest = path / "manifest.json"
+            if manifest.is_file():
+                return str(json.loads(manifest.read_text())["region"])
+        elif path.stat().st_size < 5_000_000:
+            found = _REGION.search(path.read_text(encoding="utf-8", errors="replace"))
+            if found:
+                return found.group(1)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return region
 
 
 def call(job: Job) -> Any:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _JSON_TEMPLATE = re.compile(r'"(Resources|AWSTemplateFormatVersion)"\s*:')
-_REGION = re.compile(r"^region:[ \t]*[\"']?([a-z]{2}(?:-[a-z]+)+-\d)", re.MULTILINE)
 _TOP_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][A-Za-z0-9_]*)\s*:")
 
 
@@ -243,27 +241,15 @@ def lint(
       cfngen lint received-templates/ --production --region eu-west-1
     """
 
-    from cfngen.lint_cache import Cache
-    from cfngen.lint_pool import Pool
-    from cfngen.lint_run import warm
+    from cfngen.lint_run import session
 
-    cache = None if no_cache else Cache()
-    # what this run lints, to guess whether the cache has all of it (it had last time)
-    run = [str(path.resolve()), _digest(path, var_files), envs, variables, region, production]
-    seen = cache is not None and cache.complete("run", cache.key("run", *run, checkov))
-    # unless it does, cfn-lint loads in a worker while the blueprint compiles here
-    pool = Pool.open(warm, _region_hint(path, region), eager=not seen)
-    try:
+    inputs = (str(path.resolve()), envs, variables, region, production, checkov)
+    with session(path, var_files, inputs, region, cache=not no_cache) as (cache, pool):
         skipped, reports = _lint(
             path, envs, checkov, region, production, variables, var_files, cache, pool
         )
-    finally:
-        if pool is not None:
-            pool.close()
-    if cache is not None:
-        cache.put("run", cache.key("run", *run, checkov), sorted(set(cache.used)))
-        if cache.problem:
-            click.echo(f"warning: {cache.problem}; linted without it", err=True)
+    if cache is not None and cache.problem:
+        click.echo(f"warning: {cache.problem}; linted without it", err=True)
 
     tools = "cfngen checks, cfn-lint" + (", checkov" if checkov else "")
     if fmt == "json":
@@ -355,40 +341,6 @@ def _lint(
             report.findings.extend(found.findings)
             report.waived.extend(found.waived)
     return skipped, reports
-
-
-def _digest(path: Path, var_files: tuple[Path, ...]) -> list[Any]:
-    """What PATH and the var files hold, cheaply: contents of files, sizes and times of the
-    files in a folder (only for guessing whether the cache has everything)."""
-    out: list[Any] = []
-    try:
-        for item in (path, *var_files):
-            if item.is_dir():
-                for p in sorted(item.rglob("*")):
-                    st = p.stat()
-                    out.append((str(p), st.st_size, st.st_mtime_ns))
-            else:
-                out.append(hashlib.sha256(item.read_bytes()).hexdigest())
-    except OSError:
-        out.append("unreadable")
-    return out
-
-
-def _region_hint(path: Path, region: str) -> str:
-    """The region cfn-lint will most likely need, guessed before compiling (a wrong guess
-    costs time, never a result): the blueprint's `region:`, the manifest's, or --region."""
-    try:
-        if path.is_dir():
-            manifest = path / "manifest.json"
-            if manifest.is_file():
-                return str(json.loads(manifest.read_text())["region"])
-        elif path.stat().st_size < 5_000_000:
-            found = _REGION.search(path.read_text(encoding="utf-8", errors="replace"))
-            if found:
-                return found.group(1)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return region
 
 
 @click.command()
