@@ -13,14 +13,11 @@ exactly as a serial run makes them.
 
 from __future__ import annotations
 
-import atexit
-import gc
 import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,8 +40,8 @@ if TYPE_CHECKING:
     from cfngen.lint_pool import Pool
     from cfngen.render import RenderedEnvironment
 
-_REGION = re.compile(r"^region:[ \t]*[\"']?([a-z]{2}(?:-[a-z]+)+-\d)", re.MULTILINE)
 _RESOURCE_TYPE = re.compile(r"Type['\"]?\s*:\s*['\"]?AWS::")
+_SLOW = re.compile(r"AWS::RDS::DB(?:Instance|Cluster)\b")  # cfn-lint's engine/class rules
 Public = dict[str, dict[str, list[int]]]  # template key -> {group id: listener ports}
 Job = tuple[Callable[..., Any], tuple[Any, ...]]
 Linted = tuple[Template, dict[str, Any], Group, Report]  # a parsed template and its report
@@ -56,23 +53,6 @@ class Verification:
 
     rendered: RenderedEnvironment
     files: dict[str, str]
-
-
-def warm(region: str) -> None:
-    """What a worker needs before its first template (run in the pool's first process).
-
-    The garbage collector is off while cfn-lint loads (a quarter of the CPU time of loading
-    goes to collections that find nothing), then what is loaded is frozen: collections during
-    lint do not walk it, and the forked workers share its pages untouched."""
-    gc.disable()
-    try:
-        import cfngen.verify  # noqa: F401
-        from cfngen.lint import _runner
-
-        _runner(region)
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def run(
@@ -114,6 +94,14 @@ def run(
 
     # the biggest first (verify reads every stack); without a pool, in this process
     order = sorted(jobs, key=lambda job: -_size(jobs[job]))
+    # a worker loads cfn-lint's rules again for another region (~0.2 s): the first template
+    # of each other region goes first, not last, where it would keep one core busy alone
+    regions = [jobs[job][1][1] for job in order if job[0] == "lint"]
+    first = {r: regions.index(r) for r in regions}
+    if regions:
+        lint_jobs = [job for job in order if job[0] == "lint"]
+        early = [lint_jobs[i] for r, i in first.items() if r != regions[0]]
+        order = early + [job for job in order if job not in early]
     work = [jobs[job] for job in order]
     results: Iterable[tuple[int, Any]] = (
         pool.map(call, work) if pool is not None and work else enumerate(map(call, work))
@@ -149,81 +137,20 @@ def run(
     return reports, [verified[k] for k in vkeys]
 
 
-@contextmanager
-def session(
-    path: Path, var_files: Sequence[Path], inputs: Sequence[Any], region: str, cache: bool = True
-) -> Iterator[tuple[Cache | None, Pool | None]]:
-    """The cache (unless `cache` is False) and the worker pool of one `cfngen lint` of PATH.
-
-    The pool starts loading cfn-lint at once, while the caller compiles, unless the cache had
-    everything the last time the same inputs were linted (`inputs`: the options that change
-    what is linted); then it starts only if something turns out to need linting after all."""
-    from cfngen.lint_cache import Cache
-    from cfngen.lint_pool import Pool
-
-    # at exit, nothing is left to collect: the interpreter's last full collection walks
-    # every object (~60 ms after a compile); frozen, they are skipped
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
-    store = Cache() if cache else None
-    run_key = store.key("run", _digest(path, var_files), *inputs) if store else ""
-    seen = store is not None and store.complete("run", run_key)
-    pool = Pool.open(warm, _region_hint(path, region), eager=not seen)
-    try:
-        yield store, pool
-    finally:
-        if pool is not None:
-            pool.close()
-    if store is not None:
-        store.put("run", run_key, sorted(set(store.used)))
-
-
-def _digest(path: Path, var_files: Sequence[Path]) -> list[Any]:
-    """What PATH and the var files hold, cheaply: contents of files, sizes and times of the
-    files in a folder (only for guessing whether the cache has everything)."""
-    out: list[Any] = []
-    try:
-        for item in (path, *var_files):
-            if item.is_dir():
-                for p in sorted(item.rglob("*")):
-                    st = p.stat()
-                    out.append((str(p), st.st_size, st.st_mtime_ns))
-            else:
-                out.append(hashlib.sha256(item.read_bytes()).hexdigest())
-    except OSError:
-        out.append("unreadable")
-    return out
-
-
-def _region_hint(path: Path, region: str) -> str:
-    """The region cfn-lint will most likely need, guessed before compiling (a wrong guess
-    costs time, never a result): the blueprint's `region:`, the manifest's, or --region."""
-    try:
-        if path.is_dir():
-            manifest = path / "manifest.json"
-            if manifest.is_file():
-                return str(json.loads(manifest.read_text())["region"])
-        elif path.stat().st_size < 5_000_000:
-            found = _REGION.search(path.read_text(encoding="utf-8", errors="replace"))
-            if found:
-                return found.group(1)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return region
-
-
 def call(job: Job) -> Any:
     fn, args = job
     return fn(*args)
 
 
 def _size(job: Job) -> int:
-    """About how long a job takes, to start the longest first: cfn-lint's time grows with a
-    template's bytes and, about 400 bytes' worth each, with its resources."""
+    """About how long a job takes, to start the longest first (a long one started last keeps
+    one core busy while the others wait): cfn-lint's time grows with a template's bytes and,
+    about 400 bytes' worth each, with its resources; an RDS database costs it like 12 KB."""
     fn, args = job
     if fn is _verify:
         return sum(len(s.body) for s in args[0].stacks)
-    return len(args[0]) + 400 * len(_RESOURCE_TYPE.findall(args[0]))
+    body = args[0]
+    return len(body) + 400 * len(_RESOURCE_TYPE.findall(body)) + 12_000 * len(_SLOW.findall(body))
 
 
 def _key(cache: Cache | None, kind: str, *parts: Any) -> str:

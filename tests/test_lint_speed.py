@@ -15,7 +15,8 @@ from cfngen.compiler import compile_environment
 from cfngen.lint import Group, Report, Template, _decode, lint_template
 from cfngen.lint_cache import Cache
 from cfngen.lint_pool import Pool
-from cfngen.lint_run import Verification, run, warm
+from cfngen.lint_run import Verification, run
+from cfngen.lint_session import warm
 from cfngen.render import RenderedEnvironment
 from cfngen.verify import verify
 from cfngen.verify.balancers import prepass

@@ -241,7 +241,7 @@ def lint(
       cfngen lint received-templates/ --production --region eu-west-1
     """
 
-    from cfngen.lint_run import session
+    from cfngen.lint_session import session
 
     inputs = (str(path.resolve()), envs, variables, region, production, checkov)
     with session(path, var_files, inputs, region, cache=not no_cache) as (cache, pool):
