@@ -92,16 +92,7 @@ def run(
         elif ("verify", vkey) not in jobs:
             jobs["verify", vkey] = (_verify, (v.rendered, v.files))
 
-    # the biggest first (verify reads every stack); without a pool, in this process
-    order = sorted(jobs, key=lambda job: -_size(jobs[job]))
-    # a worker loads cfn-lint's rules again for another region (~0.2 s): the first template
-    # of each other region goes first, not last, where it would keep one core busy alone
-    regions = [jobs[job][1][1] for job in order if job[0] == "lint"]
-    first = {r: regions.index(r) for r in regions}
-    if regions:
-        lint_jobs = [job for job in order if job[0] == "lint"]
-        early = [lint_jobs[i] for r, i in first.items() if r != regions[0]]
-        order = early + [job for job in order if job not in early]
+    order = schedule(jobs)  # without a pool, in this process
     work = [jobs[job] for job in order]
     results: Iterable[tuple[int, Any]] = (
         pool.map(call, work) if pool is not None and work else enumerate(map(call, work))
@@ -135,6 +126,23 @@ def run(
             rank = {t.file: i for i, t in enumerate(g.templates)}
             report.findings.sort(key=lambda f: (rank.get(f.file, 0), f.line, f.rule))
     return reports, [verified[k] for k in vkeys]
+
+
+def schedule(jobs: dict[tuple[str, str], Job]) -> list[tuple[str, str]]:
+    """The order to start jobs in: the biggest first (verify reads every stack); but a worker
+    loads cfn-lint's rules again for another region (~0.2 s), so the first template of each
+    region but the usual one goes first, not last, where it would keep one core busy alone."""
+    order = sorted(jobs, key=lambda job: -_size(jobs[job]))
+    first: dict[str, tuple[str, str]] = {}
+    for job in order:
+        if job[0] == "lint":
+            first.setdefault(jobs[job][1][1], job)
+    if not first:
+        return order
+    regions = [jobs[job][1][1] for job in order if job[0] == "lint"]
+    usual = max(first, key=regions.count)
+    early = {job for region, job in first.items() if region != usual}
+    return sorted(early, key=order.index) + [job for job in order if job not in early]
 
 
 def call(job: Job) -> Any:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from cfngen.compiler import compile_environment
-from cfngen.lint import Group, Report, Template, _decode, lint_template
+from cfngen.lint import Group, Report, Template, _decode, lint_record, lint_template
 from cfngen.lint_cache import Cache
 from cfngen.lint_pool import Pool
-from cfngen.lint_run import Verification, run
+from cfngen.lint_run import Verification, run, schedule
 from cfngen.lint_session import warm
 from cfngen.render import RenderedEnvironment
 from cfngen.verify import verify
@@ -284,3 +284,14 @@ def test_checkov_runs_only_over_templates_it_has_not_seen(
     assert len(log.read_text().splitlines()) == 2
     (uncached,), _ = run([Group("x", [seed, waived])], checkov=True)
     assert shown([both]) == shown([uncached])
+
+
+def test_the_biggest_jobs_start_first_and_another_region_before_them() -> None:
+    small, big = "Resources: {A: {Type: AWS::SNS::Topic}}\n", "x" * 50_000
+    jobs = {
+        ("lint", "small"): (lint_record, (small, "eu-west-1", False, None)),
+        ("lint", "big"): (lint_record, (big, "eu-west-1", False, None)),
+        ("lint", "medium"): (lint_record, (big[:20_000], "eu-west-1", False, None)),
+        ("lint", "certificate"): (lint_record, (small, "us-east-1", False, None)),
+    }
+    assert [key for _, key in schedule(jobs)] == ["certificate", "big", "medium", "small"]
