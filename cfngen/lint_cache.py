@@ -14,7 +14,8 @@ The folder is `$XDG_CACHE_HOME/cfngen` when XDG_CACHE_HOME is set, else `.cfngen
 current directory (with a `.gitignore` of its own). Entries are written to a temporary file and
 renamed, so two lints at once never see half an entry; an entry that does not read back
 (corrupt, truncated, another version's) is a miss; a folder that cannot be written is a
-warning, and lint goes on without it. Deleting the folder is always safe.
+warning, and lint goes on without it. Entries not used for 30 days are deleted (looked for once
+a day); deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,6 +90,8 @@ class Cache:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         self.used.append((kind, key))
+        with contextlib.suppress(OSError):  # in use: not pruned
+            os.utime(self._path(kind, key))
         return value
 
     def put(self, kind: str, key: str, value: Any) -> None:
@@ -121,6 +125,27 @@ class Cache:
             )
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return False
+
+    def prune(self, days: float = 30, every: float = 1) -> int:
+        """Delete entries not used for `days`, at most once every `every` days; how many."""
+        marker = self.directory / ".pruned"
+        now = time.time()
+        try:
+            if now - marker.stat().st_mtime < every * 86400:
+                return 0
+        except OSError:
+            pass  # never pruned, or no cache at all
+        if not self.directory.is_dir():
+            return 0
+        removed = 0
+        with contextlib.suppress(OSError):
+            marker.touch()
+            for entry in self.directory.glob("*/*.json"):
+                with contextlib.suppress(OSError):
+                    if now - entry.stat().st_mtime > days * 86400:
+                        entry.unlink()
+                        removed += 1
+        return removed
 
     def _create(self, folder: Path) -> None:
         new = not self.directory.exists()

@@ -65,6 +65,7 @@ def session(
             pool.close()
     if store is not None:
         store.put("run", run_key, sorted(set(store.used)))
+        store.prune()
 
 
 def _digest(path: Path, var_files: Sequence[Path]) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -295,3 +296,17 @@ def test_the_biggest_jobs_start_first_and_another_region_before_them() -> None:
         ("lint", "certificate"): (lint_record, (small, "us-east-1", False, None)),
     }
     assert [key for _, key in schedule(jobs)] == ["certificate", "big", "medium", "small"]
+
+
+def test_entries_not_used_for_a_month_are_pruned_once_a_day(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    cache.put("lint", "old", {"x": 1})
+    cache.put("lint", "used", {"x": 2})
+    month = time.time() - 31 * 86400
+    for name in ("old", "used"):
+        os.utime(tmp_path / "lint" / f"{name}.json", (month, month))
+    assert cache.get("lint", "used", dict) == {"x": 2}  # reading an entry keeps it
+    assert cache.prune() == 1
+    assert sorted(p.stem for p in (tmp_path / "lint").glob("*.json")) == ["used"]
+    os.utime(tmp_path / "lint" / "used.json", (month, month))
+    assert cache.prune() == 0  # pruned less than a day ago
