@@ -98,7 +98,7 @@ class Pool:
             return None
         try:
             return cls(jobs, warm, *warm_args, eager=eager)
-        except OSError:  # out of processes or pipes: lint in-process
+        except (OSError, ImportError):  # no processes, pipes or semaphores: lint in-process
             return None
 
     def __enter__(self) -> Pool:
@@ -168,9 +168,17 @@ class Pool:
                 while self._results.recv()[0] != "end":
                     pass
             self._busy = False
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.PickleError):
-            # a broken pipe, a child gone, something that does not pickle: stop using the
-            # child; the caller runs what is missing itself
+        except (
+            OSError,
+            EOFError,
+            ImportError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            pickle.PickleError,
+        ):
+            # a broken pipe, a child gone, no semaphores, something that does not pickle:
+            # stop using the child; the caller runs what is missing itself
             self._broken = True
             if self._child is not None:
                 self._child.terminate()
