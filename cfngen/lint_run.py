@@ -220,9 +220,33 @@ def _read_public(value: Any) -> Public:
 
 
 def _verify(rendered: RenderedEnvironment, files: dict[str, str]) -> Report:
+    """`verify` in a worker: findings of plain str and int, as the answer must travel back
+    (cfn-lint's parser hands out str subclasses that do not pickle; a finding that carried
+    one would have the whole environment verified again in the calling process)."""
     from cfngen.verify import verify
 
-    return verify(rendered, files)
+    report = verify(rendered, files)
+    return Report(
+        findings=[_plain(f) for f in report.findings],
+        waived=[(_plain(f), str(why)) for f, why in report.waived],
+        templates=report.templates,
+    )
+
+
+def _plain(f: Finding) -> Finding:
+    return Finding(
+        file=str(f.file),
+        line=int(f.line),
+        rule=str(f.rule),
+        severity=str(f.severity),
+        message=str(f.message),
+        stack=str(f.stack),
+        resource=str(f.resource),
+        origin=str(f.origin),
+        tool=str(f.tool),
+        title=str(f.title),
+        link=str(f.link),
+    )
 
 
 def _write_report(report: Report) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from cfngen.compiler import compile_environment
 from cfngen.lint import Group, Report, Template, _decode, lint_record, lint_template
 from cfngen.lint_cache import Cache
 from cfngen.lint_pool import Pool
-from cfngen.lint_run import Verification, run, schedule
+from cfngen.lint_run import Verification, _verify, run, schedule
 from cfngen.lint_session import warm
 from cfngen.render import RenderedEnvironment
 from cfngen.verify import verify
@@ -310,3 +311,24 @@ def test_entries_not_used_for_a_month_are_pruned_once_a_day(tmp_path: Path) -> N
     assert sorted(p.stem for p in (tmp_path / "lint").glob("*.json")) == ["used"]
     os.utime(tmp_path / "lint" / "used.json", (month, month))
     assert cache.prune() == 0  # pruned less than a day ago
+
+
+def test_verify_findings_travel_back_from_a_worker(
+    legocity: RenderedEnvironment, tmp_path: Path
+) -> None:
+    """A broken import is an environment finding; worked out in a worker and sent back, it
+    equals what `verify` reports here."""
+    payload = legocity.stack("service-payload")
+    broken = payload.body.replace("-alerts-TopicArn", "-alerts-TopicArm", 1)
+    assert broken != payload.body
+    stacks = tuple(replace(s, body=broken) if s is payload else s for s in legocity.stacks)
+    env = replace(legocity, stacks=stacks)
+    files = {s.component: s.file for s in env.stacks}
+    expected = verify(env, files)
+    assert any(f.rule == "CFG020" for f in expected.findings)
+    pickle.dumps(_verify(env, files))
+    pool = Pool.open(warm, env.region, jobs=2)
+    assert pool is not None
+    with pool:
+        _, (found,) = run([groups_of(env)], pool=pool, verify=[Verification(env, files)])
+    assert found.findings == expected.findings and found.waived == expected.waived
