@@ -15,7 +15,7 @@ from typing import Any
 
 from cfngen import registry
 from cfngen.blueprint.environments import environment_names, select_environment
-from cfngen.blueprint.interpolate import interpolate, load_var_files
+from cfngen.blueprint.interpolate import check_variable_names, interpolate, load_var_files
 from cfngen.blueprint.models import PRODUCTION_NAMES, Blueprint
 from cfngen.blueprint.source import Document, Path_, dotted, load_file, undotted
 from cfngen.blueprint.validate import Checker, validate_model
@@ -224,6 +224,7 @@ def load_inputs(inputs: Inputs) -> tuple[Document, dict[str, Any]]:
                 )
             ]
         )
+    check_variable_names(doc.data, (name for name, _ in inputs.variables))
     variables: dict[str, Any] = load_var_files(list(inputs.var_files))
     variables.update(dict(inputs.variables))
     return doc, variables
