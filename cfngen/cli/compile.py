@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cfngen import placeholders
+from cfngen.cli.completion import complete_env
 from cfngen.cli.options import (
     blueprint_argument,
     env_option,
@@ -34,6 +35,7 @@ def _compile(
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment to validate; repeatable (default: all of them).",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cfngen import placeholders
+from cfngen.cli.completion import complete_check, complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -167,6 +168,7 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment of a blueprint to lint; repeatable (default: all of them).",
@@ -304,7 +306,7 @@ def _add_verification(compiled: list[Any], reports: list[tuple[str, Report]]) ->
 
 
 @click.command()
-@click.argument("check_id", required=False)
+@click.argument("check_id", required=False, shell_complete=complete_check)
 def checks(check_id: str | None) -> None:
     """List cfngen's own security checks, or explain one.
 

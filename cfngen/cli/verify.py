@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cfngen.cli.completion import complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -53,6 +54,7 @@ def environments(
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment of a blueprint to verify; repeatable (default: all of them).",
