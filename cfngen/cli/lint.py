@@ -254,7 +254,7 @@ def lint(
     done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
     reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
     if groups and not skipped and groups[0][2] is not None:  # a blueprint or a rendered folder
-        _add_verification(compiled or environments(path, envs, variables, var_files), reports)
+        _add_verification(path, compiled or environments(path, envs, variables, var_files), reports)
 
     if fmt == "json":
         out: dict[str, Any] = {
@@ -292,15 +292,16 @@ class CouldNotLint(OperationError):
     exit_code = 3
 
 
-def _add_verification(compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
+def _add_verification(path: Path, compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
     """The environment checks (`cfngen verify`) join each environment's lint report."""
-    from cfngen.verify import verify
+    from cfngen.verify import shared_scope_of, verify
 
     by_name = dict(reports)
+    shared = shared_scope_of(path, [env for env, _ in compiled])
     for env, files in compiled:
         report = by_name.get(env.environment_name)
         if report is not None:
-            found = verify(env, files)
+            found = verify(env, files, shared)
             report.findings.extend(found.findings)
             report.waived.extend(found.waived)
 

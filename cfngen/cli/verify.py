@@ -91,11 +91,13 @@ def verify(
       cfngen verify out/prod --format json
     """
     from cfngen.cli.lint import _print_text
+    from cfngen.verify import shared_scope_of
     from cfngen.verify import verify as run
 
+    found = environments(path, envs, variables, var_files)
+    shared = shared_scope_of(path, [env for env, _ in found])
     reports: list[tuple[str, Report]] = [
-        (env.environment_name, run(env, files))
-        for env, files in environments(path, envs, variables, var_files)
+        (env.environment_name, run(env, files, shared)) for env, files in found
     ]
     if fmt == "json":
         out: dict[str, Any] = {
