@@ -108,3 +108,25 @@ def test_shared_scope_mistakes_are_positioned_errors(tmp_path: Path) -> None:
     ]
     typo = BLUEPRINT.replace("repository: payload, tag: dev", "repository: paylaod, tag: dev")
     assert any("did you mean 'payload'" in e for e in errors_of(tmp_path, typo, "dev"))
+
+
+def test_verify_reads_the_shared_scope_beside_each_environment(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cfngen.cli import cli
+    from tests.helpers import write
+
+    text = BLUEPRINT.replace('dev: {deploy: {account: "222222222222"}}', "dev: {}")
+    path = write(tmp_path, text)
+    result = CliRunner().invoke(cli, ["verify", str(path), "--env", "dev"])
+    assert result.exit_code == 1
+    assert "CFG033" in result.output and "names no deploy.account" in result.output
+    assert CliRunner().invoke(cli, ["verify", str(path), "--env", "prod"]).exit_code == 0
+    out = tmp_path / "out"
+    for env in ("shared", "dev"):
+        assert (
+            CliRunner().invoke(cli, ["render", str(path), "--env", env, "-o", str(out)]).exit_code
+            == 0
+        )
+    folder = CliRunner().invoke(cli, ["verify", str(out / "dev")])  # the sibling out/shared
+    assert folder.exit_code == 1 and "CFG033" in folder.output
