@@ -85,7 +85,8 @@ def pull_policy(accounts: Sequence[str]) -> dict[str, Any]:
                 "Principal": {
                     "AWS": [Sub(f"arn:${{AWS::Partition}}:iam::{a}:root") for a in accounts]
                 },
-                "Action": list(PULL_ACTIONS),
+                # DescribeImages: the environments' deploys check that an image exists first
+                "Action": [*PULL_ACTIONS, "ecr:DescribeImages"],
             }
         ],
     }

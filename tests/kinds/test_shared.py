@@ -53,6 +53,7 @@ def test_the_shared_scope_renders_only_its_components_and_admits_every_environme
         "ecr:BatchCheckLayerAvailability",
         "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer",
+        "ecr:DescribeImages",
     ]
 
 
@@ -70,7 +71,8 @@ def test_environments_pull_from_the_shared_repository_by_its_known_uri(tmp_path:
     pulls = [s for s in statements if "ecr:BatchGetImage" in s["Action"]]
     assert pulls[0]["Resource"] == [
         {
-            "Fn::Sub": "arn:${AWS::Partition}:ecr:eu-west-1:111111111111:repository/city-shared-payload"
+            "Fn::Sub": "arn:${AWS::Partition}:ecr:eu-west-1:111111111111:repository/"
+            "city-shared-payload"
         }
     ]
 
