@@ -100,6 +100,29 @@ def resolve_grants(
     return out
 
 
+def record_uses(
+    ctx: Context,
+    role: str,
+    grants: Sequence[tuple[Path_, GrantRequest, str | None, Grant]],
+    base: Path_,
+) -> None:
+    """Each `uses` entry as an access of `role` for `cfngen verify` (manifest.json): the used
+    component's ARN (its `arn` attribute), the access level and its options."""
+    for path, request, _, _ in grants:
+        arn = ctx.facts.attributes.get(request.component, {}).get("arn")
+        if "uses" not in path or arn is None:
+            continue
+        prefix = request.options.get("prefix")
+        ctx.access(
+            role,
+            f"uses:{request.access}",
+            arn.output,
+            (*base, *path),
+            component=request.component,
+            prefix=str(prefix) if prefix else "",
+        )
+
+
 def granted(
     bp: Blueprint, facts: Facts, c: ContainerSettings, base: Path_ = ()
 ) -> list[tuple[Path_, GrantRequest, str | None, Grant]]:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from cfngen.checks.base import Resource, as_dict, as_list, check
-from cfngen.verify.iam import missing, role_of
 from cfngen.verify.model import Environment, Ref, Stack
 from cfngen.verify.network import Rules
 
@@ -109,53 +108,3 @@ def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
                 service.id,
                 "the tasks' security group does not allow HTTPS (443) out",
             )
-
-
-@check(
-    "CFG028",
-    "Task role cannot mount the task's file system",
-    why="An EFS volume with IAM authorization is mounted with the task role: without "
-    "elasticfilesystem:ClientMount (and ClientWrite for a writable mount) on the file system, "
-    "for the access point the volume uses, the task fails to start with a mount error.",
-    source="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html",
-    scope="environment",
-)
-def task_role_mounts(env: Environment) -> Iterator[EnvHit]:
-    for stack, task in env.of_type("AWS::ECS::TaskDefinition"):
-        role = role_of(env, stack, task.props.get("TaskRoleArn"))
-        writable = {
-            str(as_dict(m).get("SourceVolume"))
-            for c in as_list(task.props.get("ContainerDefinitions"))
-            for m in as_list(as_dict(c).get("MountPoints"))
-            if not as_dict(m).get("ReadOnly")
-        }
-        for volume in as_list(task.props.get("Volumes")):
-            volume = as_dict(volume)
-            efs = as_dict(volume.get("EFSVolumeConfiguration"))
-            auth = as_dict(efs.get("AuthorizationConfig"))
-            if str(auth.get("IAM", "")) != "ENABLED":
-                continue
-            fs = env.resolve(stack, efs.get("FilesystemId"))
-            point = env.resolve(stack, auth.get("AccessPointId"))
-            if not isinstance(fs, Ref):
-                continue
-            actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
-            if str(volume.get("Name")) in writable:
-                actions += ("elasticfilesystem:ClientWrite",)
-            if role is None:
-                yield (
-                    stack.component,
-                    task.id,
-                    (f"volume {volume.get('Name')} mounts {fs.id} with IAM but has no task role"),
-                )
-                continue
-            lacking = missing(env, role, actions, fs, point if isinstance(point, Ref) else None)
-            if lacking:
-                yield (
-                    stack.component,
-                    task.id,
-                    (
-                        f"task role {role.id} cannot mount volume {volume.get('Name')} "
-                        f"({fs.id}): missing {', '.join(lacking)}"
-                    ),
-                )

@@ -43,7 +43,13 @@ def environment_of(
                 depends_on=tuple(s.depends_on),
             )
         )
-    return Environment(stacks, rendered.region, rendered.environment_name, rendered.relations)
+    return Environment(
+        stacks,
+        rendered.region,
+        rendered.environment_name,
+        rendered.relations,
+        rendered.accesses,
+    )
 
 
 def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[str] = ()) -> Report:

@@ -1,0 +1,143 @@
+"""What each declared access needs, in IAM actions, as AWS documents it: the one place CFG028
+(`uses`, a host's own needs) and CFG029 (deploy pipelines) read the required actions from.
+
+The manifest's `accesses` say which role needs what on which resource (`uses: read-write` of
+bucket `results` with prefix `results/`; a host's secret; a deploy role's repository). These
+tables turn that into actions and the resource they must be allowed on; they are written from
+the AWS documentation cited next to each entry, never from what cfngen's kinds grant, so a
+grant that forgets an action is found rather than copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Need:
+    """Actions required on one resource of the used component."""
+
+    actions: tuple[str, ...]
+    on: str  # "arn" (the component), "objects" (a bucket's objects under the prefix)
+    condition_key: str = ""  # a statement constraining this key must allow the value (s3:prefix)
+
+
+# (resource type, access) -> needs. The access levels are those docs/containers.md documents.
+USES: dict[tuple[str, str], tuple[Need, ...]] = {
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+    ("AWS::S3::Bucket", "read"): (
+        Need(("s3:GetObject",), "objects"),
+        Need(("s3:ListBucket",), "arn", "s3:prefix"),
+    ),
+    ("AWS::S3::Bucket", "read-write"): (
+        Need(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), "objects"),
+        Need(("s3:ListBucket",), "arn", "s3:prefix"),
+    ),
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/
+    # sqs-api-permissions-reference.html
+    ("AWS::SQS::Queue", "send"): (Need(("sqs:SendMessage",), "arn"),),
+    ("AWS::SQS::Queue", "consume"): (
+        Need(("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"), "arn"),
+    ),
+    # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
+    ("AWS::SNS::Topic", "publish"): (Need(("sns:Publish",), "arn"),),
+}
+
+# An ARN of a component outside the environment (an existing bucket) -> its resource type.
+ARN_TYPES = {":s3:::": "AWS::S3::Bucket", ":sqs:": "AWS::SQS::Queue", ":sns:": "AWS::SNS::Topic"}
+
+# With a customer-managed KMS key on the used component, the key actions of each access:
+# SQS https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/
+#   sqs-key-management.html (producers GenerateDataKey + Decrypt, consumers Decrypt);
+# SNS https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html (publishers the same);
+# S3 https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+#   (GetObject needs Decrypt, PutObject GenerateDataKey).
+KMS: dict[str, tuple[str, ...]] = {
+    "send": ("kms:GenerateDataKey", "kms:Decrypt"),
+    "consume": ("kms:Decrypt",),
+    "publish": ("kms:GenerateDataKey", "kms:Decrypt"),
+    "read": ("kms:Decrypt",),
+    "read-write": ("kms:Decrypt", "kms:GenerateDataKey"),
+}
+
+# A host's own needs (docs/data-edge-ops.md, hosts): Docker's awslogs driver writes the log
+# group (https://docs.docker.com/engine/logging/drivers/awslogs/#credentials), compose-env reads
+# each secret and parameter, the boot script copies the compose file from S3.
+HOST: dict[str, tuple[str, ...]] = {
+    "log-group": ("logs:CreateLogStream", "logs:PutLogEvents"),
+    # https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+    "secret": ("secretsmanager:GetSecretValue",),
+    # https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+    "parameter": ("ssm:GetParameter",),
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions
+    "object": ("s3:GetObject",),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a deploy pipeline, on one kind of target the deploy role is given.
+
+    `target` is the manifest need it applies to (`deploy:<target>`); `on` says which resource
+    the actions must be allowed on: "*" (actions without resource-level permissions),
+    "repository", "service", or "roles" (the task and execution roles of the service's task
+    definition, to pass to ECS)."""
+
+    what: str
+    target: str
+    actions: tuple[str, ...]
+    on: str
+    doc: str
+    conditioned: tuple[str, ...] = ()  # actions whose request carries the revision's ARN
+
+
+# The pipeline docs/containers.md (deploy_roles) describes: push the image, register a task
+# definition revision, point the service at it. One more step (CloudFormation change sets, say)
+# is one more entry here.
+DEPLOY_STEPS: tuple[Step, ...] = (
+    Step(
+        "log in to ECR",
+        "repository",
+        ("ecr:GetAuthorizationToken",),
+        "*",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html",
+    ),
+    Step(
+        "push the image",
+        "repository",
+        (
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+            "ecr:BatchGetImage",
+        ),
+        "repository",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html",
+    ),
+    Step(
+        "register a task definition revision",
+        "service",
+        ("ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"),
+        "*",
+        "https://github.com/aws-actions/amazon-ecs-deploy-task-definition#permissions",
+    ),
+    Step(
+        "update the service to the new revision",
+        "service",
+        ("ecs:DescribeServices", "ecs:UpdateService"),
+        "service",
+        "https://github.com/aws-actions/amazon-ecs-deploy-task-definition#permissions",
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/
+        # list_amazonelasticcontainerservice.html: UpdateService has ecs:task-definition
+        ("ecs:UpdateService",),
+    ),
+    Step(
+        "pass the task's roles to ECS",
+        "service",
+        ("iam:PassRole",),
+        "roles",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+    ),
+)
