@@ -165,7 +165,8 @@ HOST_SECRET = _access(
 PARAMETER = """\
               - Effect: Allow
                 Action: ssm:GetParameter
-                Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameterPATH
+                Resource: !Sub "arn:${AWS::Partition}:ssm:${AWS::Region}:\\
+                  ${AWS::AccountId}:parameterPATH"
 """
 
 
