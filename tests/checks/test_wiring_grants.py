@@ -1,5 +1,6 @@
 """Wiring checks of what the blueprint grants: `uses` and a host's own needs (CFG028), deploy
-pipelines (CFG029). The accesses are written as the manifest records them; the templates are
+pipelines (CFG029); and the two paths added with them: container instances getting out
+(CFG024) and HTTP API VPC links (CFG030). The accesses are written as the manifest records them; the templates are
 small hand-written stacks, so each test shows the one statement that makes the difference."""
 
 from __future__ import annotations
@@ -265,3 +266,149 @@ def test_cfg029_bad_cannot_pass_the_task_role_or_passes_others() -> None:
     )
     assert found[2] == "may pass roles beyond its services' task and execution roles: OtherRole"
     assert _deploy(passed='"*"')[-1][2].endswith("task and execution roles: *")
+
+
+# --- CFG024 on EC2 capacity, CFG030 for HTTP APIs: the same network stack as CFG024's tests
+
+ROUTED = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Private:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: vpc-1, CidrBlock: 10.0.1.0/24}
+  Table:
+    Type: AWS::EC2::RouteTable
+    Properties: {VpcId: vpc-1}
+  Assoc:
+    Type: AWS::EC2::SubnetRouteTableAssociation
+    Properties: {SubnetId: !Ref Private, RouteTableId: !Ref Table}
+  Default:
+    Type: AWS::EC2::Route
+    Properties: {RouteTableId: !Ref Table, DestinationCidrBlock: 0.0.0.0/0, GATEWAY}
+  Hosts:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: hosts, VpcId: vpc-1}
+Outputs:
+  PrivateSubnetIds:
+    Value: !Join [",", [!Ref Private]]
+    Export: {Name: !Sub "${EnvironmentName}-network-PrivateSubnetIds"}
+  HostsId:
+    Value: !Ref Hosts
+    Export: {Name: !Sub "${EnvironmentName}-network-HostsId"}
+"""
+CLUSTER = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  Cluster:
+    Type: AWS::ECS::Cluster
+  LaunchTemplate:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        SecurityGroupIds: [!ImportValue {"Fn::Sub": "${EnvironmentName}-network-HostsId"}]
+  AutoScalingGroup:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      MinSize: "1"
+      MaxSize: "2"
+      LaunchTemplate: {LaunchTemplateId: !Ref LaunchTemplate, Version: "1"}
+      VPCZoneIdentifier:
+        Fn::Split:
+          - ","
+          - !ImportValue {"Fn::Sub": "${EnvironmentName}-network-PrivateSubnetIds"}
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      NetworkMode: bridge
+      RequiresCompatibilities: [EC2]
+      ContainerDefinitions: [{Name: web, Image: nginx}]
+  Service:
+    Type: AWS::ECS::Service
+    Properties: {Cluster: !Ref Cluster, TaskDefinition: !Ref Task, LaunchType: EC2}
+"""
+
+
+def _instances(gateway: str) -> list[tuple[str, ...]]:
+    stacks = [
+        Stack("network", "shop-dev-network", "n.yaml", _parse(ROUTED.replace("GATEWAY", gateway))),
+        Stack("cluster", "shop-dev-cluster", "c.yaml", _parse(CLUSTER), depends_on=("network",)),
+    ]
+    return hits("CFG024", Environment(stacks, "eu-west-1", "shop-dev"))
+
+
+def test_cfg024_good_container_instances_behind_nat() -> None:
+    assert _instances("NatGatewayId: nat-1") == []
+
+
+def test_cfg024_bad_container_instances_without_public_ip_or_nat() -> None:
+    assert _instances("GatewayId: igw-1") == [
+        (
+            "cluster",
+            "AutoScalingGroup",
+            "subnet Private of the container instances has an internet gateway route but gets "
+            "no public IP",
+        )
+    ]
+
+
+LINKED = """\
+Parameters:
+  EnvironmentName: {Type: String, Default: shop-dev}
+Resources:
+  LinkGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: link
+      VpcId: vpc-1
+      SecurityGroupEgress:
+        - IpProtocol: tcp
+          FromPort: EGRESS
+          ToPort: EGRESS
+          DestinationSecurityGroupId: !Ref LbGroup
+  LbGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: lb
+      VpcId: vpc-1
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, SourceSecurityGroupId: !Ref LinkGroup}
+  Lb:
+    Type: AWS::ElasticLoadBalancingV2::LoadBalancer
+    Properties: {Scheme: internal, SecurityGroups: [!Ref LbGroup]}
+  Listener:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+    Properties: {LoadBalancerArn: !Ref Lb, Port: 443, Protocol: HTTPS}
+  Link:
+    Type: AWS::ApiGatewayV2::VpcLink
+    Properties: {Name: link, SubnetIds: [subnet-1], SecurityGroupIds: [!Ref LinkGroup]}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: api-1
+      IntegrationType: HTTP_PROXY
+      ConnectionType: VPC_LINK
+      ConnectionId: !Ref Link
+      IntegrationUri: !Ref Listener
+"""
+
+
+def _http(egress: int) -> list[tuple[str, ...]]:
+    text = LINKED.replace("EGRESS", str(egress))
+    return hits("CFG030", Environment([Stack("api", "shop-dev-api", "a.yaml", _parse(text))]))
+
+
+def test_cfg030_good_http_api_link_reaches_its_listener() -> None:
+    assert _http(443) == []
+
+
+def test_cfg030_bad_http_api_link_cannot_leave_on_the_listener_port() -> None:
+    assert _http(80) == [
+        (
+            "api",
+            "Integration",
+            "its VPC link Link's security group does not allow egress to listener Listener on "
+            "port 443",
+        )
+    ]

@@ -605,10 +605,31 @@ def test_enough_generated_mutations_of_every_kind() -> None:
         "CFG020",
         "CFG021",
         "CFG022",
+        "CFG023",
+        "CFG024",
         "CFG025",
         "CFG026",
         "CFG027",
+        "CFG028",
+        "CFG029",
+        "CFG030",
+        "CFG031",
     }
+    # each new wire is cut at least once: uses grants, host roles, deploy steps, HTTP VPC
+    # links, container instances' NAT
+    whats = " ".join(m.what for m in MUTATIONS)
+    for wire in (
+        "TaskRole loses s3:PutObject",
+        "TaskRole loses sqs:ReceiveMessage",
+        "TaskRole loses sns:Publish",
+        "Role loses secretsmanager:GetSecretValue",
+        "Role loses logs:PutLogEvents",
+        "DeployRole loses iam:PassRole",
+        "DeployRole loses ecs:UpdateService",
+        "without security groups",
+        "instances lose NAT",
+    ):
+        assert wire in whats, wire
 
 
 def _mutation_id(m: Mutation) -> str:
