@@ -219,14 +219,29 @@ def _service_arn(env: Environment, stack: Stack, service: Resource) -> str | Non
 
 
 def _step_targets(
-    env: Environment, step: Step, resource: Any
+    env: Environment, step: Step, resource: Any, access: dict[str, str]
 ) -> tuple[list[Any], tuple[str, str] | None]:
     """The resources a step's actions must be allowed on, and a condition the service step
     must pass (UpdateService to a revision of the service's own family)."""
+    region, part = env.region, partition(env.region)
+    named = token(resource) if isinstance(resource, Ref) else str(resource)
     if step.on == "*":
         return ["*"], None
-    if step.on == "repository":
+    if step.on == "target":
         return [resource], None
+    if step.on == "objects":
+        return [f"{named}/*"], None
+    if step.on == "instance":
+        return [f"arn:{part}:ec2:{region}:*:instance/{named}"], None
+    if step.on == "document":
+        return [f"arn:{part}:ssm:{region}::document/AWS-RunShellScript"], None
+    if step.on == "distribution":
+        dist = _target(
+            env, access.get("role", "").partition("/")[0], access.get("distribution", "")
+        )
+        if not isinstance(dist, Ref):
+            return [], None
+        return [f"arn:{part}:cloudfront::*:distribution/{token(dist)}"], None
     found = _service(env, str(resource).removeprefix("stack:"))
     if found is None:
         return [], None
@@ -290,7 +305,7 @@ def deploy_roles_run_their_pipeline(env: Environment) -> Iterator[EnvHit]:
         for step in DEPLOY_STEPS:
             if f"deploy:{step.target}" != need:
                 continue
-            wanted, condition = _step_targets(env, step, resource)
+            wanted, condition = _step_targets(env, step, resource, access)
             if step.on == "roles":
                 passable.setdefault(role, set()).update(w for w in wanted if isinstance(w, Ref))
             for w in wanted:

@@ -79,9 +79,11 @@ class Step:
     """One step of a deploy pipeline, on one kind of target the deploy role is given.
 
     `target` is the manifest need it applies to (`deploy:<target>`); `on` says which resource
-    the actions must be allowed on: "*" (actions without resource-level permissions),
-    "repository", "service", or "roles" (the task and execution roles of the service's task
-    definition, to pass to ECS)."""
+    the actions must be allowed on: "*" (actions without resource-level permissions), "target"
+    (the recorded resource: a repository, a site's bucket), "objects" (the bucket's objects),
+    "service" (the ECS service's ARN), "roles" (the task and execution roles of the service's
+    task definition, to pass to ECS), "instance" (a host's instance ARN), "document" (the
+    AWS-RunShellScript document) or "distribution" (the site's CloudFront distribution)."""
 
     what: str
     target: str
@@ -91,9 +93,10 @@ class Step:
     conditioned: tuple[str, ...] = ()  # actions whose request carries the revision's ARN
 
 
-# The pipeline docs/containers.md (deploy_roles) describes: push the image, register a task
-# definition revision, point the service at it. One more step (CloudFormation change sets, say)
-# is one more entry here.
+# The pipelines docs/containers.md and docs/data-edge-ops.md (deploy_roles) describe: push the
+# image, register a task definition revision, point the service at it (GitHub); push, run the
+# deploy script on hosts through Run Command, publish sites (GitLab). One more step
+# (CloudFormation change sets, say) is one more entry here.
 DEPLOY_STEPS: tuple[Step, ...] = (
     Step(
         "log in to ECR",
@@ -113,7 +116,7 @@ DEPLOY_STEPS: tuple[Step, ...] = (
             "ecr:PutImage",
             "ecr:BatchGetImage",
         ),
-        "repository",
+        "target",
         "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html",
     ),
     Step(
@@ -139,5 +142,47 @@ DEPLOY_STEPS: tuple[Step, ...] = (
         ("iam:PassRole",),
         "roles",
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+    ),
+    Step(
+        "run the deploy script on the host",
+        "host",
+        ("ssm:SendCommand",),
+        "instance",
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command-setting-up.html",
+    ),
+    Step(
+        "run it with the AWS-RunShellScript document",
+        "host",
+        ("ssm:SendCommand",),
+        "document",
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/run-command-setting-up.html",
+    ),
+    Step(
+        "follow the command's output",
+        "host",
+        ("ssm:GetCommandInvocation",),
+        "*",
+        "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html",
+    ),
+    Step(
+        "list the site's bucket",
+        "site",
+        ("s3:ListBucket",),
+        "target",
+        "https://docs.aws.amazon.com/cli/latest/reference/s3/sync.html",
+    ),
+    Step(
+        "upload and delete the site's files",
+        "site",
+        ("s3:PutObject", "s3:DeleteObject"),
+        "objects",
+        "https://docs.aws.amazon.com/cli/latest/reference/s3/sync.html",
+    ),
+    Step(
+        "invalidate the site's distribution",
+        "site",
+        ("cloudfront:CreateInvalidation",),
+        "distribution",
+        "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html",
     ),
 )

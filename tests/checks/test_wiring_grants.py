@@ -1,7 +1,8 @@
 """Wiring checks of what the blueprint grants: `uses` and a host's own needs (CFG028), deploy
 pipelines (CFG029); and the two paths added with them: container instances getting out
-(CFG024) and HTTP API VPC links (CFG030). The accesses are written as the manifest records them; the templates are
-small hand-written stacks, so each test shows the one statement that makes the difference."""
+(CFG024) and HTTP API VPC links (CFG030). The accesses are written as the manifest records
+them; the templates are small hand-written stacks, so each test shows the one statement that
+makes the difference."""
 
 from __future__ import annotations
 

@@ -536,6 +536,13 @@ _NEEDED = {
         "ecr:CompleteLayerUpload",
         "ecr:PutImage",
     ),
+    "deploy:host": ("ssm:SendCommand", "ssm:GetCommandInvocation"),
+    "deploy:site": (
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "cloudfront:CreateInvalidation",
+    ),
     "deploy:service": (
         "ecs:RegisterTaskDefinition",
         "ecs:DescribeServices",
@@ -626,6 +633,8 @@ def test_enough_generated_mutations_of_every_kind() -> None:
         "Role loses logs:PutLogEvents",
         "DeployRole loses iam:PassRole",
         "DeployRole loses ecs:UpdateService",
+        "deploy-role-deploy:Role loses ssm:SendCommand",
+        "deploy-role-deploy:Role loses cloudfront:CreateInvalidation",
         "without security groups",
         "instances lose NAT",
     ):
