@@ -87,9 +87,15 @@ def _uses(env: Environment, role: Ref, access: dict[str, str], used: Any) -> Ite
         return
     arn = token(used) if isinstance(used, Ref) else str(used)
     prefix = access.get("prefix", "")
+    point = (
+        _target(env, role.component, access.get("access_point", ""))
+        if access.get("access_point")
+        else None
+    )
+    value = token(point) if isinstance(point, Ref) else prefix
     for need in needs:
         resource = f"{arn}/{prefix}*" if need.on == "objects" else used
-        condition = (need.condition_key, prefix) if need.condition_key and prefix else None
+        condition = (need.condition_key, value) if need.condition_key and value else None
         lacking = missing(env, role, need.actions, resource, condition=condition)
         if lacking:
             where = f" under {prefix!r}" if need.on == "objects" and prefix else ""
@@ -129,7 +135,14 @@ def _host(env: Environment, role: Ref, access: dict[str, str], used: Any) -> Ite
 
 
 def _mounts(env: Environment) -> Iterator[EnvHit]:
-    """Every EFS volume with IAM authorization: its task role can mount it (at the task)."""
+    """Every EFS volume with IAM authorization that no declared access covers (a template
+    cfngen did not write): its task role can mount it (reported at the task)."""
+    declared = set()
+    for access in env.accesses:
+        home, _, role_id = access.get("role", "").partition("/")
+        used = _target(env, home, access.get("resource", ""))
+        if access.get("need", "").startswith("uses:") and isinstance(used, Ref):
+            declared.add((Ref(home, role_id), used))
     for stack, task in env.of_type("AWS::ECS::TaskDefinition"):
         role = role_of(env, stack, task.props.get("TaskRoleArn"))
         writable = {
@@ -146,8 +159,8 @@ def _mounts(env: Environment) -> Iterator[EnvHit]:
                 continue
             fs = env.resolve(stack, efs.get("FilesystemId"))
             point = env.resolve(stack, auth.get("AccessPointId"))
-            if not isinstance(fs, Ref):
-                continue
+            if not isinstance(fs, Ref) or (role, fs) in declared:
+                continue  # a declared access proves it, at the volume's own blueprint line
             actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
             if str(volume.get("Name")) in writable:
                 actions += ("elasticfilesystem:ClientWrite",)

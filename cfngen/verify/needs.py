@@ -19,7 +19,9 @@ class Need:
 
     actions: tuple[str, ...]
     on: str  # "arn" (the component), "objects" (a bucket's objects under the prefix)
-    condition_key: str = ""  # a statement constraining this key must allow the value (s3:prefix)
+    # a statement constraining this key must allow the access's value (s3:prefix: the prefix;
+    # elasticfilesystem:AccessPointArn: the access point)
+    condition_key: str = ""
 
 
 # (resource type, access) -> needs. The access levels are those docs/containers.md documents.
@@ -41,6 +43,18 @@ USES: dict[tuple[str, str], tuple[Need, ...]] = {
     ),
     # https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
     ("AWS::SNS::Topic", "publish"): (Need(("sns:Publish",), "arn"),),
+    # https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html: a mount through
+    # an access point is authorized with the access point's ARN in the request context
+    ("AWS::EFS::FileSystem", "read"): (
+        Need(("elasticfilesystem:ClientMount",), "arn", "elasticfilesystem:AccessPointArn"),
+    ),
+    ("AWS::EFS::FileSystem", "read-write"): (
+        Need(
+            ("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"),
+            "arn",
+            "elasticfilesystem:AccessPointArn",
+        ),
+    ),
 }
 
 # An ARN of a component outside the environment (an existing bucket) -> its resource type.

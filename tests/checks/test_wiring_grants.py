@@ -12,6 +12,7 @@ from cfnlint.decode.decode import decode_str
 
 from cfngen.verify import Environment, Stack
 from tests.checks.test_wiring import hits
+from tests.checks.test_wiring_more import MOUNT
 
 DATA = """\
 Parameters:
@@ -411,5 +412,34 @@ def test_cfg030_bad_http_api_link_cannot_leave_on_the_listener_port() -> None:
             "Integration",
             "its VPC link Link's security group does not allow egress to listener Listener on "
             "port 443",
+        )
+    ]
+
+
+def _declared_mount(who: str) -> list[tuple[str, ...]]:
+    mount = {
+        "role": "service/TaskRole",
+        "need": "uses:read-write",
+        "resource": "ref:Fs",
+        "access_point": "ref:Point",
+        "component": "data",
+        "source": "services.api.volumes.0",
+    }
+    stack = Stack("service", "shop-dev-service", "s.yaml", _parse(MOUNT.replace("WHO", who)))
+    return hits("CFG028", Environment([stack], "eu-west-1", "shop-dev", (), (mount,)))
+
+
+def test_cfg028_good_declared_mount_through_its_access_point() -> None:
+    assert _declared_mount("Point") == []
+
+
+def test_cfg028_bad_declared_mount_named_at_the_volume() -> None:
+    assert _declared_mount("Other") == [
+        (
+            "service",
+            "TaskRole",
+            "role TaskRole cannot use data (read-write): missing elasticfilesystem:ClientMount, "
+            "elasticfilesystem:ClientWrite on Fs",
+            "services.api.volumes.0",
         )
     ]

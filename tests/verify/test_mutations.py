@@ -271,8 +271,9 @@ _EXEC = {
 
 
 def mount_mutations(path: Path) -> Iterator[Mutation]:
-    """Remove an EFS action from a task role (its volumes use IAM authorization)."""
-    _, env = _loaded(path)
+    """Remove an EFS action from a task role (its volumes use IAM authorization): the finding
+    names a mount the manifest records for that role (its volume's line)."""
+    rendered, env = _loaded(path)
     for comp, stack in env.stacks.items():
         resources = stack.template.get("Resources", {})
         tasks = [n for n, r in resources.items() if r["Type"] == "AWS::ECS::TaskDefinition"]
@@ -294,13 +295,22 @@ def mount_mutations(path: Path) -> Iterator[Mutation]:
                         pol = t[c]["Resources"]["TaskRole"]["Properties"]["Policies"][pp]
                         pol["PolicyDocument"]["Statement"][ss]["Action"].remove(a)
 
+                    writes = action.endswith("ClientWrite")
+                    sources = [
+                        a["source"]
+                        for a in rendered.accesses
+                        if a["role"] == f"{comp}/TaskRole"
+                        and "access_point" in a
+                        and (a["need"] == "uses:read-write" or not writes)
+                    ] or [_source(stack.template, tasks[0])]
                     yield Mutation(
                         path,
                         f"{comp}:TaskRole loses {action}",
                         comp,
                         "CFG028",
-                        _source(stack.template, tasks[0]),
+                        sources[0],
                         cut,
+                        tuple(sources[1:]),
                     )
 
 
@@ -566,6 +576,8 @@ def access_mutations(path: Path) -> Iterator[Mutation]:
     rendered, _ = _loaded(path)
     by_role: dict[tuple[str, str], dict[str, list[str]]] = {}
     for access in rendered.accesses:
+        if "access_point" in access:
+            continue  # an EFS mount: mount_mutations cut those
         comp, _, role = access["role"].partition("/")
         for action in _NEEDED.get(access["need"], ()):
             by_role.setdefault((comp, role), {}).setdefault(action, []).append(access["source"])
