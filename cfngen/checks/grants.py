@@ -211,7 +211,12 @@ def roles_do_what_is_granted(env: Environment) -> Iterator[EnvHit]:
         name = access.get("component") or _shown(used)
         does = _DOES.get(need) or f"use {name} ({need.removeprefix('uses:')})"
         for problem in check_one(env, role, access, used):
-            yield home, role_id, f"role {role_id} cannot {does}: {problem}", access["source"]
+            yield (
+                home,
+                role_id,
+                f"role {role_id} cannot {does}: {problem}",
+                access.get("source", ""),
+            )
 
 
 # --- deploy roles ---------------------------------------------------------------------------
