@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cfngen.checks.base import Resource, as_dict, as_list, check
+from cfngen.checks.base import Resource, as_bool, as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref, Stack
 from cfngen.verify.network import Rules
 
@@ -104,7 +104,9 @@ def _on_instances(
         for subnet in env.items(home, asg.props.get("VPCZoneIdentifier")):
             if not isinstance(subnet, Ref) or env.resource(subnet) is None:
                 continue
-            why = _out(routes.get(subnet, {}), public_ip, endpoints, _ENDPOINTS + _AGENT)
+            res = env.resource(subnet)
+            maps = res is not None and as_bool(res.props.get("MapPublicIpOnLaunch")) is True
+            why = _out(routes.get(subnet, {}), public_ip or maps, endpoints, _ENDPOINTS + _AGENT)
             if why is not None:
                 yield home.component, asg.id, f"subnet {subnet.id} of the container instances {why}"
                 break

@@ -332,9 +332,9 @@ Resources:
 """
 
 
-def _instances(gateway: str) -> list[tuple[str, ...]]:
+def _instances(gateway: str, network: str = ROUTED) -> list[tuple[str, ...]]:
     stacks = [
-        Stack("network", "shop-dev-network", "n.yaml", _parse(ROUTED.replace("GATEWAY", gateway))),
+        Stack("network", "shop-dev-network", "n.yaml", _parse(network.replace("GATEWAY", gateway))),
         Stack("cluster", "shop-dev-cluster", "c.yaml", _parse(CLUSTER), depends_on=("network",)),
     ]
     return hits("CFG024", Environment(stacks, "eu-west-1", "shop-dev"))
@@ -342,6 +342,13 @@ def _instances(gateway: str) -> list[tuple[str, ...]]:
 
 def test_cfg024_good_container_instances_behind_nat() -> None:
     assert _instances("NatGatewayId: nat-1") == []
+
+
+def test_cfg024_good_container_instances_in_a_subnet_that_maps_public_ips() -> None:
+    public = ROUTED.replace(
+        "CidrBlock: 10.0.1.0/24}", "CidrBlock: 10.0.1.0/24, MapPublicIpOnLaunch: true}"
+    )
+    assert _instances("GatewayId: igw-1", public) == []
 
 
 def test_cfg024_bad_container_instances_without_public_ip_or_nat() -> None:
