@@ -444,7 +444,9 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         for res in stack.get("Resources", {}).values()
     }
     relations = _relations(prep.facts)
+    accesses = tuple(a for ctx in contexts for a in ctx.accesses)
     stamped |= {r["source"] for r in relations}  # findings of `cfngen verify` point there
+    stamped |= {a["source"] for a in accesses}
     origins: dict[str, Mark] = {}
     for entry in sorted(stamped):
         mark = prep.document.positions.key(undotted(entry))
@@ -452,6 +454,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
             origins[entry] = mark
     return RenderedEnvironment(
         relations=relations,
+        accesses=accesses,
         origins=origins,
         blueprint=bp.blueprint,
         environment=prep.env,

@@ -54,6 +54,9 @@ class RenderedEnvironment:
     # the network relations the blueprint declares (from, to, protocol, ports, description,
     # source): what `cfngen verify` proves the security groups permit
     relations: tuple[dict[str, str], ...] = ()
+    # the accesses the blueprint declares (role, need, resource, source ...): what `cfngen
+    # verify` proves the rendered policies allow
+    accesses: tuple[dict[str, str], ...] = ()
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)
@@ -95,6 +98,7 @@ class RenderedEnvironment:
                 for path, m in sorted(self.origins.items())
             },
             "relations": [dict(r) for r in self.relations],
+            "accesses": [dict(a) for a in self.accesses],
         }
 
     @classmethod
@@ -135,6 +139,11 @@ class RenderedEnvironment:
                 {str(k): str(v) for k, v in r.items()}
                 for r in data.get("relations", [])
                 if isinstance(r, dict)
+            ),
+            accesses=tuple(
+                {str(k): str(v) for k, v in a.items()}
+                for a in data.get("accesses", [])
+                if isinstance(a, dict)
             ),
         )
 

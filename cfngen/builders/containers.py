@@ -34,9 +34,9 @@ from cfngen.builders.views import ContainerView, check_files, container_views
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
-from cfngen.kinds.file_system import FILE_SYSTEMS
+from cfngen.kinds.file_system import FILE_SYSTEMS, access_point_output
 from cfngen.kinds.repository import REPOSITORIES, shared_repositories
-from cfngen.stacks import Output
+from cfngen.stacks import Output, resolved_export_name
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,33 @@ def resolve_grants(
         except GrantProblem:
             continue
     return out
+
+
+def record_uses(
+    ctx: Context,
+    role: str,
+    grants: Sequence[tuple[Path_, GrantRequest, str | None, Grant]],
+    base: Path_,
+) -> None:
+    """Each `uses` entry and EFS mount as an access of `role` for `cfngen verify`
+    (manifest.json): the used component's ARN (its `arn` attribute), the access level and its
+    options (a bucket prefix, the access point a mount goes through)."""
+    for path, request, _, _ in grants:
+        arn = ctx.facts.attributes.get(request.component, {}).get("arn")
+        if arn is None:
+            continue
+        prefix = request.options.get("prefix")
+        point = request.options.get("access_point")
+        through = Output(arn.output.component, access_point_output(str(point), "Arn"))
+        ctx.access(
+            role,
+            f"uses:{request.access}",
+            arn.output,
+            (*base, *path),
+            component=request.component,
+            prefix=str(prefix) if prefix else "",
+            access_point=f"export:{resolved_export_name(ctx.env_name, through)}" if point else "",
+        )
 
 
 def granted(

@@ -16,6 +16,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 from cfngen.blueprint.aws_facts import ecr_repository_arn
 from cfngen.blueprint.models.containers import Volume
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, PortMapping, Secret
+from cfngen.blueprint.source import Path_
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, waive
 from cfngen.builders.containers import (
@@ -23,6 +24,7 @@ from cfngen.builders.containers import (
     ResolvedValue,
     container_views,
     granted,
+    record_uses,
     render_value,
     resolve_values,
 )
@@ -134,6 +136,7 @@ def add_task_definition(
     network_mode: str = "awsvpc",
     port_mappings: Sequence[PortMapping] = (),
     exec_: bool = False,
+    base: Path_ = (),
 ) -> TaskDefinitionParts:
     """The `ImageTag` parameter, log group, both roles and the task definition of one task: its
     main container and its extra ones.
@@ -234,6 +237,7 @@ def add_task_definition(
     if policies:
         task_props["Policies"] = policies
     task_role = ctx.add(iam.Role("TaskRole", **task_props))
+    record_uses(ctx, "TaskRole", grants, base)
 
     # -- containers
     volumes, mounts = _volumes(ctx, views)

@@ -161,7 +161,7 @@ def _run_statements(name: str, parts: TaskDefinitionParts, cluster_arn: Any) -> 
 
 def build(spec: TaskSpec, ctx: Context) -> None:
     task, name = spec.task, spec.name
-    parts = add_task_definition(ctx, name, task)
+    parts = add_task_definition(ctx, name, task, base=("tasks", name))
     net = awsvpc_settings(ctx, task_key(name), task)
     cluster_arn = ctx.import_value(CLUSTER, CLUSTER_ARN)
     if task.schedule is not None:

@@ -47,7 +47,13 @@ def environment_of(
                 depends_on=tuple(s.depends_on),
             )
         )
-    env = Environment(stacks, rendered.region, rendered.environment_name, rendered.relations)
+    env = Environment(
+        stacks,
+        rendered.region,
+        rendered.environment_name,
+        rendered.relations,
+        rendered.accesses,
+    )
     env.account = rendered.target.get("account")
     if shared is not None and shared is not rendered:
         env.peers = {"shared": environment_of(shared)}

@@ -17,6 +17,7 @@ MODULES = (
     "test_wiring.py",
     "test_wiring_more.py",
     "test_scopes.py",
+    "test_wiring_grants.py",
 )
 
 
