@@ -90,6 +90,8 @@ class Context:
         self.imports: set[Output] = set()
         self.exports: set[Output] = set()
         self.sources: dict[str, Path_] = {}  # logical id -> blueprint entry, when finer
+        # more keys of the template's `Metadata.cfngen`, for readers of the rendered stacks
+        self.template_metadata: dict[str, Any] = {}
 
     # -- references --------------------------------------------------------------------
 

@@ -387,7 +387,10 @@ def check_relations(
                 c.reference((*where, "file_system"), mount.file_system, file_systems, "file system")
             else:
                 c.reference(
-                    (*where, "access_point"), mount.access_point, fs.access_points, "access point"
+                    (*where, "access_point"),
+                    mount.access_point,
+                    fs.access_point_names(),
+                    "access point",
                 )
     check_grants(bp, facts, c, grant_requests(s, base))
     taken = set(s.environment) | set(s.secrets)

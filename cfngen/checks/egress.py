@@ -12,8 +12,8 @@ from typing import Any
 
 from cfngen.checks.base import Resource, as_dict, as_list, check
 from cfngen.verify.iam import missing, role_of
-from cfngen.verify.model import Environment, Ref, Stack
-from cfngen.verify.network import Rules
+from cfngen.verify.model import Environment, Ref, Stack, partition
+from cfngen.verify.network import Rules, groups_of
 
 EnvHit = tuple[str, str, str]
 _ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs")  # what a private task needs without NAT
@@ -100,9 +100,7 @@ def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
             )
             yield stack.component, service.id, f"subnet {subnet.id} {why}"
             break
-        groups = [
-            g for g in env.resolve_all(stack, net.get("SecurityGroups")) if isinstance(g, Ref)
-        ]
+        groups = groups_of(env, stack, net.get("SecurityGroups"))
         if groups and not rules.allows("egress", groups, [], 443, 443):
             yield (
                 stack.component,
@@ -137,7 +135,10 @@ def task_role_mounts(env: Environment) -> Iterator[EnvHit]:
                 continue
             fs = env.resolve(stack, efs.get("FilesystemId"))
             point = env.resolve(stack, auth.get("AccessPointId"))
-            if not isinstance(fs, Ref):
+            if isinstance(fs, str):  # an existing file system: its ARN in this account
+                region = env.region
+                fs = f"arn:{partition(region)}:elasticfilesystem:{region}:*:file-system/{fs}"
+            elif not isinstance(fs, Ref):
                 continue
             actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
             if str(volume.get("Name")) in writable:
@@ -146,7 +147,10 @@ def task_role_mounts(env: Environment) -> Iterator[EnvHit]:
                 yield (
                     stack.component,
                     task.id,
-                    (f"volume {volume.get('Name')} mounts {fs.id} with IAM but has no task role"),
+                    (
+                        f"volume {volume.get('Name')} mounts {_name(fs)} with IAM but has "
+                        "no task role"
+                    ),
                 )
                 continue
             lacking = missing(env, role, actions, fs, point if isinstance(point, Ref) else None)
@@ -156,6 +160,11 @@ def task_role_mounts(env: Environment) -> Iterator[EnvHit]:
                     task.id,
                     (
                         f"task role {role.id} cannot mount volume {volume.get('Name')} "
-                        f"({fs.id}): missing {', '.join(lacking)}"
+                        f"({_name(fs)}): missing {', '.join(lacking)}"
                     ),
                 )
+
+
+def _name(fs: Ref | str) -> str:
+    """A file system as a finding names it: its logical ID, or an existing one's ARN."""
+    return fs.id if isinstance(fs, Ref) else fs
