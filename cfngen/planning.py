@@ -148,11 +148,8 @@ def collect(
         if ingress not in target.ingress:
             groups[rel.target] = target.model_copy(update={"ingress": [*target.ingress, ingress]})
         source = groups[rel.source]
-        # a restricted group lets the relation out; so does an existing one, whose egress
-        # cfngen cannot see (its rules are separate resources, harmless under allow-all)
-        if source.egress is not None or source.existing is not None:
+        if source.egress is not None:
             egress = EgressRule.model_validate({**common, "to": rel.target})
-            if egress not in (source.egress or []):
-                out = [*(source.egress or []), egress]
-                groups[rel.source] = source.model_copy(update={"egress": out})
+            if egress not in source.egress:
+                groups[rel.source] = source.model_copy(update={"egress": [*source.egress, egress]})
     return Derived(groups=groups, relations=relations, sources=sources, shadowed=shadowed)
