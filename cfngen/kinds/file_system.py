@@ -4,6 +4,10 @@ and access points with a POSIX user, retained when the stack is deleted or the r
 Containers mount a file system through `volumes` (an access point and a path): the mount's grant
 gives the task role ClientMount (and ClientWrite unless read-only) on the file system, limited to
 that access point, and opens NFS (2049) from the task's group to the mount targets.
+
+An `existing` file system is not created: its stack exports the given IDs and ARNs under the
+same names (and holds the access points cfngen creates on it), and its mount targets' group is
+the `security_groups` entry it names, so mounts work unchanged.
 """
 
 from __future__ import annotations

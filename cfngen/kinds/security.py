@@ -4,6 +4,10 @@ holds every security group of the environment (explicit and derived) and the rul
 All groups live in one stack so that rules may point both ways (A -> B and B -> A) without a
 cycle between stacks; group-to-group rules are separate resources for the same reason inside
 the template. Components import their group ID from here.
+
+An `existing` group is not created: its ID (literal, import or SSM parameter) is exported under
+the same name, every rule on it is a separate resource, and the stack's
+`Metadata.cfngen.existing_security_groups` tells `cfngen verify` which outputs name such groups.
 """
 
 from __future__ import annotations
