@@ -85,11 +85,45 @@ def test_services_join_an_existing_group() -> None:
     ]
 
 
+def test_tasks_join_groups_and_owned_groups_name_existing_ones() -> None:
+    bp = blueprint(
+        security_groups={
+            "legacy": {"existing": {"id": DB_SG}},
+            "admin": {
+                "description": "Admin tools",
+                "ingress": [{"port": 443, "from": "legacy", "description": "From legacy"}],
+                "egress": [{"port": 5432, "to": "legacy", "description": "To legacy"}],
+            },
+        },
+        tasks={
+            "report": {
+                "image": NGINX,
+                "schedule": "cron(0 3 * * ? *)",
+                "placement": {"security_groups": ["legacy", "admin"]},
+            }
+        },
+    )
+    resources = build(bp, "security")["Resources"]
+    ingress = resources["AdminIngressTcp443FromLegacy"]["Properties"]
+    assert ingress["SourceSecurityGroupId"] == DB_SG
+    assert ingress["GroupId"] == {"Fn::GetAtt": ["AdminSecurityGroup", "GroupId"]}
+    egress = resources["AdminEgressTcp5432ToLegacy"]["Properties"]
+    assert egress["DestinationSecurityGroupId"] == DB_SG
+    schedule = build(bp, "task-report")["Resources"]["Schedule"]["Properties"]
+    network = schedule["Target"]["EcsParameters"]["NetworkConfiguration"]
+    assert network["AwsvpcConfiguration"]["SecurityGroups"] == [
+        imp("security", "TaskReportSecurityGroupId"),
+        imp("security", "LegacySecurityGroupId"),
+        imp("security", "AdminSecurityGroupId"),
+    ]
+
+
 def test_only_existing_groups_without_rules_still_make_a_stack() -> None:
     bp = blueprint(security_groups={"legacy": {"existing": {"id": DB_SG}}})
     template = build(bp, "security")
     assert _types(template) == ["AWS::CloudFormation::WaitConditionHandle"]
-    assert "Parameters" not in template or "VpcId" not in str(template)  # no VPC import needed
+    assert "network-VpcId" not in str(template)  # no group is created, so no VPC is imported
+    assert template["Outputs"]["LegacySecurityGroupId"]["Value"] == DB_SG
 
 
 def test_existing_group_errors(tmp_path: Path) -> None:
