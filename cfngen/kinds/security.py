@@ -168,12 +168,11 @@ def _inline_egress(group: SecurityGroup) -> list[ec2.SecurityGroupRule]:
     return inline_out
 
 
-def _peer_props(direction: str, rule: IngressRule | EgressRule) -> dict[str, Any]:
-    """A CIDR or prefix-list peer as a separate rule resource's properties (existing groups)."""
+def _peer_props(rule: IngressRule) -> dict[str, Any]:
+    """A CIDR or prefix-list peer as a separate ingress resource's properties (existing groups)."""
     if rule.cidr is not None:
         return {"CidrIp": rule.cidr}
-    key = "SourcePrefixListId" if direction == "Ingress" else "DestinationPrefixListId"
-    return {key: rule.prefix_list}
+    return {"SourcePrefixListId": rule.prefix_list}
 
 
 def build(spec: SecuritySpec, ctx: Context) -> None:
@@ -189,7 +188,7 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
         used_ids.add(title)
         return title
 
-    owned = {n: g for n, g in spec.groups.items() if g.existing is None}
+    owned = any(g.existing is None for g in spec.groups.values())
     vpc_id = ctx.import_value(network.COMPONENT, network.VPC_ID) if owned else None
     for name, group in spec.groups.items():
         if group.existing is not None:
@@ -227,7 +226,7 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
             if rule.from_ is not None:
                 peer, extra = rule.from_, {"SourceSecurityGroupId": ids[rule.from_]}
             elif group.existing is not None:
-                peer, extra = "Cidr" if rule.cidr else "PrefixList", _peer_props("Ingress", rule)
+                peer, extra = "Cidr" if rule.cidr else "PrefixList", _peer_props(rule)
             else:
                 continue  # inline in the group
             ctx.add(
@@ -239,18 +238,14 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
                 ),
                 source,
             )
-        for erule in group.egress or []:
-            if erule.to is not None:
-                peer, extra = erule.to, {"DestinationSecurityGroupId": ids[erule.to]}
-            elif group.existing is not None:
-                peer, extra = "Cidr" if erule.cidr else "PrefixList", _peer_props("Egress", erule)
-            else:
-                continue
+        for erule in group.egress or []:  # an existing group has none: its owner's egress
+            if erule.to is None:
+                continue  # inline in the group
             ctx.add(
                 ec2.SecurityGroupEgress(
-                    unique(_rule_id(name, "Egress", erule, peer)),
+                    unique(_rule_id(name, "Egress", erule, erule.to)),
                     GroupId=ids[name],
-                    **extra,
+                    DestinationSecurityGroupId=ids[erule.to],
                     **_rule_props(erule),
                 ),
                 source,
