@@ -369,6 +369,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                     "environment": prep.env,
                     "component": p.component,
                     "production": production,
+                    **ctx.template_metadata,
                 }
             }
         )

@@ -85,6 +85,8 @@ class Context:
         self.depends_on = frozenset(depends_on)
         self.template = UnboundedTemplate(Description=description)
         self.template.set_version("2010-09-09")
+        # more keys of the template's `Metadata.cfngen`, for readers of the rendered stacks
+        self.template_metadata: dict[str, Any] = {}
         self.env_param = self.template.add_parameter(
             Parameter(
                 ENV_PARAM,

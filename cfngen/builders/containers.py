@@ -36,6 +36,7 @@ from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantReques
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
 from cfngen.kinds.file_system import FILE_SYSTEMS, access_point_output
 from cfngen.kinds.repository import REPOSITORIES, shared_repositories
+from cfngen.kinds.security import SECURITY_GROUPS
 from cfngen.stacks import Output, resolved_export_name
 
 
@@ -313,7 +314,10 @@ def awsvpc_settings(ctx: Context, group: str, c: ContainerSettings) -> AwsvpcSet
     tier = network.PUBLIC_SUBNETS if c.placement.subnets == "public" else network.PRIVATE_SUBNETS
     return AwsvpcSettings(
         subnets=Split(",", ctx.import_value(network.COMPONENT, tier)),
-        security_groups=[ctx.import_value(security.COMPONENT, security.group_output(group))],
+        security_groups=[
+            ctx.import_value(security.COMPONENT, security.group_output(g))
+            for g in (group, *c.placement.security_groups)
+        ],
         assign_public_ip="ENABLED" if c.placement.assign_public_ip else "DISABLED",
     )
 
@@ -402,6 +406,9 @@ def check_relations(
             c.error((*base, "connects_to", i), f"a {kind} cannot connect to itself", "remove it")
             continue
         c.reference((*base, "connects_to", i), peer, facts.targets, "connection target")
+    groups = SECURITY_GROUPS.entries(bp)
+    for i, group in enumerate(s.placement.security_groups):
+        c.reference((*base, "placement", "security_groups", i), group, groups, "security group")
     file_systems = FILE_SYSTEMS.entries(bp)
     views = container_views(name, s, base)
     for view in views:
@@ -414,7 +421,10 @@ def check_relations(
                 c.reference((*where, "file_system"), mount.file_system, file_systems, "file system")
             else:
                 c.reference(
-                    (*where, "access_point"), mount.access_point, fs.access_points, "access point"
+                    (*where, "access_point"),
+                    mount.access_point,
+                    fs.access_point_names(),
+                    "access point",
                 )
     check_grants(bp, facts, c, grant_requests(s, base))
     taken = set(s.environment) | set(s.secrets)

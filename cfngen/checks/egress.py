@@ -12,7 +12,7 @@ from typing import Any
 
 from cfngen.checks.base import Resource, as_bool, as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref, Stack
-from cfngen.verify.network import Rules
+from cfngen.verify.network import Rules, groups_of
 
 EnvHit = tuple[str, str, str]
 _ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs")  # what a private task needs without NAT
@@ -171,9 +171,7 @@ def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
             )
             yield stack.component, service.id, f"subnet {subnet.id} {why}"
             break
-        groups = [
-            g for g in env.resolve_all(stack, net.get("SecurityGroups")) if isinstance(g, Ref)
-        ]
+        groups = groups_of(env, stack, net.get("SecurityGroups"))
         if groups and not rules.allows("egress", groups, [], 443, 443):
             yield (
                 stack.component,

@@ -159,7 +159,10 @@ def _mounts(env: Environment) -> Iterator[EnvHit]:
                 continue
             fs = env.resolve(stack, efs.get("FilesystemId"))
             point = env.resolve(stack, auth.get("AccessPointId"))
-            if not isinstance(fs, Ref) or (role, fs) in declared:
+            if isinstance(fs, str) and fs.startswith("fs-"):  # an existing file system
+                region = env.region
+                fs = f"arn:{partition(region)}:elasticfilesystem:{region}:*:file-system/{fs}"
+            elif not isinstance(fs, Ref) or (role, fs) in declared:
                 continue  # a declared access proves it, at the volume's own blueprint line
             actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
             if str(volume.get("Name")) in writable:
@@ -168,7 +171,8 @@ def _mounts(env: Environment) -> Iterator[EnvHit]:
                 yield (
                     stack.component,
                     task.id,
-                    f"volume {volume.get('Name')} mounts {fs.id} with IAM but has no task role",
+                    f"volume {volume.get('Name')} mounts {_shown(fs)} with IAM but has no task "
+                    "role",
                 )
                 continue
             lacking = missing(env, role, actions, fs, point if isinstance(point, Ref) else None)
@@ -178,7 +182,7 @@ def _mounts(env: Environment) -> Iterator[EnvHit]:
                     task.id,
                     (
                         f"task role {role.id} cannot mount volume {volume.get('Name')} "
-                        f"({fs.id}): missing {', '.join(lacking)}"
+                        f"({_shown(fs)}): missing {', '.join(lacking)}"
                     ),
                 )
 
