@@ -28,12 +28,17 @@ class Prerequisite:
     stack: str
     region: str | None = None  # the stack's own region, when not the environment's
 
-    def create(self) -> str:
-        """The command (or step) that creates it."""
+    def create(self, region: str | None = None) -> str:
+        """The command (or step) that creates it; with `region`, the command names it."""
+        where = f" --region {region}" if region else ""
         if self.kind == "ssm-parameter":
-            return f"aws ssm put-parameter --name {self.name} --type SecureString --value '...'"
+            return (
+                f"aws ssm put-parameter{where} --name {self.name} --type SecureString --value '...'"
+            )
         if self.kind == "secret":
-            return f"aws secretsmanager create-secret --name {self.name} --secret-string '...'"
+            return (
+                f"aws secretsmanager create-secret{where} --name {self.name} --secret-string '...'"
+            )
         if self.kind == "hosted-zone":
             return f"create the hosted zone, or set dns.zone_id to an existing one ({self.name})"
         return f"request or import the certificate in ACM, or name an existing one ({self.name})"

@@ -28,7 +28,7 @@ from cfngen.artifact_bucket import (
     default_bucket_name,
 )
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
-from cfngen.runbook_ops import operations
+from cfngen.runbook_ops import before_first_deploy, operations
 from cfngen.stacks import owner_tags
 
 #: The template parameter that holds a service's or task's image tag (made by
@@ -253,7 +253,12 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
         else:
             lines.append("  Deploy the previous tag:")
         command = deploy_command(env, s, {IMAGE_TAG: '"$PREVIOUS_TAG"'})
-        lines += ["", "  ```sh", "  PREVIOUS_TAG=<the previous tag>"]
+        lines += [
+            "",
+            "  ```sh",
+            "  PREVIOUS_TAG=  # the tag to go back to",
+            '  : "${PREVIOUS_TAG:?set PREVIOUS_TAG to the tag to go back to}"',
+        ]
         lines += [f"  {line}" for line in command.splitlines()]
         lines += ["  ```", ""]
         items += lines
@@ -273,6 +278,6 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
 
 def runbook(env: RenderedEnvironment) -> str:
     """DIR/ENV/README.md: how an ops team deploys these files by hand, in order."""
-    lines = [*_header(env), "", *_deploy(env), *_rollback(env)]
+    lines = [*_header(env), "", *before_first_deploy(env), *_deploy(env), *_rollback(env)]
     lines += operations(env)
     return "\n".join(lines)

@@ -144,4 +144,3 @@ class ArtifactStore:
             )
         except ClientError as err:
             raise aws_failure(f"creating artifact bucket {bucket} failed", err) from err
-
