@@ -28,6 +28,7 @@ from cfngen.artifact_bucket import (
     default_bucket_name,
 )
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.runbook_images import push_lines, pushes
 from cfngen.runbook_ops import before_first_deploy, operations
 from cfngen.stacks import owner_tags
 
@@ -180,17 +181,21 @@ def _deploy(env: RenderedEnvironment) -> list[str]:
     large = [s for s in env.stacks if _large(s)]
     if large:
         lines += _artifact_bucket(env, large)
-    lines.append("```sh")
+    images = pushes(env)
+    block: list[str] = []
     for s in env.stacks:
-        lines.append(deploy_command(env, s))
+        block.append(deploy_command(env, s))
         if s.termination_protection:
-            lines.append(
+            block.append(
                 f"aws cloudformation update-termination-protection --region {_region(env, s)} "
                 f"--stack-name {s.name} --enable-termination-protection"
             )
+        if s.component in images:  # the images its repositories hold, before their users
+            lines += ["```sh", *block, "```", "", *push_lines(env, s, images[s.component])]
+            block = []
+    if block:
+        lines += ["```sh", *block, "```", ""]
     lines += [
-        "```",
-        "",
         "Or with cfngen, from this folder: the same stacks through reviewed change sets, after "
         "checking the account and the prerequisites, with stateful resources never replaced "
         "unasked. `cfngen plan` shows what would change (nothing, after the commands above):",

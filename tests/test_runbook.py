@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,14 +25,15 @@ from cfngen.render import RenderedEnvironment
 from cfngen.runbook import IMAGE_TAG, runbook
 from tests.reference import ROOT
 
+# a shell script (a Python one would start an interpreter per call): each call's words,
+# NUL-separated, the program's name first; a call ends with NUL and a newline
 RECORDER = """\
-import json, os, sys
-with open(os.environ["AWS_CALLS"], "a") as calls:
-    calls.write(json.dumps(sys.argv[1:]) + "\\n")
-if sys.argv[1:3] == ["sts", "get-caller-identity"]:
-    print("123456789012")
-if sys.argv[1:3] == ["s3api", "head-bucket"]:
-    sys.exit(254)  # no such bucket yet: the runbook creates it
+#!/bin/sh
+{ printf '%s\\0' "${0##*/}" "$@"; printf '\\n'; } >> "$AWS_CALLS"
+case "$1 $2" in
+  "sts get-caller-identity") echo 123456789012 ;;
+  "s3api head-bucket") exit 254 ;;  # no such bucket yet: the runbook creates it
+esac
 """
 
 
@@ -51,13 +51,15 @@ def _deploy_blocks(text: str) -> str:
     return "\n".join(_blocks(section.split("\nOr with cfngen", 1)[0]))
 
 
-def _run(script: str, tmp_path: Path) -> list[list[str]]:
-    """The `aws` calls the script makes, in order."""
+def _run(script: str, tmp_path: Path, program: str | None = "aws") -> list[list[str]]:
+    """The `aws` calls the script makes, in order (with `program=None`: the `aws` and
+    `docker` calls, each led by the program's name)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    aws = bin_dir / "aws"
-    aws.write_text(f"#!{sys.executable}\n{RECORDER}")
-    aws.chmod(0o755)
+    for name in ("aws", "docker"):
+        fake = bin_dir / name
+        fake.write_text(RECORDER)
+        fake.chmod(0o755)
     calls = tmp_path / "calls.jsonl"
     calls.write_text("")
     done = subprocess.run(
@@ -68,7 +70,8 @@ def _run(script: str, tmp_path: Path) -> list[list[str]]:
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in calls.read_text().splitlines()]
+    made = [record.split("\0") for record in calls.read_text().split("\0\n") if record]
+    return [c[1:] for c in made if c[0] == program] if program else made
 
 
 def _option(argv: list[str], name: str) -> list[str]:
@@ -83,6 +86,11 @@ def _option(argv: list[str], name: str) -> list[str]:
     return words
 
 
+def _stack_calls(calls: list[list[str]]) -> list[list[str]]:
+    """Deploys and termination protection (not the image step's registry login)."""
+    return [c for c in calls if c[1] in ("deploy", "update-termination-protection")]
+
+
 def test_image_tag_is_the_builders_parameter() -> None:
     assert IMAGE_TAG == BUILDERS_IMAGE_TAG
 
@@ -90,7 +98,7 @@ def test_image_tag_is_the_builders_parameter() -> None:
 def test_deploy_block_deploys_every_stack_as_cfngen_does(
     legocity_prod: RenderedEnvironment, tmp_path: Path
 ) -> None:
-    calls = _run(_deploy_blocks(runbook(legocity_prod)), tmp_path)
+    calls = _stack_calls(_run(_deploy_blocks(runbook(legocity_prod)), tmp_path))
     expected: list[list[str]] = []
     for s in legocity_prod.stacks:
         expected.append(["cloudformation", "deploy", s.name])
@@ -116,7 +124,7 @@ def test_deploy_block_deploys_every_stack_as_cfngen_does(
 def test_termination_protection_only_where_the_manifest_asks(tmp_path: Path) -> None:
     dev = compile_environment(Path("blueprints/legocity.yaml"), "dev")
     assert not any(s.termination_protection for s in dev.stacks)
-    calls = _run(_deploy_blocks(runbook(dev)), tmp_path)
+    calls = _stack_calls(_run(_deploy_blocks(runbook(dev)), tmp_path))
     assert {c[1] for c in calls} == {"deploy"}
 
 
@@ -227,3 +235,43 @@ def test_the_runbook_names_no_file_outside_the_folder(
     files = {s.file for s in legocity_prod.stacks} | {s.params_file for s in legocity_prod.stacks}
     named = set(re.findall(r"[\w.-]+\.(?:yaml|params\.json)\b", text)) - {"legocity.yaml"}
     assert named <= files
+
+
+def test_images_are_pushed_after_their_repositories_before_their_users(
+    legocity_prod: RenderedEnvironment, tmp_path: Path
+) -> None:
+    text = runbook(legocity_prod)
+    calls = _run(_deploy_blocks(text), tmp_path, program=None)
+    deploys = [
+        _option(c, "--stack-name")[0] for c in calls if c[1:3] == ["cloudformation", "deploy"]
+    ]
+    steps = [
+        _option(c, "--stack-name")[0] if c[1:3] == ["cloudformation", "deploy"] else " ".join(c[:2])
+        for c in calls
+        if c[1:3] == ["cloudformation", "deploy"] or c[:2] in (["aws", "ecr"], ["docker", "login"])
+    ]
+    ecr = steps.index("legocity-prod-ecr")
+    # the login's two sides run together (a pipeline): either order
+    assert sorted(steps[ecr + 1 : ecr + 3]) == ["aws ecr", "docker login"]
+    assert steps[ecr + 3] == deploys[deploys.index("legocity-prod-ecr") + 1]
+    login = next(c for c in calls if c[:2] == ["docker", "login"])
+    assert login[2:5] == ["--username", "AWS", "--password-stdin"]
+    section = text.split("\n## Deploy with the AWS CLI\n", 1)[1].split("\nOr with cfngen", 1)[0]
+    pushes = re.findall(
+        r"^- ([\w, -]+): `URI=.*OutputKey=='(\w+)'.*`docker tag <your image> "
+        r'"\$URI:([\w.-]+)" && docker push "\$URI:\3"`$',
+        section,
+        flags=re.M,
+    )
+    assert pushes == [
+        ("service-broker", "BrokerImagesRepositoryUri", "prod-latest"),
+        ("service-dashboard", "DashboardImagesRepositoryUri", "prod-latest"),
+        ("service-payload", "PayloadImagesRepositoryUri", "prod-latest"),
+        ("service-proxy", "ProxyImagesRepositoryUri", "prod-latest"),
+        ("task-update-env", "UpdateEnvImagesRepositoryUri", "prod-latest"),
+    ]
+
+
+def test_images_from_other_registries_are_not_pushed() -> None:
+    placeos = compile_environment(Path("blueprints/placeos.yaml"), "prod")  # docker.io images
+    assert "docker push" not in runbook(placeos)
