@@ -173,7 +173,7 @@ def _deploy(env: RenderedEnvironment) -> list[str]:
         "From this folder, with the AWS CLI v1 or v2, run the blocks below in order. Each stack "
         "is deployed through a change set with the parameters, capabilities and tags "
         "`cfngen deploy` gives it (`cfngen:blueprint` and `cfngen:environment` mark it as this "
-        "environment's: cfngen plans, replaces and destroys only stacks that carry them); a "
+        "environment's: cfngen deletes or recreates only stacks that carry them); a "
         "stack that is up to date is left alone (`--no-fail-on-empty-changeset`), so running "
         "the commands again is safe.",
         "",
