@@ -342,10 +342,38 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     return created
 
 
-def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
+def _foreign_content(target: Path, blueprint: str) -> str | None:
+    """Why replacing `target` would lose something: another blueprint's environment, or files
+    cfngen did not write there (None when it holds only this blueprint's earlier render)."""
+    try:
+        present = sorted(p.name for p in target.iterdir())
+    except OSError as err:
+        return f"cannot be read ({err.strerror})"
+    if not present:
+        return None
+    try:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        owner = manifest["blueprint"]
+        ours = {"manifest.json", "README.md"}
+        for stack in manifest["stacks"]:
+            ours |= {stack["file"], stack["parameters_file"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holds files that cfngen did not write (no readable manifest.json)"
+    if owner != blueprint:
+        return f"holds blueprint '{owner}', not '{blueprint}'"
+    others = [name for name in present if name not in ours]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return f"holds files that cfngen did not write ({shown})"
+    return None
+
+
+def write_environment(env: RenderedEnvironment, out_dir: Path, force: bool = False) -> Path:
     """Write DIR/ENV/ atomically: into a temporary directory, then swapped into place.
 
-    A failure leaves the previous DIR/ENV (or nothing) behind, never a half-written one.
+    A failure leaves the previous DIR/ENV (or nothing) behind, never a half-written one. A
+    DIR/ENV holding another blueprint's environment, or files cfngen did not write, is replaced
+    only with `force`.
     """
     import shutil
     import tempfile
@@ -353,6 +381,13 @@ def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
     target = out_dir / env.environment
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a directory")
+    if target.is_dir() and not force:
+        reason = _foreign_content(target, env.blueprint)
+        if reason:
+            raise UsageError(
+                f"{target}: {reason}; rendering would replace it. Render into another folder "
+                "(-o DIR), or pass --force to replace it"
+            )
     created_out = _prepare_out_dir(out_dir)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{env.environment}.", dir=out_dir))

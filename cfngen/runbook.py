@@ -232,7 +232,8 @@ def _family(stack: RenderedStack, env: RenderedEnvironment) -> str | None:
 
 
 def _rollback(env: RenderedEnvironment) -> list[str]:
-    """Per service and task: find the image tag that ran before, deploy the stack with it."""
+    """Per service and task: deploy the stack with another image tag, a new one or the one
+    that ran before (found in the task definition's older revisions)."""
     items: list[str] = []
     for s in env.stacks:
         if IMAGE_TAG not in s.parameters:
@@ -253,16 +254,14 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
                 "--sort DESC --max-items 5 --query taskDefinitionArns`, then "
                 f"`aws ecs describe-task-definition --region {region} --task-definition <arn> "
                 f"--query \"taskDefinition.containerDefinitions[?name=='{container}'].image\" "
-                "--output text`. Deploy the previous tag:"
+                "--output text`."
             )
-        else:
-            lines.append("  Deploy the previous tag:")
-        command = deploy_command(env, s, {IMAGE_TAG: '"$PREVIOUS_TAG"'})
+        command = deploy_command(env, s, {IMAGE_TAG: '"$TAG"'})
         lines += [
             "",
             "  ```sh",
-            "  PREVIOUS_TAG=  # the tag to go back to",
-            '  : "${PREVIOUS_TAG:?set PREVIOUS_TAG to the tag to go back to}"',
+            "  TAG=  # the image tag to deploy: the new one, or the previous one to roll back",
+            '  : "${TAG:?set TAG to the image tag to deploy}"',
         ]
         lines += [f"  {line}" for line in command.splitlines()]
         lines += ["  ```", ""]
@@ -270,12 +269,13 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
     if not items:
         return []
     return [
-        "## Roll back an image",
+        "## Roll out or roll back an image",
         "",
-        "A service whose new tasks fail to start rolls back by itself (the ECS deployment "
-        "circuit breaker). To go back to an earlier image on purpose, deploy the stack with "
-        f"the previous `{IMAGE_TAG}`; the next deploy of this folder puts the rendered tag "
-        "back, so render again with the tag you mean to keep.",
+        "Each service's and task's image tag is its stack's `ImageTag` parameter: deploy the "
+        "stack with another tag to roll a new image out, or the previous one to roll back (a "
+        "service whose new tasks fail to start rolls back by itself: the ECS deployment "
+        "circuit breaker). The next deploy of this folder puts the rendered tag back, so "
+        "render again with the tag you mean to keep.",
         "",
         *items,
     ]

@@ -203,20 +203,20 @@ def test_tag_values_are_quoted_for_the_shell(
     assert tags["note"] == "a;b"
 
 
-def test_rollback_deploys_the_previous_image_tag(
+def test_an_image_step_deploys_the_tag_it_is_given(
     legocity_prod: RenderedEnvironment, tmp_path: Path
 ) -> None:
     text = runbook(legocity_prod)
-    section = text.split("\n## Roll back an image\n", 1)[1].split("\n## ", 1)[0]
+    section = text.split("\n## Roll out or roll back an image\n", 1)[1].split("\n## ", 1)[0]
     blocks = _blocks(section)
     with_tag = [s for s in legocity_prod.stacks if IMAGE_TAG in s.parameters]
     assert len(blocks) == len(with_tag) == 5
     assert "--family-prefix legocity-prod-payload " in section
     assert "containerDefinitions[?name=='payload'].image" in section
     unset = subprocess.run(["bash", "-euc", blocks[0]], capture_output=True, text=True)
-    assert unset.returncode != 0 and "set PREVIOUS_TAG" in unset.stderr  # nothing deployed
+    assert unset.returncode != 0 and "set TAG" in unset.stderr  # nothing deployed
     for stack, block in zip(with_tag, blocks, strict=True):
-        script = block.replace("PREVIOUS_TAG=  #", "PREVIOUS_TAG='v41 rc' #")
+        script = block.replace("TAG=  #", "TAG='v41 rc' #")
         (call,) = _run(script, tmp_path)
         assert _option(call, "--stack-name") == [stack.name]
         assert _option(call, "--parameter-overrides") == [
@@ -237,10 +237,9 @@ def test_the_runbook_names_no_file_outside_the_folder(
     assert named <= files
 
 
-def test_images_are_pushed_after_their_repositories_before_their_users(
-    legocity_prod: RenderedEnvironment, tmp_path: Path
-) -> None:
-    text = runbook(legocity_prod)
+def test_images_are_pushed_after_their_repositories_before_their_users(tmp_path: Path) -> None:
+    env = compile_environment(Path("blueprints/production-lb.yaml"), "prod")  # its own ECR
+    text = runbook(env)
     calls = _run(_deploy_blocks(text), tmp_path, program=None)
     deploys = [
         _option(c, "--stack-name")[0] for c in calls if c[1:3] == ["cloudformation", "deploy"]
@@ -250,10 +249,11 @@ def test_images_are_pushed_after_their_repositories_before_their_users(
         for c in calls
         if c[1:3] == ["cloudformation", "deploy"] or c[:2] in (["aws", "ecr"], ["docker", "login"])
     ]
-    ecr = steps.index("legocity-prod-ecr")
+    ecr = steps.index("production-lb-prod-ecr")
     # the login's two sides run together (a pipeline): either order
     assert sorted(steps[ecr + 1 : ecr + 3]) == ["aws ecr", "docker login"]
-    assert steps[ecr + 3] == deploys[deploys.index("legocity-prod-ecr") + 1]
+    assert steps[ecr + 3] == deploys[deploys.index("production-lb-prod-ecr") + 1]
+    assert deploys.index("production-lb-prod-service-web") > deploys.index("production-lb-prod-ecr")
     login = next(c for c in calls if c[:2] == ["docker", "login"])
     assert login[2:5] == ["--username", "AWS", "--password-stdin"]
     section = text.split("\n## Deploy with the AWS CLI\n", 1)[1].split("\nOr with cfngen", 1)[0]
@@ -263,13 +263,16 @@ def test_images_are_pushed_after_their_repositories_before_their_users(
         section,
         flags=re.M,
     )
-    assert pushes == [
-        ("service-broker", "BrokerImagesRepositoryUri", "prod-latest"),
-        ("service-dashboard", "DashboardImagesRepositoryUri", "prod-latest"),
-        ("service-payload", "PayloadImagesRepositoryUri", "prod-latest"),
-        ("service-proxy", "ProxyImagesRepositoryUri", "prod-latest"),
-        ("task-update-env", "UpdateEnvImagesRepositoryUri", "prod-latest"),
-    ]
+    assert pushes == [("service-web", "AppRepositoryUri", "latest")]
+
+
+def test_images_of_repositories_made_elsewhere_are_prerequisites_not_pushes(
+    legocity_prod: RenderedEnvironment,
+) -> None:
+    text = runbook(legocity_prod)  # its repositories are the shared scope's
+    assert 'docker push "$URI' not in text
+    before = text.split("\n## Before the first deploy\n", 1)[1].split("\n## ", 1)[0]
+    assert "- image `legocity-shared-payload-images:prod-latest`" in before
 
 
 def test_images_from_other_registries_are_not_pushed() -> None:

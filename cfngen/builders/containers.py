@@ -35,7 +35,7 @@ from cfngen.kinds import network, security
 from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
 from cfngen.kinds.file_system import FILE_SYSTEMS
-from cfngen.kinds.repository import REPOSITORIES
+from cfngen.kinds.repository import REPOSITORIES, shared_repositories
 from cfngen.stacks import Output
 
 
@@ -306,7 +306,7 @@ def check_image_and_size(
 ) -> None:
     """The image's repository exists; Fargate sizes fit Fargate's table and the cluster.
     `chooses_capacity`: the entry has a `capacity` field (services do)."""
-    repositories = REPOSITORIES.entries(bp)
+    repositories = {**shared_repositories(bp), **REPOSITORIES.entries(bp)}
     for view in container_views("", s, base):
         if view.image.repository is not None:
             c.reference(

@@ -37,6 +37,7 @@ from cfngen.builders.iam import (
 )
 from cfngen.builders.views import start_command
 from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
+from cfngen.kinds.repository import shared_repositories, shared_repository_location
 
 IMAGE_TAG = "ImageTag"
 
@@ -77,6 +78,9 @@ def _image(ctx: Context, view: ContainerView) -> tuple[Any, Any | None]:
         image = f"{view.image.uri}:{tag}"
         private = ecr_repository_arn(str(view.image.uri))  # a private ECR repository by URI
         return (Sub(image) if view.main else image), (Sub(private) if private else None)
+    if view.image.repository in shared_repositories(ctx.blueprint):
+        uri, arn = shared_repository_location(ctx.blueprint, view.image.repository)
+        return Sub(f"{uri}:{tag}"), Sub(arn)
     repo = ctx.facts.attributes[view.image.repository]
     uri = ctx.import_value(repo["uri"].output.component, repo["uri"].output.name)
     arn = ctx.import_value(repo["arn"].output.component, repo["arn"].output.name)

@@ -5,7 +5,18 @@
 
 from __future__ import annotations
 
-from cfngen.checks import apis, capabilities, data, ecs, egress, iam, network, relations, wiring
+from cfngen.checks import (
+    apis,
+    capabilities,
+    data,
+    ecs,
+    egress,
+    iam,
+    network,
+    relations,
+    scopes,
+    wiring,
+)
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -26,6 +37,7 @@ __all__ = [
     "markdown_table",
     "network",
     "relations",
+    "scopes",
     "wiring",
 ]
 

@@ -21,7 +21,8 @@ from cfngen.verify.network import DYNAMIC, Rules, ports
 EnvHit = tuple[str, str, str]  # (stack component, logical id, message)
 
 _ECR_URI = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    # the account may be the deploying one (${AWS::AccountId} reads as *): a shared scope's
+    r"^(?P<account>\d{12}|\*)\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repo>[a-z0-9._/-]+?)(?::[^@/]*|@sha256:[0-9a-f]+)?$"
 )
 PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")

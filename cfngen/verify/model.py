@@ -62,6 +62,9 @@ class Export:
 class Environment:
     """Every stack of one environment, in deploy order."""
 
+    account: str | None = None  # the environment's `deploy.account`, when it names one
+    peers: dict[str, Environment] = {}
+
     def __init__(
         self,
         stacks: Sequence[Stack],

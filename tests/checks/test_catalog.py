@@ -16,6 +16,7 @@ MODULES = (
     "test_data.py",
     "test_wiring.py",
     "test_wiring_more.py",
+    "test_scopes.py",
 )
 
 

@@ -305,6 +305,8 @@ def egress_mutations(path: Path) -> Iterator[Mutation]:
     public-subnet service's public IP: it loses its way out too."""
     _, env = _loaded(path)
     services = list(_fargate_services(env))
+    if "network" not in env.stacks:  # a shared scope: no network, no services
+        return
     net = env.stacks["network"].template["Resources"]
     for name, res in net.items():
         if res["Type"] != "AWS::EC2::Route" or "NatGatewayId" not in res["Properties"]:
