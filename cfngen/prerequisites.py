@@ -37,12 +37,17 @@ class Prerequisite:
     region: str | None = None  # the stack's own region, when not the environment's
     account: str | None = None  # an image's registry, when not the deploying account
 
-    def create(self) -> str:
-        """The command (or step) that creates it."""
+    def create(self, region: str | None = None) -> str:
+        """The command (or step) that creates it; with `region`, the command names it."""
+        where = f" --region {region}" if region else ""
         if self.kind == "ssm-parameter":
-            return f"aws ssm put-parameter --name {self.name} --type SecureString --value '...'"
+            return (
+                f"aws ssm put-parameter{where} --name {self.name} --type SecureString --value '...'"
+            )
         if self.kind == "secret":
-            return f"aws secretsmanager create-secret --name {self.name} --secret-string '...'"
+            return (
+                f"aws secretsmanager create-secret{where} --name {self.name} --secret-string '...'"
+            )
         if self.kind == "image":
             registry = f"{self.account or '<account>'}.dkr.ecr.{self.region}.amazonaws.com"
             return f"docker build -t {registry}/{self.name} . && docker push {registry}/{self.name}"

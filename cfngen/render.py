@@ -323,43 +323,11 @@ def _params_file(stack: RenderedStack) -> str:
 
 
 def runbook(env: RenderedEnvironment) -> str:
-    """DIR/ENV/README.md: how an ops team deploys these files by hand, in order."""
-    lines = [
-        f"# {env.blueprint} / {env.environment} ({env.environment_name})",
-        "",
-        f"Rendered by cfngen from `{Path(env.source).name}` for region `{env.region}`.",
-        "Deploy the stacks in this order (each only after the ones it depends on):",
-        "",
-        "| # | stack | template | depends on |",
-        "|---|---|---|---|",
-    ]
-    for i, s in enumerate(env.stacks, 1):
-        deps = ", ".join(s.depends_on) or "-"
-        lines.append(f"| {i} | {s.name} | {s.file} | {deps} |")
-    lines += ["", "By hand with the AWS CLI:", "", "```sh"]
-    for s in env.stacks:
-        tags = " ".join(f"'{k}={v}'" for k, v in sorted(s.tags.items()))
-        caps = f" --capabilities {' '.join(s.capabilities)}" if s.capabilities else ""
-        lines.append(
-            f"aws cloudformation deploy --region {s.region or env.region} --stack-name {s.name} "
-            f"--template-file {s.file} --parameter-overrides file://{s.params_file}"
-            f"{caps} --tags {tags}"
-        )
-    lines += [
-        "```",
-        "",
-        "Or with cfngen, which does the same through reviewed change sets:",
-        "",
-        "```sh",
-        f"cfngen deploy {env.source} --env {env.environment}",
-        "```",
-        "",
-    ]
-    # same layer, imported here: it reads templates with this module's loader
-    from cfngen.runbook_ops import operations
+    """DIR/ENV/README.md: how an ops team deploys these files by hand (cfngen.runbook)."""
+    # same layer, imported here: cfngen.runbook reads templates with this module's loader
+    from cfngen.runbook import runbook as write_runbook
 
-    lines += operations(env)
-    return "\n".join(lines)
+    return write_runbook(env)
 
 
 def _prepare_out_dir(out_dir: Path) -> bool:
