@@ -362,17 +362,19 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
             facts=prep.facts,
         )
         p.build(p.spec, ctx)
-        ctx.template.set_metadata(
-            {
-                "cfngen": {
-                    "blueprint": bp.blueprint,
-                    "environment": prep.env,
-                    "component": p.component,
-                    "production": production,
-                    **ctx.template_metadata,
-                }
+        metadata: dict[str, Any] = {
+            "cfngen": {
+                "blueprint": bp.blueprint,
+                "environment": prep.env,
+                "component": p.component,
+                "production": production,
+                **ctx.template_metadata,
             }
-        )
+        }
+        if ctx.lint_ignores:  # template-wide: the rule is about outputs, which have no Metadata
+            metadata["cfngen"]["lint_ignores"] = dict(sorted(ctx.lint_ignores.items()))
+            metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(ctx.lint_ignores)}}
+        ctx.template.set_metadata(metadata)
         body = ctx.template.to_dict()
         built = set(body.get("Resources", {}))
         if p.component in bp.overrides:

@@ -87,6 +87,7 @@ class Context:
         self.template.set_version("2010-09-09")
         # more keys of the template's `Metadata.cfngen`, for readers of the rendered stacks
         self.template_metadata: dict[str, Any] = {}
+        self.lint_ignores: dict[str, str] = {}  # cfn-lint rule -> why cfngen writes it so
         self.env_param = self.template.add_parameter(
             Parameter(
                 ENV_PARAM,
