@@ -31,11 +31,12 @@ _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-
 
 @dataclass(frozen=True, order=True)
 class Prerequisite:
-    kind: str  # ssm-parameter | secret | hosted-zone | certificate | image
+    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image
     name: str  # an image's is repository:tag
     stack: str
     region: str | None = None  # the stack's own region, when not the environment's
     account: str | None = None  # an image's registry, when not the deploying account
+    string_list: bool = False  # an ssm-value read as a list (of subnet IDs ...)
 
     def create(self, region: str | None = None) -> str:
         """The command (or step) that creates it; with `region`, the command names it."""
@@ -44,6 +45,9 @@ class Prerequisite:
             return (
                 f"aws ssm put-parameter{where} --name {self.name} --type SecureString --value '...'"
             )
+        if self.kind == "ssm-value":  # read by CloudFormation: String or StringList, not secure
+            kind = "StringList" if self.string_list else "String"
+            return f"aws ssm put-parameter{where} --name {self.name} --type {kind} --value '...'"
         if self.kind == "secret":
             return (
                 f"aws secretsmanager create-secret{where} --name {self.name} --secret-string '...'"
@@ -77,6 +81,22 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
     for stack in env.stacks:
         template = load_template(stack.body)
+        for spec in (template.get("Parameters") or {}).values():
+            # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
+            kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+            if kind.startswith("AWS::SSM::Parameter::Value<") and isinstance(
+                spec.get("Default"), str
+            ):
+                found.setdefault(
+                    ("ssm-value", spec["Default"], stack.region),
+                    Prerequisite(
+                        "ssm-value",
+                        spec["Default"],
+                        stack.name,
+                        stack.region,
+                        string_list="List<" in kind,
+                    ),
+                )
         for image in _images(template, stack.parameters):
             repo, tag = image["repo"], image["tag"]
             account = None if image["account"].startswith("$") else image["account"]

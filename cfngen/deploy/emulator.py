@@ -179,7 +179,15 @@ def create_stand_ins(env: object, endpoint: str, value: str = "demo-value") -> l
     typed: list[str] = []
     for item in find(env):
         clients = emulator_clients(endpoint, item.region or env.region)
-        if item.kind == "ssm-parameter":
+        if item.kind == "ssm-value":
+            list_ = item.string_list
+            clients.client("ssm").put_parameter(
+                Name=item.name,
+                Type="StringList" if list_ else "String",
+                Value=f"{value},{value}" if list_ else value,
+                Overwrite=True,
+            )
+        elif item.kind == "ssm-parameter":
             clients.client("ssm").put_parameter(
                 Name=item.name, Type="SecureString", Value=value, Overwrite=True
             )

@@ -45,7 +45,7 @@ def check(items: list[Prerequisite], clients: Any) -> Result:
     """Ask AWS for each prerequisite (batched where the API allows)."""
     missing: list[Prerequisite] = []
     unchecked: list[tuple[Prerequisite, str]] = []
-    params = [p for p in items if p.kind == "ssm-parameter"]
+    params = [p for p in items if p.kind in ("ssm-parameter", "ssm-value")]
     for i in range(0, len(params), 10):
         batch = params[i : i + 10]
         try:
@@ -57,7 +57,7 @@ def check(items: list[Prerequisite], clients: Any) -> Result:
         invalid = set(answer.get("InvalidParameters", []))
         missing += [p for p in batch if p.name in invalid]
     for p in items:
-        if p.kind == "ssm-parameter":
+        if p.kind in ("ssm-parameter", "ssm-value"):
             continue
         try:
             here = clients.for_region(p.region)

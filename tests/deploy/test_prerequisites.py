@@ -151,3 +151,13 @@ def test_an_image_is_missing_when_ecr_has_no_such_tag_or_repository(
     assert "docker push 111111111111.dkr.ecr.eu-west-1.amazonaws.com/city-shared-web:v2" in (
         result.render()
     )
+
+
+def test_ssm_parameters_cloudformation_reads_for_existing_resources_are_prerequisites() -> None:
+    found = find(compile_environment(ROOT / "examples" / "existing-account.yaml", "prod"))
+    values = {p.name: p.create() for p in found if p.kind == "ssm-value"}
+    assert values["/platform/network/vpc-id"] == (
+        "aws ssm put-parameter --name /platform/network/vpc-id --type String --value '...'"
+    )
+    assert "--type StringList" in values["/platform/network/private-subnet-ids"]
+    assert "/platform/efs/file-system-id" in values
