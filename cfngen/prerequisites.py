@@ -84,8 +84,11 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
         for spec in (template.get("Parameters") or {}).values():
             # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
             kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
-            if kind.startswith("AWS::SSM::Parameter::Value<") and isinstance(
-                spec.get("Default"), str
+            default = spec.get("Default") if isinstance(spec, dict) else None
+            if (
+                kind.startswith("AWS::SSM::Parameter::Value<")
+                and isinstance(default, str)
+                and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
             ):
                 found.setdefault(
                     ("ssm-value", spec["Default"], stack.region),

@@ -161,3 +161,8 @@ def test_ssm_parameters_cloudformation_reads_for_existing_resources_are_prerequi
     )
     assert "--type StringList" in values["/platform/network/private-subnet-ids"]
     assert "/platform/efs/file-system-id" in values
+
+
+def test_aws_public_parameters_are_not_prerequisites() -> None:
+    found = find(compile_environment(BLUEPRINTS / "production-lb.yaml", "prod"))
+    assert [p.name for p in found if p.name.startswith("/aws/")] == []
