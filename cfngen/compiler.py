@@ -80,7 +80,7 @@ def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, An
 
 def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
     """Select, interpolate, validate and plan one environment."""
-    selected = select_environment(doc, env)
+    selected = select_environment(doc, env, registry.SHAREABLE)
     ctx = _context(selected, env, variables)
     if "{{" in str(ctx["env"]["environment_name"]):
         ctx["env"]["environment_name"] = f"{ctx['blueprint']['name']}-{env}"

@@ -60,6 +60,9 @@ SHARED: type[SharedScope] = create_model(  # type: ignore[call-overload]
 )
 """The `shared` scope: its own fields and the sections of the kinds that may be shared."""
 
+SHAREABLE = {kind.section: kind.share for kind in KINDS if kind.shareable}
+"""The sections the `shared` scope may hold, with how each admits the environments."""
+
 BLUEPRINT: type[Blueprint] = create_model(  # type: ignore[call-overload]
     "Blueprint",
     __base__=Blueprint,

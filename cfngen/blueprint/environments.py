@@ -7,6 +7,7 @@ from the overlay keeps the overlay's file:line:col, so prod-only mistakes point 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cfngen.blueprint.source import Document, Positions
@@ -28,8 +29,17 @@ def deep_merge(base: Any, overlay: Any) -> Any:
     return overlay
 
 
-def select_environment(doc: Document, env: str) -> Document:
-    """The document as environment `env` sees it; an unknown environment is a BlueprintError."""
+Share = Callable[[dict[str, Any], list[str]], dict[str, Any]]
+"""How a section's shared entry admits the environments' accounts (a kind's `share`)."""
+
+
+def select_environment(
+    doc: Document, env: str, shareable: Mapping[str, Share | None] | None = None
+) -> Document:
+    """The document as environment `env` sees it; an unknown environment is a BlueprintError.
+
+    `shareable`: the sections the `shared` scope may hold, each with how its entries admit the
+    environments' accounts (the compiler passes the kinds' answer; this layer knows no kind)."""
     data = doc.data if isinstance(doc.data, dict) else {}
     envs = data.get("environments")
     if env == SHARED and isinstance(data.get(SHARED), dict):
@@ -44,7 +54,7 @@ def select_environment(doc: Document, env: str) -> Document:
                     )
                 ]
             )
-        return _shared_document(doc, data)
+        return _shared_document(doc, data, shareable or {})
     if not isinstance(envs, dict) or env not in envs:
         known = sorted(envs) if isinstance(envs, dict) else []
         where = doc.positions.key(("environments",)) or doc.positions.value(())
@@ -109,14 +119,13 @@ def _environment_accounts(data: dict[str, Any]) -> list[str]:
     return found
 
 
-def _shared_document(doc: Document, data: dict[str, Any]) -> Document:
+def _shared_document(
+    doc: Document, data: dict[str, Any], shareable: Mapping[str, Share | None]
+) -> Document:
     """The `shared` scope as a document of its own: the top level's name, tags and vars, the
     scope's region and deploy target, and its components. Repositories admit every
     environment's account (the scope's own account is left out when the stacks are built)."""
-    from cfngen.registry import KINDS  # the kinds that may be shared
-
     scope = data[SHARED]
-    shareable = {kind.section for kind in KINDS if kind.shareable}
     out: dict[str, Any] = {k: data[k] for k in _KEPT_IN_SHARED if k in data}
     out["region"] = scope.get("region", data.get("region"))
     out["deploy"] = scope.get("deploy") or {}
@@ -141,11 +150,11 @@ def _shared_document(doc: Document, data: dict[str, Any]) -> Document:
                 ]
             )
     accounts = _environment_accounts(data)
-    for kind in KINDS:  # each kind admits the environments' accounts its own way
-        entries = out.get(kind.section)
-        if kind.shareable and kind.share is not None and isinstance(entries, dict):
-            out[kind.section] = {
-                name: kind.share(entry, accounts) if isinstance(entry, dict) else entry
+    for section, share in shareable.items():  # each kind admits the accounts its own way
+        entries = out.get(section)
+        if share is not None and isinstance(entries, dict):
+            out[section] = {
+                name: share(entry, accounts) if isinstance(entry, dict) else entry
                 for name, entry in entries.items()
             }
     out["environments"] = {SHARED: None}
