@@ -34,6 +34,7 @@ from cfngen.cli.target import (
     poll_option,
     prerequisites_option,
     resolve_target,
+    role_arn_option,
     target_options,
     unlock_command,
     wait_for_lock_option,
@@ -83,6 +84,7 @@ def _confirm(plan: StackPlan) -> bool:
     is_flag=True,
     help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
 )
+@role_arn_option
 @concurrency_option
 @poll_option
 @prerequisites_option
@@ -99,6 +101,7 @@ def plan_cmd(
     detailed_exitcode: bool,
     stacks: tuple[str, ...],
     allow_replace: bool,
+    role_arn: str | None,
     concurrency: int,
     poll_interval: float,
     skip_prerequisites: bool,
@@ -133,6 +136,7 @@ def plan_cmd(
         allow_replace=allow_replace,
         poll=PollPolicy(initial=poll_interval),
         list_orphans=True,
+        role_arn=role_arn,
     )
     deployment = Deployment(environment, plan_clients, options)
     with aws_errors():
@@ -177,6 +181,7 @@ def plan_cmd(
     help="Bucket for templates over 51,200 bytes (default: "
     "cfngen-artifacts-<account>-<region>, created on demand).",
 )
+@role_arn_option
 @concurrency_option
 @poll_option
 @wait_for_lock_option
@@ -196,6 +201,7 @@ def deploy_cmd(
     prune: bool,
     continue_rollback: bool,
     artifact_bucket: str | None,
+    role_arn: str | None,
     concurrency: int,
     poll_interval: float,
     wait_for_lock: bool,
@@ -242,6 +248,7 @@ def deploy_cmd(
         artifact_bucket=artifact_bucket,
         prune=prune,
         run_id=new_run_id(),
+        role_arn=role_arn,
     )
     check_sizes(environment)  # bad input before the lock and before any API call
     unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)

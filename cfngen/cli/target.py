@@ -104,6 +104,19 @@ def target_options(func: F) -> F:
     return func
 
 
+def role_arn_option(func: F) -> F:
+    """--role-arn: the change sets' CloudFormation service role (deploy.cloudformation_role)."""
+    return click.option(
+        "--role-arn",
+        default=None,
+        metavar="ARN",
+        help="CloudFormation service role for the change sets (RoleARN), e.g. the "
+        "<EnvironmentName>-<name>-cfn role of a deploy role; default: the environment's "
+        "deploy.cloudformation_role, else none (CloudFormation uses the caller's credentials, "
+        "or the role a stack already has).",
+    )(func)
+
+
 def make_target_clients(
     env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> Clients:
