@@ -30,6 +30,7 @@ from cfngen.cli.target import (
     concurrency_option,
     environment_lock,
     finish,
+    image_tag_option,
     interruptible,
     poll_option,
     prerequisites_option,
@@ -85,6 +86,7 @@ def _confirm(plan: StackPlan) -> bool:
     help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
 )
 @role_arn_option
+@image_tag_option
 @concurrency_option
 @poll_option
 @prerequisites_option
@@ -102,6 +104,7 @@ def plan_cmd(
     stacks: tuple[str, ...],
     allow_replace: bool,
     role_arn: str | None,
+    image_tag: str | None,
     concurrency: int,
     poll_interval: float,
     skip_prerequisites: bool,
@@ -123,11 +126,13 @@ def plan_cmd(
     """
     from cfngen.deploy.deployer import Deployment, DeployOptions
     from cfngen.deploy.diff import RENDERERS
+    from cfngen.deploy.environment import with_image_tag
     from cfngen.deploy.poll import PollPolicy
 
     environment, plan_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    environment = with_image_tag(environment, image_tag)
     with aws_errors():
         check_prerequisites(environment, plan_clients, skip_prerequisites)
     options = DeployOptions(
@@ -182,6 +187,7 @@ def plan_cmd(
     "cfngen-artifacts-<account>-<region>, created on demand).",
 )
 @role_arn_option
+@image_tag_option
 @concurrency_option
 @poll_option
 @wait_for_lock_option
@@ -202,6 +208,7 @@ def deploy_cmd(
     continue_rollback: bool,
     artifact_bucket: str | None,
     role_arn: str | None,
+    image_tag: str | None,
     concurrency: int,
     poll_interval: float,
     wait_for_lock: bool,
@@ -225,6 +232,7 @@ def deploy_cmd(
     """
     from cfngen.deploy.artifacts import check_sizes
     from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.environment import with_image_tag
     from cfngen.deploy.lock import new_run_id
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter, Reporter, RichReporter
@@ -237,6 +245,7 @@ def deploy_cmd(
     environment, deployment_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    environment = with_image_tag(environment, image_tag)
     with aws_errors():
         check_prerequisites(environment, deployment_clients, skip_prerequisites)
     options = DeployOptions(

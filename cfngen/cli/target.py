@@ -117,6 +117,18 @@ def role_arn_option(func: F) -> F:
     )(func)
 
 
+def image_tag_option(func: F) -> F:
+    """--image-tag: the ImageTag parameter of every service, task and job stack."""
+    return click.option(
+        "--image-tag",
+        default=None,
+        metavar="TAG",
+        help="Deploy this image tag (the ImageTag parameter of every service, task and job "
+        "stack; with --stack, of those named) instead of the rendered one, e.g. to roll back. "
+        "The next deploy without it returns to the rendered tag.",
+    )(func)
+
+
 def make_target_clients(
     env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> Clients:
