@@ -203,7 +203,7 @@ def test_gitlab_deploys_on_the_trusted_branch_prod_by_hand(shop: Path) -> None:
     assert prod["allow_failure"] is False
     assert prod["needs"] == [{"job": "deploy:dev", "optional": True}]
     assert prod["environment"] == {"name": "prod", "deployment_tier": "production"}
-    assert dev["resource_group"] == "shop-dev".join(["cfngen-", ""])
+    assert dev["resource_group"] == "cfngen-shop-dev"
     assert prod["id_tokens"] == {"AWS_ID_TOKEN": {"aud": "https://gitlab.example.com"}}
     names = rendered_role_names(shop, "prod", "deploy-role-gitlab")
     assert prod["variables"]["DEPLOY_ROLE_ARN"].rsplit("/", 1)[1] in names
