@@ -136,6 +136,15 @@ def _plan_job(t: Target) -> dict[str, Any]:
 
 def pipeline(p: Pipeline) -> str:
     document: dict[str, Any] = {
+        # merge-request pipelines, else branch and tag pipelines: never both for one push
+        "workflow": {
+            "rules": [
+                {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+                {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+                {"if": "$CI_COMMIT_BRANCH"},
+                {"if": "$CI_COMMIT_TAG"},
+            ]
+        },
         "stages": ["check", "deploy", "rollback"],
         "variables": {"BLUEPRINT": p.blueprint, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         ".cfngen": {"image": IMAGE, "before_script": list(_INSTALL)},

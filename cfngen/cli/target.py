@@ -106,10 +106,22 @@ def target_options(func: F) -> F:
 
 def role_arn_option(func: F) -> F:
     """--role-arn: the change sets' CloudFormation service role (deploy.cloudformation_role)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from cfngen.blueprint.models import is_role_arn
+
+        if value is not None and not is_role_arn(value):
+            raise click.BadParameter(
+                f"{value!r} is not an IAM role ARN (e.g. "
+                "arn:aws:iam::111122223333:role/shop-prod-github-cfn)"
+            )
+        return value
+
     return click.option(
         "--role-arn",
         default=None,
         metavar="ARN",
+        callback=check,
         help="CloudFormation service role for the change sets (RoleARN), e.g. the "
         "<EnvironmentName>-<name>-cfn role of a deploy role; default: the environment's "
         "deploy.cloudformation_role, else none (CloudFormation uses the caller's credentials, "

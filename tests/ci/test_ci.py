@@ -196,6 +196,9 @@ def test_a_branch_trusted_production_is_warned_about(monkeypatch: pytest.MonkeyP
 def test_gitlab_deploys_on_the_trusted_branch_prod_by_hand(shop: Path) -> None:
     doc = generate("gitlab", str(shop))
     assert doc["stages"] == ["check", "deploy", "rollback"]
+    assert {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"} in (
+        doc["workflow"]["rules"]
+    )  # no branch pipeline next to a merge request's
     dev, prod = doc["deploy:dev"], doc["deploy:prod"]
     on_release = '$CI_COMMIT_BRANCH == "release" && $CI_PIPELINE_SOURCE == "push"'
     assert dev["rules"] == [{"if": on_release}]

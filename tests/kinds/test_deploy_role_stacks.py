@@ -173,6 +173,31 @@ def test_change_sets_carry_the_service_role_when_given() -> None:
         stub.assert_no_pending_responses()
 
 
+def test_role_arn_flag_and_setting_must_be_role_arns(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cfngen.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["deploy", str(tmp_path), "--env", "dev", "--role-arn", "shop-dev-ci-cfn", "--yes"]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--role-arn': 'shop-dev-ci-cfn' is not an IAM role ARN" in (
+        result.output
+    )
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        "blueprint: shop\nregion: eu-west-1\ndeploy: {cloudformation_role: shop-dev-ci-cfn}\n"
+        "environments: {dev: {}}\n"
+    )
+    with pytest.raises(BlueprintError) as err:
+        validate_blueprint(Inputs(path))
+    assert (
+        "shop.yaml:3:9: deploy: cloudformation_role 'shop-dev-ci-cfn' is not an IAM role ARN"
+        in (err.value.render())
+    )
+
+
 def test_cloudformation_role_must_be_a_role_of_the_environments_account(tmp_path: Path) -> None:
     path = tmp_path / "shop.yaml"
     path.write_text(

@@ -116,6 +116,10 @@ class DeploySettings(Model):
         return {k: v for k, v in out.items() if v is not None}
 
 
+def is_role_arn(value: str) -> bool:
+    return _ROLE_ARN.match(value) is not None
+
+
 def _check_logical_id(value: str) -> str:
     if not _LOGICAL_ID.match(value):
         raise fail(
