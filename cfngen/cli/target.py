@@ -136,8 +136,8 @@ def image_tag_option(func: F) -> F:
         default=None,
         metavar="TAG",
         help="Deploy this image tag (the ImageTag parameter of every service, task and job "
-        "stack; with --stack, of those named) instead of the rendered one, e.g. to roll back. "
-        "The next deploy without it returns to the rendered tag.",
+        "stack the run deploys) instead of the rendered one, e.g. to roll back. The next "
+        "deploy without it returns to the rendered tag.",
     )(func)
 
 
