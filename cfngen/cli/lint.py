@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cfngen import placeholders
+from cfngen.cli.completion import complete_check, complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -167,6 +168,7 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment of a blueprint to lint; repeatable (default: all of them).",
@@ -252,7 +254,7 @@ def lint(
     done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
     reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
     if groups and not skipped and groups[0][2] is not None:  # a blueprint or a rendered folder
-        _add_verification(compiled or environments(path, envs, variables, var_files), reports)
+        _add_verification(path, compiled or environments(path, envs, variables, var_files), reports)
 
     if fmt == "json":
         out: dict[str, Any] = {
@@ -290,21 +292,22 @@ class CouldNotLint(OperationError):
     exit_code = 3
 
 
-def _add_verification(compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
+def _add_verification(path: Path, compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
     """The environment checks (`cfngen verify`) join each environment's lint report."""
-    from cfngen.verify import verify
+    from cfngen.verify import shared_scope_of, verify
 
     by_name = dict(reports)
+    shared = shared_scope_of(path, [env for env, _ in compiled])
     for env, files in compiled:
         report = by_name.get(env.environment_name)
         if report is not None:
-            found = verify(env, files)
+            found = verify(env, files, shared)
             report.findings.extend(found.findings)
             report.waived.extend(found.waived)
 
 
 @click.command()
-@click.argument("check_id", required=False)
+@click.argument("check_id", required=False, shell_complete=complete_check)
 def checks(check_id: str | None) -> None:
     """List cfngen's own security checks, or explain one.
 

@@ -211,3 +211,49 @@ def test_cloudformation_role_must_be_a_role_of_the_environments_account(tmp_path
     assert "cloudformation_role is in account 444455556666, the environment in 111122223333" in (
         err.value.render()
     )
+
+
+# -- CFG029: the deploy role may pass its service role, and only what its pipeline needs ----
+
+
+def _passes(passed: str, declared: bool = True) -> list[tuple[str, ...]]:
+    from cfngen.verify import Environment, Stack
+    from tests.checks.test_wiring import hits
+    from tests.checks.test_wiring_grants import DEPLOYS, SERVICE, _parse
+
+    text = (
+        SERVICE.replace("FAMILY", "web")
+        .replace("PASSED", passed)
+        .replace(
+            "  OtherRole:\n",
+            "  CloudFormationServiceRole:\n    Type: AWS::IAM::Role\n  OtherRole:\n",
+        )
+    )
+    stacks = [Stack("service-web", "shop-dev-service-web", "web.yaml", _parse(text))]
+    stacks_access = {
+        "role": "service-web/DeployRole",
+        "need": "deploy:stacks",
+        "resource": "ref:CloudFormationServiceRole",
+        "source": "deploy_roles.github",
+    }
+    accesses = (DEPLOYS, stacks_access) if declared else (DEPLOYS,)
+    return hits("CFG029", Environment(stacks, "eu-west-1", "shop-dev", (), accesses))
+
+
+OWN = "!GetAtt ExecutionRole.Arn, !GetAtt TaskRole.Arn"
+
+
+def test_cfg029_a_deploy_role_may_pass_its_declared_service_role() -> None:
+    assert _passes(f"[{OWN}, !GetAtt CloudFormationServiceRole.Arn]") == []
+    # undeclared (deploy_stacks off), passing it is passing a role beyond the services'
+    (found,) = _passes(f"[{OWN}, !GetAtt CloudFormationServiceRole.Arn]", declared=False)
+    assert found[2].endswith("task and execution roles: CloudFormationServiceRole")
+    # declared but not allowed: cfngen deploy would fail at CreateChangeSet
+    (found,) = _passes(f"[{OWN}]")
+    assert found[2].startswith(
+        "cannot pass the CloudFormation service role to the change sets of `cfngen deploy` "
+        "(CloudFormationServiceRole): missing iam:PassRole"
+    )
+    # and the service role does not make other roles passable
+    (found,) = _passes(f"[{OWN}, !GetAtt CloudFormationServiceRole.Arn, !GetAtt OtherRole.Arn]")
+    assert found[2] == "may pass roles beyond its services' task and execution roles: OtherRole"

@@ -25,6 +25,7 @@ __all__ = [
     "Network",
     "Override",
     "SecurityGroup",
+    "SharedScope",
 ]
 
 
@@ -118,6 +119,28 @@ class DeploySettings(Model):
 
 def is_role_arn(value: str) -> bool:
     return _ROLE_ARN.match(value) is not None
+
+
+class SharedScope(Model):
+    """Components that belong to the system rather than to one environment (ECR repositories
+    that dev and prod pull from), deployed once as the environment `shared` (`cfngen deploy
+    BLUEPRINT --env shared`), in its own account and region. Environments use them by name
+    (`image: {repository: payload}`) without exports: their names and ARNs are known, and the
+    shared stacks grant every environment's account what it needs.
+
+    The sections a scope may hold are added by cfngen.registry from the kinds that allow it."""
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    region: Region | None = Field(
+        None, description="Region of the shared stacks (default: the blueprint's `region`)."
+    )
+    deploy: DeploySettings = Field(
+        default_factory=DeploySettings,
+        description="Where the shared stacks live and how cfngen reaches that account.",
+    )
 
 
 def _check_logical_id(value: str) -> str:
@@ -256,6 +279,10 @@ class Blueprint(Model):
     environments: dict[Name, dict[str, Any] | None] = Field(
         description="Environments by name; each value overrides the base document "
         "(mappings merge, lists replace)."
+    )
+    shared: Any = Field(
+        None,
+        description="Components shared by every environment (deployed once as `--env shared`).",
     )
 
 

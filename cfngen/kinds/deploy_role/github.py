@@ -33,6 +33,7 @@ from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
 from cfngen.kinds.deploy_role import stacks
 from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
 from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
+from cfngen.stacks import Output
 
 ROLE_ARN = "RoleArn"
 
@@ -102,6 +103,23 @@ def _st(actions: list[str], resources: list[Any], sid: str, **extra: Any) -> Sta
         Resource=resources,
         **extra,
     )
+
+
+def _record(spec: DeployRoleSpec, ctx: Context) -> None:
+    """The pipeline's targets, for `cfngen verify` (manifest.json `accesses`): CFG029 derives
+    the steps (push, register, update, pass the roles) from these and proves the role allows
+    each."""
+    base: Path_ = ("deploy_roles", spec.name)
+    listed = spec.role.repositories is not None
+    for i, repo in enumerate(spec.repositories):
+        where = (*base, "repositories", i) if listed else base
+        ctx.access(
+            "DeployRole", "deploy:repository", Output(ECR, repository_output(repo, "Arn")), where
+        )
+    listed = spec.role.services is not None
+    for i, svc in enumerate(spec.services):
+        where = (*base, "services", i) if listed else base
+        ctx.access("DeployRole", "deploy:service", f"stack:{service_key(svc)}", where)
 
 
 def build(spec: DeployRoleSpec, ctx: Context) -> None:
@@ -181,7 +199,7 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
             )
         )
     if spec.role.deploy_stacks:
-        service_role = stacks.add_service_role(ctx, spec.name)
+        service_role = stacks.add_service_role(ctx, spec.name, "DeployRole")
         statements += stacks.deploy_statements(spec.name, service_role)
         unscoped += stacks.UNSCOPED_READS
     if unscoped:
@@ -224,6 +242,7 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
             },
         )
     role = ctx.add(role)
+    _record(spec, ctx)
     ctx.export(ROLE_ARN, GetAtt(role, "Arn"), f"Role the {spec.role.provider} deploy job assumes")
 
 

@@ -45,7 +45,7 @@ from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
 from cfngen.kinds.deploy_role import stacks
 from cfngen.kinds.repository import REPOSITORIES
-from cfngen.stacks import Output
+from cfngen.stacks import Output, resolved_export_name
 
 ROLE_ARN = "RoleArn"
 
@@ -203,6 +203,28 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
     return out
 
 
+def _record(spec: GitlabSpec, ctx: Context) -> None:
+    """The pipeline's targets, for `cfngen verify` (manifest.json `accesses`): CFG029 derives
+    the steps (push, run the deploy script, publish the site) and proves the role allows each."""
+    base: Path_ = ("deploy_roles", spec.name, "permissions")
+    perms = spec.role.permissions
+    for i, arn in enumerate(spec.repositories):
+        ctx.access("Role", "deploy:repository", arn, (*base, "repositories", i))
+    for i, h in enumerate(perms.run_command_on):
+        instance = Output(host_kind.component(h), host_kind.INSTANCE_ID)
+        ctx.access("Role", "deploy:host", instance, (*base, "run_command_on", i))
+    for i, s in enumerate(perms.publish_sites):
+        c = site_kind.component(s)
+        ctx.access(
+            "Role",
+            "deploy:site",
+            Output(c, site_kind.BUCKET_ARN),
+            (*base, "publish_sites", i),
+            distribution="export:"
+            + resolved_export_name(ctx.env_name, Output(c, site_kind.DISTRIBUTION_ID)),
+        )
+
+
 def build(spec: GitlabSpec, ctx: Context) -> None:
     role = spec.role
     if role.oidc_provider_arn is not None:
@@ -230,7 +252,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
         ctx.output("DeployLogGroupName", Ref(logs), "Log group the pipeline writes deploy logs to")
     statements = _statements(spec, logs_arn, ctx)
     if role.deploy_stacks:
-        service_role = stacks.add_service_role(ctx, spec.name)
+        service_role = stacks.add_service_role(ctx, spec.name, "Role")
         statements += stacks.deploy_statements(spec.name, service_role)
         statements.append(
             Statement(
@@ -266,6 +288,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
             )
         ]
     res = ctx.add(iam.Role("Role", **props))
+    _record(spec, ctx)
     ctx.export(ROLE_ARN, GetAtt(res, "Arn"), f"Role GitLab CI assumes (aud {role.aud})")
 
 

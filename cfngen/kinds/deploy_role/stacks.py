@@ -126,8 +126,10 @@ def _iam_statements(name: str) -> list[Statement]:
     ]
 
 
-def add_service_role(ctx: Context, name: str) -> Any:
-    """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`."""
+def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
+    """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`.
+    `deploy_role` (the logical id of the role that passes it) is recorded as an access, so
+    `cfngen verify` (CFG029) proves it may pass this role and no other."""
     _, service = role_names(name)
     role = iam.Role(
         SERVICE_ROLE,
@@ -186,6 +188,7 @@ def add_service_role(ctx: Context, name: str) -> Any:
         },
     )
     res = ctx.add(role)
+    ctx.access(deploy_role, "deploy:stacks", f"ref:{SERVICE_ROLE}", ("deploy_roles", name))
     arn = GetAtt(res, "Arn")
     ctx.export(SERVICE_ROLE_ARN, arn, "CloudFormation service role of the pipeline's deploys")
     return arn
