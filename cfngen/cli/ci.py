@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cfngen.cli.completion import complete_env
 from cfngen.cli.options import blueprint_argument
 
 
@@ -18,6 +19,7 @@ from cfngen.cli.options import blueprint_argument
     "envs",
     multiple=True,
     metavar="ENV",
+    shell_complete=complete_env,
     help="Environment to deploy, in deploy order (repeatable; default: all, production last).",
 )
 @click.option(
