@@ -100,8 +100,9 @@ environments: {dev: {}}
     )
     network = load_template(compile_environment(path, "dev").stack("network").body)
     assert network["Metadata"]["cfn-lint"] == {"config": {"ignore_checks": ["W6001"]}}
-    assert "re-exported under cfngen's export names on purpose" in (
-        network["Metadata"]["cfngen"]["lint_ignores"]["W6001"]
+    assert (
+        "re-exported under cfngen's export names on purpose"
+        in (network["Metadata"]["cfngen"]["lint_ignores"]["W6001"])
     )
     result = CliRunner().invoke(cli, ["lint", str(path)])
     assert result.exit_code == 0 and "W6001" not in result.output, result.output

@@ -328,7 +328,7 @@ def deploy_roles_run_their_pipeline(env: Environment) -> Iterator[EnvHit]:
             if f"deploy:{step.target}" != need:
                 continue
             wanted, condition = _step_targets(env, step, resource, access)
-            if step.on == "roles":
+            if "iam:PassRole" in step.actions:  # the roles a step passes: all it may pass
                 passable.setdefault(role, set()).update(w for w in wanted if isinstance(w, Ref))
             for w in wanted:
                 lacking = [

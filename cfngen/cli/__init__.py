@@ -51,9 +51,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from cfngen.cli import compile as compile_cmds
     from cfngen.cli import deploy as deploy_cmds
+    from cfngen.cli.ci import ci
 
     compile_cmds.register(cli)
     deploy_cmds.register(cli)
+    cli.add_command(ci)
 
 
 _register()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from cfngen.deploy.scheduler import closure
@@ -21,6 +23,33 @@ def select_stacks(env: RenderedEnvironment, wanted: tuple[str, ...]) -> list[Ren
     deps = {s.component: set(s.depends_on) for s in env.stacks}
     keep = closure(deps, [by_key[w].component for w in wanted])
     return [s for s in env.stacks if s.component in keep]
+
+
+IMAGE_TAG = "ImageTag"
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # the parameter's AllowedPattern
+
+
+def with_image_tag(env: RenderedEnvironment, tag: str | None) -> RenderedEnvironment:
+    """The environment with `ImageTag` set to `tag` on every stack that has one (services,
+    tasks, jobs): how a pipeline deploys, or rolls back to, an image tag without re-rendering.
+    The next deploy without it goes back to the rendered tag."""
+    if tag is None:
+        return env
+    if not _TAG.match(tag):
+        raise UsageError(
+            f"--image-tag {tag!r} is not a Docker tag (letters, digits, _ . -, at most 128, "
+            "not starting with . or -)"
+        )
+    if not any(IMAGE_TAG in s.parameters for s in env.stacks):
+        raise UsageError(
+            f"--image-tag: no stack of {env.environment} has an ImageTag parameter (services, "
+            "tasks and jobs do)"
+        )
+    stacks = tuple(
+        replace(s, parameters={**s.parameters, IMAGE_TAG: tag}) if IMAGE_TAG in s.parameters else s
+        for s in env.stacks
+    )
+    return replace(env, stacks=stacks)
 
 
 def wanted_parameters(stack: RenderedStack, template: dict[str, Any]) -> dict[str, str]:

@@ -199,4 +199,11 @@ DEPLOY_STEPS: tuple[Step, ...] = (
         "distribution",
         "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html",
     ),
+    Step(
+        "pass the CloudFormation service role to the change sets of `cfngen deploy`",
+        "stacks",
+        ("iam:PassRole",),
+        "target",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html",
+    ),
 )

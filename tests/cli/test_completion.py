@@ -38,6 +38,7 @@ def test_env_completes_the_blueprints_environment_names(tmp_path: Path) -> None:
     assert complete(f"cfngen render {path} --env p") == ["plain,prod", "plain,preview"]
     assert complete(f"cfngen plan {path} -e ") == ["plain,dev", "plain,prod", "plain,preview"]
     assert complete(f"cfngen lint {path} --env d") == ["plain,dev"]
+    assert complete(f"cfngen ci gitlab {path} --env p") == ["plain,prod", "plain,preview"]
 
 
 def test_env_completes_from_a_rendered_folder(tmp_path: Path) -> None:

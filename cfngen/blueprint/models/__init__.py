@@ -60,6 +60,12 @@ class DeploySettings(Model):
         pattern=r"^[A-Za-z0-9+=,.@:/-]{2,1224}$",
         description="External ID the role's trust policy asks for.",
     )
+    cloudformation_role: str | None = Field(
+        None,
+        description="CloudFormation service role the change sets run with (RoleARN), e.g. "
+        "arn:aws:iam::111122223333:role/shop-prod-github-cfn, the service role of a deploy "
+        "role (deploy_roles.<name>.deploy_stacks); a --role-arn flag wins.",
+    )
     session_name: str = Field(
         "cfngen",
         pattern=r"^[A-Za-z0-9+=,.@-]{2,64}$",
@@ -80,6 +86,19 @@ class DeploySettings(Model):
                     f"the role is in account {match.group(1)}, the environment in {self.account}",
                     "use a role of the environment's account",
                 )
+        if self.cloudformation_role is not None:
+            match = _ROLE_ARN.match(self.cloudformation_role)
+            if match is None:
+                raise fail(
+                    f"cloudformation_role '{self.cloudformation_role}' is not an IAM role ARN",
+                    "e.g. arn:aws:iam::111122223333:role/shop-prod-github-cfn",
+                )
+            if self.account is not None and match.group(1) != self.account:
+                raise fail(
+                    f"cloudformation_role is in account {match.group(1)}, the environment in "
+                    f"{self.account}",
+                    "use a role of the environment's account",
+                )
         if self.external_id is not None and self.role_arn is None:
             raise fail("external_id applies to an assumed role", "set role_arn, or remove it")
         return self
@@ -91,10 +110,15 @@ class DeploySettings(Model):
             "profile": self.profile,
             "role_arn": self.role_arn,
             "external_id": self.external_id,
+            "cloudformation_role": self.cloudformation_role,
         }
         if self.role_arn is not None:
             out["session_name"] = self.session_name
         return {k: v for k, v in out.items() if v is not None}
+
+
+def is_role_arn(value: str) -> bool:
+    return _ROLE_ARN.match(value) is not None
 
 
 class SharedScope(Model):

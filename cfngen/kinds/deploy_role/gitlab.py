@@ -23,6 +23,7 @@ from awacs import logs as awacs_logs
 from awacs import s3 as awacs_s3
 from awacs import ssm as awacs_ssm
 from awacs.aws import (
+    Action,
     Allow,
     Condition,
     PolicyDocument,
@@ -42,6 +43,7 @@ from cfngen.builders.common import log_group
 from cfngen.kinds import host as host_kind
 from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
+from cfngen.kinds.deploy_role import stacks
 from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output, resolved_export_name
 
@@ -249,6 +251,17 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
         logs_arn = GetAtt(logs, "Arn")
         ctx.output("DeployLogGroupName", Ref(logs), "Log group the pipeline writes deploy logs to")
     statements = _statements(spec, logs_arn, ctx)
+    if role.deploy_stacks:
+        service_role = stacks.add_service_role(ctx, spec.name, "Role")
+        statements += stacks.deploy_statements(spec.name, service_role)
+        statements.append(
+            Statement(
+                Sid="ReadsWithoutResourceScope",
+                Effect=Allow,
+                Action=[Action(*a.split(":", 1)) for a in stacks.UNSCOPED_READS],
+                Resource=["*"],
+            )
+        )
     props: dict[str, Any] = {
         "AssumeRolePolicyDocument": PolicyDocument(
             Version="2012-10-17",
@@ -264,6 +277,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
             ],
         ),
         "MaxSessionDuration": 3600,
+        **({"RoleName": Sub(stacks.role_names(spec.name)[0])} if role.deploy_stacks else {}),
         "Description": f"GitLab CI {role.project} ({role.ref_type} {role.branch}) deploys",
     }
     if statements:
