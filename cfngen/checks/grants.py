@@ -92,7 +92,8 @@ def _uses(env: Environment, role: Ref, access: dict[str, str], used: Any) -> Ite
         if access.get("access_point")
         else None
     )
-    value = token(point) if isinstance(point, Ref) else prefix
+    # an existing access point is known by its ARN text, a created one by its resource
+    value = token(point) if isinstance(point, Ref) else point if isinstance(point, str) else prefix
     for need in needs:
         resource = f"{arn}/{prefix}*" if need.on == "objects" else used
         condition = (need.condition_key, value) if need.condition_key and value else None
@@ -159,10 +160,7 @@ def _mounts(env: Environment) -> Iterator[EnvHit]:
                 continue
             fs = env.resolve(stack, efs.get("FilesystemId"))
             point = env.resolve(stack, auth.get("AccessPointId"))
-            if isinstance(fs, str) and fs.startswith("fs-"):  # an existing file system
-                region = env.region
-                fs = f"arn:{partition(region)}:elasticfilesystem:{region}:*:file-system/{fs}"
-            elif not isinstance(fs, Ref) or (role, fs) in declared:
+            if not isinstance(fs, Ref) or (role, fs) in declared:
                 continue  # a declared access proves it, at the volume's own blueprint line
             actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
             if str(volume.get("Name")) in writable:

@@ -37,6 +37,17 @@ class Grant:
     keys: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
 
+def _key_value(env: Environment, stack: Stack, value: Any) -> str | None:
+    """A condition value as a pattern; an import of a value that is itself known only as text
+    (an existing resource's ARN) by that text, the same way the access names it."""
+    found = env.pattern(stack, value)
+    if found is None:
+        resolved = env.resolve(stack, value)
+        if isinstance(resolved, str):
+            return resolved
+    return found
+
+
 def _keys(
     env: Environment, stack: Stack, cond: Any
 ) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
@@ -44,7 +55,7 @@ def _keys(
     for pairs in as_dict(cond).values():
         for key, values in as_dict(pairs).items():
             items = values if isinstance(values, list) else [values]
-            out.setdefault(str(key).lower(), []).extend(env.pattern(stack, v) for v in items)
+            out.setdefault(str(key).lower(), []).extend(_key_value(env, stack, v) for v in items)
     return tuple((k, tuple(v)) for k, v in sorted(out.items()))
 
 

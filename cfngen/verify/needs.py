@@ -58,7 +58,12 @@ USES: dict[tuple[str, str], tuple[Need, ...]] = {
 }
 
 # An ARN of a component outside the environment (an existing bucket) -> its resource type.
-ARN_TYPES = {":s3:::": "AWS::S3::Bucket", ":sqs:": "AWS::SQS::Queue", ":sns:": "AWS::SNS::Topic"}
+ARN_TYPES = {
+    ":s3:::": "AWS::S3::Bucket",
+    ":sqs:": "AWS::SQS::Queue",
+    ":sns:": "AWS::SNS::Topic",
+    ":elasticfilesystem:": "AWS::EFS::FileSystem",  # an existing file system, by its ARN
+}
 
 # With a customer-managed KMS key on the used component, the key actions of each access:
 # SQS https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/

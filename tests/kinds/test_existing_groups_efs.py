@@ -424,6 +424,7 @@ def test_verify_proves_the_task_role_mounts_an_existing_file_system(tmp_path: Pa
         stacks.append(s)
     found = _messages(dataclasses.replace(rendered, stacks=tuple(stacks)))
     assert found == [
-        "CFG028 task role TaskRole cannot mount volume shared-media-1 (arn:aws:elasticfilesystem:"
-        "eu-west-1:*:file-system/fs-0123456789abcdef0): missing elasticfilesystem:ClientWrite"
+        "CFG028 role TaskRole cannot use shared (read-write): missing "
+        "elasticfilesystem:ClientWrite on arn:aws:elasticfilesystem:eu-west-1:*:file-system/"
+        "fs-0123456789abcdef0"
     ]
