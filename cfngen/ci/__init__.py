@@ -41,6 +41,23 @@ INSTALL_HELP = (
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image the pipeline builds and pushes to one of the environment's repositories."""
+
+    repository: str  # the blueprint's name for it
+    name: str  # the ECR repository: <EnvironmentName>-<repository>
+    context: str  # the docker build context, relative to the repository root
+
+
+@dataclass(frozen=True)
+class HostDeploy:
+    """A Compose host the pipeline restarts on the new tag (SSM Run Command)."""
+
+    stack: str  # the host's stack, whose InstanceId output names the instance
+    directory: str  # the compose project directory on the host
+
+
+@dataclass(frozen=True)
 class Target:
     """One environment the pipeline deploys."""
 
@@ -52,6 +69,13 @@ class Target:
     partition: str
     role: Any  # the deploy role (after the environment's overrides)
     role_name: str  # its key in deploy_roles
+    images: tuple[Image, ...] = ()  # built and pushed before the deploy, tagged IMAGE_TAG
+    image_stacks: bool = False  # services or tasks run those images: deploy with --image-tag
+    hosts: tuple[HostDeploy, ...] = ()
+
+    def registry(self, account: str) -> str:
+        suffix = "amazonaws.com.cn" if self.region.startswith("cn-") else "amazonaws.com"
+        return f"{account}.dkr.ecr.{self.region}.{suffix}"
 
     @property
     def key(self) -> str:
@@ -138,8 +162,55 @@ def _production(prep: Prepared) -> bool:
     return bp.production if bp.production is not None else prep.env in PRODUCTION_NAMES
 
 
+def _images(prep: Prepared, role: Any, contexts: dict[str, str]) -> tuple[Image, ...]:
+    """The repositories the role pushes to, each with its build context: `contexts` (from
+    --context), else the repository root for a single image, else a directory named after it."""
+    from cfngen.kinds.repository import REPOSITORIES
+
+    own = REPOSITORIES.entries(prep.blueprint)
+    if isinstance(role, GitlabDeployRole):
+        names = list(role.permissions.repositories)
+    else:
+        names = list(role.repositories) if role.repositories is not None else sorted(own)
+    names = [n for n in names if n in own]
+    return tuple(
+        Image(n, f"{prep.env_name}-{n}", contexts.get(n, "." if len(names) == 1 else n))
+        for n in names
+    )
+
+
+def _runs(prep: Prepared, repositories: set[str]) -> bool:
+    """Whether a service or task's main container runs an image of these repositories (its
+    stack then has the ImageTag parameter a pipeline sets)."""
+    bp = prep.blueprint
+    entries = [*dict(getattr(bp, "services", {}) or {}).values()]
+    entries += [*dict(getattr(bp, "tasks", {}) or {}).values()]
+    return any(
+        getattr(getattr(e, "image", None), "repository", None) in repositories for e in entries
+    )
+
+
+def _hosts(prep: Prepared, role: Any) -> tuple[HostDeploy, ...]:
+    from cfngen.kinds.host import HOSTS
+    from cfngen.kinds.host.spec import component
+
+    if not isinstance(role, GitlabDeployRole):
+        return ()
+    hosts = HOSTS.entries(prep.blueprint)
+    found = []
+    for h in role.permissions.run_command_on:
+        compose = hosts[h].compose if h in hosts else None
+        if compose is not None:
+            found.append(HostDeploy(f"{prep.env_name}-{component(h)}", compose.directory))
+    return tuple(found)
+
+
 def collect(
-    path: Path, provider: str, envs: Sequence[str] = (), role: str | None = None
+    path: Path,
+    provider: str,
+    envs: Sequence[str] = (),
+    role: str | None = None,
+    contexts: dict[str, str] | None = None,
 ) -> Pipeline:
     """The pipeline's facts, from the blueprint validated for every environment it deploys."""
     preps = _ordered(validate_blueprint(Inputs(path), list(envs) or None), envs)
@@ -164,7 +235,15 @@ def collect(
                 partition=partition(bp.region),
                 role=deploy_role,
                 role_name=name,
+                images=(images := _images(prep, deploy_role, contexts or {})),
+                image_stacks=_runs(prep, {i.repository for i in images}),
+                hosts=_hosts(prep, deploy_role),
             )
+        )
+    unknown = sorted(set(contexts or {}) - {i.repository for t in targets for i in t.images})
+    if unknown:
+        raise UsageError(
+            f"--context {unknown[0]}: the deploy role pushes to no repository of that name"
         )
     if len(names) > 1:
         raise UsageError(

@@ -16,6 +16,7 @@ not the branch, so a job declares one only when the role trusts exactly that env
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from cfngen.ci import INSTALL_HELP, INSTALL_VARIABLE, Pipeline, Target, branch, dump
@@ -23,6 +24,7 @@ from cfngen.ci import INSTALL_HELP, INSTALL_VARIABLE, Pipeline, Target, branch, 
 CHECKOUT = "actions/checkout@v4"
 SETUP_PYTHON = "actions/setup-python@v5"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@v4"
+ECR_LOGIN = "aws-actions/amazon-ecr-login@v2"
 PYTHON = "3.12"
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
 
@@ -75,9 +77,14 @@ def _deploy_job(t: Target, extra: str, condition: str, needs: str | None = None)
         job["environment"] = t.role.environment
     job["concurrency"] = {"group": f"cfngen-{t.environment_name}", "cancel-in-progress": False}
     job["permissions"] = {"contents": "read", "id-token": "write"}
+    build = t.images and not extra
+    if build and t.image_stacks:
+        extra = ' --image-tag "$IMAGE_TAG"'
     deploy = f'cfngen deploy "$BLUEPRINT" --env {t.env} --yes --role-arn "$CFN_ROLE_ARN"{extra}\n'
     env = {"CFN_ROLE_ARN": t.role_arn(account, service=True)}
-    if extra:
+    if build:
+        env["IMAGE_TAG"] = _tag(t)
+    elif extra:
         env["IMAGE_TAG"] = "${{ inputs.image_tag }}"
     job["steps"] = [
         *_setup(),
@@ -91,9 +98,34 @@ def _deploy_job(t: Target, extra: str, condition: str, needs: str | None = None)
                 "role-duration-seconds": t.role.max_session_hours * 3600,
             },
         },
+        *(_build_steps(t, account) if build else []),
         {"name": f"cfngen deploy {t.env}", "env": env, "run": deploy},
     ]
     return job
+
+
+def _tag(t: Target) -> str:
+    """The tag a workflow gives the images it builds: <env>-<commit>, e.g. dev-1a2b3c..."""
+    return f"{t.env}-${{{{ github.sha }}}}"
+
+
+def _build_steps(t: Target, account: str) -> list[dict[str, Any]]:
+    """Log in to the environment's registry, build each image the deploy role pushes, tag it
+    IMAGE_TAG and push it, before the deploy."""
+    registry = t.registry(account)
+    run = "".join(
+        f'docker build --pull -t "{registry}/{i.name}:$IMAGE_TAG" {shlex.quote(i.context)}\n'
+        f'docker push "{registry}/{i.name}:$IMAGE_TAG"\n'
+        for i in t.images
+    )
+    return [
+        {"uses": ECR_LOGIN, "with": {"registries": account}},
+        {
+            "name": f"Build and push the images of {t.env}",
+            "env": {"IMAGE_TAG": _tag(t)},
+            "run": run,
+        },
+    ]
 
 
 def _plan_steps(t: Target) -> list[dict[str, Any]]:

@@ -17,11 +17,13 @@ Credentials: an `id_tokens` ID token with the deploy role's audience, exchanged 
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from cfngen.ci import INSTALL_HELP, INSTALL_VARIABLE, Pipeline, Target, branch, dump
 
 IMAGE = "python:3.12"
+DOCKER = "docker:27"
 TOKEN = "AWS_ID_TOKEN"
 
 _INSTALL = [
@@ -62,17 +64,79 @@ def _account(t: Target) -> tuple[str, list[str]]:
     return f"${{{t.account_variable}}}", [check]
 
 
+def _tag(t: Target) -> str:
+    """The tag a pipeline gives the images it builds: <env>-<short commit>, e.g. dev-1a2b3c4d."""
+    return f"{t.env}-$CI_COMMIT_SHORT_SHA"
+
+
+def _build_job(t: Target) -> dict[str, Any]:
+    """Build each image the deploy role pushes, tag it IMAGE_TAG and push it (Docker in
+    Docker), before the environment's deploy."""
+    account, checks = _account(t)
+    registry = t.registry(account)
+    script = [
+        *checks,
+        *_assume("DEPLOY_ROLE_ARN", f"cfngen-build-{t.env}"),
+        f"aws ecr get-login-password --region {t.region} | "
+        f"docker login --username AWS --password-stdin {registry}",
+    ]
+    for image in t.images:
+        ref = f"{registry}/{image.name}:$IMAGE_TAG"
+        script += [f'docker build --pull -t "{ref}" {shlex.quote(image.context)}']
+        script += [f'docker push "{ref}"']
+    return {
+        "stage": "build",
+        "image": DOCKER,
+        "services": [f"{DOCKER}-dind"],
+        "rules": [{"if": _on_branch(t)}],
+        "id_tokens": {TOKEN: {"aud": t.role.aud}},
+        "variables": {
+            "AWS_DEFAULT_REGION": t.region,
+            "DEPLOY_ROLE_ARN": t.role_arn(account),
+            "DOCKER_TLS_CERTDIR": "/certs",
+            "IMAGE_TAG": _tag(t),
+        },
+        "before_script": ["apk add --no-cache aws-cli"],
+        "script": script,
+    }
+
+
+def _restart_hosts(t: Target, tag: str) -> list[str]:
+    """Shell lines that restart each Compose host on `tag`: it is written to the project's
+    deploy.env, which the host's compose-app unit reads (compose files use ${IMAGE_TAG})."""
+    lines: list[str] = []
+    for host in t.hosts:
+        outputs = "Stacks[0].Outputs[?OutputKey=='InstanceId'].OutputValue"
+        commands = (
+            f'[\\"echo IMAGE_TAG={tag} > {host.directory}/deploy.env\\",'
+            '\\"systemctl restart compose-app\\"]'
+        )
+        lines += [
+            f"INSTANCE=$(aws cloudformation describe-stacks --stack-name {host.stack} "
+            f'--query "{outputs}" --output text)',
+            'COMMAND=$(aws ssm send-command --instance-ids "$INSTANCE" '
+            f'--document-name AWS-RunShellScript --comment "cfngen {t.env} {tag}" '
+            f'--parameters "commands={commands}" --query Command.CommandId --output text)',
+            'aws ssm wait command-executed --command-id "$COMMAND" --instance-id "$INSTANCE"',
+        ]
+    return lines
+
+
 def _deploy_job(t: Target, rollback: bool, needs: str | None) -> dict[str, Any]:
     account, checks = _account(t)
     script = [*checks, *_assume("DEPLOY_ROLE_ARN", f"cfngen-{t.env}")]
     command = f'cfngen deploy "$BLUEPRINT" --env {t.env} --yes --role-arn "$CFN_ROLE_ARN"'
+    tag = "$ROLLBACK_IMAGE_TAG" if rollback else "$IMAGE_TAG"
     if rollback:
         script.insert(
             0,
             'if [ -z "${ROLLBACK_IMAGE_TAG:-}" ]; then echo "run this job with the variable '
             'ROLLBACK_IMAGE_TAG set to the image tag to roll back to"; exit 1; fi',
         )
-        command += ' --image-tag "$ROLLBACK_IMAGE_TAG"'
+        if t.image_stacks or not t.hosts:
+            command += ' --image-tag "$ROLLBACK_IMAGE_TAG"'
+    elif t.image_stacks:
+        command += ' --image-tag "$IMAGE_TAG"'
     manual = rollback or t.production
     on_branch = _on_branch(t)
     if rollback:  # from any pipeline of the branch: a push's, or one run by hand
@@ -85,8 +149,13 @@ def _deploy_job(t: Target, rollback: bool, needs: str | None) -> dict[str, Any]:
         "extends": ".cfngen",
         "rules": [rule],
     }
+    after: list[dict[str, Any]] = []
     if needs is not None:  # optional: the previous one may deploy from another branch
-        job["needs"] = [{"job": needs, "optional": True}]
+        after.append({"job": needs, "optional": True})
+    if t.images and not rollback:
+        after.append({"job": f"build:{t.env}"})
+    if after:
+        job["needs"] = after
     if rollback:
         job["allow_failure"] = True  # a manual rollback does not hold the pipeline up
     elif t.production:
@@ -103,8 +172,9 @@ def _deploy_job(t: Target, rollback: bool, needs: str | None) -> dict[str, Any]:
                 "AWS_DEFAULT_REGION": t.region,
                 "DEPLOY_ROLE_ARN": t.role_arn(account),
                 "CFN_ROLE_ARN": t.role_arn(account, service=True),
+                **({"IMAGE_TAG": _tag(t)} if t.images and not rollback else {}),
             },
-            "script": [*script, command],
+            "script": [*script, command, *_restart_hosts(t, tag)],
         }
     )
     return job
@@ -145,7 +215,12 @@ def pipeline(p: Pipeline) -> str:
                 {"if": "$CI_COMMIT_TAG"},
             ]
         },
-        "stages": ["check", "deploy", "rollback"],
+        "stages": [
+            "check",
+            *(["build"] if any(t.images for t in p.targets) else []),
+            "deploy",
+            "rollback",
+        ],
         "variables": {"BLUEPRINT": p.blueprint, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         ".cfngen": {"image": IMAGE, "before_script": list(_INSTALL)},
         "validate": {
@@ -157,6 +232,9 @@ def pipeline(p: Pipeline) -> str:
     }
     for t in p.targets:
         document[f"plan:{t.env}"] = _plan_job(t)
+    for t in p.targets:
+        if t.images:
+            document[f"build:{t.env}"] = _build_job(t)
     previous: str | None = None
     for t in p.targets:
         document[f"deploy:{t.env}"] = _deploy_job(t, False, previous)

@@ -37,8 +37,21 @@ from cfngen.cli.options import blueprint_argument
     help="Write the pipeline to this file (e.g. .github/workflows/deploy.yml or "
     ".gitlab-ci.yml) instead of standard output.",
 )
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="REPOSITORY=DIR",
+    help="Docker build context of a repository the deploy role pushes to (repeatable; default: "
+    "the repository root for a single image, else a directory named after the repository).",
+)
 def ci(
-    provider: str, blueprint: Path, envs: tuple[str, ...], role: str | None, output: Path | None
+    provider: str,
+    blueprint: Path,
+    envs: tuple[str, ...],
+    role: str | None,
+    output: Path | None,
+    contexts: tuple[str, ...],
 ) -> None:
     """Write a CI pipeline: validate, lint and plan on pull/merge requests, deploy on the branch
     the blueprint's OIDC deploy role trusts (environments in order, production waits for a
@@ -52,8 +65,15 @@ def ci(
     from cfngen.ci import collect
     from cfngen.ci import github as github_ci
     from cfngen.ci import gitlab as gitlab_ci
+    from cfngen.errors import UsageError
 
-    pipeline = collect(blueprint, provider, envs, role)
+    given: dict[str, str] = {}
+    for item in contexts:
+        name, sep, directory = item.partition("=")
+        if not sep or not name or not directory:
+            raise UsageError(f"--context {item!r}: expected REPOSITORY=DIR")
+        given[name] = directory
+    pipeline = collect(blueprint, provider, envs, role, given)
     writer = github_ci if provider == "github" else gitlab_ci
     text = writer.workflow(pipeline) if writer is github_ci else gitlab_ci.pipeline(pipeline)
     for warning in writer.warnings(pipeline):

@@ -29,10 +29,19 @@ IMAGE_TAG = "ImageTag"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # the parameter's AllowedPattern
 
 
+def _runs_ecr_image(stack: RenderedStack) -> bool:
+    """Whether the stack's ImageTag tags an image of an ECR repository (the blueprint's, a
+    shared one or a private URI): an image from elsewhere (nginx:1.27) keeps its own tag."""
+    return bool(_ECR_IMAGE.search(stack.body))
+
+
+_ECR_IMAGE = re.compile(r"dkr\.ecr\.[^\s'\"]*:\$\{ImageTag\}|\$\{Uri\}:\$\{ImageTag\}")
+
+
 def with_image_tag(env: RenderedEnvironment, tag: str | None) -> RenderedEnvironment:
-    """The environment with `ImageTag` set to `tag` on every stack that has one (services,
-    tasks, jobs): how a pipeline deploys, or rolls back to, an image tag without re-rendering.
-    The next deploy without it goes back to the rendered tag."""
+    """The environment with `ImageTag` set to `tag` on every stack whose ImageTag tags an ECR
+    image (services, tasks, jobs): how a pipeline deploys, or rolls back to, an image tag
+    without re-rendering. The next deploy without it goes back to the rendered tag."""
     if tag is None:
         return env
     if not _TAG.match(tag):
@@ -40,13 +49,14 @@ def with_image_tag(env: RenderedEnvironment, tag: str | None) -> RenderedEnviron
             f"--image-tag {tag!r} is not a Docker tag (letters, digits, _ . -, at most 128, "
             "not starting with . or -)"
         )
-    if not any(IMAGE_TAG in s.parameters for s in env.stacks):
+    tagged = {s.name for s in env.stacks if IMAGE_TAG in s.parameters and _runs_ecr_image(s)}
+    if not tagged:
         raise UsageError(
-            f"--image-tag: no stack of {env.environment} has an ImageTag parameter (services, "
-            "tasks and jobs do)"
+            f"--image-tag: no stack of {env.environment} runs an image of an ECR repository "
+            "with an ImageTag parameter (services, tasks and jobs whose image is a repository)"
         )
     stacks = tuple(
-        replace(s, parameters={**s.parameters, IMAGE_TAG: tag}) if IMAGE_TAG in s.parameters else s
+        replace(s, parameters={**s.parameters, IMAGE_TAG: tag}) if s.name in tagged else s
         for s in env.stacks
     )
     return replace(env, stacks=stacks)

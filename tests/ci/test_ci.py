@@ -154,7 +154,8 @@ def test_github_deploys_assume_the_rendered_deploy_role(shop: Path) -> None:
     assert assume["with"]["aws-region"] == "eu-west-1"
     assert deploy["env"]["CFN_ROLE_ARN"] == "arn:aws:iam::444455556666:role/shop-prod-github-cfn"
     assert deploy["run"] == (
-        'cfngen deploy "$BLUEPRINT" --env prod --yes --role-arn "$CFN_ROLE_ARN"\n'
+        'cfngen deploy "$BLUEPRINT" --env prod --yes --role-arn "$CFN_ROLE_ARN" '
+        '--image-tag "$IMAGE_TAG"\n'
     )
     assert prod["permissions"] == {"contents": "read", "id-token": "write"}
     # prod's role trusts the GitHub environment `production`: the job runs in it, so the
@@ -282,3 +283,100 @@ def test_image_tag_sets_only_the_image_tag_parameters(shop: Path) -> None:
     assert with_image_tag(env, None) is env
     with pytest.raises(UsageError, match="is not a Docker tag"):
         with_image_tag(env, "-bad")
+
+
+HOSTED = """\
+blueprint: shop
+region: eu-west-1
+network: {cidr: 10.0.0.0/16, availability_zones: 2, nat: single}
+repositories:
+  api-images: {}
+  web-images: {}
+buckets:
+  artifacts: {}
+services:
+  api:
+    image: {repository: api-images, tag: v1}
+    port: 3000
+hosts:
+  app:
+    instance_type: t3.small
+    compose: {bucket: artifacts, key: compose/docker-compose.yml, directory: /opt/shop}
+deploy_roles:
+  github: {provider: github, repository: acme/shop}
+  gitlab:
+    provider: gitlab
+    project: acme/shop
+    branch: main
+    url: https://gitlab.example.com
+    permissions: {repositories: [api-images, web-images], run_command_on: [app]}
+environments:
+  prod: {deploy: {account: "444455556666"}}
+"""
+
+
+def test_gitlab_builds_pushes_deploys_the_tag_and_restarts_compose_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.yaml").write_text(HOSTED)
+    doc = generate("gitlab", "shop.yaml", "--context", "web-images=frontend")
+    assert_valid("gitlab-ci.json", doc)
+    assert doc["stages"] == ["check", "build", "deploy", "rollback"]
+    build, deploy = doc["build:prod"], doc["deploy:prod"]
+    registry = "444455556666.dkr.ecr.eu-west-1.amazonaws.com"
+    assert (
+        build["variables"]["IMAGE_TAG"]
+        == deploy["variables"]["IMAGE_TAG"]
+        == ("prod-$CI_COMMIT_SHORT_SHA")
+    )
+    assert build["services"] == ["docker:27-dind"]
+    assert build["script"][-4:] == [
+        f'docker build --pull -t "{registry}/shop-prod-api-images:$IMAGE_TAG" api-images',
+        f'docker push "{registry}/shop-prod-api-images:$IMAGE_TAG"',
+        f'docker build --pull -t "{registry}/shop-prod-web-images:$IMAGE_TAG" frontend',
+        f'docker push "{registry}/shop-prod-web-images:$IMAGE_TAG"',
+    ]
+    assert {"job": "build:prod"} in deploy["needs"]
+    command = next(line for line in deploy["script"] if line.startswith("cfngen deploy"))
+    assert command.endswith('--image-tag "$IMAGE_TAG"')
+    restart = "\n".join(deploy["script"])
+    assert "--stack-name shop-prod-host-app" in restart
+    assert "echo IMAGE_TAG=$IMAGE_TAG > /opt/shop/deploy.env" in restart
+    assert "systemctl restart compose-app" in restart
+    assert "aws ssm wait command-executed" in restart
+    rollback = "\n".join(doc["rollback:prod"]["script"])
+    assert "echo IMAGE_TAG=$ROLLBACK_IMAGE_TAG > /opt/shop/deploy.env" in rollback
+    # the deploy role may do each of these: CFG029 proves the rendered policy allows them
+    code, _, err = run("gitlab", "shop.yaml", "--context", "nope=x")
+    assert code == 2 and "--context nope: the deploy role pushes to no repository" in err
+
+
+def test_github_builds_and_pushes_before_deploying_the_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.yaml").write_text(HOSTED)
+    doc = generate("github", "shop.yaml")
+    assert_valid("github-workflows.json", doc)
+    steps = doc["jobs"]["deploy-prod"]["steps"]
+    login = next(s for s in steps if s.get("uses", "").startswith("aws-actions/amazon-ecr-login"))
+    assert login["with"] == {"registries": "444455556666"}
+    build = next(s for s in steps if s.get("name") == "Build and push the images of prod")
+    assert build["env"]["IMAGE_TAG"] == "prod-${{ github.sha }}"
+    assert 'shop-prod-api-images:$IMAGE_TAG" api-images' in build["run"]
+    assert steps[-1]["env"]["IMAGE_TAG"] == "prod-${{ github.sha }}"
+    assert steps.index(build) < len(steps) - 1
+
+
+def test_image_tag_leaves_images_from_elsewhere_alone(tmp_path: Path) -> None:
+    text = SHOP.replace(
+        "    port: 3000\n",
+        "    port: 3000\n  proxy:\n    image: {uri: public.ecr.aws/nginx/nginx, tag: '1.27'}\n"
+        "    port: 80\n",
+    )
+    (tmp_path / "shop.yaml").write_text(text)
+    env = compile_environment(tmp_path / "shop.yaml", "dev")
+    tagged = with_image_tag(env, "v41")
+    assert tagged.stack("service-api").parameters["ImageTag"] == "v41"
+    assert tagged.stack("service-proxy").parameters.get("ImageTag") != "v41"
