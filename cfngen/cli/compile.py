@@ -112,8 +112,16 @@ def render(
     click.echo(
         f"rendered {len(rendered.stacks)} stacks for {rendered.environment_name} into {target}/"
     )
+    from cfngen.artifact_bucket import MAX_TEMPLATE_BODY
+
     for s in rendered.stacks:
-        click.echo(f"  {target / s.file}  ({s.name})")
+        size = len(s.body.encode("utf-8"))
+        big = (
+            f"; {size:,} bytes: deploys through the artifact bucket (over {MAX_TEMPLATE_BODY:,})"
+            if size > MAX_TEMPLATE_BODY
+            else ""
+        )
+        click.echo(f"  {target / s.file}  ({s.name}{big})")
 
 
 @click.command()

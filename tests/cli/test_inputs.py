@@ -128,3 +128,15 @@ def test_an_internal_error_names_itself_and_shows_a_traceback_only_with_debug(
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr
     assert "please report it with the traceback above" in debug.stderr
+
+
+def test_render_says_which_templates_need_the_artifact_bucket(tmp_path: Path) -> None:
+    from tools.bench import generated_blueprint
+
+    path = write(tmp_path, generated_blueprint(60))
+    code, out, _ = run("render", str(path), "--env", "dev", "-o", str(tmp_path / "out"))
+    assert code == 0
+    big = [line for line in out.splitlines() if "artifact bucket" in line]
+    assert len(big) == 1 and "(bench-dev-security; " in big[0]
+    assert big[0].endswith("bytes: deploys through the artifact bucket (over 51,200))")
+    assert "service-svc0.yaml  (bench-dev-service-svc0)" in out
