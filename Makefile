@@ -6,9 +6,11 @@ MINISTACK_VENV := .ministack-venv
 MINISTACK_VERSION ?= 1.5.33
 CHECKOV_VENV := .checkov-venv
 CHECKOV_VERSION ?= 3.3.30
+AWSCLI_VENV := .awscli-venv
+AWSCLI_VERSION ?= 1.46.2
 BLUEPRINTS := $(wildcard blueprints/*.yaml)
 
-.PHONY: install emulator checkov test test-fast lint demo goldens bench clean
+.PHONY: install emulator checkov awscli test test-fast lint demo goldens bench clean
 
 $(BIN)/cfngen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +35,17 @@ $(CHECKOV_VENV)/bin/checkov:
 
 checkov: $(CHECKOV_VENV)/bin/checkov ## checkov in its own venv (it pins an old boto3)
 
-test: install emulator checkov ## run every test (unit, golden, CLI, security gates, emulator deploys)
+$(AWSCLI_VENV)/bin/aws:
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check 'awscli==$(AWSCLI_VERSION)'
+	touch $@
+
+awscli: $(AWSCLI_VENV)/bin/aws ## the AWS CLI v1 in its own venv (the runbook replay test runs it)
+
+test: install emulator checkov awscli ## run every test (unit, golden, CLI, security gates, emulator deploys)
 	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack \
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov \
+	AWSCLI_BIN=$(abspath $(AWSCLI_VENV))/bin/aws \
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 test-fast: install ## every test but the slow groups (emulator deploys, checkov, fuzzing, corpora)
@@ -56,4 +66,4 @@ bench: install emulator ## render (and deploy) timings
 	$(BIN)/python -m tools.bench
 
 clean:
-	rm -rf $(VENV) $(MINISTACK_VENV) $(CHECKOV_VENV) out .bench
+	rm -rf $(VENV) $(MINISTACK_VENV) $(CHECKOV_VENV) $(AWSCLI_VENV) out .bench

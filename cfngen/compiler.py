@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cfngen import registry
-from cfngen.blueprint.environments import environment_names, select_environment
-from cfngen.blueprint.interpolate import interpolate, load_var_files
+from cfngen.blueprint.environments import SHARED, environment_names, select_environment
+from cfngen.blueprint.interpolate import check_variable_names, interpolate, load_var_files
 from cfngen.blueprint.models import PRODUCTION_NAMES, Blueprint
 from cfngen.blueprint.source import Document, Path_, dotted, load_file, undotted
 from cfngen.blueprint.validate import Checker, validate_model
@@ -80,7 +80,7 @@ def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, An
 
 def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
     """Select, interpolate, validate and plan one environment."""
-    selected = select_environment(doc, env)
+    selected = select_environment(doc, env, registry.SHAREABLE)
     ctx = _context(selected, env, variables)
     if "{{" in str(ctx["env"]["environment_name"]):
         ctx["env"]["environment_name"] = f"{ctx['blueprint']['name']}-{env}"
@@ -92,16 +92,17 @@ def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
     if checker.errors:
         raise BlueprintError(checker.errors)
     env_name = environment_name(blueprint.blueprint, env, blueprint.environment_name)
-    plans = plan_stacks(blueprint, facts, rendered, env_name)
+    plans = plan_stacks(blueprint, facts, rendered, env_name, shared=env == SHARED)
     return Prepared(blueprint, rendered, env, env_name, facts, plans)
 
 
 def plan_stacks(
-    bp: Blueprint, facts: Facts, doc: Document, env_name: str = ""
+    bp: Blueprint, facts: Facts, doc: Document, env_name: str = "", shared: bool = False
 ) -> tuple[StackPlan[Any], ...]:
-    """Every stack of the environment in deploy order; cycles are blueprint errors."""
+    """Every stack of the environment in deploy order; cycles are blueprint errors. The shared
+    scope has only the stacks of the kinds it may hold (no network of its own)."""
     plans: dict[str, StackPlan[Any]] = {}
-    for p in registry.plan(bp, facts):
+    for p in registry.plan(bp, facts, shared):
         plans[p.component] = p
     errors: list[Diagnostic] = []
     for key, override in bp.overrides.items():
@@ -224,6 +225,7 @@ def load_inputs(inputs: Inputs) -> tuple[Document, dict[str, Any]]:
                 )
             ]
         )
+    check_variable_names(doc.data, (name for name, _ in inputs.variables))
     variables: dict[str, Any] = load_var_files(list(inputs.var_files))
     variables.update(dict(inputs.variables))
     return doc, variables
@@ -360,16 +362,19 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
             facts=prep.facts,
         )
         p.build(p.spec, ctx)
-        ctx.template.set_metadata(
-            {
-                "cfngen": {
-                    "blueprint": bp.blueprint,
-                    "environment": prep.env,
-                    "component": p.component,
-                    "production": production,
-                }
+        metadata: dict[str, Any] = {
+            "cfngen": {
+                "blueprint": bp.blueprint,
+                "environment": prep.env,
+                "component": p.component,
+                "production": production,
+                **ctx.template_metadata,
             }
-        )
+        }
+        if ctx.lint_ignores:  # template-wide: the rule is about outputs, which have no Metadata
+            metadata["cfngen"]["lint_ignores"] = dict(sorted(ctx.lint_ignores.items()))
+            metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(ctx.lint_ignores)}}
+        ctx.template.set_metadata(metadata)
         body = ctx.template.to_dict()
         built = set(body.get("Resources", {}))
         if p.component in bp.overrides:
@@ -442,7 +447,9 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         for res in stack.get("Resources", {}).values()
     }
     relations = _relations(prep.facts)
+    accesses = tuple(a for ctx in contexts for a in ctx.accesses)
     stamped |= {r["source"] for r in relations}  # findings of `cfngen verify` point there
+    stamped |= {a["source"] for a in accesses}
     origins: dict[str, Mark] = {}
     for entry in sorted(stamped):
         mark = prep.document.positions.key(undotted(entry))
@@ -450,6 +457,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
             origins[entry] = mark
     return RenderedEnvironment(
         relations=relations,
+        accesses=accesses,
         origins=origins,
         blueprint=bp.blueprint,
         environment=prep.env,

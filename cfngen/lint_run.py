@@ -53,6 +53,7 @@ class Verification:
 
     rendered: RenderedEnvironment
     files: dict[str, str]
+    shared: RenderedEnvironment | None = None  # the blueprint's shared scope, if it has one
 
 
 def run(
@@ -83,14 +84,17 @@ def run(
                 records[key] = found
                 hits.add(key)
         keys.append(row)
-    vkeys = [_key(cache, "verify", asdict(v.rendered), v.files) for v in verify]
+    vkeys = [
+        _key(cache, "verify", asdict(v.rendered), v.files, v.shared and asdict(v.shared))
+        for v in verify
+    ]
     verified: dict[str, Report] = {}
     for v, vkey in zip(verify, vkeys, strict=True):
         hit = cache.get("verify", vkey, _read_report) if cache else None
         if hit is not None:
             verified[vkey] = hit
         elif ("verify", vkey) not in jobs:
-            jobs["verify", vkey] = (_verify, (v.rendered, v.files))
+            jobs["verify", vkey] = (_verify, (v.rendered, v.files, v.shared))
 
     order = schedule(jobs)  # without a pool, in this process
     work = [jobs[job] for job in order]
@@ -219,13 +223,15 @@ def _read_public(value: Any) -> Public:
 # --- the environment checks ----------------------------------------------------------------
 
 
-def _verify(rendered: RenderedEnvironment, files: dict[str, str]) -> Report:
+def _verify(
+    rendered: RenderedEnvironment, files: dict[str, str], shared: RenderedEnvironment | None
+) -> Report:
     """`verify` in a worker: findings of plain str and int, as the answer must travel back
     (cfn-lint's parser hands out str subclasses that do not pickle; a finding that carried
     one would have the whole environment verified again in the calling process)."""
     from cfngen.verify import verify
 
-    report = verify(rendered, files)
+    report = verify(rendered, files, shared)
     return Report(
         findings=[_plain(f) for f in report.findings],
         waived=[(_plain(f), str(why)) for f, why in report.waived],

@@ -1,7 +1,11 @@
 """What an environment needs that nobody but its owner can create, checked before any change:
 the SSM parameters and Secrets Manager secrets its containers read, the Route 53 hosted zones
-and ACM certificates it names by ID. Read from the rendered templates (so a rendered folder is
-checked the same way); values the environment creates itself (imports) are not prerequisites.
+and ACM certificates it names by ID, and the images its containers pull from ECR repositories
+it does not create (a shared scope's, or any private ECR URI) at the tag it deploys. Images of
+the environment's own repositories cannot exist before its first deploy creates them: the
+runbook pushes them right after that stack. Read from the rendered templates (so a rendered
+folder is checked the same way); values the environment creates itself (imports) are not
+prerequisites.
 
 Each comes with the command that creates it. `cfngen.deploy.prerequisites` asks AWS whether
 they exist; the runbook lists them.
@@ -18,22 +22,39 @@ from cfngen.render import RenderedEnvironment, load_template
 
 _SSM = re.compile(r":ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(/[^\s$]+)$")
 _SECRET = re.compile(r":secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:([^:\s$]+)")
+_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12}|\$\{AWS::AccountId\})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)"
+    r"\.amazonaws\.com(?:\.cn)?/(?P<repo>[a-z0-9._/-]+):(?P<tag>[A-Za-z0-9_.-]+)$"
+)
 _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$")
 
 
 @dataclass(frozen=True, order=True)
 class Prerequisite:
-    kind: str  # ssm-parameter | secret | hosted-zone | certificate
-    name: str
+    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image
+    name: str  # an image's is repository:tag
     stack: str
     region: str | None = None  # the stack's own region, when not the environment's
+    account: str | None = None  # an image's registry, when not the deploying account
+    string_list: bool = False  # an ssm-value read as a list (of subnet IDs ...)
 
-    def create(self) -> str:
-        """The command (or step) that creates it."""
+    def create(self, region: str | None = None) -> str:
+        """The command (or step) that creates it; with `region`, the command names it."""
+        where = f" --region {region}" if region else ""
         if self.kind == "ssm-parameter":
-            return f"aws ssm put-parameter --name {self.name} --type SecureString --value '...'"
+            return (
+                f"aws ssm put-parameter{where} --name {self.name} --type SecureString --value '...'"
+            )
+        if self.kind == "ssm-value":  # read by CloudFormation: String or StringList, not secure
+            kind = "StringList" if self.string_list else "String"
+            return f"aws ssm put-parameter{where} --name {self.name} --type {kind} --value '...'"
         if self.kind == "secret":
-            return f"aws secretsmanager create-secret --name {self.name} --secret-string '...'"
+            return (
+                f"aws secretsmanager create-secret{where} --name {self.name} --secret-string '...'"
+            )
+        if self.kind == "image":
+            registry = f"{self.account or '<account>'}.dkr.ecr.{self.region}.amazonaws.com"
+            return f"docker build -t {registry}/{self.name} . && docker push {registry}/{self.name}"
         if self.kind == "hosted-zone":
             return f"create the hosted zone, or set dns.zone_id to an existing one ({self.name})"
         return f"request or import the certificate in ACM, or name an existing one ({self.name})"
@@ -60,6 +81,33 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
     for stack in env.stacks:
         template = load_template(stack.body)
+        for spec in (template.get("Parameters") or {}).values():
+            # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
+            kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+            default = spec.get("Default") if isinstance(spec, dict) else None
+            if (
+                kind.startswith("AWS::SSM::Parameter::Value<")
+                and isinstance(default, str)
+                and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
+            ):
+                found.setdefault(
+                    ("ssm-value", spec["Default"], stack.region),
+                    Prerequisite(
+                        "ssm-value",
+                        spec["Default"],
+                        stack.name,
+                        stack.region,
+                        string_list="List<" in kind,
+                    ),
+                )
+        for image in _images(template, stack.parameters):
+            repo, tag = image["repo"], image["tag"]
+            account = None if image["account"].startswith("$") else image["account"]
+            ref = f"{repo}:{tag}"
+            found.setdefault(
+                ("image", ref, image["region"]),
+                Prerequisite("image", ref, stack.name, image["region"], account),
+            )
         for res in (template.get("Resources") or {}).values():
             props = res.get("Properties") or {} if isinstance(res, dict) else {}
             for key, value in _walk(props):
@@ -76,6 +124,28 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
                 if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
                     _add(found, "certificate", value, stack.name, value.split(":")[3])
     return sorted(found.values())
+
+
+def _images(template: dict[str, Any], parameters: dict[str, str]) -> Iterator[re.Match[str]]:
+    """The ECR images task definitions name with a known repository and tag."""
+    values = {
+        str(k): str(v["Default"])
+        for k, v in (template.get("Parameters") or {}).items()
+        if isinstance(v, dict) and isinstance(v.get("Default"), str | int)
+    }
+    values.update(parameters)
+    for res in (template.get("Resources") or {}).values():
+        if not isinstance(res, dict) or res.get("Type") != "AWS::ECS::TaskDefinition":
+            continue
+        for container in (res.get("Properties") or {}).get("ContainerDefinitions") or []:
+            image = container.get("Image") if isinstance(container, dict) else None
+            text = image if isinstance(image, str) else _sub_text(image)
+            if text is None:
+                continue
+            text = re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+            match = _IMAGE.match(text)
+            if match:
+                yield match
 
 
 def _add(

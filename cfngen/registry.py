@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, create_model
 
 import cfngen.kinds
-from cfngen.blueprint.models import Blueprint
+from cfngen.blueprint.models import Blueprint, SharedScope
 from cfngen.blueprint.models.common import Name
 from cfngen.blueprint.validate import (
     Checker,
@@ -51,11 +51,31 @@ def _field(kind: Kind[Any]) -> tuple[Any, Any]:
     return entries, Field(default_factory=dict, description=kind.description)
 
 
+SHARED: type[SharedScope] = create_model(  # type: ignore[call-overload]
+    "SharedScope",
+    __base__=SharedScope,
+    __module__=__name__,
+    __doc__=SharedScope.__doc__,
+    **{kind.section: _field(kind) for kind in KINDS if kind.shareable},
+)
+"""The `shared` scope: its own fields and the sections of the kinds that may be shared."""
+
+SHAREABLE = {kind.section: kind.share for kind in KINDS if kind.shareable}
+"""The sections the `shared` scope may hold, with how each admits the environments."""
+
 BLUEPRINT: type[Blueprint] = create_model(  # type: ignore[call-overload]
     "Blueprint",
     __base__=Blueprint,
     __module__=__name__,
     __doc__=Blueprint.__doc__,
+    shared=(
+        SHARED | None,
+        Field(
+            None,
+            description="Components shared by every environment, deployed once as the "
+            "environment `shared` in their own account and region.",
+        ),
+    ),
     **{kind.section: _field(kind) for kind in KINDS},
 )
 """The root model: the common fields of `Blueprint` and one section per kind."""
@@ -81,6 +101,6 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
             kind_check(bp, facts, c)
 
 
-def plan(bp: Blueprint, facts: Facts) -> list[StackPlan[Any]]:
-    """Every kind's stacks, in planning order."""
-    return [p for kind in KINDS for p in kind.plan(bp, facts)]
+def plan(bp: Blueprint, facts: Facts, shared: bool = False) -> list[StackPlan[Any]]:
+    """Every kind's stacks, in planning order (in the shared scope, only shareable kinds')."""
+    return [p for kind in KINDS if kind.shareable or not shared for p in kind.plan(bp, facts)]

@@ -54,6 +54,9 @@ class RenderedEnvironment:
     # the network relations the blueprint declares (from, to, protocol, ports, description,
     # source): what `cfngen verify` proves the security groups permit
     relations: tuple[dict[str, str], ...] = ()
+    # the accesses the blueprint declares (role, need, resource, source ...): what `cfngen
+    # verify` proves the rendered policies allow
+    accesses: tuple[dict[str, str], ...] = ()
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)
@@ -95,6 +98,7 @@ class RenderedEnvironment:
                 for path, m in sorted(self.origins.items())
             },
             "relations": [dict(r) for r in self.relations],
+            "accesses": [dict(a) for a in self.accesses],
         }
 
     @classmethod
@@ -135,6 +139,11 @@ class RenderedEnvironment:
                 {str(k): str(v) for k, v in r.items()}
                 for r in data.get("relations", [])
                 if isinstance(r, dict)
+            ),
+            accesses=tuple(
+                {str(k): str(v) for k, v in a.items()}
+                for a in data.get("accesses", [])
+                if isinstance(a, dict)
             ),
         )
 
@@ -314,43 +323,11 @@ def _params_file(stack: RenderedStack) -> str:
 
 
 def runbook(env: RenderedEnvironment) -> str:
-    """DIR/ENV/README.md: how an ops team deploys these files by hand, in order."""
-    lines = [
-        f"# {env.blueprint} / {env.environment} ({env.environment_name})",
-        "",
-        f"Rendered by cfngen from `{Path(env.source).name}` for region `{env.region}`.",
-        "Deploy the stacks in this order (each only after the ones it depends on):",
-        "",
-        "| # | stack | template | depends on |",
-        "|---|---|---|---|",
-    ]
-    for i, s in enumerate(env.stacks, 1):
-        deps = ", ".join(s.depends_on) or "-"
-        lines.append(f"| {i} | {s.name} | {s.file} | {deps} |")
-    lines += ["", "By hand with the AWS CLI:", "", "```sh"]
-    for s in env.stacks:
-        tags = " ".join(f"'{k}={v}'" for k, v in sorted(s.tags.items()))
-        caps = f" --capabilities {' '.join(s.capabilities)}" if s.capabilities else ""
-        lines.append(
-            f"aws cloudformation deploy --region {s.region or env.region} --stack-name {s.name} "
-            f"--template-file {s.file} --parameter-overrides file://{s.params_file}"
-            f"{caps} --tags {tags}"
-        )
-    lines += [
-        "```",
-        "",
-        "Or with cfngen, which does the same through reviewed change sets:",
-        "",
-        "```sh",
-        f"cfngen deploy {env.source} --env {env.environment}",
-        "```",
-        "",
-    ]
-    # same layer, imported here: it reads templates with this module's loader
-    from cfngen.runbook_ops import operations
+    """DIR/ENV/README.md: how an ops team deploys these files by hand (cfngen.runbook)."""
+    # same layer, imported here: cfngen.runbook reads templates with this module's loader
+    from cfngen.runbook import runbook as write_runbook
 
-    lines += operations(env)
-    return "\n".join(lines)
+    return write_runbook(env)
 
 
 def _prepare_out_dir(out_dir: Path) -> bool:
@@ -374,10 +351,38 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     return created
 
 
-def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
+def _foreign_content(target: Path, blueprint: str) -> str | None:
+    """Why replacing `target` would lose something: another blueprint's environment, or files
+    cfngen did not write there (None when it holds only this blueprint's earlier render)."""
+    try:
+        present = sorted(p.name for p in target.iterdir())
+    except OSError as err:
+        return f"cannot be read ({err.strerror})"
+    if not present:
+        return None
+    try:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        owner = manifest["blueprint"]
+        ours = {"manifest.json", "README.md"}
+        for stack in manifest["stacks"]:
+            ours |= {stack["file"], stack["parameters_file"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holds files that cfngen did not write (no readable manifest.json)"
+    if owner != blueprint:
+        return f"holds blueprint '{owner}', not '{blueprint}'"
+    others = [name for name in present if name not in ours]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return f"holds files that cfngen did not write ({shown})"
+    return None
+
+
+def write_environment(env: RenderedEnvironment, out_dir: Path, force: bool = False) -> Path:
     """Write DIR/ENV/ atomically: into a temporary directory, then swapped into place.
 
-    A failure leaves the previous DIR/ENV (or nothing) behind, never a half-written one.
+    A failure leaves the previous DIR/ENV (or nothing) behind, never a half-written one. A
+    DIR/ENV holding another blueprint's environment, or files cfngen did not write, is replaced
+    only with `force`.
     """
     import shutil
     import tempfile
@@ -385,6 +390,13 @@ def write_environment(env: RenderedEnvironment, out_dir: Path) -> Path:
     target = out_dir / env.environment
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a directory")
+    if target.is_dir() and not force:
+        reason = _foreign_content(target, env.blueprint)
+        if reason:
+            raise UsageError(
+                f"{target}: {reason}; rendering would replace it. Render into another folder "
+                "(-o DIR), or pass --force to replace it"
+            )
     created_out = _prepare_out_dir(out_dir)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{env.environment}.", dir=out_dir))

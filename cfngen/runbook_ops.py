@@ -1,6 +1,6 @@
-"""The operations half of a rendered environment's runbook (DIR/ENV/README.md): what must exist
-before the first deploy, how each stateful resource is backed up and restored, and how the
-services and hosts scale out. Read from the rendered templates only, so the runbook of a
+"""The operations half of a rendered environment's runbook (DIR/ENV/README.md, cfngen.runbook):
+what must exist before the first deploy, how each stateful resource is backed up and restored,
+and how the services and hosts scale out. Read from the rendered templates only, so the runbook of a
 rendered folder is the same as the one of its blueprint."""
 
 from __future__ import annotations
@@ -27,14 +27,20 @@ def _output(stack: str, key: str, region: str) -> str:
     )
 
 
-def operations(env: RenderedEnvironment) -> list[str]:
-    """Markdown lines: prerequisites, backup and restore, scale-out."""
-    lines: list[str] = []
+def before_first_deploy(env: RenderedEnvironment) -> list[str]:
+    """Markdown lines: what must exist before the first deploy, with the commands that create
+    it (empty when nothing must)."""
     needed = find(env)
-    if needed:
-        lines += ["## Before the first deploy", "", "Create what the environment reads:", ""]
-        lines += [f"- {p.kind} `{p.name}`: `{p.create()}`" for p in needed]
-        lines.append("")
+    if not needed:
+        return []
+    lines = ["## Before the first deploy", "", "Create what the environment reads:", ""]
+    lines += [f"- {p.kind} `{p.name}`: `{p.create(p.region or env.region)}`" for p in needed]
+    return [*lines, ""]
+
+
+def operations(env: RenderedEnvironment) -> list[str]:
+    """Markdown lines: backup and restore, scale-out."""
+    lines: list[str] = []
     backup: list[str] = []
     scale: list[str] = []
     for stack in env.stacks:

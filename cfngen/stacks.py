@@ -20,6 +20,16 @@ from troposphere import ImportValue, Sub
 ENV_PARAM = "EnvironmentName"
 STACK_NAME_MAX = 128
 
+#: Stack tags that mark a stack as cfngen's, for one blueprint and environment. cfngen deletes or
+#: recreates only stacks carrying both with the expected values.
+TAG_BLUEPRINT = "cfngen:blueprint"
+TAG_ENVIRONMENT = "cfngen:environment"
+
+
+def owner_tags(blueprint: str, environment: str) -> dict[str, str]:
+    """The tags cfngen puts on every stack of an environment (over the blueprint's own tags)."""
+    return {TAG_BLUEPRINT: blueprint, TAG_ENVIRONMENT: environment}
+
 
 @dataclass(frozen=True, order=True)
 class Output:

@@ -16,7 +16,8 @@ def reference_cases() -> list[tuple[Path, str]]:
     cases = []
     for path in sorted(BLUEPRINTS.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        for env in data.get("environments", {}):
+        shared = ["shared"] if isinstance(data.get("shared"), dict) else []
+        for env in [*shared, *data.get("environments", {})]:
             cases.append((path, env))
     return cases
 

@@ -73,3 +73,36 @@ def test_findings_name_the_blueprint_entry_that_made_the_resource(tmp_path: Path
     assert f.origin.startswith(f"{mark.file}:{mark.line}:")
     lines = body.splitlines()
     assert lines[f.line - 1].strip() == "TaskDefinition:"
+
+
+def test_existing_values_from_exports_are_re_exported_without_a_lint_warning(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from cfngen.cli import cli
+    from cfngen.render import load_template
+    from tests.helpers import write
+
+    path = write(
+        tmp_path,
+        """\
+blueprint: shop
+region: eu-west-1
+network:
+  existing:
+    vpc_id: {import: platform-network-VpcId}
+    private_subnets: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]
+    public_subnets: [subnet-0123456789abcdef2, subnet-0123456789abcdef3]
+security_groups: {app: {description: app}}
+environments: {dev: {}}
+""",
+    )
+    network = load_template(compile_environment(path, "dev").stack("network").body)
+    assert network["Metadata"]["cfn-lint"] == {"config": {"ignore_checks": ["W6001"]}}
+    assert (
+        "re-exported under cfngen's export names on purpose"
+        in (network["Metadata"]["cfngen"]["lint_ignores"]["W6001"])
+    )
+    result = CliRunner().invoke(cli, ["lint", str(path)])
+    assert result.exit_code == 0 and "W6001" not in result.output, result.output

@@ -326,7 +326,7 @@ def test_verify_findings_travel_back_from_a_worker(
     files = {s.component: s.file for s in env.stacks}
     expected = verify(env, files)
     assert any(f.rule == "CFG020" for f in expected.findings)
-    pickle.dumps(_verify(env, files))
+    pickle.dumps(_verify(env, files, None))
     pool = Pool.open(warm, env.region, jobs=2)
     assert pool is not None
     with pool:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cfngen.cli import cli
 from cfngen.compiler import compile_environment
-from cfngen.render import RenderedEnvironment, load_template
+from cfngen.render import RenderedEnvironment, load_template, runbook
 from tests.gates import use_project_checkov
 from tests.reference import GOLDEN, ROOT, case_id, reference_cases
 
@@ -83,6 +83,17 @@ def test_matches_golden_files(rendered: RenderedEnvironment) -> None:
         want = load_template((golden / stack.file).read_text())
         got = load_template(stack.body)
         assert got == want, f"{stack.file} differs from its golden file (make goldens?)"
+
+
+def test_runbook_matches_golden_and_the_folder_read_back(rendered: RenderedEnvironment) -> None:
+    """The runbook is built from what the rendered folder holds: rendering the blueprint and
+    reading the folder back give the same text (and `cfngen deploy .` in it is what it says)."""
+    golden = GOLDEN / rendered.blueprint / rendered.environment
+    text = runbook(rendered)
+    assert text == (golden / "README.md").read_text(), "README.md differs (make goldens?)"
+    assert runbook(RenderedEnvironment.from_directory(golden)) == text
+    assert f"cfngen deploy . --env {rendered.environment}\n" in text
+    assert "blueprints/" not in text
 
 
 @pytest.mark.parametrize("blueprint", sorted({p for p, _ in CASES}), ids=lambda p: p.stem)

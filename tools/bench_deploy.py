@@ -17,7 +17,6 @@ from cfngen.deploy.deployer import Deployment, DeployOptions, DeploySummary
 from cfngen.deploy.destroy import destroy_environment
 from cfngen.deploy.poll import PollPolicy
 from cfngen.errors import OperationError
-from cfngen.prerequisites import find
 from cfngen.render import RenderedEnvironment
 
 #: The emulator answers in milliseconds; polls start short and stay short.
@@ -98,12 +97,9 @@ def _cli_noop(env: RenderedEnvironment, endpoint: str) -> float:
 
 
 def _create_prerequisites(env: RenderedEnvironment, endpoint: str) -> None:
-    clients = emulator_clients(endpoint, env.region)
-    for item in find(env):
-        if item.kind == "ssm-parameter":
-            clients.client("ssm").put_parameter(
-                Name=item.name, Type="SecureString", Value="bench", Overwrite=True
-            )
+    from cfngen.deploy.emulator import create_stand_ins
+
+    create_stand_ins(env, endpoint, "bench")
 
 
 def bench_deploy(env: RenderedEnvironment, endpoint: str, concurrency: int = 4) -> dict[str, Any]:

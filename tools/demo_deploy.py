@@ -49,6 +49,14 @@ def run(blueprint: Path, environment: str) -> None:
             endpoint,
         ]
         fast = ["--poll-interval", "0.1"]
+        shared = _shared_scope(blueprint, environment)
+        if shared:
+            scope = [*target[:2], "shared", *target[3:]]
+            _step(
+                "the shared scope first: the ECR repositories every environment pulls from",
+                ["deploy", *scope, "--yes", *fast],
+                env,
+            )
         create_prerequisites(blueprint, environment, endpoint)
         _step(
             "deploy every stack, in parallel along the graph",
@@ -59,32 +67,26 @@ def run(blueprint: Path, environment: str) -> None:
         _step("again: nothing changed, so no change set", ["deploy", *target, "--yes", *fast], env)
         _step("what a deploy would change now: nothing", ["plan", *target], env)
         _step("delete every stack, dependents first", ["destroy", *target, "--yes", *fast], env)
+        if shared:
+            _step("and the shared scope", ["destroy", *scope, "--yes", *fast], env)
+
+
+def _shared_scope(blueprint: Path, environment: str) -> bool:
+    from cfngen.blueprint.environments import SHARED, environment_names
+    from cfngen.blueprint.source import load_file
+
+    return environment != SHARED and SHARED in environment_names(load_file(blueprint))
 
 
 def create_prerequisites(blueprint: Path, environment: str, endpoint: str) -> None:
     """What the environment's owner creates by hand before the first deploy (its SSM parameters
-    and secrets; --emulator makes the hosted zone), with demo values, printed as the commands a
-    user would type."""
-    import boto3
-
+    and secrets, its images in the shared repositories; --emulator makes the hosted zone), with
+    demo values, printed as the commands a user would type."""
     from cfngen.compiler import compile_environment
-    from cfngen.prerequisites import find
+    from cfngen.deploy.emulator import create_stand_ins
 
-    rendered = compile_environment(blueprint, environment)
-    session = boto3.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=rendered.region
-    )
-    for item in find(rendered):
-        if item.kind == "ssm-parameter":
-            print(f"\n$ {item.create().replace('...', 'demo-value')}", flush=True)
-            session.client("ssm", endpoint_url=endpoint).put_parameter(
-                Name=item.name, Type="SecureString", Value="demo-value", Overwrite=True
-            )
-        elif item.kind == "secret":
-            print(f"\n$ {item.create().replace('...', 'demo-value')}", flush=True)
-            session.client("secretsmanager", endpoint_url=endpoint).create_secret(
-                Name=item.name, SecretString="demo-value"
-            )
+    for command in create_stand_ins(compile_environment(blueprint, environment), endpoint):
+        print(f"\n$ {command}", flush=True)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,39 @@ def load_var_files(paths: list[Path]) -> dict[str, Any]:
     return result
 
 
+_VAR_USE = re.compile(r"\bvars\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['\"])(.*?)\2\s*\])")
+_VAR_DYNAMIC = re.compile(r"\bvars\s*\[\s*[^'\"\s]|\bvars\b\s*(?:[|)}\],%]|$)")
+
+
+def check_variable_names(data: Any, names: Iterable[str]) -> None:
+    """Refuse a --var NAME the blueprint neither declares (`vars:`) nor uses (`{{ vars.NAME }}`
+    anywhere, environments included): a typo would otherwise deploy the old value silently."""
+    raw = data.get("vars") if isinstance(data, dict) else None
+    known = {str(k) for k in raw} if isinstance(raw, dict) else set()
+    for _, text in walk_strings(data):
+        if "{{" not in text and "{%" not in text:
+            continue
+        if _VAR_DYNAMIC.search(text):
+            return  # `vars[name]` or `vars` as a whole: any name may be read
+        for match in _VAR_USE.finditer(text):
+            known.add(match.group(1) or match.group(3))
+    for name in names:
+        if name in known:
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else "the blueprint's variables: " + (", ".join(sorted(known)) or "none")
+        )
+        raise UsageError(
+            f"--var {name}: the blueprint neither declares (`vars:`) nor uses "
+            f"({{{{ vars.{name} }}}}) a variable '{name}'; {hint}"
+        )
+
+
 # --- the fast path: plain substitution ----------------------------------------------------
 
 

@@ -18,7 +18,14 @@ from troposphere import Output as CfnOutput
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Path_
 from cfngen.kinds.base import Facts
-from cfngen.stacks import ENV_PARAM, Output, export_name, import_value, physical_name
+from cfngen.stacks import (
+    ENV_PARAM,
+    Output,
+    export_name,
+    import_value,
+    physical_name,
+    resolved_export_name,
+)
 
 S = TypeVar("S")
 
@@ -78,6 +85,9 @@ class Context:
         self.depends_on = frozenset(depends_on)
         self.template = UnboundedTemplate(Description=description)
         self.template.set_version("2010-09-09")
+        # more keys of the template's `Metadata.cfngen`, for readers of the rendered stacks
+        self.template_metadata: dict[str, Any] = {}
+        self.lint_ignores: dict[str, str] = {}  # cfn-lint rule -> why cfngen writes it so
         self.env_param = self.template.add_parameter(
             Parameter(
                 ENV_PARAM,
@@ -90,6 +100,7 @@ class Context:
         self.imports: set[Output] = set()
         self.exports: set[Output] = set()
         self.sources: dict[str, Path_] = {}  # logical id -> blueprint entry, when finer
+        self.accesses: list[dict[str, str]] = []  # what a role of this stack must be able to do
 
     # -- references --------------------------------------------------------------------
 
@@ -115,6 +126,23 @@ class Context:
     def output(self, name: str, value: Any, description: str) -> None:
         """An output that is not exported (for people, `cfngen outputs`)."""
         self.template.add_output(CfnOutput(name, Description=description, Value=value))
+
+    def access(self, role: str, need: str, resource: Any, source: Path_, **extra: str) -> None:
+        """Record that role `role` (a logical id of this stack) needs `need` on `resource` (an
+        Output of another stack, a resource of this stack by logical id as `ref:<id>`, or an
+        ARN or name), as declared at `source`: `cfngen verify` derives the actions from the
+        need and proves the rendered policies allow them (manifest.json `accesses`)."""
+        if isinstance(resource, Output):
+            resource = f"export:{resolved_export_name(self.env_name, resource)}"
+        self.accesses.append(
+            {
+                "role": f"{self.component}/{role}",
+                "need": need,
+                "resource": str(resource),
+                **{k: v for k, v in sorted(extra.items()) if v},
+                "source": ".".join(map(str, source)),
+            }
+        )
 
     # -- helpers -----------------------------------------------------------------------
 

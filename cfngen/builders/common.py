@@ -73,6 +73,11 @@ def existing_value(ctx: Context, title: str, value: Any, list_: bool) -> Any:
     """The ID, name (or comma-joined IDs) of something that already exists: literal, imported
     from another stack's export, or read from an SSM parameter when the stack deploys."""
     if isinstance(value, FromExport):
+        # the stack re-exports it under cfngen's name, so every consumer imports one name
+        ctx.lint_ignores["W6001"] = (
+            "existing resources given by another stack's export are re-exported under "
+            "cfngen's export names on purpose"
+        )
         return ImportValue(value.import_)
     if isinstance(value, FromParameter):
         kind = "List<String>" if list_ else "String"

@@ -34,9 +34,10 @@ from cfngen.builders.views import ContainerView, check_files, container_views
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
-from cfngen.kinds.file_system import FILE_SYSTEMS
-from cfngen.kinds.repository import REPOSITORIES
-from cfngen.stacks import Output
+from cfngen.kinds.file_system import FILE_SYSTEMS, access_point_output
+from cfngen.kinds.repository import REPOSITORIES, shared_repositories
+from cfngen.kinds.security import SECURITY_GROUPS
+from cfngen.stacks import Output, resolved_export_name
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,33 @@ def resolve_grants(
         except GrantProblem:
             continue
     return out
+
+
+def record_uses(
+    ctx: Context,
+    role: str,
+    grants: Sequence[tuple[Path_, GrantRequest, str | None, Grant]],
+    base: Path_,
+) -> None:
+    """Each `uses` entry and EFS mount as an access of `role` for `cfngen verify`
+    (manifest.json): the used component's ARN (its `arn` attribute), the access level and its
+    options (a bucket prefix, the access point a mount goes through)."""
+    for path, request, _, _ in grants:
+        arn = ctx.facts.attributes.get(request.component, {}).get("arn")
+        if arn is None:
+            continue
+        prefix = request.options.get("prefix")
+        point = request.options.get("access_point")
+        through = Output(arn.output.component, access_point_output(str(point), "Arn"))
+        ctx.access(
+            role,
+            f"uses:{request.access}",
+            arn.output,
+            (*base, *path),
+            component=request.component,
+            prefix=str(prefix) if prefix else "",
+            access_point=f"export:{resolved_export_name(ctx.env_name, through)}" if point else "",
+        )
 
 
 def granted(
@@ -286,7 +314,10 @@ def awsvpc_settings(ctx: Context, group: str, c: ContainerSettings) -> AwsvpcSet
     tier = network.PUBLIC_SUBNETS if c.placement.subnets == "public" else network.PRIVATE_SUBNETS
     return AwsvpcSettings(
         subnets=Split(",", ctx.import_value(network.COMPONENT, tier)),
-        security_groups=[ctx.import_value(security.COMPONENT, security.group_output(group))],
+        security_groups=[
+            ctx.import_value(security.COMPONENT, security.group_output(g))
+            for g in (group, *c.placement.security_groups)
+        ],
         assign_public_ip="ENABLED" if c.placement.assign_public_ip else "DISABLED",
     )
 
@@ -306,7 +337,7 @@ def check_image_and_size(
 ) -> None:
     """The image's repository exists; Fargate sizes fit Fargate's table and the cluster.
     `chooses_capacity`: the entry has a `capacity` field (services do)."""
-    repositories = REPOSITORIES.entries(bp)
+    repositories = {**shared_repositories(bp), **REPOSITORIES.entries(bp)}
     for view in container_views("", s, base):
         if view.image.repository is not None:
             c.reference(
@@ -375,6 +406,9 @@ def check_relations(
             c.error((*base, "connects_to", i), f"a {kind} cannot connect to itself", "remove it")
             continue
         c.reference((*base, "connects_to", i), peer, facts.targets, "connection target")
+    groups = SECURITY_GROUPS.entries(bp)
+    for i, group in enumerate(s.placement.security_groups):
+        c.reference((*base, "placement", "security_groups", i), group, groups, "security group")
     file_systems = FILE_SYSTEMS.entries(bp)
     views = container_views(name, s, base)
     for view in views:
@@ -387,7 +421,10 @@ def check_relations(
                 c.reference((*where, "file_system"), mount.file_system, file_systems, "file system")
             else:
                 c.reference(
-                    (*where, "access_point"), mount.access_point, fs.access_points, "access point"
+                    (*where, "access_point"),
+                    mount.access_point,
+                    fs.access_point_names(),
+                    "access point",
                 )
     check_grants(bp, facts, c, grant_requests(s, base))
     taken = set(s.environment) | set(s.secrets)

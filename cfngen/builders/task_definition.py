@@ -16,6 +16,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 from cfngen.blueprint.aws_facts import ecr_repository_arn
 from cfngen.blueprint.models.containers import Volume
 from cfngen.blueprint.models.services import FARGATE_SIZES, ContainerSettings, PortMapping, Secret
+from cfngen.blueprint.source import Path_
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, waive
 from cfngen.builders.containers import (
@@ -23,6 +24,7 @@ from cfngen.builders.containers import (
     ResolvedValue,
     container_views,
     granted,
+    record_uses,
     render_value,
     resolve_values,
 )
@@ -37,6 +39,7 @@ from cfngen.builders.iam import (
 )
 from cfngen.builders.views import start_command
 from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
+from cfngen.kinds.repository import shared_repositories, shared_repository_location
 
 IMAGE_TAG = "ImageTag"
 
@@ -77,6 +80,9 @@ def _image(ctx: Context, view: ContainerView) -> tuple[Any, Any | None]:
         image = f"{view.image.uri}:{tag}"
         private = ecr_repository_arn(str(view.image.uri))  # a private ECR repository by URI
         return (Sub(image) if view.main else image), (Sub(private) if private else None)
+    if view.image.repository in shared_repositories(ctx.blueprint):
+        uri, arn = shared_repository_location(ctx.blueprint, view.image.repository)
+        return Sub(f"{uri}:{tag}"), Sub(arn)
     repo = ctx.facts.attributes[view.image.repository]
     uri = ctx.import_value(repo["uri"].output.component, repo["uri"].output.name)
     arn = ctx.import_value(repo["arn"].output.component, repo["arn"].output.name)
@@ -130,6 +136,7 @@ def add_task_definition(
     network_mode: str = "awsvpc",
     port_mappings: Sequence[PortMapping] = (),
     exec_: bool = False,
+    base: Path_ = (),
 ) -> TaskDefinitionParts:
     """The `ImageTag` parameter, log group, both roles and the task definition of one task: its
     main container and its extra ones.
@@ -230,6 +237,7 @@ def add_task_definition(
     if policies:
         task_props["Policies"] = policies
     task_role = ctx.add(iam.Role("TaskRole", **task_props))
+    record_uses(ctx, "TaskRole", grants, base)
 
     # -- containers
     volumes, mounts = _volumes(ctx, views)

@@ -155,6 +155,8 @@ def user_data(
             "Type=oneshot",
             "RemainAfterExit=yes",
             f"WorkingDirectory={directory}",
+            # IMAGE_TAG=... written by a pipeline's deploy (cfngen ci): compose files use it
+            f"EnvironmentFile=-{directory}/deploy.env",
             *(["ExecStartPre=/usr/local/bin/compose-env"] if secrets else []),
             "ExecStartPre=/bin/sh -c 'aws ecr get-login-password --region @@REGION@@ | "
             "docker login --username AWS --password-stdin @@REGISTRY@@ || true'",

@@ -5,7 +5,19 @@
 
 from __future__ import annotations
 
-from cfngen.checks import apis, capabilities, data, ecs, egress, iam, network, relations, wiring
+from cfngen.checks import (
+    apis,
+    capabilities,
+    data,
+    ecs,
+    egress,
+    grants,
+    iam,
+    network,
+    relations,
+    scopes,
+    wiring,
+)
 from cfngen.checks.base import CHECKS as _REGISTERED
 from cfngen.checks.base import Check, Hit, Resource, TemplateView
 
@@ -22,10 +34,12 @@ __all__ = [
     "data",
     "ecs",
     "egress",
+    "grants",
     "iam",
     "markdown_table",
     "network",
     "relations",
+    "scopes",
     "wiring",
 ]
 

@@ -1,5 +1,6 @@
-"""Wiring, the edge: a REST API's VPC link reaches a listener of its network load balancer, and
-CloudFront can read its S3 origin.
+"""Wiring, the edge: a REST API's VPC link reaches a listener of its network load balancer, an
+HTTP API's VPC link reaches the listener its integration names, and CloudFront can read its S3
+origin.
 
 An environment check (`cfngen verify`): the method's integration (in the API stack) names the
 VPC link, the link names the load balancer (imported from its stack), and the integration URI
@@ -15,6 +16,7 @@ from typing import Any
 
 from cfngen.checks.base import as_dict, as_int, as_list, check, statements
 from cfngen.verify.model import Environment, Ref, Stack
+from cfngen.verify.network import Rules
 
 EnvHit = tuple[str, str, str]
 _PORT = re.compile(r"^(?P<scheme>https?)://[^/:]+(?::(?P<port>\d+))?")
@@ -48,12 +50,15 @@ def _listener_ports(env: Environment) -> dict[Ref, set[int]]:
     "API Gateway VPC link does not reach a listener",
     why="A REST API reaches a private service through a VPC link to a network load balancer: "
     "if the link targets another balancer, or no listener answers on the integration's port, "
-    "every request fails with 500 or times out.",
+    "every request fails with 500 or times out. An HTTP API's VPC link has security groups of "
+    "its own: unless they may reach the listener its integration names, and the balancer's "
+    "groups admit them, requests time out (503).",
     source="https://docs.aws.amazon.com/apigateway/latest/developerguide/"
     "set-up-private-integration.html",
     scope="environment",
 )
 def vpc_links_reach_listeners(env: Environment) -> Iterator[EnvHit]:
+    yield from _http_links(env)
     listeners = _listener_ports(env)
     for stack, method in env.of_type("AWS::ApiGateway::Method"):
         integration = as_dict(method.props.get("Integration"))
@@ -101,6 +106,67 @@ def vpc_links_reach_listeners(env: Environment) -> Iterator[EnvHit]:
                     f"the integration sends to port {port}, but load balancer "
                     f"{', '.join(sorted(b.id for b in balancers))} has no listener on it"
                 ),
+            )
+
+
+def _http_links(env: Environment) -> Iterator[EnvHit]:
+    """HTTP API (v2) integration -> its VPC link -> the listener its URI names: the link's
+    groups may leave on the listener's port and the balancer's groups admit them."""
+    rules = Rules(env)
+    for stack, integ in env.of_type("AWS::ApiGatewayV2::Integration"):
+        if integ.props.get("ConnectionType") != "VPC_LINK":
+            continue
+        link_ref = env.resolve(stack, integ.props.get("ConnectionId"))
+        link = env.resource(link_ref)
+        if link is None or link.type != "AWS::ApiGatewayV2::VpcLink":
+            continue
+        target = env.resolve(stack, integ.props.get("IntegrationUri"))
+        listener = env.resource(target)
+        if listener is None or listener.type != "AWS::ElasticLoadBalancingV2::Listener":
+            yield (
+                stack.component,
+                integ.id,
+                "its integration URI names no listener of this environment",
+            )
+            continue
+        home = env.stacks[target.component]
+        lb = env.resource(env.resolve(home, listener.props.get("LoadBalancerArn")))
+        port = as_int(env.text(home, listener.props.get("Port")))
+        if lb is None or port is None:
+            continue
+        lb_home = env.stacks[env.resolve(home, listener.props.get("LoadBalancerArn")).component]
+        theirs = [
+            g
+            for g in env.resolve_all(lb_home, lb.props.get("SecurityGroups"))
+            if isinstance(g, Ref)
+        ]
+        link_home = env.stacks[link_ref.component]
+        ours = [
+            g
+            for g in env.resolve_all(link_home, link.props.get("SecurityGroupIds"))
+            if isinstance(g, Ref)
+        ]
+        what = f"listener {target.id} on port {port}"
+        if not ours:
+            yield (
+                stack.component,
+                integ.id,
+                f"its VPC link {link_ref.id} has no security group to reach {what}",
+            )
+            continue
+        if not theirs:
+            continue  # a balancer without groups (an NLB) admits by its targets' rules
+        if not rules.allows("egress", ours, theirs, port, port):
+            yield (
+                stack.component,
+                integ.id,
+                f"its VPC link {link_ref.id}'s security group does not allow egress to {what}",
+            )
+        if not rules.allows("ingress", theirs, ours, port, port):
+            yield (
+                stack.component,
+                integ.id,
+                f"the load balancer's group does not admit VPC link {link_ref.id} on {what}",
             )
 
 

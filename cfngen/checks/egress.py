@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cfngen.checks.base import Resource, as_dict, as_list, check
-from cfngen.verify.iam import missing, role_of
+from cfngen.checks.base import Resource, as_bool, as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref, Stack
-from cfngen.verify.network import Rules
+from cfngen.verify.network import Rules, groups_of
 
 EnvHit = tuple[str, str, str]
 _ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs")  # what a private task needs without NAT
@@ -52,6 +51,73 @@ def _endpoints(env: Environment) -> set[str]:
     return found
 
 
+_AGENT = ("ecs", "ecs-agent", "ecs-telemetry")  # the ECS agent's own endpoints, without NAT
+
+
+def _out(
+    default: dict[str, list[Ref]], public_ip: bool, endpoints: set[str], needed: tuple[str, ...]
+) -> str | None:
+    """Why a subnet's default routes give no way out, or None when they do."""
+    if "nat" in default or "other" in default or ("igw" in default and public_ip):
+        return None
+    if set(needed) <= endpoints:
+        return None
+    if "igw" in default:
+        return "has an internet gateway route but gets no public IP"
+    return "has no NAT route and the VPC lacks endpoints for " + ", ".join(
+        e for e in needed if e not in endpoints
+    )
+
+
+def _on_instances(
+    env: Environment,
+    stack: Stack,
+    service: Resource,
+    net: dict[str, Any],
+    routes: dict[Ref, dict[str, list[Ref]]],
+    endpoints: set[str],
+    rules: Rules,
+) -> Iterator[EnvHit]:
+    """A service on EC2 capacity: awsvpc tasks reach AWS through their own interface (never a
+    public IP on EC2), and the instances pull the images and run the agent through theirs."""
+    for subnet in env.items(stack, net.get("Subnets")) if net else []:
+        if isinstance(subnet, Ref) and env.resource(subnet) is not None:
+            why = _out(routes.get(subnet, {}), False, endpoints, _ENDPOINTS)
+            if why is not None:
+                yield stack.component, service.id, f"subnet {subnet.id} of its awsvpc tasks {why}"
+                break
+    cluster = env.resolve(stack, service.props.get("Cluster"))
+    home = env.stacks.get(cluster.component) if isinstance(cluster, Ref) else None
+    if home is None:
+        return
+    for asg in home.view.of_type("AWS::AutoScaling::AutoScalingGroup"):
+        spec = as_dict(asg.props.get("LaunchTemplate"))
+        lt = env.resource(env.resolve(home, spec.get("LaunchTemplateId")))
+        data = as_dict(lt.props.get("LaunchTemplateData")) if lt else {}
+        nics = [as_dict(n) for n in as_list(data.get("NetworkInterfaces"))]
+        public_ip = any(str(n.get("AssociatePublicIpAddress", "")).lower() == "true" for n in nics)
+        groups = [
+            g for g in env.resolve_all(home, data.get("SecurityGroupIds")) if isinstance(g, Ref)
+        ]
+        for n in nics:
+            groups += [g for g in env.resolve_all(home, n.get("Groups")) if isinstance(g, Ref)]
+        for subnet in env.items(home, asg.props.get("VPCZoneIdentifier")):
+            if not isinstance(subnet, Ref) or env.resource(subnet) is None:
+                continue
+            res = env.resource(subnet)
+            maps = res is not None and as_bool(res.props.get("MapPublicIpOnLaunch")) is True
+            why = _out(routes.get(subnet, {}), public_ip or maps, endpoints, _ENDPOINTS + _AGENT)
+            if why is not None:
+                yield home.component, asg.id, f"subnet {subnet.id} of the container instances {why}"
+                break
+        if groups and not rules.allows("egress", groups, [], 443, 443):
+            yield (
+                home.component,
+                asg.id,
+                "the container instances' security group does not allow HTTPS (443) out",
+            )
+
+
 def _fargate(env: Environment, stack: Stack, service: Resource) -> bool:
     if str(service.props.get("LaunchType", "")) == "FARGATE":
         return True
@@ -66,11 +132,13 @@ def _fargate(env: Environment, stack: Stack, service: Resource) -> bool:
 
 @check(
     "CFG024",
-    "Fargate task cannot reach the registry and AWS APIs",
+    "Task or container instance cannot reach the registry and AWS APIs",
     why="A Fargate task pulls its image, reads its secrets and ships its logs over its own "
     "network interface: in a private subnet it needs a NAT route or VPC endpoints, in a public "
-    "subnet a public IP, and its security group must allow HTTPS out. Otherwise the task never "
-    "starts (CannotPullContainerError).",
+    "subnet a public IP, and its security group must allow HTTPS out. On EC2 capacity the "
+    "instances pull the images and run the ECS agent (the same, plus the agent's endpoints), "
+    "and awsvpc tasks, which never get a public IP there, need NAT or endpoints. Otherwise the "
+    "task never starts (CannotPullContainerError) or the instance never registers.",
     source="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
     "fargate-task-networking.html",
     scope="environment",
@@ -79,7 +147,10 @@ def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
     routes, endpoints, rules = _routes(env), _endpoints(env), Rules(env)
     for stack, service in env.of_type("AWS::ECS::Service"):
         net = as_dict(as_dict(service.props.get("NetworkConfiguration")).get("AwsvpcConfiguration"))
-        if not net or not _fargate(env, stack, service):
+        if not _fargate(env, stack, service):
+            yield from _on_instances(env, stack, service, net, routes, endpoints, rules)
+            continue
+        if not net:
             continue
         public_ip = str(net.get("AssignPublicIp", "DISABLED")) == "ENABLED"
         for subnet in env.items(stack, net.get("Subnets")):
@@ -100,62 +171,10 @@ def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
             )
             yield stack.component, service.id, f"subnet {subnet.id} {why}"
             break
-        groups = [
-            g for g in env.resolve_all(stack, net.get("SecurityGroups")) if isinstance(g, Ref)
-        ]
+        groups = groups_of(env, stack, net.get("SecurityGroups"))
         if groups and not rules.allows("egress", groups, [], 443, 443):
             yield (
                 stack.component,
                 service.id,
                 "the tasks' security group does not allow HTTPS (443) out",
             )
-
-
-@check(
-    "CFG028",
-    "Task role cannot mount the task's file system",
-    why="An EFS volume with IAM authorization is mounted with the task role: without "
-    "elasticfilesystem:ClientMount (and ClientWrite for a writable mount) on the file system, "
-    "for the access point the volume uses, the task fails to start with a mount error.",
-    source="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html",
-    scope="environment",
-)
-def task_role_mounts(env: Environment) -> Iterator[EnvHit]:
-    for stack, task in env.of_type("AWS::ECS::TaskDefinition"):
-        role = role_of(env, stack, task.props.get("TaskRoleArn"))
-        writable = {
-            str(as_dict(m).get("SourceVolume"))
-            for c in as_list(task.props.get("ContainerDefinitions"))
-            for m in as_list(as_dict(c).get("MountPoints"))
-            if not as_dict(m).get("ReadOnly")
-        }
-        for volume in as_list(task.props.get("Volumes")):
-            volume = as_dict(volume)
-            efs = as_dict(volume.get("EFSVolumeConfiguration"))
-            auth = as_dict(efs.get("AuthorizationConfig"))
-            if str(auth.get("IAM", "")) != "ENABLED":
-                continue
-            fs = env.resolve(stack, efs.get("FilesystemId"))
-            point = env.resolve(stack, auth.get("AccessPointId"))
-            if not isinstance(fs, Ref):
-                continue
-            actions: tuple[str, ...] = ("elasticfilesystem:ClientMount",)
-            if str(volume.get("Name")) in writable:
-                actions += ("elasticfilesystem:ClientWrite",)
-            if role is None:
-                yield (
-                    stack.component,
-                    task.id,
-                    (f"volume {volume.get('Name')} mounts {fs.id} with IAM but has no task role"),
-                )
-                continue
-            lacking = missing(env, role, actions, fs, point if isinstance(point, Ref) else None)
-            if lacking:
-                yield (
-                    stack.component,
-                    task.id,
-                    (
-                        f"task role {role.id} cannot mount volume {volume.get('Name')} "
-                        f"({fs.id}): missing {', '.join(lacking)}"
-                    ),
-                )

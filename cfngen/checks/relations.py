@@ -13,20 +13,29 @@ from collections.abc import Iterator
 
 from cfngen.checks.base import as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref
-from cfngen.verify.network import Rules, ports
+from cfngen.verify.network import Group, Rules, group_of, ports
 
 EnvHit = tuple[str, str, str, str]  # (component, logical id, message, blueprint path)
 
 
-def _groups_by_name(env: Environment) -> dict[str, Ref]:
-    """Group name -> the group, by the Name tag cfngen writes (`<environment>-<group>`)."""
-    out: dict[str, Ref] = {}
+def _groups_by_name(env: Environment) -> dict[str, Group]:
+    """Group name -> the group, by the Name tag cfngen writes (`<environment>-<group>`), and the
+    existing groups a stack lists in `Metadata.cfngen.existing_security_groups` (name -> the
+    output holding the group's ID)."""
+    out: dict[str, Group] = {}
     for stack, res in env.of_type("AWS::EC2::SecurityGroup"):
         for tag in as_list(res.props.get("Tags")):
             tag = as_dict(tag)
             name = env.text(stack, tag.get("Value")) if tag.get("Key") == "Name" else None
             if name and name.startswith(f"{env.name}-"):
                 out.setdefault(name.removeprefix(f"{env.name}-"), Ref(stack.component, res.id))
+    for stack in env.stacks.values():
+        meta = as_dict(as_dict(as_dict(stack.template).get("Metadata")).get("cfngen"))
+        for name, output in as_dict(meta.get("existing_security_groups")).items():
+            value = as_dict(stack.view.outputs.get(str(output))).get("Value")
+            group = group_of(env, stack, value) if value is not None else None
+            if group is not None:
+                out.setdefault(str(name), group)
     return out
 
 
@@ -37,6 +46,20 @@ def _span(text: str) -> tuple[int, int] | None:
     if not low.isdigit() or (high and not high.isdigit()):
         return None
     return int(low), int(high or low)
+
+
+def _where(env: Environment, group: Group) -> tuple[str, str]:
+    """Where a finding about a group goes: its resource, or for an existing group the stack
+    output that names it."""
+    if isinstance(group, Ref):
+        return group.component, group.id
+    for stack in env.stacks.values():
+        meta = as_dict(as_dict(as_dict(stack.template).get("Metadata")).get("cfngen"))
+        for output in as_dict(meta.get("existing_security_groups")).values():
+            value = as_dict(stack.view.outputs.get(str(output))).get("Value")
+            if value is not None and group_of(env, stack, value) == group:
+                return stack.component, str(output)
+    return "", ""
 
 
 @check(
@@ -61,8 +84,7 @@ def relations_permitted(env: Environment) -> Iterator[EnvHit]:
         what = f"{rel.get('description')}: {ports(*span)}"
         if not rules.allows("ingress", [dst], [src], *span, protocol=protocol):
             yield (
-                dst.component,
-                dst.id,
+                *_where(env, dst),
                 (
                     f"{what} is not admitted: group {rel.get('to')} has no ingress from "
                     f"{rel.get('from')}"
@@ -71,8 +93,7 @@ def relations_permitted(env: Environment) -> Iterator[EnvHit]:
             )
         if not rules.allows("egress", [src], [dst], *span, protocol=protocol):
             yield (
-                src.component,
-                src.id,
+                *_where(env, src),
                 (f"{what} cannot leave: group {rel.get('from')} has no egress to {rel.get('to')}"),
                 rel.get("source", ""),
             )

@@ -16,12 +16,13 @@ from typing import Any
 from cfngen.checks.base import Resource, as_dict, as_int, as_list, check
 from cfngen.verify.iam import missing, role_of
 from cfngen.verify.model import Environment, Missing, Ref, Stack, imports_in, partition
-from cfngen.verify.network import DYNAMIC, Rules, ports
+from cfngen.verify.network import DYNAMIC, Group, Rules, groups_of, ports
 
 EnvHit = tuple[str, str, str]  # (stack component, logical id, message)
 
 _ECR_URI = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    # the account may be the deploying one (${AWS::AccountId} reads as *): a shared scope's
+    r"^(?P<account>\d{12}|\*)\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repo>[a-z0-9._/-]+?)(?::[^@/]*|@sha256:[0-9a-f]+)?$"
 )
 PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
@@ -239,13 +240,9 @@ def balancer_reaches_targets(env: Environment) -> Iterator[EnvHit]:
                 net = as_dict(
                     as_dict(service.props.get("NetworkConfiguration")).get("AwsvpcConfiguration")
                 )
-                targets = [
-                    g
-                    for g in env.resolve_all(stack, net.get("SecurityGroups"))
-                    if isinstance(g, Ref)
-                ]
+                targets: list[Group] = groups_of(env, stack, net.get("SecurityGroups"))
             else:
-                targets = _instance_groups(env, stack, service)
+                targets = list(_instance_groups(env, stack, service))
             wanted = [span]
             health = as_int(tg_res.props.get("HealthCheckPort"))
             if health is not None and not span[0] <= health <= span[1]:

@@ -51,12 +51,25 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from cfngen.cli import compile as compile_cmds
     from cfngen.cli import deploy as deploy_cmds
+    from cfngen.cli.ci import ci
 
     compile_cmds.register(cli)
     deploy_cmds.register(cli)
+    cli.add_command(ci)
 
 
 _register()
+
+
+def _debug() -> bool:
+    # `--debug` belongs to the group, before the command; the error boundary runs outside click,
+    # so it reads argv (an option value spelled "--debug" after the command is not the flag)
+    for arg in sys.argv[1:]:
+        if arg == "--debug":
+            return True
+        if not arg.startswith("-"):
+            return False
+    return False
 
 
 def main() -> None:
@@ -64,18 +77,23 @@ def main() -> None:
     # cfngen registers no pydantic plugins; without this, pydantic scans the entry points of
     # every installed distribution on first validation (~20-40 ms of every run).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    import traceback
+
     try:
         cli.main(prog_name="cfngen", standalone_mode=True)
-    except CfngenError as err:  # raised outside a command (e.g. while parsing options)
+    except CfngenError as err:  # raised outside a command, or re-raised by --debug
+        if _debug():
+            click.echo(traceback.format_exc(), err=True)
         click.echo(err.render(), err=True)
         sys.exit(err.exit_code)
-    except Exception:
-        if "--debug" in sys.argv:
-            raise
-        import traceback
-
-        click.echo(traceback.format_exc(), err=True)
+    except Exception as err:
+        if _debug():
+            click.echo(traceback.format_exc(), err=True)
+            hint = "please report it with the traceback above"
+        else:
+            hint = "run the command again with `cfngen --debug ...` for a traceback to report"
         click.echo(
-            "cfngen: internal error (a bug); please report it with the trace above", err=True
+            f"cfngen: internal error (a bug): {type(err).__name__}: {str(err)[:300]}\n{hint}",
+            err=True,
         )
         sys.exit(EXIT_FAILED)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cfngen import placeholders
+from cfngen.cli.completion import complete_env
 from cfngen.cli.options import (
     blueprint_argument,
     env_option,
@@ -34,6 +35,7 @@ def _compile(
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment to validate; repeatable (default: all of them).",
@@ -73,11 +75,18 @@ def validate(
     show_default=True,
     help="Directory to write DIR/ENV/ into.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace DIR/ENV/ even when it holds another blueprint's environment or files cfngen "
+    "did not write.",
+)
 @variable_options
 def render(
     blueprint: Path,
     env: str,
     out_dir: Path,
+    force: bool,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
 ) -> None:
@@ -97,14 +106,22 @@ def render(
     from cfngen.render import write_environment
 
     rendered = _compile(blueprint, env, variables, var_files)
-    target = write_environment(rendered, out_dir)
+    target = write_environment(rendered, out_dir, force=force)
     for warning in placeholders.warnings(blueprint):  # stderr: stdout stays the file list
         click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"rendered {len(rendered.stacks)} stacks for {rendered.environment_name} into {target}/"
     )
+    from cfngen.artifact_bucket import MAX_TEMPLATE_BODY
+
     for s in rendered.stacks:
-        click.echo(f"  {target / s.file}  ({s.name})")
+        size = len(s.body.encode("utf-8"))
+        big = (
+            f"; {size:,} bytes: deploys through the artifact bucket (over {MAX_TEMPLATE_BODY:,})"
+            if size > MAX_TEMPLATE_BODY
+            else ""
+        )
+        click.echo(f"  {target / s.file}  ({s.name}{big})")
 
 
 @click.command()

@@ -30,10 +30,12 @@ from cfngen.cli.target import (
     concurrency_option,
     environment_lock,
     finish,
+    image_tag_option,
     interruptible,
     poll_option,
     prerequisites_option,
     resolve_target,
+    role_arn_option,
     target_options,
     unlock_command,
     wait_for_lock_option,
@@ -83,6 +85,8 @@ def _confirm(plan: StackPlan) -> bool:
     is_flag=True,
     help="Plan as deploy --allow-replace would (no REFUSED for stateful replacements).",
 )
+@role_arn_option
+@image_tag_option
 @concurrency_option
 @poll_option
 @prerequisites_option
@@ -99,6 +103,8 @@ def plan_cmd(
     detailed_exitcode: bool,
     stacks: tuple[str, ...],
     allow_replace: bool,
+    role_arn: str | None,
+    image_tag: str | None,
     concurrency: int,
     poll_interval: float,
     skip_prerequisites: bool,
@@ -120,11 +126,13 @@ def plan_cmd(
     """
     from cfngen.deploy.deployer import Deployment, DeployOptions
     from cfngen.deploy.diff import RENDERERS
+    from cfngen.deploy.environment import with_image_tag
     from cfngen.deploy.poll import PollPolicy
 
     environment, plan_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    environment = with_image_tag(environment, image_tag)
     with aws_errors():
         check_prerequisites(environment, plan_clients, skip_prerequisites)
     options = DeployOptions(
@@ -133,6 +141,7 @@ def plan_cmd(
         allow_replace=allow_replace,
         poll=PollPolicy(initial=poll_interval),
         list_orphans=True,
+        role_arn=role_arn,
     )
     deployment = Deployment(environment, plan_clients, options)
     with aws_errors():
@@ -177,6 +186,8 @@ def plan_cmd(
     help="Bucket for templates over 51,200 bytes (default: "
     "cfngen-artifacts-<account>-<region>, created on demand).",
 )
+@role_arn_option
+@image_tag_option
 @concurrency_option
 @poll_option
 @wait_for_lock_option
@@ -196,6 +207,8 @@ def deploy_cmd(
     prune: bool,
     continue_rollback: bool,
     artifact_bucket: str | None,
+    role_arn: str | None,
+    image_tag: str | None,
     concurrency: int,
     poll_interval: float,
     wait_for_lock: bool,
@@ -219,6 +232,7 @@ def deploy_cmd(
     """
     from cfngen.deploy.artifacts import check_sizes
     from cfngen.deploy.deployer import Deployment, DeployOptions
+    from cfngen.deploy.environment import with_image_tag
     from cfngen.deploy.lock import new_run_id
     from cfngen.deploy.poll import PollPolicy
     from cfngen.deploy.progress import PlainReporter, Reporter, RichReporter
@@ -231,6 +245,7 @@ def deploy_cmd(
     environment, deployment_clients = resolve_target(
         blueprint, env, variables, var_files, profile, region, endpoint_url, emulator
     )
+    environment = with_image_tag(environment, image_tag)
     with aws_errors():
         check_prerequisites(environment, deployment_clients, skip_prerequisites)
     options = DeployOptions(
@@ -242,6 +257,7 @@ def deploy_cmd(
         artifact_bucket=artifact_bucket,
         prune=prune,
         run_id=new_run_id(),
+        role_arn=role_arn,
     )
     check_sizes(environment)  # bad input before the lock and before any API call
     unlock = unlock_command(blueprint, env, profile, region, endpoint_url, emulator)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cfngen import placeholders
+from cfngen.cli.completion import complete_check, complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -170,6 +171,7 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment of a blueprint to lint; repeatable (default: all of them).",
@@ -304,6 +306,7 @@ def _lint(
     from cfngen.cli.verify import environments
     from cfngen.lint import Group
     from cfngen.lint_run import Verification, run
+    from cfngen.verify import shared_scope_of
 
     groups: list[tuple[str, list[Template], Origins | None]] = []
     skipped: list[Path] = []
@@ -324,14 +327,16 @@ def _lint(
 
     # the environment checks (`cfngen verify`) of a blueprint or a rendered folder
     to_verify: list[tuple[Any, dict[str, str]]] = []
+    shared = None
     if groups and not skipped and groups[0][2] is not None:
         to_verify = compiled or environments(path, envs, variables, var_files)
+        shared = shared_scope_of(path, [env for env, _ in to_verify])
     done, verified = run(
         [Group(n, t, o) for n, t, o in groups],
         checkov,
         cache,
         pool,
-        [Verification(env, files) for env, files in to_verify],
+        [Verification(env, files, shared) for env, files in to_verify],
     )
     reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
     by_name = dict(reports)
@@ -344,7 +349,7 @@ def _lint(
 
 
 @click.command()
-@click.argument("check_id", required=False)
+@click.argument("check_id", required=False, shell_complete=complete_check)
 def checks(check_id: str | None) -> None:
     """List cfngen's own security checks, or explain one.
 

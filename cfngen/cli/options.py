@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from cfngen.cli.completion import complete_env
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,6 +41,7 @@ def env_option(required: bool = True) -> Callable[[F], F]:
         "--env",
         "-e",
         "env",
+        shell_complete=complete_env,
         required=required,
         metavar="ENV",
         help="Environment from the blueprint's `environments:` (e.g. dev, prod).",

@@ -104,6 +104,43 @@ def target_options(func: F) -> F:
     return func
 
 
+def role_arn_option(func: F) -> F:
+    """--role-arn: the change sets' CloudFormation service role (deploy.cloudformation_role)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from cfngen.blueprint.models import is_role_arn
+
+        if value is not None and not is_role_arn(value):
+            raise click.BadParameter(
+                f"{value!r} is not an IAM role ARN (e.g. "
+                "arn:aws:iam::111122223333:role/shop-prod-github-cfn)"
+            )
+        return value
+
+    return click.option(
+        "--role-arn",
+        default=None,
+        metavar="ARN",
+        callback=check,
+        help="CloudFormation service role for the change sets (RoleARN), e.g. the "
+        "<EnvironmentName>-<name>-cfn role of a deploy role; default: the environment's "
+        "deploy.cloudformation_role, else none (CloudFormation uses the caller's credentials, "
+        "or the role a stack already has).",
+    )(func)
+
+
+def image_tag_option(func: F) -> F:
+    """--image-tag: the ImageTag parameter of every service, task and job stack."""
+    return click.option(
+        "--image-tag",
+        default=None,
+        metavar="TAG",
+        help="Deploy this image tag (the ImageTag parameter of every service, task and job "
+        "stack the run deploys) instead of the rendered one, e.g. to roll back. The next "
+        "deploy without it returns to the rendered tag.",
+    )(func)
+
+
 def make_target_clients(
     env: RenderedEnvironment, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> Clients:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cfngen.cli.completion import complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
 
@@ -53,6 +54,7 @@ def environments(
     "--env",
     "-e",
     "envs",
+    shell_complete=complete_env,
     multiple=True,
     metavar="ENV",
     help="Environment of a blueprint to verify; repeatable (default: all of them).",
@@ -89,11 +91,13 @@ def verify(
       cfngen verify out/prod --format json
     """
     from cfngen.cli.lint import _print_text
+    from cfngen.verify import shared_scope_of
     from cfngen.verify import verify as run
 
+    found = environments(path, envs, variables, var_files)
+    shared = shared_scope_of(path, [env for env, _ in found])
     reports: list[tuple[str, Report]] = [
-        (env.environment_name, run(env, files))
-        for env, files in environments(path, envs, variables, var_files)
+        (env.environment_name, run(env, files, shared)) for env, files in found
     ]
     if fmt == "json":
         out: dict[str, Any] = {

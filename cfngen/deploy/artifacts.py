@@ -9,13 +9,23 @@ expires old templates: it holds nothing but copies of templates already in out/.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from cfngen.artifact_bucket import (
+    ARTIFACT_EXPIRY_DAYS,
+    ENCRYPTION,
+    LIFECYCLE,
+    MAX_TEMPLATE_BODY,
+    MAX_TEMPLATE_URL,
+    PUBLIC_ACCESS_BLOCK,
+    artifact_prefix,
+    bucket_policy,
+    default_bucket_name,
+)
 from cfngen.deploy.aws import aws_failure, error_code
 from cfngen.errors import UsageError
 from cfngen.render import RenderedEnvironment, RenderedStack
@@ -23,9 +33,16 @@ from cfngen.render import RenderedEnvironment, RenderedStack
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-MAX_TEMPLATE_BODY = 51_200
-MAX_TEMPLATE_URL = 1_000_000
-ARTIFACT_EXPIRY_DAYS = 30
+__all__ = [
+    "ARTIFACT_EXPIRY_DAYS",
+    "MAX_TEMPLATE_BODY",
+    "MAX_TEMPLATE_URL",
+    "ArtifactStore",
+    "bucket_policy",
+    "check_sizes",
+    "default_bucket_name",
+    "template_size",
+]
 
 
 def template_size(stack: RenderedStack) -> int:
@@ -45,24 +62,6 @@ def check_sizes(env: RenderedEnvironment) -> None:
             + ", ".join(too_big)
             + "; split the component into smaller stacks"
         )
-
-
-def bucket_policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )
 
 
 class ArtifactStore:
@@ -90,7 +89,7 @@ class ArtifactStore:
             raise UsageError(f"{stack.name}: template is {size:,} bytes, over 1,000,000")
         self.ensure_bucket()
         digest = hashlib.sha256(stack.body.encode("utf-8")).hexdigest()[:16]
-        key = f"{env_name}/{stack.component}/{digest}.yaml"
+        key = f"{artifact_prefix(env_name, stack.component)}/{digest}.yaml"
         try:
             self._s3.put_object(
                 Bucket=self.bucket,
@@ -118,6 +117,8 @@ class ArtifactStore:
             self._ready = True
 
     def _create_bucket(self) -> None:
+        # the settings are plain dicts (cfngen.artifact_bucket), shared with the runbook's
+        # `aws s3api` commands; boto3's stubs want their TypedDicts, hence the ignores
         s3, bucket = self._s3, self.bucket
         try:
             if self._region == "us-east-1":
@@ -130,38 +131,16 @@ class ArtifactStore:
                 )
             s3.put_public_access_block(
                 Bucket=bucket,
-                PublicAccessBlockConfiguration={
-                    "BlockPublicAcls": True,
-                    "IgnorePublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "RestrictPublicBuckets": True,
-                },
+                PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK,  # type: ignore[arg-type]
             )
             s3.put_bucket_encryption(
                 Bucket=bucket,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
+                ServerSideEncryptionConfiguration=ENCRYPTION,  # type: ignore[arg-type]
             )
             s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy(bucket))
             s3.put_bucket_lifecycle_configuration(
                 Bucket=bucket,
-                LifecycleConfiguration={
-                    "Rules": [
-                        {
-                            "ID": "expire-old-templates",
-                            "Status": "Enabled",
-                            "Filter": {"Prefix": ""},
-                            "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS},
-                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        }
-                    ]
-                },
+                LifecycleConfiguration=LIFECYCLE,  # type: ignore[arg-type]
             )
         except ClientError as err:
             raise aws_failure(f"creating artifact bucket {bucket} failed", err) from err
-
-
-def default_bucket_name(account: str, region: str) -> str:
-    """One bucket per account and region, like the CDK's bootstrap bucket."""
-    return f"cfngen-artifacts-{account}-{region}"

@@ -90,8 +90,12 @@ def create_change_set(
     capabilities: tuple[str, ...],
     tags: dict[str, str],
     run_id: str = "",
+    role_arn: str | None = None,
 ) -> ChangeSet | tuple[str, str]:
     """Create a change set; returns (change set id, stack id), or an EMPTY ChangeSet.
+
+    `role_arn` is the CloudFormation service role the change set executes with (RoleARN); the
+    stack keeps it for later operations, its deletion included.
 
     Raises StackBusyError when another operation is running on the stack.
     """
@@ -107,6 +111,8 @@ def create_change_set(
         "Description": "created by cfngen",
         **template,
     }
+    if role_arn:
+        kwargs["RoleARN"] = role_arn
     try:
         response = cfn.create_change_set(**kwargs)
     except ClientError as err:

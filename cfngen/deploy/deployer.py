@@ -65,6 +65,7 @@ class DeployOptions:
     prune: bool = False  # deploy: delete stacks of components no longer in the blueprint
     list_orphans: bool = False  # plan: report those stacks
     run_id: str = ""  # the lock's run id, put into change set names (cfngen.deploy.lock)
+    role_arn: str | None = None  # RoleARN of change sets; default: deploy.cloudformation_role
 
 
 class Deployment:
@@ -201,6 +202,7 @@ class Deployment:
                     capabilities=stack.capabilities,
                     tags=self.desired_tags(stack),
                     run_id=self.options.run_id,
+                    role_arn=self.options.role_arn or self.env.target.get("cloudformation_role"),
                 )
                 return created, state
             except StackBusyError as busy:

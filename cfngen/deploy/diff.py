@@ -16,6 +16,7 @@ from typing import Any
 
 from cfngen.deploy import template as tpl
 from cfngen.deploy.safety import data_loss, is_stateful
+from cfngen.deploy.valuediff import needs_diff, resolve_parameters, value_diff
 
 ACTIONS = ("create", "recreate", "update", "unchanged", "busy", "error", "orphan")
 
@@ -111,9 +112,14 @@ def _json_value(value: str | None) -> Any:
 
 
 def resource_changes(
-    changes: list[dict[str, Any]], old: dict[str, Any], new: dict[str, Any]
+    changes: list[dict[str, Any]],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    parameters: tuple[dict[str, str], dict[str, str]] = ({}, {}),
 ) -> list[ResourceChange]:
-    """Change-set changes -> ResourceChanges with before/after values, risky ones first."""
+    """Change-set changes -> ResourceChanges with before/after values, risky ones first.
+
+    Values read from the templates have the deployed and wanted `parameters` filled in."""
     old_res, new_res = tpl.resources(old), tpl.resources(new)
     found: list[ResourceChange] = []
     for change in changes:
@@ -130,12 +136,16 @@ def resource_changes(
                 before = (
                     _json_value(target["BeforeValue"])
                     if "BeforeValue" in target
-                    else (old_res.get(lid, {}).get("Properties") or {}).get(name)
+                    else resolve_parameters(
+                        (old_res.get(lid, {}).get("Properties") or {}).get(name), parameters[0]
+                    )
                 )
                 after = (
                     _json_value(target["AfterValue"])
                     if "AfterValue" in target
-                    else (new_res.get(lid, {}).get("Properties") or {}).get(name)
+                    else resolve_parameters(
+                        (new_res.get(lid, {}).get("Properties") or {}).get(name), parameters[1]
+                    )
                 )
             else:
                 before = after = None
@@ -232,8 +242,12 @@ def _resource_line(change: ResourceChange) -> str:
     return f"{sign} {change.logical_id} ({change.resource_type}){extra}"
 
 
-def _property_text(prop: PropertyChange, show: Any) -> str:
-    """`name: before -> after`, or `name: value (changes with parameter X)` for indirect ones."""
+def _property_text(prop: PropertyChange, show: Any, below: str = "diff below") -> str:
+    """`name: before -> after`, or `name: value (changes with parameter X)` for indirect ones;
+    a nested or long value says that its diff follows."""
+    if needs_diff(prop.before, prop.after) and prop.before != prop.after:
+        text = f"{prop.name}: ({below})"
+        return f"{text} (changes with {prop.cause})" if prop.cause else text
     if prop.before == prop.after and prop.cause:
         return f"{prop.name}: {show(prop.after)} (changes with {prop.cause})"
     text = f"{prop.name}: {show(prop.before)} -> {show(prop.after)}"
@@ -249,6 +263,8 @@ def _stack_lines(plan: StackPlan) -> list[str]:
         for prop in change.properties:
             flag = f" [recreation: {prop.requires_recreation}]" if prop.requires_recreation else ""
             lines.append(f"      {_property_text(prop, _short)}{flag}")
+            if needs_diff(prop.before, prop.after) and prop.before != prop.after:
+                lines.extend(f"          {line}" for line in value_diff(prop.before, prop.after))
     for p in plan.parameters:
         lines.append(f"  parameter {p.name}: {p.before!r} -> {p.after!r}")
     for export in plan.removed_exports:
@@ -291,7 +307,13 @@ def render_json(report: PlanReport) -> str:
             {
                 **asdict(s),
                 "resources": [
-                    {**asdict(r), "stateful": r.stateful, "risk": r.risk} for r in s.resources
+                    {
+                        **asdict(r),
+                        "properties": [_json_property(p) for p in r.properties],
+                        "stateful": r.stateful,
+                        "risk": r.risk,
+                    }
+                    for r in s.resources
                 ],
             }
             for s in report.stacks
@@ -300,8 +322,29 @@ def render_json(report: PlanReport) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
+def _json_property(prop: PropertyChange) -> dict[str, Any]:
+    """The complete before/after values, plus a line diff where they are nested or long."""
+    data = asdict(prop)
+    if needs_diff(prop.before, prop.after) and prop.before != prop.after:
+        data["diff"] = value_diff(prop.before, prop.after)
+    return data
+
+
 def _md(value: Any) -> str:
     return "`" + _short(value).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _markdown_diffs(resources: list[ResourceChange]) -> list[str]:
+    """A diff block per nested or long property, after the table that says "diff below"."""
+    lines: list[str] = []
+    for r in resources:
+        for prop in r.properties:
+            if not needs_diff(prop.before, prop.after) or prop.before == prop.after:
+                continue
+            diff = value_diff(prop.before, prop.after)
+            fence = "~~~~" if any("```" in line for line in diff) else "```"
+            lines += [f"`{r.logical_id}` `{prop.name}`:", "", f"{fence}diff", *diff, fence, ""]
+    return lines
 
 
 def render_markdown(report: PlanReport) -> str:
@@ -333,6 +376,7 @@ def render_markdown(report: PlanReport) -> str:
                     f"| {changes} |"
                 )
             lines.append("")
+            lines += _markdown_diffs(plan.resources)
         for p in plan.parameters:
             lines.append(f"- parameter `{p.name}`: {_md(p.before)} → {_md(p.after)}")
         for export in plan.removed_exports:

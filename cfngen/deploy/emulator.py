@@ -7,6 +7,7 @@ port. One implementation serves the test fixtures and the tools, so they start i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -161,3 +162,50 @@ def check_health(endpoint: str) -> None:
         "(`make emulator`, then `.ministack-venv/bin/ministack`, which listens on 4566) or "
         "pass its address with --endpoint-url"
     )
+
+
+def create_stand_ins(env: object, endpoint: str, value: str = "demo-value") -> list[str]:
+    """On the emulator only: create what the environment's prerequisites name (SSM parameters
+    and secrets with `value`, images as an empty manifest under their tag, in their repository,
+    which is created when the shared scope that owns it is not deployed), as its owner would on
+    AWS. Returns the commands a user would have typed."""
+    import json
+
+    from cfngen.deploy.aws import emulator_clients
+    from cfngen.prerequisites import find
+    from cfngen.render import RenderedEnvironment
+
+    assert isinstance(env, RenderedEnvironment)
+    typed: list[str] = []
+    for item in find(env):
+        clients = emulator_clients(endpoint, item.region or env.region)
+        if item.kind == "ssm-value":
+            list_ = item.string_list
+            clients.client("ssm").put_parameter(
+                Name=item.name,
+                Type="StringList" if list_ else "String",
+                Value=f"{value},{value}" if list_ else value,
+                Overwrite=True,
+            )
+        elif item.kind == "ssm-parameter":
+            clients.client("ssm").put_parameter(
+                Name=item.name, Type="SecureString", Value=value, Overwrite=True
+            )
+        elif item.kind == "secret":
+            secrets = clients.client("secretsmanager")
+            with contextlib.suppress(secrets.exceptions.ResourceExistsException):
+                secrets.create_secret(Name=item.name, SecretString=value)
+        elif item.kind == "image":
+            repo, _, tag = item.name.rpartition(":")
+            manifest = json.dumps({"schemaVersion": 2, "config": {}, "layers": []})
+            ecr = clients.client("ecr")
+            try:
+                ecr.put_image(repositoryName=repo, imageManifest=manifest, imageTag=tag)
+            except ecr.exceptions.RepositoryNotFoundException:
+                # the shared scope is not deployed here: a stand-in repository holds the image
+                ecr.create_repository(repositoryName=repo)
+                ecr.put_image(repositoryName=repo, imageManifest=manifest, imageTag=tag)
+        else:
+            continue
+        typed.append(item.create().replace("'...'", f"'{value}'"))
+    return typed

@@ -145,8 +145,9 @@ def analyse(
 ) -> StackPlan:
     """The plan of an update: resources, parameters, export impact, refusals."""
     plan = StackPlan(name=stack.name, component=stack.component, action="update")
-    plan.resources = resource_changes(changes, old, new)
-    plan.parameters = parameter_changes(state.parameters, wanted_parameters(stack, new))
+    wanted = wanted_parameters(stack, new)
+    plan.resources = resource_changes(changes, old, new, (state.parameters, wanted))
+    plan.parameters = parameter_changes(state.parameters, wanted)
     deployed = state.exports
     plan.removed_exports = sorted(set(deployed) - set(stack.exports))
     replaced = {

@@ -34,11 +34,18 @@ def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
+def _image_exists(ecr: Any, p: Prerequisite) -> bool:
+    repo, _, tag = p.name.rpartition(":")
+    registry = {"registryId": p.account} if p.account else {}
+    answer = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": tag}], **registry)
+    return bool(answer.get("imageDetails"))
+
+
 def check(items: list[Prerequisite], clients: Any) -> Result:
     """Ask AWS for each prerequisite (batched where the API allows)."""
     missing: list[Prerequisite] = []
     unchecked: list[tuple[Prerequisite, str]] = []
-    params = [p for p in items if p.kind == "ssm-parameter"]
+    params = [p for p in items if p.kind in ("ssm-parameter", "ssm-value")]
     for i in range(0, len(params), 10):
         batch = params[i : i + 10]
         try:
@@ -50,18 +57,22 @@ def check(items: list[Prerequisite], clients: Any) -> Result:
         invalid = set(answer.get("InvalidParameters", []))
         missing += [p for p in batch if p.name in invalid]
     for p in items:
-        if p.kind == "ssm-parameter":
+        if p.kind in ("ssm-parameter", "ssm-value"):
             continue
         try:
             here = clients.for_region(p.region)
-            if p.kind == "secret":
+            if p.kind == "image":
+                if not _image_exists(here.client("ecr"), p):
+                    missing.append(p)
+            elif p.kind == "secret":
                 here.client("secretsmanager").describe_secret(SecretId=p.name)
             elif p.kind == "hosted-zone":
                 here.client("route53").get_hosted_zone(Id=p.name)
             else:
                 here.client("acm").describe_certificate(CertificateArn=p.name)
         except ClientError as err:
-            if _code(err) in ("ResourceNotFoundException", "NoSuchHostedZone"):
+            gone = ("ResourceNotFoundException", "NoSuchHostedZone", "ImageNotFoundException")
+            if _code(err) in (*gone, "RepositoryNotFoundException"):
                 missing.append(p)
             else:
                 message = err.response.get("Error", {}).get("Message", "")

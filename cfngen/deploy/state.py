@@ -18,14 +18,10 @@ from cfngen.deploy.events import EventStream, wait_for_operation
 from cfngen.deploy.poll import Poller
 from cfngen.errors import OperationError
 from cfngen.render import RenderedEnvironment
+from cfngen.stacks import owner_tags as _owner_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
-
-#: Stack tags that mark a stack as cfngen's, for one blueprint and environment. cfngen deletes or
-#: recreates only stacks carrying both with the expected values.
-TAG_BLUEPRINT = "cfngen:blueprint"
-TAG_ENVIRONMENT = "cfngen:environment"
 
 #: Statuses left behind by a failed creation: the stack holds nothing and must be deleted
 #: before a stack of that name can be created again.
@@ -74,8 +70,9 @@ class StackState:
 
 
 def owner_tags(env: RenderedEnvironment) -> dict[str, str]:
-    """The tags cfngen puts on every stack of `env` (merged over the blueprint's own tags)."""
-    return {TAG_BLUEPRINT: env.blueprint, TAG_ENVIRONMENT: env.environment}
+    """The tags cfngen puts on every stack of `env` (merged over the blueprint's own tags;
+    their names are made in cfngen.stacks)."""
+    return _owner_tags(env.blueprint, env.environment)
 
 
 def is_owned(state: StackState, env: RenderedEnvironment) -> bool:

@@ -314,6 +314,9 @@ class Kind(Generic[M]):
     plan: Planner
     singleton: bool = False  # one block (network, cluster, dns), not named entries
     shared_stack: bool = False  # every entry lives in one stack named `prefix` (ecr)
+    shareable: bool = False  # may be declared once in the blueprint's `shared` scope
+    # a shared entry (raw mapping) -> the same entry admitting these environment accounts
+    share: Callable[[dict[str, Any], list[str]], dict[str, Any]] | None = None
     default: Callable[[], M] | None = None  # a singleton's value when the blueprint has none
     targets: Callable[[Blueprint], Iterable[Target]] | None = None
     attributes: Callable[[Blueprint], Mapping[str, Mapping[str, Attribute]]] | None = None

@@ -72,11 +72,16 @@ def _grant(write: bool) -> GrantFn:
         if write:
             actions += ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]
         listing = ("StringLike", "s3:prefix", (f"{prefix}*",)) if prefix else None
+        statements = [
+            GrantStatement(tuple(actions), (GrantResource(arn, f"/{prefix}*"),)),
+            GrantStatement(("s3:ListBucket",), (GrantResource(arn),), listing),
+        ]
+        key = BUCKETS.entries(bp)[request.component].kms_key_arn
+        if key:  # SSE-KMS: reads decrypt with the caller's rights, writes generate a data key
+            kms = ("kms:Decrypt", "kms:GenerateDataKey") if write else ("kms:Decrypt",)
+            statements.append(GrantStatement(kms, (GrantResource(literal=key),)))
         return Grant(
-            statements=(
-                GrantStatement(tuple(actions), (GrantResource(arn, f"/{prefix}*"),)),
-                GrantStatement(("s3:ListBucket",), (GrantResource(arn),), listing),
-            ),
+            statements=tuple(statements),
             address=Output(bucket_key(request.component), BUCKET_NAME),
         )
 

@@ -4,6 +4,10 @@ and access points with a POSIX user, retained when the stack is deleted or the r
 Containers mount a file system through `volumes` (an access point and a path): the mount's grant
 gives the task role ClientMount (and ClientWrite unless read-only) on the file system, limited to
 that access point, and opens NFS (2049) from the task's group to the mount targets.
+
+An `existing` file system is not created: its stack exports the given IDs and ARNs under the
+same names (and holds the access points cfngen creates on it), and its mount targets' group is
+the `security_groups` entry it names, so mounts work unchanged.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from typing import Any
 
 from awacs.aws import Action as AwsAction
 from awacs.aws import Allow, AWSPrincipal, Bool, Condition, Policy, Statement
-from troposphere import GetAtt, Ref, Select, Split, Sub, Tags, efs
+from troposphere import GetAtt, Ref, Select, Split, Sub, Tags, cloudformation, efs
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
 from cfngen.blueprint.models.storage import FileSystem
+from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
-from cfngen.builders.common import waive
+from cfngen.builders.common import existing_value, waive
 from cfngen.builders.hardened import deny_insecure_transport
 from cfngen.kinds import network, security
 from cfngen.kinds.base import (
@@ -37,6 +42,7 @@ from cfngen.kinds.base import (
     MetricSource,
     Target,
 )
+from cfngen.kinds.security import SECURITY_GROUPS
 from cfngen.stacks import Output, logical_id
 
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
@@ -75,9 +81,17 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     ]
 
 
+def mount_group(name: str, fs: FileSystem) -> str:
+    """The security group of a file system's mount targets: its own `efs-<name>`, or the group
+    an existing file system names."""
+    return fs.existing.security_group if fs.existing is not None else efs_key(name)
+
+
 def groups(bp: Blueprint, facts: Facts) -> Derived:
     out = Derived()
-    for name in FILE_SYSTEMS.entries(bp):
+    for name, fs in FILE_SYSTEMS.entries(bp).items():
+        if fs.existing is not None:
+            continue  # its mount targets' group is a `security_groups` entry
         key = efs_key(name)
         out.groups[key] = SecurityGroup(
             description=f"EFS file system {name} mount targets", egress=[]
@@ -88,9 +102,21 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
 
 def targets(bp: Blueprint) -> list[Target]:
     return [
-        Target(name, "file system", efs_key(name), (NFS_PORT,), ("file_systems", name))
-        for name in FILE_SYSTEMS.entries(bp)
+        Target(name, "file system", mount_group(name, fs), (NFS_PORT,), ("file_systems", name))
+        for name, fs in FILE_SYSTEMS.entries(bp).items()
     ]
+
+
+def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    """An existing file system's mount target group is one of the blueprint's groups."""
+    for name, fs in FILE_SYSTEMS.entries(bp).items():
+        if fs.existing is not None:
+            c.reference(
+                ("file_systems", name, "existing", "security_group"),
+                fs.existing.security_group,
+                SECURITY_GROUPS.entries(bp),
+                "security group",
+            )
 
 
 def _grant(write: bool) -> GrantFn:
@@ -110,6 +136,7 @@ def _grant(write: bool) -> GrantFn:
         if write:
             actions.append("elasticfilesystem:ClientWrite")
         through = Output(key, access_point_output(str(ap), "Arn"))
+        fs = FILE_SYSTEMS.entries(bp)[request.component]
         return Grant(
             statements=(
                 GrantStatement(
@@ -118,7 +145,7 @@ def _grant(write: bool) -> GrantFn:
                     ("StringEquals", "elasticfilesystem:AccessPointArn", through),
                 ),
             ),
-            group=key,
+            group=mount_group(request.component, fs),
             ports=(NFS_PORT,),
             address=Output(key, FS_ID),
             description=f"mounts file system {request.component}",
@@ -158,6 +185,9 @@ def _as_dict(policy: Policy) -> dict[str, Any]:
 
 def build_file_system(spec: FsSpec, ctx: Context) -> None:
     fs = spec.fs
+    if fs.existing is not None:
+        _build_existing(spec, ctx)
+        return
     props: dict[str, Any] = {
         "Encrypted": True,
         "PerformanceMode": fs.performance_mode,
@@ -214,11 +244,49 @@ def build_file_system(spec: FsSpec, ctx: Context) -> None:
                 SecurityGroups=[group],
             )
         )
+    _access_points(spec, ctx, Ref(system))
+    ctx.export(FS_ID, Ref(system), f"File system {spec.name}")
+    ctx.export(FS_ARN, GetAtt(system, "Arn"), f"File system {spec.name} ARN")
+
+
+def _build_existing(spec: FsSpec, ctx: Context) -> None:
+    """No file system, mount targets or policy (they are the owner's): the existing IDs and
+    ARNs under cfngen's export names, and the access points cfngen creates on it."""
+    existing = spec.fs.existing
+    assert existing is not None
+    fs_id = existing_value(ctx, "ExistingFileSystemId", existing.id, False)
+    for ap_name, value in existing.access_points.items():
+        ap_id = existing_value(ctx, logical_id("existing", ap_name, "access-point"), value, False)
+        ctx.export(access_point_output(ap_name, "Id"), ap_id, f"Access point {ap_name} (existing)")
+        ctx.export(
+            access_point_output(ap_name, "Arn"),
+            _arn("access-point", ap_id),
+            f"Access point {ap_name} ARN (existing)",
+        )
+    _access_points(spec, ctx, fs_id)
+    if not spec.fs.access_points:
+        ctx.add(cloudformation.WaitConditionHandle("ExistingFileSystem"))  # a stack needs one
+    ctx.export(FS_ID, fs_id, f"File system {spec.name} (existing)")
+    ctx.export(FS_ARN, _arn("file-system", fs_id), "File system ARN")
+
+
+def _arn(what: str, id_: Any) -> Sub:
+    """The ARN of an existing file system or access point (`what`) of this account by ID."""
+    return Sub(
+        "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:"
+        + what
+        + "/${Id}",
+        Id=id_,
+    )
+
+
+def _access_points(spec: FsSpec, ctx: Context, fs_id: Any) -> None:
+    """The access points cfngen creates on the file system, each exported by ID and ARN."""
     for ap_name, ap in spec.fs.access_points.items():
         point = ctx.add(
             efs.AccessPoint(
                 logical_id(ap_name, "access-point"),
-                FileSystemId=Ref(system),
+                FileSystemId=fs_id,
                 PosixUser=efs.PosixUser(Uid=str(ap.uid), Gid=str(ap.gid)),
                 RootDirectory=efs.RootDirectory(
                     Path=ap.path,
@@ -233,8 +301,6 @@ def build_file_system(spec: FsSpec, ctx: Context) -> None:
         ctx.export(
             access_point_output(ap_name, "Arn"), GetAtt(point, "Arn"), f"Access point {ap_name} ARN"
         )
-    ctx.export(FS_ID, Ref(system), f"File system {spec.name}")
-    ctx.export(FS_ARN, GetAtt(system, "Arn"), f"File system {spec.name} ARN")
 
 
 FILE_SYSTEMS: Kind[FileSystem] = Kind(
@@ -248,6 +314,7 @@ FILE_SYSTEMS: Kind[FileSystem] = Kind(
     attributes=attributes,
     groups=groups,
     grants={"read": _grant(write=False), "read-write": _grant(write=True)},
+    checks=(check,),
     order=51,
 )
 KIND = FILE_SYSTEMS

@@ -33,6 +33,7 @@ from cfngen.blueprint.models.tasks import Job, Task
 from cfngen.builders.base import Context
 from cfngen.builders.common import log_group, waive
 from cfngen.builders.containers import AwsvpcSettings
+from cfngen.builders.custom_resource import runner_head
 from cfngen.builders.iam import policy, statement
 from cfngen.builders.task_definition import TaskDefinitionParts
 from cfngen.kinds import alerts
@@ -278,34 +279,9 @@ def runner_statements(machine: Any, wait: bool) -> list[Statement]:
 # The run-once runner of a job (cfngen.kinds.task keeps the plain one): it starts an execution
 # of the state machine, named after CloudFormation's request so a retried request cannot start a
 # second one, and with WaitSeconds waits for the execution (all its retries) to end.
-JOB_RUNNER_CODE = """\
-import json
-import time
-import urllib.request
-
-import boto3
-
-states = boto3.client("stepfunctions")
-
-
-def respond(event, context, status, reason="", physical=None, data=None):
-    body = json.dumps({
-        "Status": status,
-        "Reason": (reason or "see CloudWatch Logs " + context.log_stream_name)[:1000],
-        "PhysicalResourceId": physical or event.get("PhysicalResourceId")
-        or context.log_stream_name,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "Data": data or {},
-    }).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    urllib.request.urlopen(request, timeout=30)
-
-
+JOB_RUNNER_CODE = (
+    runner_head('states = boto3.client("stepfunctions")')
+    + """\
 def handler(event, context):
     props = event["ResourceProperties"]
     try:
@@ -338,3 +314,4 @@ def handler(event, context):
         print("failed:", err)
         respond(event, context, "FAILED", str(err))
 """
+)

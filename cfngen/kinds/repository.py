@@ -11,6 +11,7 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, ecr
 
+from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.repositories import Repository
 from cfngen.blueprint.validate import Checker
@@ -64,6 +65,62 @@ def repository_name(suffix: str) -> Sub:
     return Sub(f"${{EnvironmentName}}-{suffix}")
 
 
+PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+"""What pulling an image takes on the repository (GetAuthorizationToken is the puller's own)."""
+
+
+def pull_policy(accounts: Sequence[str]) -> dict[str, Any]:
+    """A repository policy letting the roles of these accounts pull (each account's own IAM
+    policies still decide which of its roles may: the execution roles cfngen renders)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullFromEnvironmentAccounts",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": [Sub(f"arn:${{AWS::Partition}}:iam::{a}:root") for a in accounts]
+                },
+                # DescribeImages: the environments' deploys check that an image exists first
+                "Action": [*PULL_ACTIONS, "ecr:DescribeImages"],
+            }
+        ],
+    }
+
+
+def share(entry: dict[str, Any], accounts: list[str]) -> dict[str, Any]:
+    """A repository of the shared scope lets every environment's account pull."""
+    given = entry.get("pull_accounts")
+    listed = [str(a) for a in given] if isinstance(given, list) else []
+    return {**entry, "pull_accounts": listed + [a for a in accounts if a not in listed]}
+
+
+def shared_repositories(bp: Blueprint) -> dict[str, Repository]:
+    """Repositories of the blueprint's `shared` scope, as an environment sees them (the shared
+    scope's own document has no `shared` key: its repositories are its own)."""
+    scope = bp.shared
+    return {} if scope is None else dict(scope.repositories)
+
+
+def shared_repository_location(bp: Blueprint, name: str) -> tuple[str, str]:
+    """The image URI (without tag) and the ARN of a shared repository, as `Fn::Sub` text: its
+    name is `<blueprint>-shared-<name>`, in the scope's account (this one's when it names
+    none) and region."""
+    scope = bp.shared
+    assert scope is not None, "only for repositories of the shared scope"
+    account = scope.deploy.account or "${AWS::AccountId}"
+    region = scope.region or bp.region
+    physical = f"{environment_name(bp.blueprint, SHARED, None)}-{name}"
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    uri = f"{account}.dkr.ecr.{region}.{suffix}/{physical}"
+    arn = f"arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{physical}"
+    return uri, arn
+
+
 def lifecycle(keep: int) -> str:
     return json.dumps(
         {
@@ -95,6 +152,9 @@ def build(spec: EcrSpec, ctx: Context) -> None:
             "LifecyclePolicy": ecr.LifecyclePolicy(LifecyclePolicyText=lifecycle(repo.keep_last)),
             "Tags": ctx.name_tag(name),
         }
+        accounts = [a for a in repo.pull_accounts if a != ctx.blueprint.deploy.account]
+        if accounts:
+            props["RepositoryPolicyText"] = pull_policy(accounts)
         waivers: dict[str, str] = {}
         if repo.kms_key_arn:
             props["EncryptionConfiguration"] = ecr.EncryptionConfiguration(
@@ -125,6 +185,13 @@ def build(spec: EcrSpec, ctx: Context) -> None:
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
+    for name in shared_repositories(bp):
+        if name in REPOSITORIES.entries(bp):
+            c.error(
+                ("repositories", name),
+                f"repository '{name}' is also declared in the shared scope",
+                f"use the shared one (remove repositories.{name}) or rename one of them",
+            )
     if not REPOSITORIES.entries(bp):
         return
     env_name = environment_name(bp.blueprint, "env", bp.environment_name)
@@ -143,6 +210,8 @@ REPOSITORIES: Kind[Repository] = Kind(
     prefix=ECR,
     plan=plan,
     shared_stack=True,
+    shareable=True,
+    share=share,
     attributes=attributes,
     checks=(check,),
     order=50,

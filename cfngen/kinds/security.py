@@ -4,6 +4,10 @@ holds every security group of the environment (explicit and derived) and the rul
 All groups live in one stack so that rules may point both ways (A -> B and B -> A) without a
 cycle between stacks; group-to-group rules are separate resources for the same reason inside
 the template. Components import their group ID from here.
+
+An `existing` group is not created: its ID (literal, import or SSM parameter) is exported under
+the same name, every rule on it is a separate resource, and the stack's
+`Metadata.cfngen.existing_security_groups` tells `cfngen verify` which outputs name such groups.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from troposphere import GetAtt, ec2
+from troposphere import GetAtt, cloudformation, ec2
 
 from cfngen.blueprint.models import Blueprint, EgressRule, IngressRule, SecurityGroup
 from cfngen.blueprint.source import Path_, dotted
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
-from cfngen.builders.common import waive
+from cfngen.builders.common import existing_value, waive
 from cfngen.kinds import network
-from cfngen.kinds.base import Derived, Facts, Kind
+from cfngen.kinds.base import Derived, Facts, Kind, Target
 from cfngen.stacks import logical_id
 
 COMPONENT = "security"
@@ -82,6 +86,15 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 "rename the explicit group",
                 at_key=True,
             )
+    for gname, group in explicit_groups.items():
+        if group.existing is not None and group.existing.ports and gname in facts.stacks:
+            c.error(
+                ("security_groups", gname),
+                f"existing group '{gname}' with `ports` is a connection target, and so is the "
+                f"component '{gname}'",
+                "rename the group",
+                at_key=True,
+            )
     names = set(facts.groups.groups)
     for gname, group in explicit_groups.items():
         for i, ing in enumerate(group.ingress):
@@ -119,10 +132,54 @@ def _rule_id(group: str, direction: str, rule: IngressRule | EgressRule, peer: s
     return logical_id(group, direction, proto + ports, joiner, peer)
 
 
+def _inline_egress(group: SecurityGroup) -> list[ec2.SecurityGroupRule]:
+    """An owned group's own egress list: CIDR and prefix-list rules inline (group-to-group rules
+    are separate resources)."""
+    if group.egress is None:
+        return [
+            ec2.SecurityGroupRule(
+                IpProtocol="-1",
+                CidrIp="0.0.0.0/0",
+                Description="All outbound traffic (AWS default, made explicit)",
+            )
+        ]
+    inline_out = []
+    for erule in group.egress:
+        if erule.cidr is not None:
+            inline_out.append(ec2.SecurityGroupRule(CidrIp=erule.cidr, **_rule_props(erule)))
+        elif erule.prefix_list is not None:
+            inline_out.append(
+                ec2.SecurityGroupRule(
+                    DestinationPrefixListId=erule.prefix_list, **_rule_props(erule)
+                )
+            )
+    if not inline_out:
+        # Any inline egress rule removes AWS's allow-all default; this one matches nothing
+        # routable, so only the explicit group rules below remain.
+        inline_out.append(
+            ec2.SecurityGroupRule(
+                IpProtocol="icmp",
+                FromPort=252,
+                ToPort=86,
+                CidrIp="255.255.255.255/32",
+                Description="Disallow all traffic (removes the default allow-all egress)",
+            )
+        )
+    return inline_out
+
+
+def _peer_props(rule: IngressRule) -> dict[str, Any]:
+    """A CIDR or prefix-list peer as a separate ingress resource's properties (existing groups)."""
+    if rule.cidr is not None:
+        return {"CidrIp": rule.cidr}
+    return {"SourcePrefixListId": rule.prefix_list}
+
+
 def build(spec: SecuritySpec, ctx: Context) -> None:
-    vpc_id = ctx.import_value(network.COMPONENT, network.VPC_ID)
-    groups: dict[str, ec2.SecurityGroup] = {}
+    ids: dict[str, Any] = {}  # group -> its ID in this template
+    resources: dict[str, ec2.SecurityGroup] = {}
     used_ids: set[str] = set()
+    existing_outputs: dict[str, str] = {}
 
     def unique(base: str) -> str:
         title, n = base, 2
@@ -131,7 +188,14 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
         used_ids.add(title)
         return title
 
+    owned = any(g.existing is None for g in spec.groups.values())
+    vpc_id = ctx.import_value(network.COMPONENT, network.VPC_ID) if owned else None
     for name, group in spec.groups.items():
+        if group.existing is not None:
+            # not ours: its ID (literal, import or SSM parameter) is where the rules go
+            ids[name] = existing_value(ctx, group_output(name), group.existing.id, False)
+            existing_outputs[name] = group_output(name)
+            continue
         inline_in = []
         for rule in group.ingress:
             if rule.cidr is not None:
@@ -140,81 +204,71 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
                 inline_in.append(
                     ec2.SecurityGroupRule(SourcePrefixListId=rule.prefix_list, **_rule_props(rule))
                 )
-        if group.egress is None:
-            inline_out = [
-                ec2.SecurityGroupRule(
-                    IpProtocol="-1",
-                    CidrIp="0.0.0.0/0",
-                    Description="All outbound traffic (AWS default, made explicit)",
-                )
-            ]
-        else:
-            inline_out = []
-            for erule in group.egress:
-                if erule.cidr is not None:
-                    inline_out.append(
-                        ec2.SecurityGroupRule(CidrIp=erule.cidr, **_rule_props(erule))
-                    )
-                elif erule.prefix_list is not None:
-                    inline_out.append(
-                        ec2.SecurityGroupRule(
-                            DestinationPrefixListId=erule.prefix_list, **_rule_props(erule)
-                        )
-                    )
-            if not inline_out:
-                # Any inline egress rule removes AWS's allow-all default; this one matches
-                # nothing routable, so only the explicit group rules below remain.
-                inline_out.append(
-                    ec2.SecurityGroupRule(
-                        IpProtocol="icmp",
-                        FromPort=252,
-                        ToPort=86,
-                        CidrIp="255.255.255.255/32",
-                        Description="Disallow all traffic (removes the default allow-all egress)",
-                    )
-                )
         title = group_logical_id(name)
         used_ids.add(title)
         props: dict[str, Any] = {
             "GroupDescription": group.description,
             "VpcId": vpc_id,
-            "SecurityGroupEgress": inline_out,
+            "SecurityGroupEgress": _inline_egress(group),
             "Tags": ctx.name_tag(name),
         }
         if inline_in:
             props["SecurityGroupIngress"] = inline_in
-        groups[name] = ctx.add(
+        resources[name] = ctx.add(
             waive(ec2.SecurityGroup(title, **props), {w.check: w.reason for w in group.waivers}),
             spec.sources.get(name) or None,
         )
+        ids[name] = GetAtt(resources[name], "GroupId")
 
     for name, group in spec.groups.items():
+        source = spec.sources.get(name) or None
         for rule in group.ingress:
-            if rule.from_ is None:
-                continue
+            if rule.from_ is not None:
+                peer, extra = rule.from_, {"SourceSecurityGroupId": ids[rule.from_]}
+            elif group.existing is not None:
+                peer, extra = "Cidr" if rule.cidr else "PrefixList", _peer_props(rule)
+            else:
+                continue  # inline in the group
             ctx.add(
                 ec2.SecurityGroupIngress(
-                    unique(_rule_id(name, "Ingress", rule, rule.from_)),
-                    GroupId=GetAtt(groups[name], "GroupId"),
-                    SourceSecurityGroupId=GetAtt(groups[rule.from_], "GroupId"),
+                    unique(_rule_id(name, "Ingress", rule, peer)),
+                    GroupId=ids[name],
+                    **extra,
                     **_rule_props(rule),
                 ),
-                spec.sources.get(name) or None,
+                source,
             )
-        for erule in group.egress or []:
+        for erule in group.egress or []:  # an existing group has none: its owner's egress
             if erule.to is None:
-                continue
+                continue  # inline in the group
             ctx.add(
                 ec2.SecurityGroupEgress(
                     unique(_rule_id(name, "Egress", erule, erule.to)),
-                    GroupId=GetAtt(groups[name], "GroupId"),
-                    DestinationSecurityGroupId=GetAtt(groups[erule.to], "GroupId"),
+                    GroupId=ids[name],
+                    DestinationSecurityGroupId=ids[erule.to],
                     **_rule_props(erule),
                 ),
-                spec.sources.get(name) or None,
+                source,
             )
+    if not ctx.template.resources:
+        # a stack needs one resource: only existing groups without rules yet
+        ctx.add(cloudformation.WaitConditionHandle("ExistingGroups"))
+    if existing_outputs:
+        # read by `cfngen verify`: which outputs name groups this stack writes rules on
+        ctx.template_metadata["existing_security_groups"] = existing_outputs
     for name in spec.groups:
-        ctx.export(group_output(name), GetAtt(groups[name], "GroupId"), f"Security group {name}")
+        suffix = " (existing)" if name in existing_outputs else ""
+        ctx.export(group_output(name), ids[name], f"Security group {name}{suffix}")
+
+
+def targets(bp: Blueprint) -> list[Target]:
+    """Existing groups with `ports`: `connects_to` opens those ports on them (a platform's
+    shared database, a legacy service)."""
+    return [
+        Target(name, "security group", name, tuple(g.existing.ports), ("security_groups", name))
+        for name, g in SECURITY_GROUPS.entries(bp).items()
+        if g.existing is not None and g.existing.ports
+    ]
 
 
 SECURITY_GROUPS: Kind[SecurityGroup] = Kind(
@@ -225,6 +279,7 @@ SECURITY_GROUPS: Kind[SecurityGroup] = Kind(
     plan=plan,
     shared_stack=True,
     groups=explicit,
+    targets=targets,
     checks=(check,),
     names_components=False,
     order=20,

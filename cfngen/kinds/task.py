@@ -54,6 +54,7 @@ from cfngen.builders.containers import (
     container_dependencies,
     container_relations,
 )
+from cfngen.builders.custom_resource import runner_head
 from cfngen.builders.iam import policy, statement
 from cfngen.builders.task_definition import TaskDefinitionParts, add_task_definition
 from cfngen.kinds import alerts
@@ -160,7 +161,7 @@ def _run_statements(name: str, parts: TaskDefinitionParts, cluster_arn: Any) -> 
 
 def build(spec: TaskSpec, ctx: Context) -> None:
     task, name = spec.task, spec.name
-    parts = add_task_definition(ctx, name, task)
+    parts = add_task_definition(ctx, name, task, base=("tasks", name))
     net = awsvpc_settings(ctx, task_key(name), task)
     cluster_arn = ctx.import_value(CLUSTER, CLUSTER_ARN)
     if task.schedule is not None:
@@ -302,34 +303,9 @@ class RunTaskOnce(AWSObject):
 
 # Inline so the template is the whole deployment (no artifact bucket, no packaging step).
 # It answers CloudFormation itself (cfn-response is not importable from every runtime).
-RUNNER_CODE = """\
-import json
-import time
-import urllib.request
-
-import boto3
-
-ecs = boto3.client("ecs")
-
-
-def respond(event, context, status, reason="", physical=None, data=None):
-    body = json.dumps({
-        "Status": status,
-        "Reason": (reason or "see CloudWatch Logs " + context.log_stream_name)[:1000],
-        "PhysicalResourceId": physical or event.get("PhysicalResourceId")
-        or context.log_stream_name,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "Data": data or {},
-    }).encode()
-    request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    urllib.request.urlopen(request, timeout=30)
-
-
+RUNNER_CODE = (
+    runner_head('ecs = boto3.client("ecs")')
+    + """\
 def handler(event, context):
     props = event["ResourceProperties"]
     try:
@@ -376,6 +352,7 @@ def handler(event, context):
         print("failed:", err)
         respond(event, context, "FAILED", str(err))
 """
+)
 
 
 def _run_once(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cfngen.checks  # noqa: F401  first: the catalog imports this package's modules
@@ -25,9 +26,12 @@ __all__ = ["Environment", "Stack", "environment_of", "run_checks", "verify"]
 
 
 def environment_of(
-    rendered: RenderedEnvironment, files: dict[str, str] | None = None
+    rendered: RenderedEnvironment,
+    files: dict[str, str] | None = None,
+    shared: RenderedEnvironment | None = None,
 ) -> Environment:
-    """Parse every stack of a rendered environment; `files` maps component -> file as shown."""
+    """Parse every stack of a rendered environment; `files` maps component -> file as shown;
+    `shared`: the blueprint's shared scope, which cross-scope checks read too."""
     from cfngen.lint import _decode
 
     stacks = []
@@ -43,7 +47,52 @@ def environment_of(
                 depends_on=tuple(s.depends_on),
             )
         )
-    return Environment(stacks, rendered.region, rendered.environment_name, rendered.relations)
+    env = Environment(
+        stacks,
+        rendered.region,
+        rendered.environment_name,
+        rendered.relations,
+        rendered.accesses,
+    )
+    env.account = rendered.target.get("account")
+    if shared is not None and shared is not rendered:
+        env.peers = {"shared": environment_of(shared)}
+    return env
+
+
+def shared_scope_of(
+    path: Path, compiled: Sequence[RenderedEnvironment]
+) -> RenderedEnvironment | None:
+    """The shared scope of what PATH names: compiled with the others, rendered beside a
+    rendered folder (`out/shared` next to `out/prod`), or compiled from the blueprint."""
+    from cfngen.blueprint.environments import SHARED
+    from cfngen.errors import CfngenError
+    from cfngen.render import RenderedEnvironment
+
+    for env in compiled:
+        if env.environment == SHARED:
+            return env
+    blueprints = {env.blueprint for env in compiled}
+    if path.is_dir():
+        folder = path if (path / "manifest.json").is_file() else None
+        sibling = (folder.parent if folder else path) / SHARED
+        if (sibling / "manifest.json").is_file():
+            try:
+                found = RenderedEnvironment.from_directory(sibling)
+            except (OSError, KeyError, ValueError):
+                return None
+            return found if found.blueprint in blueprints else None
+        return None
+    try:
+        from cfngen.blueprint.environments import environment_names
+        from cfngen.blueprint.source import load_file
+        from cfngen.compiler import compile_environment
+
+        if SHARED not in environment_names(load_file(path)):
+            return None
+        return compile_environment(path, SHARED)
+    except CfngenError:
+        return None
 
 
 def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[str] = ()) -> Report:
@@ -101,5 +150,9 @@ def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[s
     return report
 
 
-def verify(rendered: RenderedEnvironment, files: dict[str, str] | None = None) -> Report:
-    return run_checks(environment_of(rendered, files), rendered.origin)
+def verify(
+    rendered: RenderedEnvironment,
+    files: dict[str, str] | None = None,
+    shared: RenderedEnvironment | None = None,
+) -> Report:
+    return run_checks(environment_of(rendered, files, shared), rendered.origin)

@@ -62,17 +62,23 @@ class Export:
 class Environment:
     """Every stack of one environment, in deploy order."""
 
+    account: str | None = None  # the environment's `deploy.account`, when it names one
+    peers: dict[str, Environment] = {}
+
     def __init__(
         self,
         stacks: Sequence[Stack],
         region: str = "us-east-1",
         name: str = "",
         relations: Sequence[dict[str, str]] = (),
+        accesses: Sequence[dict[str, str]] = (),
     ) -> None:
         self.stacks = {s.component: s for s in stacks}
         self.region = region
         self.name = name  # the environment name (export and group names start with it)
         self.relations = tuple(relations)  # what the blueprint declares (manifest.json)
+        self.accesses = tuple(accesses)  # which role needs what access, and where it is declared
+        self.memo: dict[Any, Any] = {}  # readers' results that do not change (a role's grants)
         self.exports: dict[str, Export] = {}
         for s in stacks:
             for out_name, out in s.view.outputs.items():
@@ -155,6 +161,47 @@ class Environment:
             return self.resolve(self.stacks[export.component], export.value, depth + 1)
         return self.text(stack, value)
 
+    def pattern(self, stack: Stack, value: Any, depth: int = 0) -> str | None:
+        """`value` as text in which every resource it names is a `token` (`@{stack/Id}`): `!Sub
+        ${Arn}/results/*` of an imported bucket ARN becomes `@{bucket-results/Bucket}/results/*`
+        and compares with fnmatch like an ARN; None when some part is unknown."""
+        text = self.text(stack, value)
+        if text is not None or depth > 8:
+            return text
+        got = self.resolve(stack, value, depth)
+        if isinstance(got, Ref):
+            return token(got)
+        v = as_dict(value)
+        if len(v) == 1 and "Fn::Sub" in v:
+            sub = v["Fn::Sub"]
+            body, names = (sub[0], as_dict(sub[1])) if isinstance(sub, list) and sub else (sub, {})
+            if not isinstance(body, str):
+                return None
+            unknown = False
+
+            def one(m: re.Match[str]) -> str:
+                nonlocal unknown
+                key = m.group(1)
+                if key in names:
+                    got = self.pattern(stack, names[key], depth + 1)
+                elif key.split(".")[0] in stack.view.resources:
+                    got = token(Ref(stack.component, key.split(".")[0]))
+                else:
+                    got = self.text(stack, {"Ref": key})
+                if got is None:
+                    unknown = True
+                return got or ""
+
+            out = _SUB_VAR.sub(one, body)
+            return None if unknown else out
+        if len(v) == 1 and "Fn::Join" in v:
+            parts = as_list(v["Fn::Join"])
+            if len(parts) == 2 and isinstance(parts[0], str):
+                texts = [self.pattern(stack, p, depth + 1) for p in as_list(parts[1])]
+                if all(t is not None for t in texts):
+                    return parts[0].join(t for t in texts if t is not None)
+        return None
+
     def resolve_all(self, stack: Stack, value: Any) -> list[Any]:
         """A list property (security groups, subnets, statements' resources) resolved item by
         item; a single value is a list of one."""
@@ -217,6 +264,11 @@ class Environment:
                 seen.add(c)
                 todo.extend(self.stacks[c].depends_on if c in self.stacks else ())
         return seen
+
+
+def token(ref: Ref) -> str:
+    """A resource inside a pattern (`Environment.pattern`): no fnmatch special characters."""
+    return f"@{{{ref.component}/{ref.id}}}"
 
 
 def partition(region: str) -> str:

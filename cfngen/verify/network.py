@@ -3,7 +3,9 @@
 Rules are read from groups' inline `SecurityGroupIngress`/`SecurityGroupEgress` and from
 `AWS::EC2::SecurityGroupIngress`/`Egress` resources in any stack; both ends are resolved through
 imports, so a rule in the security stack and a load balancer in its own stack meet. A group
-written without `SecurityGroupEgress` keeps AWS's default allow-all egress.
+written without `SecurityGroupEgress` keeps AWS's default allow-all egress. A group the
+environment does not create (an existing one: an ID, an SSM parameter, another stack's export)
+is an `External` group, known by that value wherever it is imported.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cfngen.checks.base import as_dict, as_int, as_list
-from cfngen.verify.model import Environment, Ref, Stack
+from cfngen.verify.model import Environment, Missing, Ref, Stack
 
 Direction = Literal["ingress", "egress"]
 _ALL = ("-1", "all")
@@ -21,10 +23,37 @@ DYNAMIC = (32768, 65535)  # the ECS agent's ephemeral host port range (bridge mo
 
 
 @dataclass(frozen=True)
+class External:
+    """A security group the environment does not create, by what names it: its ID, the SSM
+    parameter it is read from, or `import:<export>` of a stack outside the environment."""
+
+    id: str
+
+
+Group = Ref | External
+
+
+def group_of(env: Environment, stack: Stack, value: Any) -> Group | None:
+    """The security group a `GroupId`-like value names, through imports; None when unknown."""
+    got = env.resolve(stack, value)
+    if isinstance(got, Ref):
+        return got
+    if isinstance(got, str) and got:
+        return External(got)
+    return External(f"import:{got.name}") if isinstance(got, Missing) else None
+
+
+def groups_of(env: Environment, stack: Stack, value: Any) -> list[Group]:
+    """A `SecurityGroups` list resolved item by item (unknown items left out)."""
+    found = [group_of(env, stack, v) for v in (value if isinstance(value, list) else [value])]
+    return [g for g in found if g is not None] if value is not None else []
+
+
+@dataclass(frozen=True)
 class Rule:
     direction: Direction
-    group: Ref
-    peer: Any  # Ref of the peer group, a CIDR string, or None when unknown
+    group: Group
+    peer: Any  # the peer group (Ref or External), a CIDR string, or None when unknown
     protocol: str
     low: int
     high: int
@@ -32,14 +61,20 @@ class Rule:
 
 
 def _rule(
-    env: Environment, stack: Stack, d: Direction, group: Any, body: dict[str, Any], owner: Ref
+    env: Environment,
+    stack: Stack,
+    d: Direction,
+    group: Group | None,
+    body: dict[str, Any],
+    owner: Ref,
 ) -> Rule | None:
-    if not isinstance(group, Ref):
+    if group is None:
         return None
     protocol = str(env.text(stack, body.get("IpProtocol")) or "").lower()
     peer_key = "SourceSecurityGroupId" if d == "ingress" else "DestinationSecurityGroupId"
+    peer: Any
     if body.get(peer_key) is not None:
-        peer = env.resolve(stack, body[peer_key])
+        peer = group_of(env, stack, body[peer_key])
     elif d == "ingress" and body.get("SourceSecurityGroupName") is not None:
         peer = None
     else:
@@ -62,38 +97,45 @@ def _rule(
     return Rule(d, group, peer, protocol, low, high, owner)
 
 
+_INLINE: tuple[tuple[Direction, str], ...] = (
+    ("ingress", "SecurityGroupIngress"),
+    ("egress", "SecurityGroupEgress"),
+)
+_SEPARATE: tuple[tuple[Direction, str], ...] = (
+    ("ingress", "AWS::EC2::SecurityGroupIngress"),
+    ("egress", "AWS::EC2::SecurityGroupEgress"),
+)
+
+
 class Rules:
     """Every rule of the environment, by group."""
 
     def __init__(self, env: Environment) -> None:
         self.env = env
         self.rules: list[Rule] = []
-        self.open_egress: set[Ref] = set()  # groups with AWS's default allow-all egress
+        self.open_egress: set[Group] = set()  # groups with AWS's default allow-all egress
         for stack, res in env.of_type("AWS::EC2::SecurityGroup"):
             me = Ref(stack.component, res.id)
             if "SecurityGroupEgress" not in res.props:
                 self.open_egress.add(me)
-            for d, key in (("ingress", "SecurityGroupIngress"), ("egress", "SecurityGroupEgress")):
+            for d, key in _INLINE:
                 for body in as_list(res.props.get(key)):
-                    found = _rule(env, stack, d, me, as_dict(body), me)  # type: ignore[arg-type]
+                    found = _rule(env, stack, d, me, as_dict(body), me)
                     if found is not None:
                         self.rules.append(found)
-        for d, rtype in (
-            ("ingress", "AWS::EC2::SecurityGroupIngress"),
-            ("egress", "AWS::EC2::SecurityGroupEgress"),
-        ):
+        for d, rtype in _SEPARATE:
             for stack, res in env.of_type(rtype):
-                group = env.resolve(stack, res.props.get("GroupId"))
+                group = group_of(env, stack, res.props.get("GroupId"))
                 owner = Ref(stack.component, res.id)
-                found = _rule(env, stack, d, group, res.props, owner)  # type: ignore[arg-type]
+                found = _rule(env, stack, d, group, res.props, owner)
                 if found is not None:
                     self.rules.append(found)
 
     def allows(
         self,
         direction: Direction,
-        groups: Iterable[Ref],
-        peers: Iterable[Ref],
+        groups: Iterable[Group],
+        peers: Iterable[Group],
         low: int,
         high: int,
         protocol: str = "tcp",

@@ -40,6 +40,8 @@ def test_trust_pins_aud_and_sub_and_policy_is_scoped_to_own_resources(tmp_path: 
     }
     assert imp("service-api", "TaskRoleArn") in statements["PassOwnTaskRoles"]["Resource"]
     assert statements["ActionsWithoutResourceScope"]["Action"] == [
+        "cloudformation:DescribeStacks",  # with deploy_stacks (the default): cfngen deploy
+        "cloudformation:ListImports",
         "ecr:GetAuthorizationToken",
         "ecs:DescribeTaskDefinition",
         "ecs:RegisterTaskDefinition",

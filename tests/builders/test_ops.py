@@ -41,6 +41,7 @@ deploy_roles:
     audience: sts.amazonaws.com
     oidc_provider_arn: arn:aws:iam::123456789012:oidc-provider/gitlab.com
     permissions: {deploy_logs: false}
+    deploy_stacks: false
 environments: {prod: {}}
 """
 
@@ -122,13 +123,21 @@ def test_gitlab_permissions_are_scoped_to_the_blueprint_resources(tmp_path: Path
         s["Sid"]: s for s in res["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     }
     assert sorted(st) == [
+        "ArtifactBucket",  # these seven: cfngen deploy (deploy_stacks, on by default)
+        "ArtifactTemplates",
+        "ChangeSetsThroughTheServiceRole",
+        "DeployEnvironmentStacks",
         "DeployLogs",
         "EcrLogin",
         "EcrPush",
+        "EnvironmentLock",
         "FollowCommands",
         "InvalidateSites",
         "ListSiteBuckets",
+        "NotTheDeployRoleStacks",
+        "PassOnlyTheServiceRole",
         "PublishSiteObjects",
+        "ReadsWithoutResourceScope",
         "RunCommandOnHosts",
     ]
     assert st["EcrPush"]["Resource"] == [
@@ -142,6 +151,8 @@ def test_gitlab_permissions_are_scoped_to_the_blueprint_resources(tmp_path: Path
     }
     wildcard = sorted(a for s in st.values() if s["Resource"] == ["*"] for a in s["Action"])
     assert wildcard == [
+        "cloudformation:DescribeStacks",  # every stack: cfngen deploy finds removed components
+        "cloudformation:ListImports",  # no resource-level permission
         "ec2:DescribeInstances",
         "ecr:GetAuthorizationToken",
         "ssm:DescribeInstanceInformation",

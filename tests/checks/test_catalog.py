@@ -16,6 +16,8 @@ MODULES = (
     "test_data.py",
     "test_wiring.py",
     "test_wiring_more.py",
+    "test_scopes.py",
+    "test_wiring_grants.py",
 )
 
 

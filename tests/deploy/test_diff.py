@@ -177,3 +177,77 @@ def test_formats_show_the_same_facts() -> None:
     data = json.loads(render_json(report))
     assert data["has_changes"] is True
     assert data["stacks"][0]["resources"][0]["risk"].startswith("would be replaced")
+
+
+TASK = """
+Parameters:
+  ImageTag: {Type: String}
+Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: api
+          Image: !Sub "${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/api:${ImageTag}"
+          Essential: true
+          Environment: [{Name: LOG_LEVEL, Value: info}, {Name: MODE, Value: web}]
+"""
+TASK_CHANGES = [
+    {
+        "Type": "Resource",
+        "ResourceChange": {
+            "Action": "Modify",
+            "LogicalResourceId": "Task",
+            "ResourceType": "AWS::ECS::TaskDefinition",
+            "Replacement": "True",
+            "Details": [
+                {
+                    "Target": {
+                        "Attribute": "Properties",
+                        "Name": "ContainerDefinitions",
+                        "RequiresRecreation": "Always",
+                    },
+                    "ChangeSource": "DirectModification",
+                }
+            ],
+        },
+    }
+]
+
+
+def _task_report() -> PlanReport:
+    old = load_template(TASK)
+    new = load_template(TASK.replace("Value: info", "Value: debug"))
+    params = ({"ImageTag": "v1"}, {"ImageTag": "v2"})
+    plan = StackPlan(
+        "app-api", "api", "update", resources=resource_changes(TASK_CHANGES, old, new, params)
+    )
+    return PlanReport("env", [plan])
+
+
+def test_nested_values_show_a_complete_diff_with_parameters_filled_in() -> None:
+    text = render_text(_task_report())
+    assert "      ContainerDefinitions: (diff below) [recreation: Always]" in text
+    diff = [line.strip() for line in text.splitlines() if line.startswith("          ")]
+    assert "-  - Name: LOG_LEVEL" not in diff  # unchanged lines are context, not changes
+    assert "-    Value: info" in diff and "+    Value: debug" in diff
+    image = "Image:\n    Fn::Sub: ${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/api:"
+    assert f"- {image.splitlines()[0]}" not in text  # the key itself did not change
+    assert "-    Fn::Sub: ${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/api:v1" in diff
+    assert "+    Fn::Sub: ${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/api:v2" in diff
+    assert "..." not in text
+
+
+def test_markdown_and_json_carry_the_same_complete_diff() -> None:
+    report = _task_report()
+    text_diff = [
+        line[10:] for line in render_text(report).splitlines() if line.startswith("          ")
+    ]
+    markdown = render_markdown(report)
+    assert "| `ContainerDefinitions`: (diff below) |" not in markdown
+    assert "ContainerDefinitions: (diff below)" in markdown
+    block = markdown.split("`Task` `ContainerDefinitions`:\n\n```diff\n")[1].split("\n```")[0]
+    assert block.splitlines() == text_diff
+    prop = json.loads(render_json(report))["stacks"][0]["resources"][0]["properties"][0]
+    assert prop["diff"] == text_diff
+    assert prop["after"][0]["Environment"][0] == {"Name": "LOG_LEVEL", "Value": "debug"}

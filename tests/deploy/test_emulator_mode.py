@@ -16,7 +16,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cfngen.deploy.emulator import free_port
+from cfngen.compiler import compile_environment
+from cfngen.deploy.emulator import create_stand_ins, free_port
 
 BLUEPRINT = Path(__file__).resolve().parents[2] / "blueprints" / "legocity.yaml"
 
@@ -79,15 +80,23 @@ def test_deploy_plan_and_destroy_with_emulator_never_read_the_profile(
     )
     for name in ("/legocity/dev/broker/write-key/env", "/legocity/dev/external/weather/api-key"):
         ssm.put_parameter(Name=name, Type="SecureString", Value="x", Overwrite=True)
+    # the images come from the shared scope's repositories: deployed first, then pushed to
+    images = cfngen(env, "deploy", *target, "--yes", "--poll-interval", "0.1")
+    assert images.returncode == 1
+    assert "image legocity-shared-broker-images:dev-latest" in images.stderr, images.stderr
+    scope = [str(BLUEPRINT), "--env", "shared", "--emulator", "--endpoint-url", emulator]
+    shared = cfngen(env, "deploy", *scope, "--yes", "--poll-interval", "0.1")
+    assert shared.returncode == 0 and "1 stacks: 1 created" in shared.stdout, shared.stderr
+    create_stand_ins(compile_environment(BLUEPRINT, "dev"), emulator)
 
     first = cfngen(env, "deploy", *target, "--yes", "--poll-interval", "0.1")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "15 stacks: 15 created" in first.stdout
+    assert "14 stacks: 14 created" in first.stdout
     assert "not on the emulator: network: left out" in first.stderr
     assert "not on the emulator" not in first.stdout
 
     again = cfngen(env, "deploy", *target, "--yes", "--poll-interval", "0.1")
-    assert again.returncode == 0 and "15 stacks: 15 unchanged" in again.stdout, again.stdout
+    assert again.returncode == 0 and "14 stacks: 14 unchanged" in again.stdout, again.stdout
 
     plan = cfngen(env, "plan", *target, "--format", "json", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stderr
@@ -95,7 +104,7 @@ def test_deploy_plan_and_destroy_with_emulator_never_read_the_profile(
 
     gone = cfngen(env, "destroy", *target, "--yes", "--poll-interval", "0.1")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert len(re.findall(r"^  legocity-dev-\S+ +deleted", gone.stdout, re.MULTILINE)) == 15
+    assert len(re.findall(r"^  legocity-dev-\S+ +deleted", gone.stdout, re.MULTILINE)) == 14
     # the payload database has DeletionPolicy: Snapshot: its final snapshot is named
     assert "final snapshots left behind (DeletionPolicy: Snapshot" in gone.stdout
     assert "AWS::RDS::DBInstance " in gone.stdout

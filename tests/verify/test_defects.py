@@ -143,3 +143,40 @@ def test_a_t2_host_renders_without_ebs_optimization(tmp_path: Path) -> None:
     instance = _resources(env, "host-app")["Instance"]["Properties"]
     assert "EbsOptimized" not in instance and instance["InstanceType"] == "t2.micro"
     assert verify(env).findings == []
+
+
+ENCRYPTED = """\
+blueprint: shop
+region: eu-west-1
+network: {cidr: 10.0.0.0/16, availability_zones: 2, nat: single}
+cluster: {fargate: {}}
+buckets:
+  results:
+    kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555
+services:
+  worker:
+    image: {uri: docker.io/library/busybox, tag: "1.0"}
+    cpu: 256
+    memory: 512
+    uses:
+      - {component: results, access: ACCESS, prefix: out/}
+environments:
+  dev: {}
+"""
+
+
+def test_a_bucket_under_a_customer_key_grants_its_key(tmp_path: Path) -> None:
+    """S3 reads an SSE-KMS object with the caller's kms:Decrypt and writes one with its
+    kms:GenerateDataKey: `uses` of such a bucket grants both (it granted neither)."""
+    for access in ("read", "read-write"):
+        env = compile_text(tmp_path, ENCRYPTED.replace("ACCESS", access))
+        assert [f.render() for f in verify(env).findings] == []
+        role = _resources(env, "service-worker")["TaskRole"]["Properties"]
+        actions = {
+            a
+            for p in role["Policies"]
+            for st in p["PolicyDocument"]["Statement"]
+            for a in st["Action"]
+        }
+        wanted = {"kms:Decrypt"} | ({"kms:GenerateDataKey"} if access == "read-write" else set())
+        assert {a for a in actions if a.startswith("kms:")} == wanted

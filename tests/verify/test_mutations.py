@@ -10,7 +10,9 @@ same relation (a target group forwarded to by two listeners survives losing one)
 from __future__ import annotations
 
 import copy
+import json
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -19,17 +21,34 @@ from typing import Any
 
 import pytest
 
+from cfngen.compiler import Inputs, compile_environment, validate_blueprint
 from cfngen.render import RenderedEnvironment
 from cfngen.verify import Environment, Stack, environment_of, run_checks
-from tests.reference import GOLDEN
+from tests.builders.containers_sample import rendered as sample_rendered
+from tests.reference import GOLDEN, ROOT
 
-ENVS = sorted(p for p in GOLDEN.glob("*/*") if (p / "manifest.json").is_file())
-_MARK = re.compile(r"^[\w.-]+\.yaml:\d+:\d+ \(")  # "legocity.yaml:88:3 (services.payload)"
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# the reference environments as rendered (tests/golden/<blueprint>/<env>), then each example's
+# environments compiled in memory (examples/<name>.yaml/<env>: a path that only names them)
+SAMPLE = ROOT / "tests" / "builders" / "containers_sample.py"  # every kind, HTTP API included
+ENVS = (
+    sorted(p for p in GOLDEN.glob("*/*") if (p / "manifest.json").is_file())
+    + [example / prep.env for example in EXAMPLES for prep in validate_blueprint(Inputs(example))]
+    + [SAMPLE / "dev"]
+)
+_MARK = re.compile(
+    r"^(?:[\w./-]+/)?[\w.-]+\.yaml:\d+:\d+ \("
+)  # "legocity.yaml:88:3 (services.payload)"
 
 
 @cache
 def _loaded(path: Path) -> tuple[RenderedEnvironment, Environment]:
-    rendered = RenderedEnvironment.from_directory(path)
+    if path.parent == SAMPLE:
+        rendered = sample_rendered(Path(tempfile.mkdtemp()), path.name)
+    elif path.parent.suffix == ".yaml":
+        rendered = compile_environment(path.parent, path.name)
+    else:
+        rendered = RenderedEnvironment.from_directory(path)
     return rendered, environment_of(rendered)
 
 
@@ -41,6 +60,7 @@ class Mutation:
     rule: str
     source: str  # the blueprint entry (Metadata.cfngen.source) the finding must name
     apply: Any  # callable(templates: dict[component, template]) -> None
+    others: tuple[str, ...] = ()  # further entries, any one of which the finding may name
 
 
 def _source(template: Any, logical_id: str) -> str:
@@ -76,11 +96,18 @@ def _at(tree: Any, path: tuple[Any, ...]) -> Any:
 
 
 def import_mutations(path: Path) -> Iterator[Mutation]:
+    """Every import of a reference environment; in an example, one per stack and export (the
+    examples repeat the references' shapes, and each import costs a full verification)."""
     _, env = _loaded(path)
+    seen: set[tuple[str, str]] = set()
     for comp, stack in env.stacks.items():
         for name in stack.template.get("Resources", {}):
             for where in _imports(stack.template["Resources"][name]):
                 full = ("Resources", name, *where)
+                export = str(_at(stack.template, full))
+                if path.parent.suffix in (".yaml", ".py") and (comp, export) in seen:
+                    continue
+                seen.add((comp, export))
                 yield Mutation(
                     path,
                     f"misspell the import at {comp}:{'.'.join(map(str, full))}",
@@ -119,12 +146,37 @@ def rule_mutations(path: Path) -> Iterator[Mutation]:
         for c, s in env.stacks.items()
         if any(r["Type"] == "AWS::ECS::Service" for r in s.template.get("Resources", {}).values())
     }
+
+    def same(holder: Any, rule: dict[str, Any]) -> str:
+        """What a rule permits, without its description (two relations may write one rule)."""
+        where = id(holder) if isinstance(holder, list) else ""
+        kept = {k: v for k, v in rule.items() if k != "Description"}
+        return f"{where}{json.dumps(kept, sort_keys=True)}"
+
+    copies: dict[str, int] = {}
+    for stack in env.stacks.values():
+        for _, holder, key in _rule_sites(stack.template):
+            rule = holder[key].get("Properties", holder[key])
+            copies[same(holder, rule)] = copies.get(same(holder, rule), 0) + 1
     for comp, stack in env.stacks.items():
         for n, (desc, holder, key) in enumerate(_rule_sites(stack.template)):
             rule = holder[key]
             rule = rule.get("Properties", rule)
             if not any(k in rule for k in ("SourceSecurityGroupId", "DestinationSecurityGroupId")):
                 continue
+            if copies[same(holder, rule)] > 1:
+                continue  # another relation's rule permits the same: nothing breaks
+            group = rule.get("GroupId", {}).get("Fn::GetAtt", [None])[0]
+            inline = holder if isinstance(holder, list) else []
+            if "SourceSecurityGroupId" in rule and any(
+                other.get("CidrIp") == "0.0.0.0/0" and other.get("FromPort") == rule.get("FromPort")
+                for other in inline
+                + stack.template["Resources"]
+                .get(group, {})
+                .get("Properties", {})
+                .get("SecurityGroupIngress", [])
+            ):
+                continue  # an internet-facing listener's port admits everyone anyway
 
             def cut(t: dict[str, Any], c: str = comp, index: int = n) -> None:
                 _, holder, k = list(_rule_sites(t[c]))[index]
@@ -219,8 +271,9 @@ _EXEC = {
 
 
 def mount_mutations(path: Path) -> Iterator[Mutation]:
-    """Remove an EFS action from a task role (its volumes use IAM authorization)."""
-    _, env = _loaded(path)
+    """Remove an EFS action from a task role (its volumes use IAM authorization): the finding
+    names a mount the manifest records for that role (its volume's line)."""
+    rendered, env = _loaded(path)
     for comp, stack in env.stacks.items():
         resources = stack.template.get("Resources", {})
         tasks = [n for n, r in resources.items() if r["Type"] == "AWS::ECS::TaskDefinition"]
@@ -242,13 +295,22 @@ def mount_mutations(path: Path) -> Iterator[Mutation]:
                         pol = t[c]["Resources"]["TaskRole"]["Properties"]["Policies"][pp]
                         pol["PolicyDocument"]["Statement"][ss]["Action"].remove(a)
 
+                    writes = action.endswith("ClientWrite")
+                    sources = [
+                        a["source"]
+                        for a in rendered.accesses
+                        if a["role"] == f"{comp}/TaskRole"
+                        and "access_point" in a
+                        and (a["need"] == "uses:read-write" or not writes)
+                    ] or [_source(stack.template, tasks[0])]
                     yield Mutation(
                         path,
                         f"{comp}:TaskRole loses {action}",
                         comp,
                         "CFG028",
-                        _source(stack.template, tasks[0]),
+                        sources[0],
                         cut,
+                        tuple(sources[1:]),
                     )
 
 
@@ -305,6 +367,8 @@ def egress_mutations(path: Path) -> Iterator[Mutation]:
     public-subnet service's public IP: it loses its way out too."""
     _, env = _loaded(path)
     services = list(_fargate_services(env))
+    if "network" not in env.stacks:  # a shared scope: no network, no services
+        return
     net = env.stacks["network"].template["Resources"]
     for name, res in net.items():
         if res["Type"] != "AWS::EC2::Route" or "NatGatewayId" not in res["Properties"]:
@@ -323,6 +387,31 @@ def egress_mutations(path: Path) -> Iterator[Mutation]:
                     "CFG024",
                     _source(env.stacks[comp].template, service),
                     cut,
+                )
+    nat = [
+        n
+        for n, r in net.items()
+        if r["Type"] == "AWS::EC2::Route" and "NatGatewayId" in r["Properties"]
+    ]
+    for comp, stack in env.stacks.items():  # container instances in private subnets
+        for name, res in stack.template.get("Resources", {}).items():
+            zones = res.get("Properties", {}).get("VPCZoneIdentifier", {})
+            if res["Type"] != "AWS::AutoScaling::AutoScalingGroup" or "PrivateSubnet" not in str(
+                zones
+            ):
+                continue
+            for route in nat:
+
+                def cut_nat(t: dict[str, Any], n: str = route) -> None:
+                    del t["network"]["Resources"][n]
+
+                yield Mutation(
+                    path,
+                    f"network:{route} removed ({comp}:{name} instances lose NAT)",
+                    comp,
+                    "CFG024",
+                    _source(stack.template, name),
+                    cut_nat,
                 )
     for comp, service, cfg in services:
         if cfg["AssignPublicIp"] == "ENABLED":
@@ -379,6 +468,32 @@ def api_mutations(path: Path) -> Iterator[Mutation]:
             )
 
 
+def http_api_mutations(path: Path) -> Iterator[Mutation]:
+    """An HTTP API's VPC link loses its security groups: no integration through it arrives."""
+    _, env = _loaded(path)
+    for comp, stack in env.stacks.items():
+        resources = stack.template.get("Resources", {})
+        for name, res in resources.items():
+            props = res.get("Properties", {})
+            if res["Type"] != "AWS::ApiGatewayV2::Integration" or props.get("ConnectionType") != (
+                "VPC_LINK"
+            ):
+                continue
+            link = props["ConnectionId"]["Ref"]
+
+            def ungroup(t: dict[str, Any], c: str = comp, n: str = link) -> None:
+                t[c]["Resources"][n]["Properties"]["SecurityGroupIds"] = []
+
+            yield Mutation(
+                path,
+                f"{comp}:{link} without security groups ({name})",
+                comp,
+                "CFG030",
+                _source(stack.template, name),
+                ungroup,
+            )
+
+
 def cloudfront_mutations(path: Path) -> Iterator[Mutation]:
     """Drop the bucket policy statement for CloudFront, or point its condition elsewhere."""
     _, env = _loaded(path)
@@ -413,6 +528,75 @@ def cloudfront_mutations(path: Path) -> Iterator[Mutation]:
                     )
 
 
+# What each declared access needs, written from the AWS documentation for these tests (the
+# verifier has its own table): losing one of these actions breaks every access that needs it.
+_NEEDED = {
+    "uses:read": ("s3:GetObject", "s3:ListBucket"),
+    "uses:read-write": ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"),
+    "uses:send": ("sqs:SendMessage",),
+    "uses:consume": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"),
+    "uses:publish": ("sns:Publish",),
+    "log-group": ("logs:CreateLogStream", "logs:PutLogEvents"),
+    "secret": ("secretsmanager:GetSecretValue",),
+    "parameter": ("ssm:GetParameter",),
+    "object": ("s3:GetObject",),
+    "deploy:repository": (
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+    ),
+    "deploy:host": ("ssm:SendCommand", "ssm:GetCommandInvocation"),
+    "deploy:site": (
+        "s3:ListBucket",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "cloudfront:CreateInvalidation",
+    ),
+    "deploy:service": (
+        "ecs:RegisterTaskDefinition",
+        "ecs:DescribeServices",
+        "ecs:UpdateService",
+        "iam:PassRole",
+    ),
+}
+
+
+def _strip(template: dict[str, Any], role: str, action: str) -> None:
+    """Remove `action` from every statement of the role's inline policies."""
+    for policy in template["Resources"][role]["Properties"].get("Policies", []):
+        for st in policy["PolicyDocument"]["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            st["Action"] = [a for a in actions if a != action] or ["none:NoSuchAction"]
+
+
+def access_mutations(path: Path) -> Iterator[Mutation]:
+    """A role the manifest says needs an access (a `uses` entry, a host's secret or logs, a
+    deploy role's repository or service) loses one action that access needs."""
+    rendered, _ = _loaded(path)
+    by_role: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for access in rendered.accesses:
+        if "access_point" in access:
+            continue  # an EFS mount: mount_mutations cut those
+        comp, _, role = access["role"].partition("/")
+        for action in _NEEDED.get(access["need"], ()):
+            by_role.setdefault((comp, role), {}).setdefault(action, []).append(access["source"])
+    for (comp, role), actions in sorted(by_role.items()):
+        for action, sources in sorted(actions.items()):
+            rule = "CFG029" if sources[0].startswith("deploy_roles.") else "CFG028"
+            yield Mutation(
+                path,
+                f"{comp}:{role} loses {action}",
+                comp,
+                rule,
+                sources[0],
+                lambda t, c=comp, r=role, a=action: _strip(t[c], r, a),
+                tuple(sources[1:]),
+            )
+
+
 GENERATORS = (
     import_mutations,
     rule_mutations,
@@ -421,8 +605,10 @@ GENERATORS = (
     role_mutations,
     egress_mutations,
     api_mutations,
+    http_api_mutations,
     cloudfront_mutations,
     mount_mutations,
+    access_mutations,
 )
 MUTATIONS = [m for path in ENVS for gen in GENERATORS for m in gen(path)]
 
@@ -440,10 +626,33 @@ def test_enough_generated_mutations_of_every_kind() -> None:
         "CFG020",
         "CFG021",
         "CFG022",
+        "CFG023",
+        "CFG024",
         "CFG025",
         "CFG026",
         "CFG027",
+        "CFG028",
+        "CFG029",
+        "CFG030",
+        "CFG031",
     }
+    # each new wire is cut at least once: uses grants, host roles, deploy steps, HTTP VPC
+    # links, container instances' NAT
+    whats = " ".join(m.what for m in MUTATIONS)
+    for wire in (
+        "TaskRole loses s3:PutObject",
+        "TaskRole loses sqs:ReceiveMessage",
+        "TaskRole loses sns:Publish",
+        "Role loses secretsmanager:GetSecretValue",
+        "Role loses logs:PutLogEvents",
+        "DeployRole loses iam:PassRole",
+        "DeployRole loses ecs:UpdateService",
+        "deploy-role-deploy:Role loses ssm:SendCommand",
+        "deploy-role-deploy:Role loses cloudfront:CreateInvalidation",
+        "without security groups",
+        "instances lose NAT",
+    ):
+        assert wire in whats, wire
 
 
 def _mutation_id(m: Mutation) -> str:
@@ -481,6 +690,7 @@ def check_mutation(mutation: Mutation) -> None:
         env.region,
         env.name,
         env.relations,
+        env.accesses,
     )
     report = run_checks(mutated, rendered.origin)
     named = [
@@ -490,4 +700,8 @@ def check_mutation(mutation: Mutation) -> None:
     ]
     assert named, f"{mutation.what}: not caught; findings: {[f.render() for f in report.findings]}"
     origins = {f.origin for f in named}
-    assert any(_MARK.match(o) and o.endswith(f"({mutation.source})") for o in origins), origins
+    wanted = (mutation.source, *mutation.others)
+    assert any(_MARK.match(o) and o.endswith(tuple(f"({w})" for w in wanted)) for o in origins), (
+        origins,
+        wanted,
+    )

@@ -25,6 +25,7 @@ __all__ = [
     "Network",
     "Override",
     "SecurityGroup",
+    "SharedScope",
 ]
 
 
@@ -59,6 +60,12 @@ class DeploySettings(Model):
         pattern=r"^[A-Za-z0-9+=,.@:/-]{2,1224}$",
         description="External ID the role's trust policy asks for.",
     )
+    cloudformation_role: str | None = Field(
+        None,
+        description="CloudFormation service role the change sets run with (RoleARN), e.g. "
+        "arn:aws:iam::111122223333:role/shop-prod-github-cfn, the service role of a deploy "
+        "role (deploy_roles.<name>.deploy_stacks); a --role-arn flag wins.",
+    )
     session_name: str = Field(
         "cfngen",
         pattern=r"^[A-Za-z0-9+=,.@-]{2,64}$",
@@ -79,6 +86,19 @@ class DeploySettings(Model):
                     f"the role is in account {match.group(1)}, the environment in {self.account}",
                     "use a role of the environment's account",
                 )
+        if self.cloudformation_role is not None:
+            match = _ROLE_ARN.match(self.cloudformation_role)
+            if match is None:
+                raise fail(
+                    f"cloudformation_role '{self.cloudformation_role}' is not an IAM role ARN",
+                    "e.g. arn:aws:iam::111122223333:role/shop-prod-github-cfn",
+                )
+            if self.account is not None and match.group(1) != self.account:
+                raise fail(
+                    f"cloudformation_role is in account {match.group(1)}, the environment in "
+                    f"{self.account}",
+                    "use a role of the environment's account",
+                )
         if self.external_id is not None and self.role_arn is None:
             raise fail("external_id applies to an assumed role", "set role_arn, or remove it")
         return self
@@ -90,10 +110,37 @@ class DeploySettings(Model):
             "profile": self.profile,
             "role_arn": self.role_arn,
             "external_id": self.external_id,
+            "cloudformation_role": self.cloudformation_role,
         }
         if self.role_arn is not None:
             out["session_name"] = self.session_name
         return {k: v for k, v in out.items() if v is not None}
+
+
+def is_role_arn(value: str) -> bool:
+    return _ROLE_ARN.match(value) is not None
+
+
+class SharedScope(Model):
+    """Components that belong to the system rather than to one environment (ECR repositories
+    that dev and prod pull from), deployed once as the environment `shared` (`cfngen deploy
+    BLUEPRINT --env shared`), in its own account and region. Environments use them by name
+    (`image: {repository: payload}`) without exports: their names and ARNs are known, and the
+    shared stacks grant every environment's account what it needs.
+
+    The sections a scope may hold are added by cfngen.registry from the kinds that allow it."""
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    region: Region | None = Field(
+        None, description="Region of the shared stacks (default: the blueprint's `region`)."
+    )
+    deploy: DeploySettings = Field(
+        default_factory=DeploySettings,
+        description="Where the shared stacks live and how cfngen reaches that account.",
+    )
 
 
 def _check_logical_id(value: str) -> str:
@@ -232,6 +279,10 @@ class Blueprint(Model):
     environments: dict[Name, dict[str, Any] | None] = Field(
         description="Environments by name; each value overrides the base document "
         "(mappings merge, lists replace)."
+    )
+    shared: Any = Field(
+        None,
+        description="Components shared by every environment (deployed once as `--env shared`).",
     )
 
 

@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from cfngen.blueprint.models.common import Model, Name, Port, fail
+from cfngen.schema import short_form
 
 # Fargate's valid task sizes: CPU units -> allowed memory (MiB).
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -192,6 +193,25 @@ class Secret(Model):
     exactly the secrets its task names.
     """
 
+    model_config = ConfigDict(
+        **Model.model_config,
+        json_schema_extra=short_form(
+            {
+                "type": "string",
+                "pattern": r"^ssm:/\S+$",
+                "description": "An SSM parameter: ssm:/path/to/parameter",
+                "examples": ["ssm:/app/dev/api-key"],
+            },
+            {
+                "type": "string",
+                "pattern": r"^secretsmanager:[^#\s]+(#[A-Za-z0-9_.-]+)?$",
+                "description": "A Secrets Manager secret, optionally one JSON key of it: "
+                "secretsmanager:name[#key]",
+                "examples": ["secretsmanager:app/dev/database#password"],
+            },
+        ),
+    )
+
     ssm: str | None = Field(
         None, pattern=r"^/[A-Za-z0-9_.\-/]+$", description="SSM parameter name (starts with /)."
     )
@@ -300,7 +320,7 @@ class HealthCheck(Model):
     retries: int = Field(3, ge=1, le=10, description="Failures before unhealthy.")
     start_period: int = Field(0, ge=0, le=300, description="Grace seconds after start.")
 
-    @field_validator("command", mode="before")
+    @field_validator("command", mode="before", json_schema_input_type=str | list[str])
     @classmethod
     def _shell(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -31,6 +31,13 @@ class _DeployRoleBase(Model):
         description="Repositories the role may push to (default: all of the blueprint's).",
     )
     max_session_hours: int = Field(1, ge=1, le=12, description="Longest session.")
+    deploy_stacks: bool = Field(
+        True,
+        description="Let the role run `cfngen deploy` on this environment's stacks: change "
+        "sets through a CloudFormation service role `<EnvironmentName>-<name>-cfn` that holds "
+        "the resource permissions (the role may only pass that one), the deploy lock and the "
+        "artifact bucket. false: only the provider's own permissions.",
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
@@ -131,6 +138,13 @@ class GitlabDeployRole(Model):
         description="What the role may do.",
     )
     log_retention_days: LogRetention = Field(30, description="Deploy log group retention.")
+    deploy_stacks: bool = Field(
+        True,
+        description="Let the role run `cfngen deploy` on this environment's stacks: change "
+        "sets through a CloudFormation service role `<EnvironmentName>-<name>-cfn` that holds "
+        "the resource permissions (the role may only pass that one), the deploy lock and the "
+        "artifact bucket. false: only the provider's own permissions.",
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
     @property

@@ -33,7 +33,9 @@ class FromParameter(Model):
     ssm: str = Field(pattern=_SSM_PATH, description="The parameter's name.")
 
 
-def _ids(value: Any, prefix: str) -> Any:
+def existing_ids(value: Any, prefix: str) -> Any:
+    """Literal IDs of existing resources look like `<prefix>-<hex>` (imports and SSM parameters
+    are read when the stack deploys)."""
     items = value if isinstance(value, list) else [value]
     for item in items:
         if isinstance(item, str) and not re.fullmatch(prefix + r"-[0-9a-f]{8,17}", item):
@@ -64,14 +66,14 @@ class ExistingNetwork(Model):
     @field_validator("vpc_id")
     @classmethod
     def _vpc(cls, value: Any) -> Any:
-        return _ids(value, "vpc")
+        return existing_ids(value, "vpc")
 
     @field_validator("private_subnets", "public_subnets")
     @classmethod
     def _subnets(cls, value: Any) -> Any:
         if isinstance(value, list) and not value:
             raise fail("no subnets given", "list at least one subnet ID")
-        return value if value is None else _ids(value, "subnet")
+        return value if value is None else existing_ids(value, "subnet")
 
 
 class FlowLogs(Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Waiver
@@ -17,5 +19,11 @@ class Repository(Model):
     )
     kms_key_arn: str | None = Field(
         None, description="Customer-managed KMS key (default: AES-256)."
+    )
+    pull_accounts: list[Annotated[str, Field(pattern=r"^[0-9]{12}$")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Other AWS accounts whose roles may pull images (a repository policy). "
+        "In the `shared` scope, every environment's `deploy.account` is added.",
     )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from cfngen.blueprint.models.common import (
     WAIVERS_DESCRIPTION,
@@ -15,6 +15,7 @@ from cfngen.blueprint.models.common import (
     Waiver,
     fail,
 )
+from cfngen.blueprint.models.network import FromExport, FromParameter, existing_ids
 
 Protocol = Literal["tcp", "udp", "icmp", "all"]
 
@@ -94,14 +95,57 @@ class EgressRule(_Rule):
         return self
 
 
+class ExistingGroup(Model):
+    """A security group that already exists (a platform team's, a shared database's): cfngen
+    writes rules on it as separate resources and never creates, changes or deletes the group."""
+
+    id: str | FromExport | FromParameter = Field(
+        description="sg-..., {import: export}, or {ssm: /parameter}."
+    )
+    ports: list[Port] = Field(
+        default_factory=list,
+        description="TCP ports a `connects_to` naming this group opens on it (default: none, "
+        "and then it is no connection target).",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        return existing_ids(value, "sg")
+
+
 class SecurityGroup(Model):
     """A security group in the shared `security` stack.
 
     `egress` omitted keeps AWS's default (all outbound traffic), written out as a described rule;
-    `egress: []` allows no outbound traffic at all.
+    `egress: []` allows no outbound traffic at all. An `existing` group is not created: its
+    `ingress` (and the rules relations add) become separate rule resources on it.
     """
 
-    description: str = Field(min_length=1, max_length=255, description="What the group is for.")
+    description: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="What the group is for (required unless `existing`).",
+    )
     ingress: list[IngressRule] = Field(default_factory=list, description="Inbound rules.")
     egress: list[EgressRule] | None = Field(None, description="Outbound rules (default: all).")
+    existing: ExistingGroup | None = Field(
+        None,
+        description="Write rules on a group that already exists instead of creating one.",
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _owned_or_existing(self) -> Self:
+        if self.existing is None:
+            if self.description is None:
+                raise fail("a security group needs a `description`", "say what the group is for")
+            return self
+        for owned in ("description", "egress"):
+            if owned in self.model_fields_set:
+                raise fail(
+                    f"`{owned}` belongs to the group's owner; this group exists",
+                    f"remove `{owned}` (cfngen only adds rules to an existing group)",
+                )
+        return self

@@ -170,6 +170,12 @@ class Placement(Model):
     reason: str | None = Field(
         None, min_length=10, description="Why tasks need public subnets or a public IP."
     )
+    security_groups: list[Name] = Field(
+        default_factory=list,
+        max_length=4,
+        description="More `security_groups` entries the tasks join besides their own (awsvpc), "
+        "e.g. an existing group a platform's database admits.",
+    )
 
     @model_validator(mode="after")
     def _explicit(self) -> Self:

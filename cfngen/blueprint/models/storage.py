@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from cfngen.blueprint.models.common import WAIVERS_DESCRIPTION, Model, Name, Waiver, fail
-from cfngen.blueprint.models.network import FromExport, FromParameter
+from cfngen.blueprint.models.network import FromExport, FromParameter, existing_ids
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -22,11 +22,43 @@ class AccessPoint(Model):
     permissions: str = Field("0750", pattern=r"^0?[0-7]{3}$", description="Mode if created.")
 
 
+ExistingId = str | FromExport | FromParameter
+
+
+class ExistingFileSystem(Model):
+    """An EFS file system that already exists, with its mount targets: cfngen creates no file
+    system and gives others its ID and ARN (volumes, grants, typed references)."""
+
+    id: ExistingId = Field(description="fs-..., {import: export}, or {ssm: /parameter}.")
+    security_group: Name = Field(
+        description="The `security_groups` entry of its mount targets (usually an existing "
+        "group): mounts add NFS (2049) ingress to it."
+    )
+    access_points: dict[Name, ExistingId] = Field(
+        default_factory=dict,
+        description="Existing access points by name: fsap-..., {import: export}, or "
+        "{ssm: /parameter}.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        return existing_ids(value, "fs")
+
+    @field_validator("access_points")
+    @classmethod
+    def _points(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for point in value.values():
+            existing_ids(point, "fsap")
+        return value
+
+
 class FileSystem(Model):
     """An encrypted EFS file system with a mount target per availability zone."""
 
     access_points: dict[Name, AccessPoint] = Field(
-        min_length=1, description="Access points by name; tasks mount through one."
+        default_factory=dict,
+        description="Access points cfngen creates, by name; tasks mount through one.",
     )
     performance_mode: Literal["generalPurpose", "maxIO"] = Field("generalPurpose")
     throughput_mode: Literal["bursting", "elastic"] = Field("elastic")
@@ -35,7 +67,46 @@ class FileSystem(Model):
         30, description="Move files to Infrequent Access after N days."
     )
     kms_key_arn: str | None = Field(None, description="Customer-managed KMS key.")
+    existing: ExistingFileSystem | None = Field(
+        None,
+        description="Mount a file system that already exists instead of creating one "
+        "(`access_points` are then created on it).",
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _existing_alone(self) -> Self:
+        if self.existing is None:
+            if not self.access_points:
+                raise fail(
+                    "a file system needs at least one access point",
+                    "add one under `access_points` (tasks mount through it)",
+                )
+            return self
+        owned = ("performance_mode", "throughput_mode", "backups", "transition_to_ia_days")
+        made = [f for f in (*owned, "kms_key_arn") if f in self.model_fields_set]
+        if made:
+            raise fail(
+                f"`{made[0]}` configures a file system cfngen creates; this one exists",
+                f"remove `{made[0]}` (configure the existing file system itself)",
+            )
+        both = sorted(set(self.access_points) & set(self.existing.access_points))
+        if both:
+            raise fail(
+                f"access point '{both[0]}' is both created and existing",
+                "rename one of them",
+            )
+        if not self.access_points and not self.existing.access_points:
+            raise fail(
+                "an existing file system needs at least one access point to mount through",
+                "name one under `existing.access_points`, or create one under `access_points`",
+            )
+        return self
+
+    def access_point_names(self) -> list[str]:
+        """Every access point a volume may name: created ones, then existing ones."""
+        existing = self.existing.access_points if self.existing is not None else {}
+        return [*self.access_points, *existing]
 
 
 class ExistingBucket(Model):

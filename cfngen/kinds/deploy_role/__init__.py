@@ -1,7 +1,8 @@
 """The deploy role kind: roles a CI system assumes through OIDC, one stack `deploy-role-<name>`
 each. The provider decides the trust and the permissions: GitHub Actions roles deploy the
 blueprint's ECS services and push its images (github.py); GitLab CI roles push images, run
-commands on hosts and publish sites (gitlab.py).
+commands on hosts and publish sites (gitlab.py). Both may run `cfngen deploy` on their
+environment through a CloudFormation service role (stacks.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.deploy_roles import DeployRole
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import StackPlan
-from cfngen.kinds.base import Facts, Kind
+from cfngen.kinds.base import Facts, Kind, PhysicalName
 from cfngen.kinds.deploy_role import github, gitlab
 
 
@@ -42,6 +43,8 @@ DEPLOY_ROLES: Kind[Any] = Kind(
     prefix="deploy-role",
     plan=plan,
     checks=(check,),
+    # the deploy role's and service role's fixed names (deploy_stacks), the longer first
+    physical_names=(PhysicalName("IAM role name", 64, suffix="-deploy"),),
     order=65,
 )
 KIND = DEPLOY_ROLES

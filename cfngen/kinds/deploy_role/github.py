@@ -30,8 +30,10 @@ from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.kinds.base import Facts
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
+from cfngen.kinds.deploy_role import stacks
 from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
 from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
+from cfngen.stacks import Output
 
 ROLE_ARN = "RoleArn"
 
@@ -101,6 +103,23 @@ def _st(actions: list[str], resources: list[Any], sid: str, **extra: Any) -> Sta
         Resource=resources,
         **extra,
     )
+
+
+def _record(spec: DeployRoleSpec, ctx: Context) -> None:
+    """The pipeline's targets, for `cfngen verify` (manifest.json `accesses`): CFG029 derives
+    the steps (push, register, update, pass the roles) from these and proves the role allows
+    each."""
+    base: Path_ = ("deploy_roles", spec.name)
+    listed = spec.role.repositories is not None
+    for i, repo in enumerate(spec.repositories):
+        where = (*base, "repositories", i) if listed else base
+        ctx.access(
+            "DeployRole", "deploy:repository", Output(ECR, repository_output(repo, "Arn")), where
+        )
+    listed = spec.role.services is not None
+    for i, svc in enumerate(spec.services):
+        where = (*base, "services", i) if listed else base
+        ctx.access("DeployRole", "deploy:service", f"stack:{service_key(svc)}", where)
 
 
 def build(spec: DeployRoleSpec, ctx: Context) -> None:
@@ -179,10 +198,15 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
                 ),
             )
         )
+    if spec.role.deploy_stacks:
+        service_role = stacks.add_service_role(ctx, spec.name, "DeployRole")
+        statements += stacks.deploy_statements(spec.name, service_role)
+        unscoped += stacks.UNSCOPED_READS
     if unscoped:
         statements.append(_st(sorted(unscoped), ["*"], "ActionsWithoutResourceScope"))
     role = iam.Role(
         "DeployRole",
+        **_role_name(spec),
         MaxSessionDuration=spec.role.max_session_hours * 3600,
         AssumeRolePolicyDocument=PolicyDocument(
             Version="2012-10-17",
@@ -207,17 +231,26 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
         ],
         Tags=ctx.name_tag(f"deploy-{spec.name}"),
     )
-    if "ecs:RegisterTaskDefinition" in unscoped:
+    if "ecs:RegisterTaskDefinition" in unscoped or spec.role.deploy_stacks:
         waive(
             role,
             {
-                "CKV_AWS_111": "ecs:RegisterTaskDefinition and ecr:GetAuthorizationToken do not "
-                "support resource-level permissions; everything else is scoped to this "
-                "blueprint's repositories, services and roles"
+                "CKV_AWS_111": "ecs:RegisterTaskDefinition, ecr:GetAuthorizationToken and "
+                "cloudformation:ListImports do not support resource-level permissions; "
+                "everything else is scoped to this blueprint's repositories, services, stacks "
+                "and roles"
             },
         )
     role = ctx.add(role)
+    _record(spec, ctx)
     ctx.export(ROLE_ARN, GetAtt(role, "Arn"), f"Role the {spec.role.provider} deploy job assumes")
+
+
+def _role_name(spec: DeployRoleSpec) -> dict[str, Any]:
+    """A fixed name when the role deploys stacks, so the pipeline can name it in advance."""
+    if not spec.role.deploy_stacks:
+        return {}
+    return {"RoleName": Sub(stacks.role_names(spec.name)[0])}
 
 
 def check(bp: Blueprint, c: Checker, roles: dict[str, Any]) -> None:

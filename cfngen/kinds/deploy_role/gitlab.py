@@ -23,6 +23,7 @@ from awacs import logs as awacs_logs
 from awacs import s3 as awacs_s3
 from awacs import ssm as awacs_ssm
 from awacs.aws import (
+    Action,
     Allow,
     Condition,
     PolicyDocument,
@@ -42,8 +43,9 @@ from cfngen.builders.common import log_group
 from cfngen.kinds import host as host_kind
 from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
+from cfngen.kinds.deploy_role import stacks
 from cfngen.kinds.repository import REPOSITORIES
-from cfngen.stacks import Output
+from cfngen.stacks import Output, resolved_export_name
 
 ROLE_ARN = "RoleArn"
 
@@ -201,6 +203,28 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
     return out
 
 
+def _record(spec: GitlabSpec, ctx: Context) -> None:
+    """The pipeline's targets, for `cfngen verify` (manifest.json `accesses`): CFG029 derives
+    the steps (push, run the deploy script, publish the site) and proves the role allows each."""
+    base: Path_ = ("deploy_roles", spec.name, "permissions")
+    perms = spec.role.permissions
+    for i, arn in enumerate(spec.repositories):
+        ctx.access("Role", "deploy:repository", arn, (*base, "repositories", i))
+    for i, h in enumerate(perms.run_command_on):
+        instance = Output(host_kind.component(h), host_kind.INSTANCE_ID)
+        ctx.access("Role", "deploy:host", instance, (*base, "run_command_on", i))
+    for i, s in enumerate(perms.publish_sites):
+        c = site_kind.component(s)
+        ctx.access(
+            "Role",
+            "deploy:site",
+            Output(c, site_kind.BUCKET_ARN),
+            (*base, "publish_sites", i),
+            distribution="export:"
+            + resolved_export_name(ctx.env_name, Output(c, site_kind.DISTRIBUTION_ID)),
+        )
+
+
 def build(spec: GitlabSpec, ctx: Context) -> None:
     role = spec.role
     if role.oidc_provider_arn is not None:
@@ -227,6 +251,17 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
         logs_arn = GetAtt(logs, "Arn")
         ctx.output("DeployLogGroupName", Ref(logs), "Log group the pipeline writes deploy logs to")
     statements = _statements(spec, logs_arn, ctx)
+    if role.deploy_stacks:
+        service_role = stacks.add_service_role(ctx, spec.name, "Role")
+        statements += stacks.deploy_statements(spec.name, service_role)
+        statements.append(
+            Statement(
+                Sid="ReadsWithoutResourceScope",
+                Effect=Allow,
+                Action=[Action(*a.split(":", 1)) for a in stacks.UNSCOPED_READS],
+                Resource=["*"],
+            )
+        )
     props: dict[str, Any] = {
         "AssumeRolePolicyDocument": PolicyDocument(
             Version="2012-10-17",
@@ -242,6 +277,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
             ],
         ),
         "MaxSessionDuration": 3600,
+        **({"RoleName": Sub(stacks.role_names(spec.name)[0])} if role.deploy_stacks else {}),
         "Description": f"GitLab CI {role.project} ({role.ref_type} {role.branch}) deploys",
     }
     if statements:
@@ -252,6 +288,7 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
             )
         ]
     res = ctx.add(iam.Role("Role", **props))
+    _record(spec, ctx)
     ctx.export(ROLE_ARN, GetAtt(res, "Arn"), f"Role GitLab CI assumes (aud {role.aud})")
 
 

@@ -26,10 +26,11 @@ from troposphere import (
 from troposphere import elasticloadbalancingv2 as elb
 
 from cfngen.blueprint.instance_types import supports_ebs_optimized
+from cfngen.blueprint.source import Path_
 from cfngen.builders.base import Context
 from cfngen.builders.boot import creation_policy, init_metadata, signal_statement
 from cfngen.builders.common import log_group, service_trust, waive
-from cfngen.builders.containers import resolve_grants, use_requests
+from cfngen.builders.containers import record_uses, resolve_grants, use_requests
 from cfngen.builders.hardened import encrypted_gp3, metadata_options
 from cfngen.builders.iam import grant_statements, permission_statements, policy, role_extras
 from cfngen.builders.user_data import user_data
@@ -139,8 +140,10 @@ def _role(spec: HostSpec, logs_arn: Any, ctx: Context) -> iam.Role:
                 Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::{bucket}/{key}")],
             )
         )
-    for _, _, _, grant in resolve_grants(ctx.blueprint, ctx.facts, use_requests(host.uses, ())):
+    grants = resolve_grants(ctx.blueprint, ctx.facts, use_requests(host.uses, ()))
+    for _, _, _, grant in grants:
         statements += grant_statements(ctx, grant)
+    _record(spec, ctx, grants)
     extras = role_extras(ctx, host.permissions)
     managed = [
         Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
@@ -165,6 +168,27 @@ def _role(spec: HostSpec, logs_arn: Any, ctx: Context) -> iam.Role:
         )
     )
     return role
+
+
+def _record(spec: HostSpec, ctx: Context, grants: Any) -> None:
+    """What the instance role must be able to do, for `cfngen verify` (manifest.json): write its
+    containers' logs, read each secret and the compose file, and its `uses`."""
+    base: Path_ = ("hosts", spec.name)
+    ctx.access("Role", "log-group", "ref:LogGroup", base)
+    for ref in spec.secrets:
+        if ref.source == "value":
+            continue
+        need = "parameter" if ref.source == "ssm" else "secret"
+        ctx.access("Role", need, ref.ref, (*base, "secrets", ref.var))
+    compose = spec.host.compose
+    if compose is not None and spec.compose_bucket is not None:
+        ctx.access(
+            "Role", "object", spec.compose_bucket[1], (*base, "compose"), key=compose.key or ""
+        )
+    elif compose is not None and compose.s3 is not None:
+        bucket, key = compose.bucket_and_key
+        ctx.access("Role", "object", bucket, (*base, "compose"), key=key)
+    record_uses(ctx, "Role", grants, base)
 
 
 def build(spec: HostSpec, ctx: Context) -> None:

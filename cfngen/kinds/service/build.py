@@ -59,6 +59,7 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
         network_mode=svc.network_mode,
         port_mappings=svc.port_mappings,
         exec_=svc.exec,
+        base=("services", name),
     )
     logs, task_def = parts.log_group, parts.task_definition
 

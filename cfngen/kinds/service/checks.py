@@ -158,6 +158,12 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 "add `fargate_spot: {weight: 0}` to the cluster (weight 0 keeps the cluster's "
                 "default strategy as it is)",
             )
+        if svc.placement.security_groups and svc.network_mode != "awsvpc":
+            c.error(
+                (*base, "placement", "security_groups"),
+                f"tasks in {svc.network_mode} mode use the container instances' security group",
+                "use network_mode: awsvpc, or remove `security_groups`",
+            )
         if svc.placement.assign_public_ip and svc.capacity == "ec2":
             c.error(
                 (*base, "placement", "assign_public_ip"),

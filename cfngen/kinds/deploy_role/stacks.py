@@ -1,0 +1,282 @@
+"""What a CI deploy role needs to run `cfngen deploy` on its own environment's stacks.
+
+The resource permissions live in a CloudFormation **service role** (`RoleARN` on every change
+set the pipeline creates), which only CloudFormation can assume. The deploy role itself gets:
+change sets on the environment's stacks (`${EnvironmentName}-*`), and only when they name that
+service role; `iam:PassRole` on the service role alone, to CloudFormation alone; the reads
+`cfngen deploy` makes; the environment's lock parameter; the artifact bucket for large
+templates. So a stolen CI token can change the environment through CloudFormation, not the
+account through the API.
+
+Both roles have fixed names (`${EnvironmentName}-<name>-deploy`, `-<name>-cfn`), so a pipeline
+can name them before they are deployed, and so the service role can be denied changing itself,
+the deploy role, and the deploy-role stacks (an administrator deploys those; a pipeline that
+could widen its own rights would have them all).
+
+What the service role may do is a fixed table from CloudFormation resource-type namespaces to
+IAM namespaces (NAMESPACES): every type cfngen renders, which tests/kinds/test_deploy_role_stacks
+keeps complete over every reference and example blueprint. IAM is limited to the environment's
+own roles, instance profiles and policies (CloudFormation names them `<stack name>-...`, and
+every stack name starts with `${EnvironmentName}-`). Custom resources (`Custom::`) are Lambda
+functions CloudFormation invokes (`lambda`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from awacs.aws import (
+    Action,
+    Allow,
+    ArnEquals,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import GetAtt, Sub, iam
+
+from cfngen.builders.base import Context
+from cfngen.builders.common import waive
+
+SERVICE_ROLE_ARN = "ServiceRoleArn"
+SERVICE_ROLE = "CloudFormationServiceRole"
+
+#: CloudFormation type namespace (AWS::<this>::...) -> the IAM namespaces that manage it.
+NAMESPACES: dict[str, tuple[str, ...]] = {
+    "ApiGateway": ("apigateway",),
+    "ApplicationAutoScaling": ("application-autoscaling", "cloudwatch"),
+    "AutoScaling": ("autoscaling", "ec2"),
+    "Budgets": ("budgets",),
+    "CertificateManager": ("acm", "route53"),
+    "CloudFormation": (),  # wait condition handles (placeholders) need no permission
+    "CloudFront": ("cloudfront",),
+    "CloudWatch": ("cloudwatch",),
+    "EC2": ("ec2",),
+    "ECR": ("ecr",),
+    "ECS": ("ecs",),
+    "EFS": ("elasticfilesystem",),
+    "ElastiCache": ("elasticache",),
+    "ElasticLoadBalancingV2": ("elasticloadbalancing",),
+    "Events": ("events",),
+    "IAM": (),  # only the environment's own roles: see _iam_statements
+    "KMS": ("kms",),
+    "Lambda": ("lambda",),
+    "Logs": ("logs",),
+    "OpenSearchService": ("es",),
+    "RDS": ("rds",),
+    "Route53": ("route53",),
+    "S3": ("s3",),
+    "SNS": ("sns",),
+    "SQS": ("sqs",),
+    "SSM": ("ssm",),
+    "Scheduler": ("scheduler",),
+    "SecretsManager": ("secretsmanager",),
+    "ServiceDiscovery": ("servicediscovery", "route53"),
+    "StepFunctions": ("states",),
+}
+
+
+def role_names(name: str) -> tuple[str, str]:
+    """(deploy role, service role) names, as `Fn::Sub` text, of the deploy role `name`."""
+    return f"${{EnvironmentName}}-{name}-deploy", f"${{EnvironmentName}}-{name}-cfn"
+
+
+def namespaces() -> list[str]:
+    return sorted({ns for group in NAMESPACES.values() for ns in group})
+
+
+def _st(sid: str, actions: list[str], resources: list[Any], **extra: Any) -> Statement:
+    return Statement(
+        Sid=sid,
+        Effect=extra.pop("Effect", Allow),
+        Action=[Action(*a.split(":", 1)) for a in actions],
+        Resource=resources,
+        **extra,
+    )
+
+
+def _arn(service: str, resource: str, region: str = "", account: bool = True) -> Sub:
+    acct = "${AWS::AccountId}" if account else ""
+    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:{acct}:{resource}")
+
+
+def _iam_statements(name: str) -> list[Statement]:
+    deploy, service = role_names(name)
+    own = [
+        _arn("iam", "role/${EnvironmentName}-*"),
+        _arn("iam", "instance-profile/${EnvironmentName}-*"),
+        _arn("iam", "policy/${EnvironmentName}-*"),
+    ]
+    return [
+        _st("ManageEnvironmentRoles", ["iam:*"], own),
+        _st(
+            "ServiceLinkedRoles",
+            ["iam:CreateServiceLinkedRole"],
+            [_arn("iam", "role/aws-service-role/*")],
+        ),
+        _st(
+            "NeverTheCiRoles",
+            ["iam:*"],
+            [_arn("iam", f"role/{deploy}"), _arn("iam", f"role/{service}")],
+            Effect=Deny,
+        ),
+    ]
+
+
+def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
+    """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`.
+    `deploy_role` (the logical id of the role that passes it) is recorded as an access, so
+    `cfngen verify` (CFG029) proves it may pass this role and no other."""
+    _, service = role_names(name)
+    role = iam.Role(
+        SERVICE_ROLE,
+        RoleName=Sub(service),
+        Description="CloudFormation changes this environment's stacks with this role "
+        "(RoleARN of the pipeline's change sets)",
+        AssumeRolePolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Service", "cloudformation.amazonaws.com"),
+                    Action=[Action("sts", "AssumeRole")],
+                )
+            ],
+        ),
+        Policies=[
+            iam.Policy(
+                PolicyName="environment-resources",
+                PolicyDocument=PolicyDocument(
+                    Version="2012-10-17",
+                    Statement=[
+                        _st(
+                            "ManageEnvironmentResources",
+                            [f"{ns}:*" for ns in namespaces()],
+                            ["*"],
+                        ),
+                        *_iam_statements(name),
+                    ],
+                ),
+            )
+        ],
+        Tags=ctx.name_tag(f"cfn-{name}"),
+    )
+    reason = (
+        "a CloudFormation service role creates, changes and deletes every resource type the "
+        "environment's templates hold, most without names known in advance; only "
+        "CloudFormation can assume it, only the deploy role may pass it, IAM is limited to the "
+        "environment's own roles and it may not change itself or the deploy role"
+    )
+    waive(
+        role,
+        {
+            "CFG015": "it passes the environment's own roles (<EnvironmentName>-*) to the "
+            "services of the environment's stacks, as CloudFormation needs to create them",
+            **{
+                ckv: reason
+                for ckv in (
+                    "CKV_AWS_107",
+                    "CKV_AWS_108",
+                    "CKV_AWS_109",
+                    "CKV_AWS_110",
+                    "CKV_AWS_111",
+                )
+            },
+        },
+    )
+    res = ctx.add(role)
+    ctx.access(deploy_role, "deploy:stacks", f"ref:{SERVICE_ROLE}", ("deploy_roles", name))
+    arn = GetAtt(res, "Arn")
+    ctx.export(SERVICE_ROLE_ARN, arn, "CloudFormation service role of the pipeline's deploys")
+    return arn
+
+
+def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
+    """The deploy role's rights to run `cfngen deploy` with the service role."""
+    stacks = _arn("cloudformation", "stack/${EnvironmentName}-*/*", region="*")
+    role_stacks = _arn("cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*")
+    bucket = Sub("arn:${AWS::Partition}:s3:::cfngen-artifacts-${AWS::AccountId}-*")
+    return [
+        _st(
+            "ChangeSetsThroughTheServiceRole",
+            ["cloudformation:CreateChangeSet"],
+            [stacks],
+            Condition=Condition(ArnEquals({"cloudformation:RoleArn": service_role_arn})),
+        ),
+        _st(
+            "DeployEnvironmentStacks",
+            [
+                "cloudformation:ContinueUpdateRollback",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DeleteStack",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeStackResource",
+                "cloudformation:ExecuteChangeSet",
+                "cloudformation:GetTemplate",
+                "cloudformation:UpdateTerminationProtection",
+            ],
+            [stacks],
+        ),
+        _st(
+            "NotTheDeployRoleStacks",
+            [
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteStack",
+                "cloudformation:ExecuteChangeSet",
+                "cloudformation:UpdateTerminationProtection",
+            ],
+            [role_stacks],
+            Effect=Deny,
+        ),
+        _st(
+            "PassOnlyTheServiceRole",
+            ["iam:PassRole"],
+            [service_role_arn],
+            Condition=Condition(
+                StringEquals({"iam:PassedToService": "cloudformation.amazonaws.com"})
+            ),
+        ),
+        _st(
+            "EnvironmentLock",
+            ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"],
+            [
+                _arn("ssm", "parameter/cfngen/locks/${EnvironmentName}", region="${AWS::Region}"),
+                _arn(
+                    "ssm",
+                    "parameter/cfngen/lock-takeovers/${EnvironmentName}/*",
+                    region="${AWS::Region}",
+                ),
+            ],
+        ),
+        _st(
+            "ArtifactBucket",
+            [
+                "s3:CreateBucket",
+                "s3:ListBucket",
+                "s3:PutBucketOwnershipControls",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ],
+            [bucket],
+        ),
+        _st(
+            "ArtifactTemplates",
+            ["s3:GetObject", "s3:PutObject"],
+            [
+                Sub(
+                    "arn:${AWS::Partition}:s3:::cfngen-artifacts-${AWS::AccountId}-*/"
+                    "${EnvironmentName}/*"
+                )
+            ],
+        ),
+    ]
+
+
+#: Reads `cfngen deploy` makes that AWS does not scope by resource.
+UNSCOPED_READS = ("cloudformation:DescribeStacks", "cloudformation:ListImports")
