@@ -47,6 +47,21 @@ def checkov_binary() -> Path | None:
     return None
 
 
+def checkov_version(binary: Path) -> str:
+    """checkov's version, for the lint cache: from the package metadata of the virtual
+    environment `binary` is in (no process), else what `checkov --version` prints (seconds)."""
+    venv = binary.resolve().parent.parent
+    for info in sorted(venv.glob("lib/python*/site-packages/checkov-*.dist-info")):
+        return info.name
+    try:
+        proc = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as err:
+        raise OperationError(f"checkov cannot run ({binary}): {err}") from None
+    return f"{binary} {proc.stdout.strip()}"
+
+
 def _result(raw: dict[str, Any], skipped: bool) -> CheckovResult:
     lines = raw.get("file_line_range") or [1, 1]
     resource = str(raw.get("resource", ""))

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import functools
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfngen.checks.base import as_dict
+
+if TYPE_CHECKING:
+    from cfngen.lint_cache import Cache
+    from cfngen.lint_pool import Pool
 
 Origins = Callable[[str], "str | None"]  # blueprint path (services.api) -> "file:line:col"
 
@@ -69,6 +71,7 @@ class Report:
     waived: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, reason)
     templates: int = 0
     unlintable: list[str] = field(default_factory=list)  # files a tool could not lint
+    cached: int = 0  # templates whose findings came from the lint cache (not linted again)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -115,6 +118,22 @@ def _metadata(template: Any, logical_id: str) -> dict[str, Any]:
     return as_dict(as_dict(res.get("Metadata")).get("cfngen"))
 
 
+def _source(template: Any, logical_id: str) -> str:
+    """The resource's source stamp: the blueprint entry that produced it (`services.api`)."""
+    path = _metadata(template, logical_id).get("source")
+    return path if isinstance(path, str) else ""
+
+
+def origin_of(path: str, blueprint_file: str, origins: Origins | None) -> str:
+    """A source stamp as a finding shows it: the entry's file:line:col when known."""
+    if not path:
+        return ""
+    where = origins(path) if origins else None
+    if where:
+        return f"{where} ({path})"
+    return f"{blueprint_file} {path}".strip()
+
+
 class _Located:
     """Turns (template, resource) into a Finding with the blueprint origin, or a waiver."""
 
@@ -124,13 +143,7 @@ class _Located:
         self.blueprint_file = str(top.get("source", ""))
 
     def origin(self, resource: str) -> str:
-        path = _metadata(self.parsed, resource).get("source")
-        if not isinstance(path, str) or not path:
-            return ""
-        where = self.origins(path) if self.origins else None
-        if where:
-            return f"{where} ({path})"
-        return f"{self.blueprint_file} {path}".strip()
+        return origin_of(_source(self.parsed, resource), self.blueprint_file, self.origins)
 
     def waiver(self, resource: str, rule: str) -> str | None:
         reason = as_dict(_metadata(self.parsed, resource).get("waivers")).get(rule)
@@ -298,63 +311,109 @@ class Group:
     origins: Origins | None = None
 
 
-@dataclass
-class _Linted:
-    template: Template
-    parsed: Any
-    origins: Origins | None
-    report: Report  # the report of the template's group
+# --- records: one template's findings without its file, stack and blueprint lines ------------
+#
+# What a worker process sends back and the cache keeps (cfngen.lint_run): plain JSON, so the
+# same record serves the template under any file name, and an edit of the blueprint that moves
+# its lines (but not the template) still hits the cache.
+
+_RECORD_FIELDS = ("line", "rule", "severity", "message", "resource", "tool", "title", "link")
 
 
-def _checkov(items: Sequence[_Linted]) -> None:
-    """One checkov process over every template of every group (it takes seconds to start)."""
-    from cfngen.checkov_runner import run_checkov
+def lint_record(
+    body: str, region: str, production: bool, public: dict[str, list[int]] | None
+) -> dict[str, Any]:
+    """`lint_template` of one template body, as a record (`report_of` reads it back)."""
+    tpl = Template("", "", body, region, production=production)
+    groups = {k: set(v) for k, v in public.items()} if public is not None else None
+    report, parsed = lint_template(tpl, None, groups)
+    top = as_dict(as_dict(as_dict(parsed).get("Metadata")).get("cfngen"))
+    sources = {}
+    for name in as_dict(as_dict(parsed).get("Resources")):
+        path = _source(parsed, name)
+        if path:
+            sources[str(name)] = str(path)
+    return {
+        "parsed": parsed is not None,
+        "blueprint": str(top.get("source", "")),
+        "sources": sources,
+        "findings": [_entry(f) for f in report.findings],
+        "waived": [[_entry(f), str(reason)] for f, reason in report.waived],
+        "unlintable": bool(report.unlintable),
+    }
 
-    by_key = {f"{i}/{it.template.relative}": it for i, it in enumerate(items)}
-    with tempfile.TemporaryDirectory(prefix="cfngen-checkov-") as tmp:
-        for key, it in by_key.items():
-            target = Path(tmp) / key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(it.template.body)
-        results = run_checkov(Path(tmp))
-    for r in results:
-        found = by_key.get(r.file)
-        if found is None:
-            continue
-        loc = _Located(found.template, found.parsed, found.origins)
-        f = loc.finding(
-            r.check_id, "error", r.title, r.resource, r.line, "checkov", r.title, r.guideline
+
+def _entry(f: Finding) -> dict[str, Any]:
+    # plain str and int: cfn-lint's parser hands out str subclasses that do not pickle
+    return {
+        name: int(f.line) if name == "line" else str(getattr(f, name)) for name in _RECORD_FIELDS
+    }
+
+
+def cacheable(record: dict[str, Any]) -> bool:
+    """Not a tool's failure (it may not happen again): those are linted again next time."""
+    return not record["unlintable"] and not any(f["rule"] == "CFG000" for f in record["findings"])
+
+
+def check_record(value: Any) -> dict[str, Any]:
+    """A record read back from the cache, checked field by field (TypeError when it is not)."""
+    if not isinstance(value, dict):
+        raise TypeError("not a record")
+    if not isinstance(value["blueprint"], str) or not isinstance(value["sources"], dict):
+        raise TypeError("bad record")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value["sources"].items()):
+        raise TypeError("bad sources")
+    for f in [*value["findings"], *(w[0] for w in value["waived"])]:
+        _check_entry(f)
+    if not all(isinstance(w[1], str) and len(w) == 2 for w in value["waived"]):
+        raise TypeError("bad waiver")
+    if not isinstance(value["parsed"], bool) or not isinstance(value["unlintable"], bool):
+        raise TypeError("bad flags")
+    return value
+
+
+def _check_entry(f: Any) -> None:
+    if not isinstance(f, dict) or set(f) != set(_RECORD_FIELDS):
+        raise TypeError("bad finding")
+    if not isinstance(f["line"], int) or not all(
+        isinstance(f[k], str) for k in _RECORD_FIELDS if k != "line"
+    ):
+        raise TypeError("bad finding")
+
+
+def report_of(record: dict[str, Any], tpl: Template, origins: Origins | None) -> Report:
+    """A record as `lint_template(tpl, origins)` reports it."""
+
+    def finding(entry: dict[str, Any]) -> Finding:
+        resource = entry["resource"]
+        where = record["sources"].get(resource, "") if resource else ""
+        return Finding(
+            file=tpl.file,
+            stack=tpl.name,
+            origin=origin_of(where, record["blueprint"], origins),
+            **entry,
         )
-        if r.skipped:
-            found.report.waived.append((f, r.comment))
-        else:
-            found.report.findings.append(f)
+
+    return Report(
+        findings=[finding(f) for f in record["findings"]],
+        waived=[(finding(f), reason) for f, reason in record["waived"]],
+        templates=1,
+        unlintable=[tpl.file] if record["unlintable"] else [],
+    )
 
 
-def lint_groups(groups: Sequence[Group], checkov: bool = False) -> list[Report]:
-    """One report per group: every finding, in template order then line order."""
-    reports: list[Report] = []
-    linted: list[_Linted] = []  # parsed templates, each pointing at its group's report
-    from cfngen.verify.balancers import prepass
+def lint_groups(
+    groups: Sequence[Group],
+    checkov: bool = False,
+    cache: Cache | None = None,
+    pool: Pool | None = None,
+) -> list[Report]:
+    """One report per group: every finding, in template order then line order. With `cache`,
+    a template linted before is not linted again; with `pool`, the others are linted on
+    every core (cfngen.lint_run)."""
+    from cfngen.lint_run import run
 
-    for g in groups:
-        report = Report(templates=len(g.templates))
-        # cross-stack: groups guarding an internet-facing load balancer of another template
-        public = prepass([(t.relative, t.body, _decode) for t in g.templates])
-        for t in g.templates:
-            one, tree = lint_template(t, g.origins, public.get(t.relative))
-            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
-            report.waived.extend(one.waived)
-            report.unlintable.extend(one.unlintable)
-            if tree is not None:
-                linted.append(_Linted(t, tree, g.origins, report))
-        reports.append(report)
-    if checkov and linted:
-        _checkov(linted)  # appends checkov's findings to each template's group report
-        for g, report in zip(groups, reports, strict=True):
-            order = {t.file: i for i, t in enumerate(g.templates)}
-            report.findings.sort(key=lambda f: (order.get(f.file, 0), f.line, f.rule))
-    return reports
+    return run(groups, checkov, cache, pool)[0]
 
 
 def lint_templates(

@@ -18,6 +18,15 @@ MARKERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_lint_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test starts with an empty lint cache of its own (never .cfngen-cache in the
+    checkout), also for the `cfngen` processes it starts."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, what in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {what}")

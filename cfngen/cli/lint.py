@@ -18,6 +18,8 @@ from cfngen.errors import OperationError, UsageError
 
 if TYPE_CHECKING:
     from cfngen.lint import Origins, Report, Template
+    from cfngen.lint_cache import Cache
+    from cfngen.lint_pool import Pool
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 _JSON_TEMPLATE = re.compile(r'"(Resources|AWSTemplateFormatVersion)"\s*:')
@@ -159,7 +161,8 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     found = ", ".join(f"{n} {sev}" for sev, n in sorted(counts.items()))
     waived = f"; {len(report.waived)} waived" if report.waived else ""
     templates = f"{report.templates} template{'s' if report.templates != 1 else ''}"
-    click.echo(f"{name}: {templates} ({tools}): {found or 'no findings'}{waived}")
+    cached = f", {report.cached} unchanged from the cache" if report.cached else ""
+    click.echo(f"{name}: {templates} ({tools}{cached}): {found or 'no findings'}{waived}")
 
 
 @click.command()
@@ -199,6 +202,12 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     help="Report format.",
 )
 @click.option("--show-waived", is_flag=True, help="Also list waived findings with their reasons.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Lint every template again: neither read nor write the lint cache "
+    "($XDG_CACHE_HOME/cfngen, else .cfngen-cache).",
+)
 @variable_options
 def lint(
     path: Path,
@@ -208,6 +217,7 @@ def lint(
     production: bool,
     fmt: str,
     show_waived: bool,
+    no_cache: bool,
     variables: tuple[str, ...],
     var_files: tuple[Path, ...],
 ) -> None:
@@ -222,6 +232,9 @@ def lint(
     `waivers:` on the blueprint entry, or in the resource's Metadata. Exit code 1 when there
     are findings, 3 when a template could not be linted (the others still are).
 
+    Templates are linted on every available core, and what a template's lint found is cached
+    by its content: an unchanged template is not linted again (--no-cache lints everything).
+
     \b
     Examples:
       cfngen lint blueprints/legocity.yaml --env prod
@@ -230,38 +243,24 @@ def lint(
       cfngen lint received-templates/ --production --region eu-west-1
     """
 
-    from cfngen.cli.verify import environments
-    from cfngen.lint import Group, lint_groups
+    from cfngen.lint_session import session
+
+    inputs = (str(path.resolve()), envs, variables, region, production, checkov)
+    with session(path, var_files, inputs, region, cache=not no_cache) as (cache, pool):
+        skipped, reports = _lint(
+            path, envs, checkov, region, production, variables, var_files, cache, pool
+        )
+    if cache is not None and cache.problem:
+        click.echo(f"warning: {cache.problem}; linted without it", err=True)
 
     tools = "cfngen checks, cfn-lint" + (", checkov" if checkov else "")
-    groups: list[tuple[str, list[Template], Origins | None]] = []
-    skipped: list[Path] = []
-    compiled: list[Any] = []  # (RenderedEnvironment, files) of a blueprint, for the verifier
-    if path.is_dir() and (path / "manifest.json").is_file():
-        groups.append(_from_rendered(path))
-    elif path.is_dir() or _looks_like_template(_read(path)):
-        if envs or variables or var_files:
-            raise UsageError("--env, --var and --var-file apply to blueprints, not templates")
-        templates, skipped = _from_files(path, region, production)
-        if not templates:
-            raise UsageError(f"no CloudFormation templates under {path}")
-        groups.append((str(path), templates, None))
-    else:
-        groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
-        for warning in placeholders.warnings(path):  # stderr: findings stay on stdout
-            click.echo(f"warning: {warning}", err=True)
-
-    done = lint_groups([Group(n, t, o) for n, t, o in groups], checkov=checkov)
-    reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
-    if groups and not skipped and groups[0][2] is not None:  # a blueprint or a rendered folder
-        _add_verification(path, compiled or environments(path, envs, variables, var_files), reports)
-
     if fmt == "json":
         out: dict[str, Any] = {
             "reports": [
                 {
                     "name": name,
                     "templates": r.templates,
+                    "cached": r.cached,
                     "findings": [f.as_json() for f in r.findings],
                     "waived": [{**f.as_json(), "reason": why} for f, why in r.waived],
                 }
@@ -292,18 +291,61 @@ class CouldNotLint(OperationError):
     exit_code = 3
 
 
-def _add_verification(path: Path, compiled: list[Any], reports: list[tuple[str, Report]]) -> None:
-    """The environment checks (`cfngen verify`) join each environment's lint report."""
-    from cfngen.verify import shared_scope_of, verify
+def _lint(
+    path: Path,
+    envs: tuple[str, ...],
+    checkov: bool,
+    region: str,
+    production: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    cache: Cache | None,
+    pool: Pool | None,
+) -> tuple[list[Path], list[tuple[str, Report]]]:
+    """Lint and verify what PATH names: (files skipped, (name, report) per group)."""
+    from cfngen.cli.verify import environments
+    from cfngen.lint import Group
+    from cfngen.lint_run import Verification, run
+    from cfngen.verify import shared_scope_of
 
+    groups: list[tuple[str, list[Template], Origins | None]] = []
+    skipped: list[Path] = []
+    compiled: list[Any] = []  # (RenderedEnvironment, files) of a blueprint, for the verifier
+    if path.is_dir() and (path / "manifest.json").is_file():
+        groups.append(_from_rendered(path))
+    elif path.is_dir() or _looks_like_template(_read(path)):
+        if envs or variables or var_files:
+            raise UsageError("--env, --var and --var-file apply to blueprints, not templates")
+        templates, skipped = _from_files(path, region, production)
+        if not templates:
+            raise UsageError(f"no CloudFormation templates under {path}")
+        groups.append((str(path), templates, None))
+    else:
+        groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
+        for warning in placeholders.warnings(path):  # stderr: findings stay on stdout
+            click.echo(f"warning: {warning}", err=True)
+
+    # the environment checks (`cfngen verify`) of a blueprint or a rendered folder
+    to_verify: list[tuple[Any, dict[str, str]]] = []
+    shared = None
+    if groups and not skipped and groups[0][2] is not None:
+        to_verify = compiled or environments(path, envs, variables, var_files)
+        shared = shared_scope_of(path, [env for env, _ in to_verify])
+    done, verified = run(
+        [Group(n, t, o) for n, t, o in groups],
+        checkov,
+        cache,
+        pool,
+        [Verification(env, files, shared) for env, files in to_verify],
+    )
+    reports: list[tuple[str, Report]] = [(g[0], r) for g, r in zip(groups, done, strict=True)]
     by_name = dict(reports)
-    shared = shared_scope_of(path, [env for env, _ in compiled])
-    for env, files in compiled:
+    for (env, _), found in zip(to_verify, verified, strict=True):
         report = by_name.get(env.environment_name)
         if report is not None:
-            found = verify(env, files, shared)
             report.findings.extend(found.findings)
             report.waived.extend(found.waived)
+    return skipped, reports
 
 
 @click.command()
