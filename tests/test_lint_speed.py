@@ -24,6 +24,9 @@ from cfngen.verify import verify
 from cfngen.verify.balancers import prepass
 from tests.reference import BLUEPRINTS
 
+# Worker processes and real lint runs: seconds each, so in `make test`, not `make test-fast`
+pytestmark = pytest.mark.slow
+
 SEED = Path(__file__).parent / "fixtures" / "production_lb_blog.yaml"
 DATABASE = """\
 AWSTemplateFormatVersion: "2010-09-09"

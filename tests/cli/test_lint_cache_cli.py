@@ -16,6 +16,9 @@ from click.testing import CliRunner
 from cfngen.cli import cli
 from tests.helpers import write
 
+# Worker processes and real lint runs: seconds each, so in `make test`, not `make test-fast`
+pytestmark = pytest.mark.slow
+
 BLUEPRINT = """\
 blueprint: shop
 region: eu-west-1
