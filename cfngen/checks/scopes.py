@@ -5,18 +5,14 @@ admit the environment's account. The verifier reads both (`Environment.peers`)."
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from cfngen.checks.base import as_dict, as_list, check
+from cfngen.checks.wiring import ECR_IMAGE_URI, PULL
 from cfngen.verify.model import Environment, Stack
-
-_ECR_URI = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
-    r"(?P<repo>[a-z0-9._/-]+?)(?::[^@/]*|@sha256:[0-9a-f]+)?$"
-)
-PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 
 def _repositories(peer: Environment) -> dict[str, tuple[Stack, Any]]:
@@ -42,7 +38,7 @@ def _admits(peer: Environment, stack: Stack, policy: Any, account: str) -> list[
             continue
         for action in as_list(st.get("Action")):
             if isinstance(action, str):
-                given |= {a for a in PULL if re.fullmatch(action.replace("*", ".*"), a)}
+                given |= {a for a in PULL if fnmatch.fnmatchcase(a.lower(), action.lower())}
     return [a for a in PULL if a not in given]
 
 
@@ -64,9 +60,9 @@ def shared_repository_pull(env: Environment) -> Iterator[tuple[str, str, str]]:
     for stack, task in env.of_type("AWS::ECS::TaskDefinition"):
         for container in as_list(task.props.get("ContainerDefinitions")):
             c = as_dict(container)
-            m = _ECR_URI.match(env.text(stack, c.get("Image")) or "")
-            if m is None or m["repo"] not in repositories:
-                continue
+            m = ECR_IMAGE_URI.match(env.text(stack, c.get("Image")) or "")
+            if m is None or m["repo"] not in repositories or m["account"] == "*":
+                continue  # not a shared repository, or one in the deploying account
             if owner is not None and m["account"] != owner:
                 continue  # a repository of that name in another account: not the shared one
             if env.account is None:

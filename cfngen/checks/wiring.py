@@ -20,7 +20,7 @@ from cfngen.verify.network import DYNAMIC, Group, Rules, groups_of, ports
 
 EnvHit = tuple[str, str, str]  # (stack component, logical id, message)
 
-_ECR_URI = re.compile(
+ECR_IMAGE_URI = re.compile(
     # the account may be the deploying one (${AWS::AccountId} reads as *): a shared scope's
     r"^(?P<account>\d{12}|\*)\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repo>[a-z0-9._/-]+?)(?::[^@/]*|@sha256:[0-9a-f]+)?$"
@@ -289,7 +289,7 @@ def _images(env: Environment, stack: Stack, container: dict[str, Any]) -> list[A
         if (res := env.resource(r)) is not None and res.type == "AWS::ECR::Repository"
     ]
     text = env.text(stack, image)
-    m = _ECR_URI.match(text or "")
+    m = ECR_IMAGE_URI.match(text or "")
     if m:
         arn = f"arn:{partition(m['region'])}:ecr:{m['region']}:{m['account']}"
         repos.append(f"{arn}:repository/{m['repo']}")

@@ -17,8 +17,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from cfngen.errors import OperationError, UsageError
+
+if TYPE_CHECKING:
+    from cfngen.render import RenderedEnvironment
 
 _VAR = re.compile(r"\{\{\s*vars\.(\w+)\s*\}\}")
 
@@ -164,7 +168,9 @@ def check_health(endpoint: str) -> None:
     )
 
 
-def create_stand_ins(env: object, endpoint: str, value: str = "demo-value") -> list[str]:
+def create_stand_ins(
+    env: RenderedEnvironment, endpoint: str, value: str = "demo-value"
+) -> list[str]:
     """On the emulator only: create what the environment's prerequisites name (SSM parameters
     and secrets with `value`, images as an empty manifest under their tag, in their repository,
     which is created when the shared scope that owns it is not deployed), as its owner would on
@@ -173,9 +179,7 @@ def create_stand_ins(env: object, endpoint: str, value: str = "demo-value") -> l
 
     from cfngen.deploy.aws import emulator_clients
     from cfngen.prerequisites import find
-    from cfngen.render import RenderedEnvironment
 
-    assert isinstance(env, RenderedEnvironment)
     typed: list[str] = []
     for item in find(env):
         clients = emulator_clients(endpoint, item.region or env.region)

@@ -94,8 +94,10 @@ def pull_policy(accounts: Sequence[str]) -> dict[str, Any]:
 
 def share(entry: dict[str, Any], accounts: list[str]) -> dict[str, Any]:
     """A repository of the shared scope lets every environment's account pull."""
-    given = entry.get("pull_accounts")
-    listed = [str(a) for a in given] if isinstance(given, list) else []
+    given = entry.get("pull_accounts", [])
+    if not isinstance(given, list):
+        return entry  # validation says what is wrong with what the blueprint wrote
+    listed = [str(a) for a in given]
     return {**entry, "pull_accounts": listed + [a for a in accounts if a not in listed]}
 
 

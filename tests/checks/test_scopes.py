@@ -94,3 +94,20 @@ def test_cfg033_bad_a_policy_without_one_pull_action() -> None:
 def test_cfg033_bad_an_environment_without_an_account() -> None:
     found = hits(environment(None))
     assert len(found) == 1 and "names no deploy.account" in found[0][2]
+
+
+def test_cfg033_good_actions_by_wildcard_and_an_image_of_the_deploying_account() -> None:
+    wildcard = SHARED.replace("[ecr:BatchGetImage, ecr:GetDownloadUrlForLayer]", "ECR:*")
+    assert hits(environment("222222222222", wildcard)) == []
+    same = environment("333333333333")
+    stack = same.stacks["service-web"]
+    container = stack.template["Resources"]["TaskDefinition"]["Properties"]
+    container["ContainerDefinitions"][0]["Image"] = {
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/city-shared-payload:v1"
+    }
+    assert hits(same) == []
+
+
+def test_cfg033_bad_a_malformed_action_is_no_grant_and_no_crash() -> None:
+    broken = SHARED.replace("[ecr:BatchGetImage, ecr:GetDownloadUrlForLayer]", '["ecr:(", "ecr:["]')
+    assert len(hits(environment("222222222222", broken))) == 1

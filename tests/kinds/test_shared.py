@@ -132,3 +132,12 @@ def test_verify_reads_the_shared_scope_beside_each_environment(tmp_path: Path) -
         )
     folder = CliRunner().invoke(cli, ["verify", str(out / "dev")])  # the sibling out/shared
     assert folder.exit_code == 1 and "CFG033" in folder.output
+
+
+def test_pull_accounts_the_blueprint_wrote_wrong_are_reported_not_replaced(tmp_path: Path) -> None:
+    text = BLUEPRINT.replace(
+        "payload: {keep_last: 50}", "payload: {keep_last: 50, pull_accounts: x}"
+    )
+    found = errors_of(tmp_path, text, "shared")
+    assert len(found) == 1 and found[0].startswith("bp.yaml:7:")
+    assert "repositories.payload.pull_accounts" in found[0]
