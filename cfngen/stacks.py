@@ -44,6 +44,12 @@ def component_key(prefix: str, name: str) -> str:
     return f"{prefix}-{name}"
 
 
+def shard_key(prefix: str, index: int) -> str:
+    """The component key of a split shared stack's shard `index` (0-based): `security`,
+    `security-2`, `security-3` ... The first shard keeps the unsplit stack's name."""
+    return prefix if index == 0 else f"{prefix}-{index + 1}"
+
+
 def environment_name(blueprint: str, env: str, override: str | None) -> str:
     return override or f"{blueprint}-{env}"
 
