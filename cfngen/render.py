@@ -31,10 +31,18 @@ class RenderedStack:
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     region: str | None = None  # set when the stack deploys outside the environment's region
+    # the data `body` was dumped from (what parsing it gives back), when the compiler has it
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def params_file(self) -> str:
         return self.file.removesuffix(".yaml") + ".params.json"
+
+    @functools.cached_property
+    def template(self) -> dict[str, Any]:
+        """The body as data (`load_template`), parsed at most once per stack: the runbook's
+        parts each read every template. Read it, never change it."""
+        return self.parsed if self.parsed is not None else load_template(self.body)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class RenderedEnvironment:
     # the accesses the blueprint declares (role, need, resource, source ...): what `cfngen
     # verify` proves the rendered policies allow
     accesses: tuple[dict[str, str], ...] = ()
+    # values of the blueprint file copied from documentation (cfngen.placeholders), found on
+    # the document the compiler loaded: a 1000-service blueprint is not parsed twice
+    placeholders: tuple[str, ...] = ()
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)

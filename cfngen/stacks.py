@@ -11,6 +11,7 @@ the plan did not declare, so the graph and the imports can never disagree.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -134,15 +135,25 @@ def deploy_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
     if cycle:
         raise CycleError(cycle)
     index = {n: i for i, n in enumerate(graph)}
-    remaining = {n: set(deps) for n, deps in graph.items()}
+    waiting = {n: len(set(deps)) for n, deps in graph.items()}
+    users: dict[str, list[str]] = {}
+    for n, deps in graph.items():
+        for dep in set(deps):
+            users.setdefault(dep, []).append(n)
+    ready = [index[n] for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(graph)
     order: list[str] = []
-    while remaining:
-        ready = sorted((n for n, deps in remaining.items() if not deps), key=index.__getitem__)
-        node = ready[0]
+    while ready:  # linear (a heap of the ready ones): 1000 services are 1000 stacks
+        node = names[heapq.heappop(ready)]
         order.append(node)
-        del remaining[node]
-        for deps in remaining.values():
-            deps.discard(node)
+        for user in users.get(node, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, index[user])
+    if len(order) != len(names):
+        missing = sorted({d for deps in graph.values() for d in deps} - set(names))
+        raise ValueError(f"dependencies outside the graph: {', '.join(missing)}")
     return order
 
 
