@@ -166,6 +166,14 @@ class Rules:
         return reach > high
 
 
+def rules_of(env: Environment) -> Rules:
+    """The environment's rules, read once however many checks ask."""
+    if "rules" not in env.memo:
+        env.memo["rules"] = Rules(env)
+    rules: Rules = env.memo["rules"]
+    return rules
+
+
 def _number(protocol: str) -> str:
     return {"tcp": "6", "udp": "17"}.get(protocol, protocol)
 
