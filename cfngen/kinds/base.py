@@ -14,6 +14,7 @@ What the kinds offer each other is collected once, in the planning stage (cfngen
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -291,8 +292,16 @@ class Facts:
 
     def routes_of(self, service: str) -> list[RouteTarget]:
         """A service's routes, over every load balancer, in the order it declares them."""
-        found = [rt for routes in self.routes.values() for rt in routes if rt.service == service]
-        return sorted(found, key=lambda rt: rt.index)
+        return sorted(self._routes_by_service.get(service, ()), key=lambda rt: rt.index)
+
+    @functools.cached_property
+    def _routes_by_service(self) -> dict[str, list[RouteTarget]]:
+        """Routes by service, made once: a scan of every route per service is quadratic."""
+        out: dict[str, list[RouteTarget]] = {}
+        for routes in self.routes.values():
+            for rt in routes:
+                out.setdefault(rt.service, []).append(rt)
+        return out
 
 
 # --- the record ---------------------------------------------------------------------------------
