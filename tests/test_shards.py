@@ -177,3 +177,37 @@ def test_the_parsed_template_is_what_the_body_says(tmp_path: Path) -> None:
     env = _render(tmp_path, 3)
     for stack in env.stacks:
         assert stack.template == load_template(stack.body), stack.component
+
+
+def test_an_entry_that_changed_shard_is_refused_with_what_happened(
+    tmp_path: Path, small_shards: None
+) -> None:
+    """Inserting a repository in the middle moves the last one of each later shard; the deploy
+    plan of the shard that lost it names where its export went instead of suggesting an order
+    cfngen cannot run."""
+    from cfngen.deploy.diff import StackPlan
+    from cfngen.deploy.planning import moved_exports
+    from cfngen.deploy.safety import refusals
+
+    before = _render(tmp_path, 10)
+    text = generated_blueprint(10).replace(
+        "  svc0-images: {}\n", "  svc0-images: {}\n  inserted-images: {}\n"
+    )
+    path = tmp_path / "inserted.yaml"
+    path.write_text(text)
+    after = compile_environment(path, "dev")
+    first = next(s for s in after.stacks if s.component == "ecr")
+    old = next(s for s in before.stacks if s.component == "ecr")
+    removed = sorted(set(old.exports) - set(first.exports))
+    assert removed == [f"scale-dev-ecr-Svc3ImagesRepository{w}" for w in ("Arn", "Name", "Uri")]
+    moved = moved_exports("scale-dev", first, removed, after)
+    assert moved == dict.fromkeys(removed, "scale-dev-ecr-2")
+    export = "scale-dev-ecr-Svc3ImagesRepositoryUri"
+    plan = StackPlan("scale-dev-ecr", "ecr", "update", removed_exports=removed)
+    plan.blocked_exports = {export: ["scale-dev-service-svc3"]}
+    (reason,) = refusals(plan, allow_replace=False, moved=moved)
+    assert reason.startswith(
+        f"export {export} moved to scale-dev-ecr-2, which scale-dev-service-svc3 now import "
+        "instead: an entry was inserted or removed before it in its blueprint section"
+    )
+    assert "add entries at its end" in reason
