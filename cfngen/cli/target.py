@@ -199,6 +199,12 @@ def resolve_target(
     environment = load_environment(
         blueprint, env, (*(f"{k}={v}" for k, v in made.items()), *variables), var_files
     )
+    if environment.multi_region:
+        raise UsageError(
+            f"{environment.environment_name} deploys to {', '.join(environment.regions)} through "
+            "CloudFormation StackSets, which MiniStack does not have: on the emulator, use an "
+            "environment with one region (without `regions`)"
+        )
     kept, excluded = emulator_environment(environment)
     for item in excluded:  # stderr, so `plan --format json` stays JSON
         click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)
