@@ -235,7 +235,7 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             self.poller,
             on_status,
         )
-    elif not same:  # a stack set without instances: its definition only
+    elif not same and not created:  # a stack set without instances: its definition only
         op = run_operation(
             cfn,
             name,
