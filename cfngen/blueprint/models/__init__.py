@@ -60,17 +60,15 @@ class StackSetSettings(Model):
         "first failure (required in production), 1 lets the other regions go on.",
     )
 
-    @model_validator(mode="after")
-    def _roles(self) -> Self:
-        if (
-            self.administration_role is not None
-            and _ROLE_ARN.match(self.administration_role) is None
-        ):
+    @field_validator("administration_role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and _ROLE_ARN.match(value) is None:
             raise fail(
-                f"administration_role '{self.administration_role}' is not an IAM role ARN",
+                f"'{value}' is not an IAM role ARN",
                 "e.g. arn:aws:iam::111122223333:role/AWSCloudFormationStackSetAdministrationRole",
             )
-        return self
+        return value
 
     def settings(self) -> dict[str, str | int]:
         """What the manifest records, and deploy reads back."""
