@@ -177,3 +177,19 @@ def test_legocity_with_a_second_region_keeps_its_dns_records_home(tmp_path: Path
         "global"
     }
     assert all(s.regions == prod.regions for s in prod.stacks if not s.home_only)
+
+
+def test_a_stack_set_needs_its_parameters_in_every_region(tmp_path: Path) -> None:
+    from cfngen.prerequisites import find
+
+    text = BASE.replace(
+        "queues: {jobs: {}}\n",
+        "services:\n  api:\n    image: {uri: public.ecr.aws/nginx/nginx, tag: '1.27'}\n"
+        "    port: 8080\n    secrets: {TOKEN: 'ssm:/shop/token'}\n",
+    )
+    prod = compile_environment(write(tmp_path, text), "prod")
+    needed = [(p.kind, p.name, p.region) for p in find(prod)]
+    assert needed == [
+        ("ssm-parameter", "/shop/token", None),
+        ("ssm-parameter", "/shop/token", "eu-central-1"),
+    ]
