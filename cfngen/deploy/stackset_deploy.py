@@ -44,7 +44,7 @@ from cfngen.deploy.stacksets import (
     roles,
     run_operation,
 )
-from cfngen.deploy.state import owner_tags
+from cfngen.deploy.state import describe_stack, owner_tags
 from cfngen.errors import OperationError
 from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
@@ -65,6 +65,18 @@ def _not_owned(name: str, env: RenderedEnvironment) -> str:
     return (
         f"{name}: a stack set of that name exists without cfngen's tags for "
         f"{env.blueprint}/{env.environment}; cfngen changes only its own stack sets"
+    )
+
+
+def _plain_first(name: str, status: str) -> str:
+    """A plain stack of the stack set's name (the environment ran in one region before): its
+    exports would collide with the home instance's, so it has to go first."""
+    return (
+        f"{name} is a plain stack ({status}) of this environment from before it had several "
+        "regions; its exports would collide with the stack set's instance in the home region. "
+        "cfngen does not move a stack into a stack set: destroy the environment's plain stacks "
+        "first (`cfngen destroy` with the earlier render of the folder), or deploy the new "
+        "regions as an environment of their own"
     )
 
 
@@ -123,6 +135,11 @@ def plan_stack_set(self: Deployment, stack: RenderedStack) -> StackPlan:
     cfn = self.clients.cloudformation
     found = describe_stack_set(cfn, stack.name)
     if found is None:
+        plain = describe_stack(cfn, stack.name)
+        if plain is not None:
+            return StackPlan(
+                stack.name, stack.component, "error", notes=[_plain_first(stack.name, plain.status)]
+            )
         plan = StackPlan(
             stack.name, stack.component, "create", resources=additions(load_template(stack.body))
         )
@@ -178,6 +195,9 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
     created = found is None
     instances: dict[str, Instance] = {}
     if found is None:
+        plain = describe_stack(cfn, name)
+        if plain is not None:
+            raise OperationError(_plain_first(name, plain.status))
         plan = StackPlan(
             name, stack.component, "create", resources=additions(load_template(stack.body))
         )

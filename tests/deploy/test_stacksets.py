@@ -175,8 +175,18 @@ def definition(env: RenderedEnvironment) -> dict[str, Any]:
     }
 
 
+def no_plain_stack(stub: Stubber) -> None:
+    stub.add_client_error(
+        "describe_stacks",
+        "ValidationError",
+        f"Stack with id {NAME} does not exist",
+        expected_params={"StackName": NAME},
+    )
+
+
 def create_from_nothing(stub: Stubber, env: RenderedEnvironment, *, then: str) -> None:
     not_found(stub, "describe_stack_set", {"StackSetName": NAME})
+    no_plain_stack(stub)
     stub.add_response(
         "create_stack_set",
         {"StackSetId": SET_ID},
@@ -325,6 +335,7 @@ def test_a_stack_set_someone_else_owns_is_left_alone(
 def test_plan_lists_each_region(env: RenderedEnvironment, stubbed: tuple[Clients, Stubber]) -> None:
     clients, stub = stubbed
     not_found(stub, "describe_stack_set", {"StackSetName": NAME})
+    no_plain_stack(stub)
     report = deployment(env, clients).plan()
     assert render_text(report).splitlines()[:2] == [
         f"{NAME}: create",
@@ -483,4 +494,34 @@ def test_an_update_is_planned_on_the_home_instance_and_refused_when_it_loses_dat
     assert result.message == (
         "refused: Logs (AWS::Logs::LogGroup) would be deleted; re-run with --allow-replace if "
         "that is intended"
+    )
+
+
+def test_a_plain_stack_of_the_same_name_is_not_turned_into_a_stack_set(
+    env: RenderedEnvironment, stubbed: tuple[Clients, Stubber]
+) -> None:
+    """The environment ran in one region before: its plain stack exports what the home
+    instance would export, so creating the stack set would fail in the home region."""
+    clients, stub = stubbed
+    not_found(stub, "describe_stack_set", {"StackSetName": NAME})
+    stub.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": NAME,
+                    "StackId": f"arn:aws:cloudformation:{HOME}:{ACCOUNT}:stack/{NAME}/1",
+                    "StackStatus": "UPDATE_COMPLETE",
+                    "CreationTime": NOW,
+                    "Tags": OWNED,
+                }
+            ]
+        },
+        {"StackName": NAME},
+    )
+    [result] = deployment(env, clients).deploy().results
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith(
+        f"{NAME} is a plain stack (UPDATE_COMPLETE) of this environment from before it had "
+        "several regions"
     )
