@@ -149,6 +149,14 @@ def make_target_clients(
     from cfngen.deploy.aws import AwsTarget, make_clients, make_session, retry_config
     from cfngen.deploy.identity import assume_role, check_account
 
+    if env.multi_region:  # its stack sets and lock live in the home region, whatever else says
+        if region and region != env.regions[0]:
+            raise UsageError(
+                f"{env.environment_name} runs in {', '.join(env.regions)} and is deployed from its "
+                f"home region {env.regions[0]} (its stack sets and lock live there): leave out "
+                f"--region {region}"
+            )
+        region = env.regions[0]
     profile = profile or env.target.get("profile")
     session = make_session(profile)
     with aws_errors():

@@ -525,3 +525,26 @@ def test_a_plain_stack_of_the_same_name_is_not_turned_into_a_stack_set(
         f"{NAME} is a plain stack (UPDATE_COMPLETE) of this environment from before it had "
         "several regions"
     )
+
+
+def test_a_multi_region_environment_is_worked_on_from_its_home_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its stack sets and lock live in the home region: AWS_REGION does not move them, and a
+    --region naming another one is refused before any call."""
+    from cfngen.cli.target import make_target_clients
+    from cfngen.compiler import compile_environment
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    prod = compile_environment(ROOT / "examples" / "orders.yaml", "prod")
+    assert make_target_clients(prod, None, None, None).region == HOME
+    result = CliRunner().invoke(
+        cli, ["status", str(ROOT / "examples" / "orders.yaml"), "--env", "prod", "--region", DR]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        f"orders-prod runs in {HOME}, {DR} and is deployed from its home region {HOME} (its "
+        f"stack sets and lock live there): leave out --region {DR}"
+    )
