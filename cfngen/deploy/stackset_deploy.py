@@ -164,6 +164,9 @@ def plan_stack_set(self: Deployment, stack: RenderedStack) -> StackPlan:
             status = inst.describe()
             action = "update" if not same or not inst.current else "unchanged"
         plan.regions.append({"region": region, "action": action, "status": status})
+    left = _left_over(stack, instances)
+    if left:
+        plan.notes.append(left)
     if plan.action == "unchanged" and any(r["action"] != "unchanged" for r in plan.regions):
         plan.action = "update"
         plan.notes.append(
@@ -223,9 +226,24 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
     stale = [r for r in stack.regions if r in instances and not instances[r].current]
     if same and not missing and not stale:
         report.status(name, "unchanged")
-        return StackResult(name, Outcome.UNCHANGED, regions=region_rows(stack, instances))
+        return StackResult(
+            name,
+            Outcome.UNCHANGED,
+            _left_over(stack, instances),
+            regions=region_rows(stack, instances),
+        )
     op: dict[str, Any] = {}
     update = [r for r in stack.regions if r in instances] if not same else stale
+    if same and missing and not created and self.confirm is not None:  # a region was added
+        plan = StackPlan(name, stack.component, "update")
+        plan.regions = [
+            {"region": r, "action": "create" if r in missing else "unchanged", "status": ""}
+            for r in stack.regions
+        ]
+        plan.notes.append(f"new instances in {', '.join(missing)}")
+        if not self._ask(plan):
+            return StackResult(name, Outcome.DECLINED, "nothing changed")
+    self._executing.add(name)  # an interruption leaves the operation running server-side
     if update:
         if not same:
             plan = _plan_update(self, stack, instances)
@@ -235,11 +253,13 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             ]
             report.plan(plan)
             if plan.refusals:
+                self._executing.discard(name)
                 report.status(name, "refused")
                 return StackResult(
                     name, Outcome.FAILED, "refused: " + "; ".join(plan.refusals), plan.refusals[0]
                 )
             if self.confirm is not None and not self._ask(plan):
+                self._executing.discard(name)
                 return StackResult(name, Outcome.DECLINED, "nothing changed")
         op = run_operation(
             cfn,
@@ -278,6 +298,7 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             self.poller,
             on_status,
         )
+    self._executing.discard(name)
     instances = list_instances(cfn, name, account)
     rows = region_rows(stack, instances)
     bad = [r for r in stack.regions if r not in instances or not instances[r].current]
@@ -292,7 +313,25 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             regions=rows,
         )
     report.status(name, "CURRENT in " + ", ".join(stack.regions))
-    return StackResult(name, Outcome.CREATED if created else Outcome.UPDATED, regions=rows)
+    return StackResult(
+        name,
+        Outcome.CREATED if created else Outcome.UPDATED,
+        _left_over(stack, instances),
+        regions=rows,
+    )
+
+
+def _left_over(stack: RenderedStack, instances: dict[str, Instance]) -> str:
+    """Instances in regions the environment no longer names: said, never deleted unasked."""
+    extra = sorted(r for r in instances if r not in stack.regions)
+    if not extra:
+        return ""
+    return (
+        f"instances in {', '.join(extra)} are not in `regions` any more; remove them with "
+        f"aws cloudformation delete-stack-instances --stack-set-name {stack.name} --accounts "
+        f"{instances[extra[0]].account or '<account>'} --regions {' '.join(extra)} "
+        "--no-retain-stacks"
+    )
 
 
 def destroy_stack_set(

@@ -548,3 +548,18 @@ def test_a_multi_region_environment_is_worked_on_from_its_home_region(
         f"orders-prod runs in {HOME}, {DR} and is deployed from its home region {HOME} (its "
         f"stack sets and lock live there): leave out --region {DR}"
     )
+
+
+def test_an_instance_in_a_region_no_longer_named_is_reported_not_deleted(
+    env: RenderedEnvironment, stubbed: tuple[Clients, Stubber]
+) -> None:
+    clients, stub = stubbed
+    stub.add_response("describe_stack_set", stack_set(env), {"StackSetName": NAME})
+    instances(stub, instance(HOME), instance(DR), instance("us-east-2"))
+    [result] = deployment(env, clients).deploy().results
+    assert result.outcome is Outcome.UNCHANGED
+    assert result.message == (
+        "instances in us-east-2 are not in `regions` any more; remove them with aws "
+        f"cloudformation delete-stack-instances --stack-set-name {NAME} --accounts {ACCOUNT} "
+        "--regions us-east-2 --no-retain-stacks"
+    )
