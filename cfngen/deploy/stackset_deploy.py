@@ -164,7 +164,7 @@ def plan_stack_set(self: Deployment, stack: RenderedStack) -> StackPlan:
             status = inst.describe()
             action = "update" if not same or not inst.current else "unchanged"
         plan.regions.append({"region": region, "action": action, "status": status})
-    left = _left_over(stack, instances)
+    left = _left_over(stack, instances, self.clients.region)
     if left:
         plan.notes.append(left)
     if plan.action == "unchanged" and any(r["action"] != "unchanged" for r in plan.regions):
@@ -229,7 +229,7 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
         return StackResult(
             name,
             Outcome.UNCHANGED,
-            _left_over(stack, instances),
+            _left_over(stack, instances, self.clients.region),
             regions=region_rows(stack, instances),
         )
     op: dict[str, Any] = {}
@@ -316,19 +316,20 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
     return StackResult(
         name,
         Outcome.CREATED if created else Outcome.UPDATED,
-        _left_over(stack, instances),
+        _left_over(stack, instances, self.clients.region),
         regions=rows,
     )
 
 
-def _left_over(stack: RenderedStack, instances: dict[str, Instance]) -> str:
+def _left_over(stack: RenderedStack, instances: dict[str, Instance], home: str) -> str:
     """Instances in regions the environment no longer names: said, never deleted unasked."""
     extra = sorted(r for r in instances if r not in stack.regions)
     if not extra:
         return ""
     return (
         f"instances in {', '.join(extra)} are not in `regions` any more; remove them with "
-        f"aws cloudformation delete-stack-instances --stack-set-name {stack.name} --accounts "
+        f"aws cloudformation delete-stack-instances --region {home} --stack-set-name "
+        f"{stack.name} --accounts "
         f"{instances[extra[0]].account or '<account>'} --regions {' '.join(extra)} "
         "--no-retain-stacks"
     )

@@ -560,6 +560,7 @@ def test_an_instance_in_a_region_no_longer_named_is_reported_not_deleted(
     assert result.outcome is Outcome.UNCHANGED
     assert result.message == (
         "instances in us-east-2 are not in `regions` any more; remove them with aws "
-        f"cloudformation delete-stack-instances --stack-set-name {NAME} --accounts {ACCOUNT} "
+        f"cloudformation delete-stack-instances --region {HOME} --stack-set-name {NAME} "
+        f"--accounts {ACCOUNT} "
         "--regions us-east-2 --no-retain-stacks"
     )
