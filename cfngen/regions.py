@@ -36,6 +36,7 @@ from cfngen.render import RenderedStack
 GLOBAL_TYPES = {
     "AWS::IAM::OIDCProvider": "an IAM OIDC provider exists once per account",
     "AWS::IAM::SAMLProvider": "an IAM SAML provider exists once per account",
+    "AWS::IAM::ServiceLinkedRole": "a service-linked role exists once per account",
     "AWS::Route53::HostedZone": "a hosted zone is global",
     "AWS::Route53::RecordSet": "DNS records of a hosted zone are global",
     "AWS::Route53::RecordSetGroup": "DNS records of a hosted zone are global",
