@@ -12,11 +12,11 @@ from cfngen.render import RenderedEnvironment
 
 def environment_status(env: RenderedEnvironment, clients: Clients) -> list[dict[str, Any]]:
     """One row per stack of the environment, in deploy order; missing stacks say so."""
-    from cfngen.deploy.stackset_deploy import stack_set_status
-
     rows = []
     for stack in env.stacks:
         if stack.regions:  # a stack set: one row per region
+            from cfngen.deploy.stackset_deploy import stack_set_status
+
             rows += stack_set_status(clients.cloudformation, stack, env, clients.region)
             continue
         state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
