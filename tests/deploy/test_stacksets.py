@@ -564,3 +564,49 @@ def test_an_instance_in_a_region_no_longer_named_is_reported_not_deleted(
         f"--accounts {ACCOUNT} "
         "--regions us-east-2 --no-retain-stacks"
     )
+
+
+def test_outputs_are_read_from_each_regions_instance(env: RenderedEnvironment) -> None:
+    from cfngen.deploy.status import environment_outputs
+
+    def client(region: str) -> Any:
+        return boto3.client(
+            "cloudformation", region_name=region, aws_access_key_id="t", aws_secret_access_key="t"
+        )
+
+    home, dr = client(HOME), client(DR)
+    s3 = boto3.client("s3", region_name=HOME, aws_access_key_id="t", aws_secret_access_key="t")
+    dr_clients = Clients(cloudformation=dr, s3=s3, region=DR)
+    clients = Clients(cloudformation=home, s3=s3, region=HOME, make=lambda r: dr_clients)
+    with Stubber(home) as home_stub, Stubber(dr) as dr_stub:
+        instances(home_stub, instance(HOME), instance(DR))
+        for stub, region in ((home_stub, HOME), (dr_stub, DR)):
+            stack_id = instance(region)["StackId"]
+            stub.add_response(
+                "describe_stacks",
+                {
+                    "Stacks": [
+                        {
+                            "StackName": f"StackSet-{NAME}-{region}",
+                            "StackId": stack_id,
+                            "StackStatus": "CREATE_COMPLETE",
+                            "CreationTime": NOW,
+                            "Outputs": [
+                                {
+                                    "OutputKey": "TopicArn",
+                                    "OutputValue": f"arn:aws:sns:{region}:{ACCOUNT}:events",
+                                    "ExportName": "sample-test-network-TopicArn",
+                                }
+                            ],
+                        }
+                    ]
+                },
+                {"StackName": stack_id},
+            )
+        rows = environment_outputs(env, clients)
+        home_stub.assert_no_pending_responses()
+        dr_stub.assert_no_pending_responses()
+    assert [(r["stack"], r["region"], r["value"]) for r in rows] == [
+        (NAME, HOME, f"arn:aws:sns:{HOME}:{ACCOUNT}:events"),
+        (NAME, DR, f"arn:aws:sns:{DR}:{ACCOUNT}:events"),
+    ]
