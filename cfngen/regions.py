@@ -157,6 +157,6 @@ def assign_regions(
         if reason:
             home[stack.component] = reason
             out.append(replace(stack, home_only=reason))
-        else:  # termination protection is a stack's, not a stack set's (docs/deploying.md)
-            out.append(replace(stack, regions=tuple(regions), termination_protection=False))
+        else:
+            out.append(replace(stack, regions=tuple(regions)))
     return out

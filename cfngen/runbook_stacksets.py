@@ -141,6 +141,13 @@ def stack_set_commands(env: RenderedEnvironment, stack: RenderedStack, artifacts
         f"{_preferences(env, missing)}"
         f'{_CONTINUE}--query OperationId --output text)" || exit 1',
     ]
+    if stack.termination_protection:  # on each region's instance, a stack of its own
+        lines += [
+            f"for r in {regions}; do aws cloudformation update-termination-protection "
+            "--region $r --enable-termination-protection"
+            f'{_CONTINUE}--stack-name "$(aws cloudformation list-stack-instances {on} '
+            "--stack-instance-region $r --query 'Summaries[0].StackId' --output text)\"; done"
+        ]
     return lines
 
 
@@ -162,6 +169,14 @@ def removal_section(env: RenderedEnvironment) -> list[str]:
     ]
     for s in sets:
         on = f"--region {home} --stack-set-name {s.name}"
+        if s.termination_protection:  # deleting protected instances fails: turn it off first
+            lines.append(
+                f"for r in {' '.join(s.regions)}; do aws cloudformation "
+                "update-termination-protection --region $r --no-enable-termination-protection"
+                f'{_CONTINUE}--stack-name "$(aws cloudformation list-stack-instances {on} '
+                "--stack-instance-region $r --query 'Summaries[0].StackId' --output text)\"; "
+                "done"
+            )
         lines += [
             f'wait_op {s.name} "$(aws cloudformation delete-stack-instances {on}'
             f"{_CONTINUE}--accounts $ACCOUNT --regions {' '.join(s.regions)} --no-retain-stacks"

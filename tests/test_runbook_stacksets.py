@@ -33,6 +33,13 @@ def test_the_runbook_lists_the_regions_and_makes_stack_sets(tmp_path: Path) -> N
         "RegionOrder=[eu-west-1,eu-central-1],FailureToleranceCount=0,MaxConcurrentCount=1"
     ) in text
     assert "aws cloudformation deploy" not in text  # every stack of orders is a stack set
+    assert (  # prod's termination protection, on each region's instance
+        "for r in eu-west-1 eu-central-1; do aws cloudformation update-termination-protection "
+        "--region $r --enable-termination-protection \\\n"
+        '  --stack-name "$(aws cloudformation list-stack-instances --region eu-west-1 '
+        "--stack-set-name orders-prod-network --stack-instance-region $r --query "
+        "'Summaries[0].StackId' --output text)\"; done"
+    ) in text
     # removal: instances first, then the set, dependents first
     removal = text[text.index("## Remove the stack sets") :]
     assert removal.index("orders-prod-service-worker") < removal.index("orders-prod-network")

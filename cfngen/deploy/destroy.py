@@ -279,7 +279,14 @@ def destroy_environment(
             if name in stack_sets:  # instances in every region first, then the stack set
                 from cfngen.deploy.stackset_deploy import destroy_stack_set
 
-                return destroy_stack_set(cfn, stack_sets[name], env, poller, report)
+                return destroy_stack_set(
+                    cfn,
+                    stack_sets[name],
+                    env,
+                    poller,
+                    report,
+                    lambda region: clients.for_region(region).cloudformation,
+                )
             return delete_owned_stack(cfn, name, env, poller, report, templates.get(name))
         except Interrupted:
             return DestroyResult(name, "interrupted", "still deleting in CloudFormation")

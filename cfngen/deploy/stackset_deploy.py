@@ -23,6 +23,7 @@ Per stack set, deploy:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -312,6 +313,8 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             f"again: it updates {name}'s OUTDATED instances and creates the missing ones",
             regions=rows,
         )
+    if stack.termination_protection:
+        protect(self, stack, instances)
     report.status(name, "CURRENT in " + ", ".join(stack.regions))
     return StackResult(
         name,
@@ -319,6 +322,36 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
         _left_over(stack, instances, self.clients.region),
         regions=rows,
     )
+
+
+def protect(self: Deployment, stack: RenderedStack, instances: dict[str, Instance]) -> None:
+    """Termination protection on every region's instance (a stack of its own), as for a
+    plain stack of the environment: `destroy` then refuses it until it is turned off."""
+    for region in stack.regions:
+        inst = instances.get(region)
+        if inst is None or not inst.stack_id:
+            continue
+        cfn = self.clients.for_region(region).cloudformation
+        state = describe_stack(cfn, inst.stack_id)
+        if state is not None and not state.termination_protection:
+            try:
+                cfn.update_termination_protection(
+                    EnableTerminationProtection=True, StackName=inst.stack_id
+                )
+            except ClientError as err:
+                raise aws_failure(f"{stack.name}: UpdateTerminationProtection failed", err) from err
+
+
+def _protected(
+    clients_of: Callable[[str], Any], instances: dict[str, Instance]
+) -> list[tuple[str, str]]:
+    """The instances (region, stack id) whose stacks have termination protection on."""
+    found = []
+    for region, inst in sorted(instances.items()):
+        state = describe_stack(clients_of(region), inst.stack_id) if inst.stack_id else None
+        if state is not None and state.termination_protection:
+            found.append((region, inst.stack_id))
+    return found
 
 
 def _left_over(stack: RenderedStack, instances: dict[str, Instance], home: str) -> str:
@@ -341,6 +374,7 @@ def destroy_stack_set(
     env: RenderedEnvironment,
     poller: Poller,
     report: Reporter,
+    clients_of: Callable[[str], Any] | None = None,
 ) -> DestroyResult:
     """Delete the stack set's instances in every region (their stacks with them), then the
     stack set itself."""
@@ -354,6 +388,20 @@ def destroy_stack_set(
     if not _owned(found, env):
         return DestroyResult(name, "failed", _not_owned(name, env))
     instances = list_instances(cfn, name)
+    if stack.termination_protection and clients_of is not None:
+        protected = _protected(clients_of, instances)
+        if protected:
+            commands = "; ".join(
+                f"aws cloudformation update-termination-protection --region {region} "
+                f"--no-enable-termination-protection --stack-name {stack_id}"
+                for region, stack_id in protected
+            )
+            return DestroyResult(
+                name,
+                "failed",
+                f"termination protection is on in {', '.join(r for r, _ in protected)}; to "
+                f"really delete it: {commands}",
+            )
     if instances:
         accounts = sorted({i.account for i in instances.values() if i.account})
         regions = [r for r in (*stack.regions, *sorted(instances)) if r in instances]

@@ -610,3 +610,76 @@ def test_outputs_are_read_from_each_regions_instance(env: RenderedEnvironment) -
         (NAME, HOME, f"arn:aws:sns:{HOME}:{ACCOUNT}:events"),
         (NAME, DR, f"arn:aws:sns:{DR}:{ACCOUNT}:events"),
     ]
+
+
+def _two_regions() -> tuple[Clients, Any, Any]:
+    def client(region: str) -> Any:
+        return boto3.client(
+            "cloudformation", region_name=region, aws_access_key_id="t", aws_secret_access_key="t"
+        )
+
+    home, dr = client(HOME), client(DR)
+    s3 = boto3.client("s3", region_name=HOME, aws_access_key_id="t", aws_secret_access_key="t")
+    dr_clients = Clients(cloudformation=dr, s3=s3, region=DR)
+    return Clients(cloudformation=home, s3=s3, region=HOME, make=lambda r: dr_clients), home, dr
+
+
+def _instance_stack(region: str, protected: bool) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": f"StackSet-{NAME}-{region}",
+                "StackId": instance(region)["StackId"],
+                "StackStatus": "CREATE_COMPLETE",
+                "CreationTime": NOW,
+                "EnableTerminationProtection": protected,
+            }
+        ]
+    }
+
+
+def test_termination_protection_goes_on_every_regions_instance(env: RenderedEnvironment) -> None:
+    protected = replace(env, stacks=(replace(env.stack("network"), termination_protection=True),))
+    clients, home, dr = _two_regions()
+    with Stubber(home) as home_stub, Stubber(dr) as dr_stub:
+        home_stub.add_response("describe_stack_set", stack_set(env), {"StackSetName": NAME})
+        instances(home_stub, instance(HOME), instance(DR, "OUTDATED", "FAILED", VPC_LIMIT))
+        home_stub.add_response("update_stack_set", {"OperationId": "op-retry"})
+        operation(home_stub, "op-retry", "SUCCEEDED", action="UPDATE")
+        instances(home_stub, instance(HOME), instance(DR))
+        for stub, region in ((home_stub, HOME), (dr_stub, DR)):
+            stack_id = instance(region)["StackId"]
+            stub.add_response(
+                "describe_stacks", _instance_stack(region, region == HOME), {"StackName": stack_id}
+            )
+        dr_stub.add_response(
+            "update_termination_protection",
+            {"StackId": instance(DR)["StackId"]},
+            {"EnableTerminationProtection": True, "StackName": instance(DR)["StackId"]},
+        )
+        [result] = deployment(protected, clients).deploy().results
+        home_stub.assert_no_pending_responses()
+        dr_stub.assert_no_pending_responses()
+    assert result.outcome is Outcome.UPDATED, result.message
+
+    # destroy refuses while an instance is protected, with the commands that turn it off
+    with Stubber(home) as home_stub, Stubber(dr) as dr_stub:
+        home_stub.add_response("describe_stack_set", stack_set(env), {"StackSetName": NAME})
+        instances(home_stub, instance(HOME), instance(DR), account=None)
+        dr_stub.add_response(
+            "describe_stacks", _instance_stack(DR, True), {"StackName": instance(DR)["StackId"]}
+        )
+        home_stub.add_response(
+            "describe_stacks",
+            _instance_stack(HOME, False),
+            {"StackName": instance(HOME)["StackId"]},
+        )
+        [refused] = destroy_environment(protected, clients, poll=FAST).results
+        home_stub.assert_no_pending_responses()
+        dr_stub.assert_no_pending_responses()
+    assert refused.outcome == "failed"
+    assert refused.message == (
+        f"termination protection is on in {DR}; to really delete it: aws cloudformation "
+        f"update-termination-protection --region {DR} --no-enable-termination-protection "
+        f"--stack-name {instance(DR)['StackId']}"
+    )
