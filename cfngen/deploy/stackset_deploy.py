@@ -11,9 +11,10 @@ Per stack set, deploy:
    stateful resources, exports in use), then deleted. A refusal stops before any operation;
    `--yes` or the confirmation lets the update go on. Every region gets the same template,
    so the home region's plan is every region's.
-3. **Operations**: UpdateStackSet for the regions that have an instance (when the template,
-   parameters or tags changed, or only for OUTDATED instances a failed run left behind), then
-   CreateStackInstances for the regions without one; the regions in the environment's order,
+3. **Operations**: UpdateStackSet for every region that has an instance (when the template,
+   parameters or tags changed, or an instance is OUTDATED after a failed run: an update that
+   names only some regions leaves the others OUTDATED), then CreateStackInstances for the
+   regions without one; the regions in the environment's order,
    one at a time or in parallel (`deploy.stack_sets`), a failure tolerance of 0 by default.
 4. **Per region** the outcome is read back (ListStackInstances): a stack set is deployed when
    every region's instance is CURRENT; otherwise it failed, with each region's StatusReason,
@@ -157,13 +158,14 @@ def plan_stack_set(self: Deployment, stack: RenderedStack) -> StackPlan:
         if same
         else _plan_update(self, stack, instances)
     )
+    stale = any(not i.current for r, i in instances.items() if r in stack.regions)
     for region in stack.regions:
         inst = instances.get(region)
         if inst is None:
             action, status = "create", "NOT_DEPLOYED"
-        else:
+        else:  # an OUTDATED one is updated with all the others (see deploy_stack_set)
             status = inst.describe()
-            action = "update" if not same or not inst.current else "unchanged"
+            action = "update" if not same or stale else "unchanged"
         plan.regions.append({"region": region, "action": action, "status": status})
     left = _left_over(stack, instances, self.clients.region)
     if left:
@@ -234,7 +236,9 @@ def deploy_stack_set(self: Deployment, stack: RenderedStack) -> StackResult:
             regions=region_rows(stack, instances),
         )
     op: dict[str, Any] = {}
-    update = [r for r in stack.regions if r in instances] if not same else stale
+    # every region that has an instance, even when only some are OUTDATED: an UpdateStackSet
+    # with the template marks all instances OUTDATED and updates only the regions it names
+    update = [r for r in stack.regions if r in instances] if not same or stale else []
     if same and missing and not created and self.confirm is not None:  # a region was added
         plan = StackPlan(name, stack.component, "update")
         plan.regions = [

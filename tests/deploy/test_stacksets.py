@@ -254,7 +254,8 @@ def test_a_region_that_fails_is_reported_and_a_rerun_converges(
     )
     assert first.exit_code == 1
 
-    # the cause is fixed: the same template is pushed to the outdated region only
+    # the cause is fixed: the same template goes to every region again (an update naming
+    # only the outdated region would leave the others OUTDATED)
     stub.add_response("describe_stack_set", stack_set(env), {"StackSetName": NAME})
     instances(stub, instance(HOME), instance(DR, "OUTDATED", "FAILED", VPC_LIMIT))
     stub.add_response(
@@ -263,9 +264,9 @@ def test_a_region_that_fails_is_reported_and_a_rerun_converges(
         {
             "StackSetName": NAME,
             **definition(env),
-            "OperationPreferences": sequential(DR),
+            "OperationPreferences": sequential(HOME, DR),
             "Accounts": [ACCOUNT],
-            "Regions": [DR],
+            "Regions": [HOME, DR],
         },
     )
     operation(stub, "op-retry", "SUCCEEDED", action="UPDATE")
@@ -291,9 +292,9 @@ def test_an_operation_in_progress_is_waited_for_then_retried(
     update = {
         "StackSetName": NAME,
         **definition(env),
-        "OperationPreferences": sequential(DR),
+        "OperationPreferences": sequential(HOME, DR),
         "Accounts": [ACCOUNT],
-        "Regions": [DR],
+        "Regions": [HOME, DR],
     }
     stub.add_client_error(
         "update_stack_set",
@@ -347,9 +348,9 @@ def test_plan_lists_each_region(env: RenderedEnvironment, stubbed: tuple[Clients
     instances(stub, instance(HOME), instance(DR, "OUTDATED", "FAILED", VPC_LIMIT))
     [plan] = deployment(env, clients).plan().stacks
     assert plan.action == "update"
-    assert [(r["region"], r["action"]) for r in plan.regions] == [
-        (HOME, "unchanged"),
-        (DR, "update"),
+    assert [(r["region"], r["action"], r["status"]) for r in plan.regions] == [
+        (HOME, "update", "CURRENT (SUCCEEDED)"),
+        (DR, "update", f"OUTDATED (FAILED): {VPC_LIMIT}"),
     ]
 
 
