@@ -193,3 +193,50 @@ def test_a_stack_set_needs_its_parameters_in_every_region(tmp_path: Path) -> Non
         ("ssm-parameter", "/shop/token", None),
         ("ssm-parameter", "/shop/token", "eu-central-1"),
     ]
+
+
+def test_lint_runs_cfn_lint_in_a_stack_sets_other_regions_too(tmp_path: Path) -> None:
+    """An instance type of eu-west-1 that ap-southeast-3 does not offer: reported once, for the
+    region that lacks it; what every region reports is not repeated."""
+    from cfngen.lint import Group, Template
+    from cfngen.lint_run import run
+
+    body = textwrap.dedent(
+        """\
+        AWSTemplateFormatVersion: '2010-09-09'
+        Resources:
+          Box:
+            Type: AWS::EC2::Instance
+            Properties:
+              ImageId: ami-12345678
+              InstanceType: p4de.24xlarge
+        """
+    )
+    home = Template(name="shop-prod-box", file="prod/box.yaml", body=body, region="us-east-1")
+    both = Template(
+        name="shop-prod-box",
+        file="prod/box.yaml",
+        body=body,
+        region="us-east-1",
+        also_in=("ap-southeast-3",),
+    )
+    (alone,), _ = run([Group("shop-prod", [home], None)])
+    (spread,), _ = run([Group("shop-prod", [both], None)])
+    extra = [f for f in spread.findings if f not in alone.findings]
+    assert [(f.rule, f.line, f.message.endswith("in 'ap-southeast-3'")) for f in extra] == [
+        ("E3628", 7, True)
+    ]
+    assert len(spread.findings) == len(alone.findings) + 1
+    assert spread.templates == alone.templates == 1
+
+
+def test_a_rendered_stack_set_is_linted_in_each_region(tmp_path: Path) -> None:
+    from cfngen.cli.lint import _from_blueprint, _from_rendered
+
+    path = write(tmp_path, BASE)
+    groups = {name: templates for name, templates, _ in _from_blueprint(path, (), (), ())}
+    assert {t.also_in for t in groups["shop-prod"]} == {("eu-central-1",)}
+    assert {t.also_in for t in groups["shop-dev"]} == {()}
+    folder = write_environment(compile_environment(path, "prod"), tmp_path / "out")
+    _, templates, _ = _from_rendered(folder)
+    assert {t.also_in for t in templates} == {("eu-central-1",)}
