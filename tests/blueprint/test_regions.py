@@ -74,6 +74,12 @@ def test_regions_errors(tmp_path: Path) -> None:
         "sets stop at the first failed region (remove failure_tolerance (0), or set "
         "`production: false`)"
     ]
+    name = BASE + "    deploy: {stack_sets: {execution_role: exec role}}\n"
+    assert errors_of(tmp_path, name, env="prod") == [
+        "bp.yaml:9:43: deploy.stack_sets.execution_role: 'exec role' is not an IAM role name "
+        "(letters, digits and +=,.@_- only, at most 64, e.g. "
+        "AWSCloudFormationStackSetExecutionRole)"
+    ]
     role = BASE + "    deploy: {stack_sets: {administration_role: admin}}\n"
     assert errors_of(tmp_path, role, env="prod") == [
         "bp.yaml:9:48: deploy.stack_sets.administration_role: 'admin' is not an IAM role ARN "

@@ -44,7 +44,6 @@ class StackSetSettings(Model):
     )
     execution_role: str = Field(
         "AWSCloudFormationStackSetExecutionRole",
-        pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$",
         description="Name of the StackSets execution role in the environment's account.",
     )
     region_concurrency: Literal["sequential", "parallel"] = Field(
@@ -59,6 +58,17 @@ class StackSetSettings(Model):
         description="Regions that may fail before a stack set operation stops: 0 stops at the "
         "first failure (required in production), 1 lets the other regions go on.",
     )
+
+    @field_validator("execution_role")
+    @classmethod
+    def _execution_role(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9+=,.@_-]{1,64}$", value):
+            raise fail(
+                f"'{value}' is not an IAM role name",
+                "letters, digits and +=,.@_- only, at most 64, e.g. "
+                "AWSCloudFormationStackSetExecutionRole",
+            )
+        return value
 
     @field_validator("administration_role")
     @classmethod
