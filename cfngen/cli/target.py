@@ -151,6 +151,14 @@ def make_target_clients(
     from cfngen.deploy.aws import AwsTarget, make_clients, make_session, retry_config
     from cfngen.deploy.identity import assume_role, check_account
 
+    if env.multi_region:  # its stack sets and lock live in the home region, whatever else says
+        if region and region != env.regions[0]:
+            raise UsageError(
+                f"{env.environment_name} runs in {', '.join(env.regions)} and is deployed from its "
+                f"home region {env.regions[0]} (its stack sets and lock live there): leave out "
+                f"--region {region}"
+            )
+        region = env.regions[0]
     profile = profile or env.target.get("profile")
     session = make_session(profile)
     with aws_errors():
@@ -201,6 +209,12 @@ def resolve_target(
     environment = load_environment(
         blueprint, env, (*(f"{k}={v}" for k, v in made.items()), *variables), var_files
     )
+    if environment.multi_region:
+        raise UsageError(
+            f"{environment.environment_name} deploys to {', '.join(environment.regions)} through "
+            "CloudFormation StackSets, which MiniStack does not have: on the emulator, use an "
+            "environment with one region (without `regions`)"
+        )
     kept, excluded = emulator_environment(environment)
     for item in excluded:  # stderr, so `plan --format json` stays JSON
         click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)
