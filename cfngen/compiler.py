@@ -30,6 +30,7 @@ from cfngen.overrides import (
     override_imports,
 )
 from cfngen.planning import make_facts
+from cfngen.regions import assign_regions
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.stacks import (
     CycleError,
@@ -448,8 +449,19 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 },
             )
         )
+    regions = bp.deploy_regions()
+    if len(regions) > 1 and production and bp.deploy.stack_sets.failure_tolerance:
+        errors.append(
+            Diagnostic(
+                positions.value(("deploy", "stack_sets", "failure_tolerance")),
+                "deploy.stack_sets.failure_tolerance",
+                "a production environment's stack sets stop at the first failed region",
+                "remove failure_tolerance (0), or set `production: false`",
+            )
+        )
     if errors:
         raise BlueprintError(errors)
+    stacks = assign_regions(stacks, bodies, regions)
     stamped = {
         str(res.get("Metadata", {}).get("cfngen", {}).get("source"))
         for stack in bodies
@@ -475,4 +487,6 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         source=source,
         stacks=tuple(stacks),
         target=bp.deploy.target(),
+        regions=regions if len(regions) > 1 else (),
+        stack_sets=bp.deploy.stack_sets.settings() if len(regions) > 1 else {},
     )

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from cfngen.render import RenderedEnvironment
+from cfngen.render import RenderedEnvironment, RenderedStack
 
 _SSM = re.compile(r":ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(/[^\s$]+)$")
 _SECRET = re.compile(r":secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:([^:\s$]+)")
@@ -81,25 +81,9 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
     for stack in env.stacks:
         template = stack.template
-        for spec in (template.get("Parameters") or {}).values():
-            # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
-            kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
-            default = spec.get("Default") if isinstance(spec, dict) else None
-            if (
-                kind.startswith("AWS::SSM::Parameter::Value<")
-                and isinstance(default, str)
-                and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
-            ):
-                found.setdefault(
-                    ("ssm-value", spec["Default"], stack.region),
-                    Prerequisite(
-                        "ssm-value",
-                        spec["Default"],
-                        stack.name,
-                        stack.region,
-                        string_list="List<" in kind,
-                    ),
-                )
+        # a stack set's stack reads its parameters and secrets in every region it deploys to
+        for region in (stack.region, *stack.regions[1:]):
+            _regional(found, replace(stack, region=region), template)
         for image in _images(template, stack.parameters):
             repo, tag = image["repo"], image["tag"]
             account = None if image["account"].startswith("$") else image["account"]
@@ -111,19 +95,50 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
         for res in (template.get("Resources") or {}).values():
             props = res.get("Properties") or {} if isinstance(res, dict) else {}
             for key, value in _walk(props):
-                text = _sub_text(value) if key == "ValueFrom" else None
-                if text is not None:
-                    ssm = _SSM.search(text)
-                    secret = _SECRET.search(text)
-                    if ssm:
-                        _add(found, "ssm-parameter", ssm.group(1), stack.name, stack.region)
-                    elif secret:
-                        _add(found, "secret", secret.group(1), stack.name, stack.region)
                 if key == "HostedZoneId" and isinstance(value, str):
                     _add(found, "hosted-zone", value, stack.name, None)
                 if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
                     _add(found, "certificate", value, stack.name, value.split(":")[3])
-    return sorted(found.values())
+    # the environment's region (None) first: a stack set's other regions sort after it
+    return sorted(found.values(), key=lambda p: (p.kind, p.name, p.stack, p.region or ""))
+
+
+def _regional(
+    found: dict[tuple[str, str, str | None], Prerequisite],
+    stack: RenderedStack,
+    template: dict[str, Any],
+) -> None:
+    """The SSM parameters and secrets the stack reads in its region (`stack.region`)."""
+    for spec in (template.get("Parameters") or {}).values():
+        # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
+        kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+        default = spec.get("Default") if isinstance(spec, dict) else None
+        if (
+            kind.startswith("AWS::SSM::Parameter::Value<")
+            and isinstance(default, str)
+            and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
+        ):
+            found.setdefault(
+                ("ssm-value", spec["Default"], stack.region),
+                Prerequisite(
+                    "ssm-value",
+                    spec["Default"],
+                    stack.name,
+                    stack.region,
+                    string_list="List<" in kind,
+                ),
+            )
+    for res in (template.get("Resources") or {}).values():
+        props = res.get("Properties") or {} if isinstance(res, dict) else {}
+        for key, value in _walk(props):
+            text = _sub_text(value) if key == "ValueFrom" else None
+            if text is not None:
+                ssm = _SSM.search(text)
+                secret = _SECRET.search(text)
+                if ssm:
+                    _add(found, "ssm-parameter", ssm.group(1), stack.name, stack.region)
+                elif secret:
+                    _add(found, "secret", secret.group(1), stack.name, stack.region)
 
 
 def _images(template: dict[str, Any], parameters: dict[str, str]) -> Iterator[re.Match[str]]:

@@ -21,7 +21,7 @@ def test_every_kind_has_its_own_section_and_prefix() -> None:
 
 def test_the_blueprint_model_and_schema_have_exactly_the_kinds_sections() -> None:
     base = {"blueprint", "region", "description", "environment_name", "production", "tags"}
-    base |= {"vars", "deploy", "overrides", "environments", "shared"}
+    base |= {"vars", "deploy", "overrides", "environments", "shared", "regions"}
     fields = set(registry.BLUEPRINT.model_fields)
     assert fields - base == {k.section for k in registry.KINDS}
     assert set(blueprint_schema()["properties"]) == fields
