@@ -44,6 +44,20 @@ class Stack:
     parameters: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     view: TemplateView = field(init=False)
+    # the template's text when `template` is plain data without lines (a compiled stack's):
+    # decoded with lines only for a stack that has a finding
+    body: str = field(default="", repr=False)
+
+    def lines(self) -> Any:
+        """The template with each key's line (cfn-lint's decoder), decoded at most once."""
+        if not self.body:
+            return self.template
+        if not hasattr(self, "_lines"):
+            from cfngen.lint import _decode
+
+            parsed, errors = _decode(self.body)
+            self._lines = parsed if not errors and isinstance(parsed, dict) else self.template
+        return self._lines
 
     def __post_init__(self) -> None:
         self.view = TemplateView(self.template)
