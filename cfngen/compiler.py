@@ -429,7 +429,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 component=p.component,
                 file=f"{p.component}.yaml",
                 body=text,
-                parsed=body,
+                parsed=(text, body),
                 parameters=parameters,
                 depends_on=tuple(p.depends_on),
                 exports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.exports)),

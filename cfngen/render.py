@@ -35,18 +35,26 @@ class RenderedStack:
     # why it stays a plain stack in the home region (cfngen.regions)
     regions: tuple[str, ...] = ()
     home_only: str = ""
-    # the data `body` was dumped from (what parsing it gives back), when the compiler has it
-    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # (body, the data it was dumped from) when the compiler has it: what parsing gives back,
+    # for as long as `body` is that text (a copy with another body parses its own)
+    parsed: tuple[str, dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def params_file(self) -> str:
         return self.file.removesuffix(".yaml") + ".params.json"
 
+    def data(self) -> dict[str, Any] | None:
+        """The data the compiler dumped `body` from, if it still is this stack's body."""
+        if self.parsed is not None and self.parsed[0] is self.body:
+            return self.parsed[1]
+        return None
+
     @functools.cached_property
     def template(self) -> dict[str, Any]:
         """The body as data (`load_template`), parsed at most once per stack: the runbook's
         parts each read every template. Read it, never change it."""
-        return self.parsed if self.parsed is not None else load_template(self.body)
+        data = self.data()
+        return data if data is not None else load_template(self.body)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,10 @@ def test_the_parsed_template_is_what_the_body_says(tmp_path: Path) -> None:
     env = _render(tmp_path, 3)
     for stack in env.stacks:
         assert stack.template == load_template(stack.body), stack.component
+    # a copy with another body (a test's edit, say) parses its own text
+    edited = dataclasses.replace(env.stacks[0], body=env.stacks[0].body.replace("dev", "edited"))
+    assert edited.data() is None
+    assert edited.template == load_template(edited.body) != env.stacks[0].template
 
 
 def test_an_entry_that_changed_shard_is_refused_with_what_happened(

@@ -36,8 +36,9 @@ def environment_of(
 
     stacks = []
     for s in rendered.stacks:
-        if s.parsed is not None:  # compiled here: the data, lines only where a finding is
-            template, body = s.parsed, s.body
+        data = s.data()
+        if data is not None:  # compiled here: the data, lines only where a finding is
+            template, body = data, s.body
         else:
             parsed, errors = _decode(s.body)
             template, body = parsed if not errors and isinstance(parsed, dict) else {}, ""
