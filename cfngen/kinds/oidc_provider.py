@@ -193,7 +193,8 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 ("oidc_providers", name),
                 f"'{seen[provider.host]}' is already the provider for {provider.host} (an "
                 "account has one provider per URL)",
-                f"remove one, and list every audience under shared.oidc_providers.{seen[provider.host]}",
+                "remove one, and list every audience under "
+                f"shared.oidc_providers.{seen[provider.host]}",
                 at_key=True,
             )
         seen.setdefault(provider.host, name)
