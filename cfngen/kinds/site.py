@@ -79,14 +79,14 @@ class GetStackOutput(AWSHelperFn):
 class SiteSpec:
     name: str
     site: Site
-    zone_id: str | None
+    zone_id: Any
     origins: tuple[tuple[str, str, str], ...]  # (path, load balancer, origin domain)
 
 
 @dataclass(frozen=True)
 class CertificateSpec:
     names: tuple[str, ...]
-    zone_id: str
+    zone_id: Any
 
 
 def origin_domain(facts: Facts, load_balancer: str, given: str | None) -> str | None:

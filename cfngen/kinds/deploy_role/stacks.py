@@ -40,6 +40,7 @@ from troposphere import GetAtt, Sub, iam
 
 from cfngen.builders.base import Context
 from cfngen.builders.common import waive
+from cfngen.kinds.dns import shared_zone_stack
 
 SERVICE_ROLE_ARN = "ServiceRoleArn"
 SERVICE_ROLE = "CloudFormationServiceRole"
@@ -126,6 +127,21 @@ def _iam_statements(name: str) -> list[Statement]:
     ]
 
 
+def _shared_reads(ctx: Context) -> list[Statement]:
+    """Fn::GetStackOutput reads the shared scope's zone ID with the execution role: this one."""
+    shared = shared_zone_stack(ctx.blueprint)
+    if shared is None:
+        return []
+    stack = f"stack/{shared.stack}/*"
+    return [
+        _st(
+            "ReadSharedScopeOutputs",
+            ["cloudformation:DescribeStacks"],
+            [_arn("cloudformation", stack, region=shared.region)],
+        )
+    ]
+
+
 def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`.
     `deploy_role` (the logical id of the role that passes it) is recorded as an access, so
@@ -158,6 +174,7 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
                             ["*"],
                         ),
                         *_iam_statements(name),
+                        *_shared_reads(ctx),
                     ],
                 ),
             )
