@@ -69,6 +69,29 @@ def test_the_shared_scope_creates_each_provider_once(tmp_path: Path) -> None:
     }
 
 
+def deny(env: Any, component: str) -> list[Any]:
+    role = resources(env, component)["DeployRole"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    return next(s for s in statements if s["Sid"] == "NotTheDeployRoleStacks")["Resource"]
+
+
+def test_the_pipeline_may_not_change_the_provider_stack(tmp_path: Path) -> None:
+    """Providers decide who may assume the deploy roles: an administrator deploys them."""
+    shared = compile_text(tmp_path, BLUEPRINT, env="shared")
+    assert deny(shared, "deploy-role-images") == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:"
+            "stack/${EnvironmentName}-deploy-role-*/*"
+        },
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:"
+            "stack/${EnvironmentName}-oidc/*"
+        },
+    ]
+    dev = compile_text(tmp_path, BLUEPRINT, env="dev")
+    assert len(deny(dev, "deploy-role-github")) == 1
+
+
 def test_a_role_in_the_scopes_account_trusts_the_shared_provider_others_create_their_own(
     tmp_path: Path,
 ) -> None:

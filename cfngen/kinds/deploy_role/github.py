@@ -31,6 +31,7 @@ from cfngen.builders.common import waive
 from cfngen.kinds.base import Facts
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
 from cfngen.kinds.deploy_role import stacks, trust
+from cfngen.kinds.deploy_role.trust import protected_stacks
 from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
 from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
 from cfngen.stacks import Output
@@ -207,7 +208,9 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
         )
     if spec.role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "DeployRole")
-        statements += stacks.deploy_statements(spec.name, service_role)
+        statements += stacks.deploy_statements(
+            spec.name, service_role, protected_stacks(ctx.blueprint)
+        )
         unscoped += stacks.UNSCOPED_READS
     if unscoped:
         statements.append(_st(sorted(unscoped), ["*"], "ActionsWithoutResourceScope"))

@@ -44,6 +44,7 @@ from cfngen.kinds import host as host_kind
 from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
 from cfngen.kinds.deploy_role import stacks, trust
+from cfngen.kinds.deploy_role.trust import protected_stacks
 from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output, resolved_export_name
 
@@ -259,7 +260,9 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
     statements = _statements(spec, logs_arn, ctx)
     if role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "Role")
-        statements += stacks.deploy_statements(spec.name, service_role)
+        statements += stacks.deploy_statements(
+            spec.name, service_role, protected_stacks(ctx.blueprint)
+        )
         statements.append(
             Statement(
                 Sid="ReadsWithoutResourceScope",

@@ -211,10 +211,24 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     return arn
 
 
-def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
-    """The deploy role's rights to run `cfngen deploy` with the service role."""
+def deploy_statements(
+    name: str, service_role_arn: Any, protected: tuple[str, ...] = ()
+) -> list[Statement]:
+    """The deploy role's rights to run `cfngen deploy` with the service role. `protected`:
+    more stack components an administrator changes, never the pipeline (the shared scope's
+    OIDC providers, which decide who may assume the deploy roles)."""
     stacks = _arn("cloudformation", "stack/${EnvironmentName}-*/*", region="*")
-    role_stacks = _arn("cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*")
+    role_stacks: Any = _arn(
+        "cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*"
+    )
+    if protected:
+        role_stacks = [
+            role_stacks,
+            *(
+                _arn("cloudformation", f"stack/${{EnvironmentName}}-{c}/*", region="*")
+                for c in protected
+            ),
+        ]
     bucket = Sub("arn:${AWS::Partition}:s3:::cfngen-artifacts-${AWS::AccountId}-*")
     return [
         _st(
@@ -246,7 +260,7 @@ def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
                 "cloudformation:ExecuteChangeSet",
                 "cloudformation:UpdateTerminationProtection",
             ],
-            [role_stacks],
+            role_stacks if isinstance(role_stacks, list) else [role_stacks],
             Effect=Deny,
         ),
         _st(

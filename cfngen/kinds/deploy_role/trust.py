@@ -22,6 +22,7 @@ from cfngen.kinds.oidc_provider import (
     GITHUB_AUDIENCE,
     GITHUB_HOST,
     OIDC,
+    OIDC_PROVIDERS,
     is_shared_scope,
     provider_arn_text,
     same_account,
@@ -59,6 +60,12 @@ def provider_stack(bp: Blueprint, role: Any) -> str | None:
     if is_shared_scope(bp) and shared_provider_arn(bp, role) is not None:
         return OIDC
     return None
+
+
+def protected_stacks(bp: Blueprint) -> tuple[str, ...]:
+    """Stacks of this scope the pipeline may not change: its OIDC providers' (they decide who
+    may assume the deploy roles; an administrator deploys them, like the deploy roles)."""
+    return (OIDC,) if is_shared_scope(bp) and OIDC_PROVIDERS.entries(bp) else ()
 
 
 def creates_provider(bp: Blueprint, role: Any) -> bool:
