@@ -38,7 +38,7 @@ BLUEPRINTS = [
     )
     if SHARED in environment_names(load_file(p))
 ]
-ENVS = [(bp, env) for bp in BLUEPRINTS for env in environment_names(load_file(bp)) if env != SHARED]
+ENVS = [(bp, env) for bp in BLUEPRINTS for env in environment_names(load_file(bp))]
 _OIDC = re.compile(r"oidc-provider/(?P<host>.+)$")
 
 Templates = dict[str, dict[str, Any]]
@@ -115,7 +115,8 @@ def provider_mutations(blueprint: Path, env: str) -> Iterator[Mutation]:
     """A role of the environment that trusts the shared scope's provider by ARN: the provider
     is removed, or stops accepting the audience the role pins."""
     _, model = _compiled(blueprint, env)
-    peer = model.peers[SHARED]
+    own = env == SHARED  # the scope's own roles trust its own provider
+    peer = model if own else model.peers[SHARED]
     providers = {
         (res["Properties"]["Url"].removeprefix("https://")): (comp, rid)
         for comp, rid, res in _resources(peer, "AWS::IAM::OIDCProvider")
@@ -132,13 +133,20 @@ def provider_mutations(blueprint: Path, env: str) -> Iterator[Mutation]:
             audience = st["Condition"]["StringEquals"][f"{m['host']}:aud"]
             source = _source(model.stacks[comp].template, rid)
 
-            def drop(e: Templates, s: Templates, c: str = pcomp, r: str = prid) -> None:
-                del s[c]["Resources"][r]
+            def drop(
+                e: Templates, s: Templates, c: str = pcomp, r: str = prid, o: bool = own
+            ) -> None:
+                del (e if o else s)[c]["Resources"][r]
 
             def deaf(
-                e: Templates, s: Templates, c: str = pcomp, r: str = prid, a: str = audience
+                e: Templates,
+                s: Templates,
+                c: str = pcomp,
+                r: str = prid,
+                a: str = audience,
+                o: bool = own,
             ) -> None:
-                props = s[c]["Resources"][r]["Properties"]
+                props = (e if o else s)[c]["Resources"][r]["Properties"]
                 props["ClientIdList"] = [x for x in props["ClientIdList"] if x != a] or ["other"]
 
             yield Mutation(
@@ -237,10 +245,11 @@ MUTATIONS = [m for bp, env in ENVS for gen in GENERATORS for m in gen(bp, env)]
 
 def test_every_cross_scope_wire_is_generated() -> None:
     assert {m.rule for m in MUTATIONS} == {"CFG033", "CFG034", "CFG035"}
-    whats = " | ".join(m.what for m in MUTATIONS)
+    whats = " | ".join(f"{m.env}: {m.what}" for m in MUTATIONS)
     for wire in (
         "no longer admits 333333333333",
         "DeployRole loses its provider token.actions.githubusercontent.com",
+        "shared: DeployRole loses its provider",
         "token.actions.githubusercontent.com stops accepting sts.amazonaws.com",
         "city-shared-dns loses output ZoneId",
         "deploy-role-github:CloudFormationServiceRole loses cloudformation:DescribeStacks",
