@@ -213,6 +213,8 @@ def shared_stack_outputs(env: Environment) -> Iterator[tuple[str, str, str]]:
         for res_id, res in stack.view.resources.items():
             for ref in _stack_outputs_read(res.props):
                 name = env.text(stack, ref.get("StackName")) or ""
+                if not name.startswith(f"{peer.name}-"):
+                    continue  # a stack of the environment itself (a site's certificate)
                 output = env.text(stack, ref.get("OutputName")) or ""
                 region = env.text(stack, ref.get("Region")) or env.region
                 target = by_name.get(name)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from troposphere import AWSHelperFn, GetAtt, Join, Ref, route53
+from troposphere import GetAtt, Join, Ref, route53
 
 from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import Blueprint
@@ -30,7 +30,7 @@ from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.kinds.base import AliasRecordRequest, Facts, Kind
-from cfngen.stacks import Output, environment_name, logical_id, stack_name
+from cfngen.stacks import GetStackOutput, Output, environment_name, logical_id, stack_name
 
 COMPONENT = "dns"
 
@@ -38,16 +38,6 @@ COMPONENT = "dns"
 ZONE_ID = "ZoneId"
 NAME_SERVERS = "NameServers"
 HOSTED_ZONE = "HostedZone"
-
-
-class GetStackOutput(AWSHelperFn):
-    """`Fn::GetStackOutput`: another stack's output, read by CloudFormation at create or update
-    time (no export; other regions too)."""
-
-    def __init__(self, stack: str, output: str, region: str) -> None:
-        self.data = {
-            "Fn::GetStackOutput": {"StackName": stack, "OutputName": output, "Region": region}
-        }
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,7 @@ def reading(records: str = RECORDS, zone: str = ZONE, role: str = SERVICE_ROLE) 
         "eu-west-1",
     )
     env.account = "111111111111"
-    peer = Environment([stack("dns", "city-shared-dns", zone)], "eu-west-1")
+    peer = Environment([stack("dns", "city-shared-dns", zone)], "eu-west-1", "city-shared")
     peer.account = "111111111111"
     env.peers = {"shared": peer}
     return env
@@ -250,6 +250,9 @@ def reading(records: str = RECORDS, zone: str = ZONE, role: str = SERVICE_ROLE) 
 
 def test_cfg035_good_the_output_exists_and_the_service_role_may_read_it() -> None:
     assert list(CHECKS["CFG035"].run(reading())) == []
+    # a read of the environment's own stack (a site's us-east-1 certificate) is not the scope's
+    own = RECORDS.replace("StackName: city-shared-dns", "StackName: city-dev-site-certificate")
+    assert list(CHECKS["CFG035"].run(reading(records=own))) == []
 
 
 def test_cfg035_bad_a_missing_output_stack_or_region_or_read_right() -> None:
