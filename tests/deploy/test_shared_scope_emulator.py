@@ -24,6 +24,8 @@ from cfngen.deploy.aws import Clients
 from cfngen.deploy.deployer import Deployment, DeployOptions, Outcome
 from cfngen.deploy.emulator_gaps import emulator_environment
 from cfngen.deploy.poll import PollPolicy
+from cfngen.deploy.prerequisites import check
+from cfngen.prerequisites import find
 
 pytestmark = pytest.mark.xdist_group("ministack")
 
@@ -69,7 +71,12 @@ def test_the_shared_zone_deploys_and_the_environment_trusts_the_shared_provider(
 ) -> None:
     path = tmp_path / "zones.yaml"
     path.write_text(textwrap.dedent(BLUEPRINT))
+    # dev reads the shared zone's ID: before the shared scope is deployed, that is missing
+    reads = [p for p in find(compile_environment(path, "dev")) if p.kind == "output"]
+    assert [p.name for p in reads] == ["zones-shared-dns.ZoneId"]
+    assert check(reads, clients).missing == reads
     shared, excluded = _deploy(path, "shared", clients)
+    assert check(reads, clients).missing == []
     assert [(e.stack, e.why.split(":")[0]) for e in excluded] == [("oidc", "whole stack")]
     assert [s.name for s in shared.stacks] == ["zones-shared-dns"]
     zone_id = _outputs(clients, "zones-shared-dns")["ZoneId"]

@@ -108,6 +108,20 @@ def test_an_environment_in_the_scopes_account_reads_the_zone_id_at_deploy_time(
     ]
 
 
+def test_the_shared_stack_is_a_prerequisite_of_the_environment(tmp_path: Path) -> None:
+    from cfngen.prerequisites import Prerequisite, find
+
+    dev = compile_text(tmp_path, BLUEPRINT, env="dev")
+    reads = [p for p in find(dev) if p.kind == "output"]
+    assert reads == [
+        Prerequisite("output", "city-shared-dns.ZoneId", "city-dev-certificate-site", "eu-west-1")
+    ]
+    assert reads[0].create() == (
+        "deploy the stack city-shared-dns (cfngen deploy BLUEPRINT --env shared) first: its "
+        "output ZoneId is read"
+    )
+
+
 def test_an_environment_in_another_account_uses_its_own_delegated_zone(tmp_path: Path) -> None:
     prod = compile_text(tmp_path, BLUEPRINT, env="prod")
     record = resources(prod, "dns")["ProdCityTestA"]["Properties"]
