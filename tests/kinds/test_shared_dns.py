@@ -184,3 +184,25 @@ def test_refusals_are_positioned_with_the_way_out(tmp_path: Path) -> None:
         "bp.yaml:6:5: dns: delegation prod.town.test is not a subzone of city.test "
         "(use a name ending in .city.test)"
     ]
+
+
+def test_verify_of_a_rendered_folder_names_a_shared_output_that_is_gone(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cfngen.cli import cli
+    from tests.helpers import write
+
+    path = write(tmp_path, BLUEPRINT)
+    out = tmp_path / "out"
+    for env in ("shared", "dev"):
+        result = CliRunner().invoke(cli, ["render", str(path), "--env", env, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(cli, ["verify", str(out / "dev")]).exit_code == 0
+    zone = out / "shared" / "dns.yaml"
+    text = zone.read_text()
+    assert "  ZoneId:\n" in text
+    zone.write_text(text.replace("  ZoneId:\n", "  ZoneIdentifier:\n"))  # someone renamed it
+    folder = CliRunner().invoke(cli, ["verify", str(out / "dev")])  # the sibling out/shared
+    assert folder.exit_code == 1
+    assert "CFG035" in folder.output
+    assert "reads output ZoneId of city-shared-dns, which has no such output" in folder.output

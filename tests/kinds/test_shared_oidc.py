@@ -218,3 +218,20 @@ def test_shared_provider_mistakes_are_positioned_errors(tmp_path: Path) -> None:
     assert errors_of(tmp_path, url, "shared")[0].startswith(
         "bp.yaml:6:13: oidc_providers.github: GitHub's issuer is fixed"
     )
+
+
+def test_the_shared_scopes_own_role_counts_as_the_first_of_its_account(tmp_path: Path) -> None:
+    """Without a shared provider, the scope's role creates one in the tools account: an
+    environment there whose role creates one too would fail."""
+    text = BLUEPRINT.replace(
+        "  oidc_providers:\n    github: {provider: github}\n"
+        "    gitlab: {provider: gitlab, url: https://gitlab.example.com}\n",
+        "",
+    )
+    errors = errors_of(tmp_path, text, "dev")
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "bp.yaml:16:3: deploy_roles.github: the shared scope and environment dev are both in "
+        "account 111111111111 and each creates the OIDC provider for "
+        "token.actions.githubusercontent.com (deploy roles images and github)"
+    )
