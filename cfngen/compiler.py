@@ -8,6 +8,7 @@ environment and reports all their errors together.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,18 +96,15 @@ def siblings(doc: Document, variables: dict[str, Any]) -> Siblings:
     """Every environment's validated model (the shared scope first), computed on first use and
     kept: checks across environments read them. One that does not validate is left out (its
     own validation reports it)."""
-    found: dict[str, Blueprint] = {}
-    done = False
 
+    @functools.cache
     def get() -> Mapping[str, Blueprint]:
-        nonlocal done
-        if not done:
-            for name in environment_names(doc):
-                try:
-                    found[name] = _validated(doc, name, variables)[1]
-                except BlueprintError:
-                    continue
-            done = True
+        found: dict[str, Blueprint] = {}
+        for name in environment_names(doc):
+            try:
+                found[name] = _validated(doc, name, variables)[1]
+            except BlueprintError:
+                continue
         return found
 
     return get
