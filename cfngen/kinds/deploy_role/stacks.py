@@ -40,6 +40,7 @@ from troposphere import GetAtt, Sub, iam
 
 from cfngen.builders.base import Context
 from cfngen.builders.common import waive
+from cfngen.kinds.dns import shared_zone_stack
 
 SERVICE_ROLE_ARN = "ServiceRoleArn"
 SERVICE_ROLE = "CloudFormationServiceRole"
@@ -126,6 +127,21 @@ def _iam_statements(name: str) -> list[Statement]:
     ]
 
 
+def _shared_reads(ctx: Context) -> list[Statement]:
+    """Fn::GetStackOutput reads the shared scope's zone ID with the execution role: this one."""
+    shared = shared_zone_stack(ctx.blueprint)
+    if shared is None:
+        return []
+    stack = f"stack/{shared.stack}/*"
+    return [
+        _st(
+            "ReadSharedScopeOutputs",
+            ["cloudformation:DescribeStacks"],
+            [_arn("cloudformation", stack, region=shared.region)],
+        )
+    ]
+
+
 def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`.
     `deploy_role` (the logical id of the role that passes it) is recorded as an access, so
@@ -158,6 +174,7 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
                             ["*"],
                         ),
                         *_iam_statements(name),
+                        *_shared_reads(ctx),
                     ],
                 ),
             )
@@ -194,10 +211,24 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     return arn
 
 
-def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
-    """The deploy role's rights to run `cfngen deploy` with the service role."""
+def deploy_statements(
+    name: str, service_role_arn: Any, protected: tuple[str, ...] = ()
+) -> list[Statement]:
+    """The deploy role's rights to run `cfngen deploy` with the service role. `protected`:
+    more stack components an administrator changes, never the pipeline (the shared scope's
+    OIDC providers, which decide who may assume the deploy roles)."""
     stacks = _arn("cloudformation", "stack/${EnvironmentName}-*/*", region="*")
-    role_stacks = _arn("cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*")
+    role_stacks: Any = _arn(
+        "cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*"
+    )
+    if protected:
+        role_stacks = [
+            role_stacks,
+            *(
+                _arn("cloudformation", f"stack/${{EnvironmentName}}-{c}/*", region="*")
+                for c in protected
+            ),
+        ]
     bucket = Sub("arn:${AWS::Partition}:s3:::cfngen-artifacts-${AWS::AccountId}-*")
     return [
         _st(
@@ -229,7 +260,7 @@ def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
                 "cloudformation:ExecuteChangeSet",
                 "cloudformation:UpdateTerminationProtection",
             ],
-            [role_stacks],
+            role_stacks if isinstance(role_stacks, list) else [role_stacks],
             Effect=Deny,
         ),
         _st(
