@@ -209,7 +209,10 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
     if spec.role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "DeployRole")
         statements += stacks.deploy_statements(
-            spec.name, service_role, protected_stacks(ctx.blueprint)
+            spec.name,
+            service_role,
+            protected_stacks(ctx.blueprint),
+            stacks.stack_sets_of(ctx.blueprint),
         )
         unscoped += stacks.UNSCOPED_READS
     if unscoped:

@@ -261,7 +261,10 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
     if role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "Role")
         statements += stacks.deploy_statements(
-            spec.name, service_role, protected_stacks(ctx.blueprint)
+            spec.name,
+            service_role,
+            protected_stacks(ctx.blueprint),
+            stacks.stack_sets_of(ctx.blueprint),
         )
         statements.append(
             Statement(
