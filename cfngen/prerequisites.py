@@ -1,7 +1,8 @@
 """What an environment needs that nobody but its owner can create, checked before any change:
 the SSM parameters and Secrets Manager secrets its containers read, the Route 53 hosted zones
-and ACM certificates it names by ID, and the images its containers pull from ECR repositories
-it does not create (a shared scope's, or any private ECR URI) at the tag it deploys. Images of
+and ACM certificates it names by ID, the images its containers pull from ECR repositories
+it does not create (a shared scope's, or any private ECR URI) at the tag it deploys, and the
+outputs of other stacks it reads with Fn::GetStackOutput (the shared scope's zone ID). Images of
 the environment's own repositories cannot exist before its first deploy creates them: the
 runbook pushes them right after that stack. Read from the rendered templates (so a rendered
 folder is checked the same way); values the environment creates itself (imports) are not
@@ -31,8 +32,8 @@ _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-
 
 @dataclass(frozen=True, order=True)
 class Prerequisite:
-    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image
-    name: str  # an image's is repository:tag
+    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image | output
+    name: str  # an image's is repository:tag, an output's <stack name>.<output name>
     stack: str
     region: str | None = None  # the stack's own region, when not the environment's
     account: str | None = None  # an image's registry, when not the deploying account
@@ -55,6 +56,10 @@ class Prerequisite:
         if self.kind == "image":
             registry = f"{self.account or '<account>'}.dkr.ecr.{self.region}.amazonaws.com"
             return f"docker build -t {registry}/{self.name} . && docker push {registry}/{self.name}"
+        if self.kind == "output":
+            stack, _, output = self.name.rpartition(".")
+            scope = " (cfngen deploy BLUEPRINT --env shared)" if "-shared-" in stack else ""
+            return f"deploy the stack {stack}{scope} first: its output {output} is read"
         if self.kind == "hosted-zone":
             return f"create the hosted zone, or set dns.zone_id to an existing one ({self.name})"
         return f"request or import the certificate in ACM, or name an existing one ({self.name})"
@@ -66,12 +71,22 @@ def _sub_text(value: Any) -> str | None:
     return None
 
 
-_KEYS = frozenset({"ValueFrom", "HostedZoneId", "CertificateArn"})
+def _walk(value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k), v
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
+
+
+_KEYS = frozenset({"ValueFrom"})
 
 
 def _keyed(template: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(key, value) of every `ValueFrom`, `HostedZoneId` and `CertificateArn` under the
-    resources' properties, in one pass (order within a stack does not matter: what one stack
+    """(key, value) of every `ValueFrom` under the resources' properties, in one pass made
+    once per stack, not once per region (order within a stack does not matter: what one stack
     names is recorded with that stack whatever the order)."""
     out: list[tuple[str, Any]] = []
     todo: list[Any] = [
@@ -94,6 +109,7 @@ def _keyed(template: dict[str, Any]) -> list[tuple[str, Any]]:
 def find(env: RenderedEnvironment) -> list[Prerequisite]:
     """Every prerequisite the environment's templates name, sorted, without duplicates."""
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
+    own = {stack.name for stack in env.stacks}  # reads of these are the deploy order's
     for stack in env.stacks:
         template = stack.template
         keyed = _keyed(template)
@@ -108,11 +124,17 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
                 ("image", ref, image["region"]),
                 Prerequisite("image", ref, stack.name, image["region"], account),
             )
-        for key, value in keyed:
-            if key == "HostedZoneId" and isinstance(value, str):
-                _add(found, "hosted-zone", value, stack.name, None)
-            if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
-                _add(found, "certificate", value, stack.name, value.split(":")[3])
+        for res in (template.get("Resources") or {}).values():
+            props = res.get("Properties") or {} if isinstance(res, dict) else {}
+            for key, value in _walk(props):
+                read = value.get("Fn::GetStackOutput") if isinstance(value, dict) else None
+                if isinstance(read, dict) and read.get("StackName") not in own:
+                    name = f"{read.get('StackName')}.{read.get('OutputName')}"
+                    _add(found, "output", name, stack.name, str(read.get("Region") or ""))
+                if key == "HostedZoneId" and isinstance(value, str):
+                    _add(found, "hosted-zone", value, stack.name, None)
+                if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
+                    _add(found, "certificate", value, stack.name, value.split(":")[3])
     # the environment's region (None) first: a stack set's other regions sort after it
     return sorted(found.values(), key=lambda p: (p.kind, p.name, p.stack, p.region or ""))
 

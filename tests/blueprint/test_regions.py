@@ -179,8 +179,11 @@ def test_legocity_with_a_second_region_keeps_its_dns_records_home(tmp_path: Path
     prod = compile_environment(path, "prod")
     home = {s.component: s.home_only for s in prod.stacks if s.home_only}
     assert home == {
-        "dns": "AdminCityExampleA (AWS::Route53::RecordSet): DNS records of a hosted zone are "
-        "global"
+        "dns": "AdminAppCityExampleA (AWS::Route53::RecordSet): DNS records of a hosted zone "
+        "are global",
+        # the pipeline's CloudFormation service role has one name in every region
+        "deploy-role-github": "CloudFormationServiceRole (AWS::IAM::Role): its RoleName is the "
+        "same in every region, and the name is global",
     }
     assert all(s.regions == prod.regions for s in prod.stacks if not s.home_only)
 

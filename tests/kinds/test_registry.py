@@ -43,4 +43,13 @@ def test_the_generic_stages_name_no_kind() -> None:
 
 def test_the_shared_scope_holds_exactly_the_shareable_kinds() -> None:
     fields = set(registry.SHARED.model_fields) - {"region", "deploy"}
-    assert fields == {k.section for k in registry.KINDS if k.shareable} == {"repositories"}
+    assert (
+        fields
+        == {k.section for k in registry.KINDS if k.shareable}
+        == {
+            "repositories",
+            "oidc_providers",
+            "deploy_roles",
+            "dns",
+        }
+    )
