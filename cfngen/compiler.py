@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cfngen import registry
+from cfngen import placeholders, registry
 from cfngen.blueprint.environments import SHARED, environment_names, select_environment
 from cfngen.blueprint.interpolate import check_variable_names, interpolate, load_var_files
 from cfngen.blueprint.models import PRODUCTION_NAMES, Blueprint
@@ -264,6 +264,13 @@ def load_inputs(inputs: Inputs) -> tuple[Document, dict[str, Any]]:
 
 def validate_blueprint(inputs: Inputs, envs: Sequence[str] | None = None) -> list[Prepared]:
     """Validate the given environments (all by default); errors of all are reported together."""
+    return [prep for prep, _ in validate_and_build(inputs, envs)]
+
+
+def validate_and_build(
+    inputs: Inputs, envs: Sequence[str] | None = None
+) -> list[tuple[Prepared, RenderedEnvironment]]:
+    """`validate_blueprint`, keeping what it built (lint builds nothing twice)."""
     doc, variables = load_inputs(inputs)
     names = list(envs) if envs else environment_names(doc)
     if not names:
@@ -277,21 +284,21 @@ def validate_blueprint(inputs: Inputs, envs: Sequence[str] | None = None) -> lis
                 )
             ]
         )
-    prepared: list[Prepared] = []
+    prepared: list[tuple[Prepared, RenderedEnvironment]] = []
     errors: dict[str, Diagnostic] = {}
     others = siblings(doc, variables)
     for env in names:
         try:
             prep = prepare(doc, env, variables, others)
             # what render would reject, validate rejects: build every stack in memory
-            build_environment(prep, source=str(inputs.path))
-            prepared.append(prep)
+            prepared.append((prep, build_environment(prep, source=str(inputs.path))))
         except BlueprintError as err:
             for d in err.diagnostics:
                 errors.setdefault(d.render(), d)
     if errors:
         raise BlueprintError(list(errors.values()))
-    return prepared
+    found = tuple(placeholders.find(doc))
+    return [(prep, replace(env, placeholders=found)) for prep, env in prepared]
 
 
 def compile_environment(
@@ -303,7 +310,8 @@ def compile_environment(
     """Blueprint file -> every stack of one environment, rendered (nothing written)."""
     inputs = Inputs(path, tuple((variables or {}).items()), tuple(var_files))
     doc, merged_vars = load_inputs(inputs)
-    return build_environment(prepare(doc, env, merged_vars), source=str(path))
+    rendered = build_environment(prepare(doc, env, merged_vars), source=str(path))
+    return replace(rendered, placeholders=tuple(placeholders.find(doc)))
 
 
 def _stamp(
@@ -452,6 +460,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 component=p.component,
                 file=f"{p.component}.yaml",
                 body=text,
+                parsed=(text, body),
                 parameters=parameters,
                 depends_on=tuple(p.depends_on),
                 exports=tuple(sorted(resolved_export_name(prep.env_name, o) for o in ctx.exports)),

@@ -33,6 +33,12 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
     routes: dict[str, list[RouteTarget]] = {}
     stacks: dict[str, str] = {}
     grantors: dict[str, Mapping[str, GrantFn]] = {}
+    # shared stacks split by their own entries (ecr, alarms); derived ones once groups exist
+    shards = {
+        kind.prefix: kind.placement(bp)
+        for kind in kinds
+        if kind.shard_size is not None and kind.shard_entries is None
+    }
     for kind in kinds:
         for target in kind.targets(bp) if kind.targets else ():
             targets.setdefault(target.name, target)
@@ -42,7 +48,7 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
             routes.setdefault(route.load_balancer, []).append(route)
         if kind.names_components and not kind.singleton:
             for name in kind.entries(bp):
-                stacks.setdefault(name, kind.key(name))
+                stacks.setdefault(name, shards.get(kind.prefix, {}).get(name) or kind.key(name))
                 if kind.grants:
                     grantors.setdefault(name, kind.grants)
     records = [r for kind in kinds if kind.records for r in kind.records(bp)]
@@ -76,9 +82,16 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
             if kind.metrics
             for name, source in kind.metrics(bp).items()
         },
+        shards=shards,
     )
     providers = [k.groups for k in kinds if k.groups is not None]
-    return dataclasses.replace(facts, groups=collect(bp, facts, providers))
+    facts = dataclasses.replace(facts, groups=collect(bp, facts, providers))
+    derived = {
+        kind.prefix: kind.placement(bp, facts)
+        for kind in kinds
+        if kind.shard_size is not None and kind.shard_entries is not None
+    }
+    return dataclasses.replace(facts, shards={**shards, **derived}) if derived else facts
 
 
 # --- listener rules -------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.render import RenderedEnvironment
 
 _SSM = re.compile(r":ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(/[^\s$]+)$")
 _SECRET = re.compile(r":secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:([^:\s$]+)")
@@ -81,15 +81,41 @@ def _walk(value: Any) -> Iterator[tuple[str, Any]]:
             yield from _walk(v)
 
 
+_KEYS = frozenset({"ValueFrom"})
+
+
+def _keyed(template: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(key, value) of every `ValueFrom` under the resources' properties, in one pass made
+    once per stack, not once per region (order within a stack does not matter: what one stack
+    names is recorded with that stack whatever the order)."""
+    out: list[tuple[str, Any]] = []
+    todo: list[Any] = [
+        res.get("Properties") or {} if isinstance(res, dict) else {}
+        for res in (template.get("Resources") or {}).values()
+    ]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in _KEYS:
+                    out.append((str(k), v))
+                if isinstance(v, dict | list):
+                    todo.append(v)
+        elif isinstance(value, list):
+            todo.extend(v for v in value if isinstance(v, dict | list))
+    return out
+
+
 def find(env: RenderedEnvironment) -> list[Prerequisite]:
     """Every prerequisite the environment's templates name, sorted, without duplicates."""
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
     own = {stack.name for stack in env.stacks}  # reads of these are the deploy order's
     for stack in env.stacks:
-        template = load_template(stack.body)
+        template = stack.template
+        keyed = _keyed(template)
         # a stack set's stack reads its parameters and secrets in every region it deploys to
         for region in (stack.region, *stack.regions[1:]):
-            _regional(found, replace(stack, region=region), template)
+            _regional(found, stack.name, region, template, keyed)
         for image in _images(template, stack.parameters):
             repo, tag = image["repo"], image["tag"]
             account = None if image["account"].startswith("$") else image["account"]
@@ -115,10 +141,13 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
 
 def _regional(
     found: dict[tuple[str, str, str | None], Prerequisite],
-    stack: RenderedStack,
+    name: str,
+    region: str | None,
     template: dict[str, Any],
+    keyed: list[tuple[str, Any]],
 ) -> None:
-    """The SSM parameters and secrets the stack reads in its region (`stack.region`)."""
+    """The SSM parameters and secrets stack `name` reads in `region` (`_keyed` of its
+    template)."""
     for spec in (template.get("Parameters") or {}).values():
         # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
         kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
@@ -129,26 +158,24 @@ def _regional(
             and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
         ):
             found.setdefault(
-                ("ssm-value", spec["Default"], stack.region),
+                ("ssm-value", spec["Default"], region),
                 Prerequisite(
                     "ssm-value",
                     spec["Default"],
-                    stack.name,
-                    stack.region,
+                    name,
+                    region,
                     string_list="List<" in kind,
                 ),
             )
-    for res in (template.get("Resources") or {}).values():
-        props = res.get("Properties") or {} if isinstance(res, dict) else {}
-        for key, value in _walk(props):
-            text = _sub_text(value) if key == "ValueFrom" else None
-            if text is not None:
-                ssm = _SSM.search(text)
-                secret = _SECRET.search(text)
-                if ssm:
-                    _add(found, "ssm-parameter", ssm.group(1), stack.name, stack.region)
-                elif secret:
-                    _add(found, "secret", secret.group(1), stack.name, stack.region)
+    for key, value in keyed:
+        text = _sub_text(value) if key == "ValueFrom" else None
+        if text is not None:
+            ssm = _SSM.search(text)
+            secret = _SECRET.search(text)
+            if ssm:
+                _add(found, "ssm-parameter", ssm.group(1), name, region)
+            elif secret:
+                _add(found, "secret", secret.group(1), name, region)
 
 
 def _images(template: dict[str, Any], parameters: dict[str, str]) -> Iterator[re.Match[str]]:

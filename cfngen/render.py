@@ -35,10 +35,26 @@ class RenderedStack:
     # why it stays a plain stack in the home region (cfngen.regions)
     regions: tuple[str, ...] = ()
     home_only: str = ""
+    # (body, the data it was dumped from) when the compiler has it: what parsing gives back,
+    # for as long as `body` is that text (a copy with another body parses its own)
+    parsed: tuple[str, dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def params_file(self) -> str:
         return self.file.removesuffix(".yaml") + ".params.json"
+
+    def data(self) -> dict[str, Any] | None:
+        """The data the compiler dumped `body` from, if it still is this stack's body."""
+        if self.parsed is not None and self.parsed[0] is self.body:
+            return self.parsed[1]
+        return None
+
+    @functools.cached_property
+    def template(self) -> dict[str, Any]:
+        """The body as data (`load_template`), parsed at most once per stack: the runbook's
+        parts each read every template. Read it, never change it."""
+        data = self.data()
+        return data if data is not None else load_template(self.body)
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,10 @@ class RenderedEnvironment:
     # its stack sets run (StackSetSettings.settings)
     regions: tuple[str, ...] = ()
     stack_sets: dict[str, Any] = field(default_factory=dict)
+
+    # values of the blueprint file copied from documentation (cfngen.placeholders), found on
+    # the document the compiler loaded: a 1000-service blueprint is not parsed twice
+    placeholders: tuple[str, ...] = ()
 
     @property
     def multi_region(self) -> bool:

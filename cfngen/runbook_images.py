@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.render import RenderedEnvironment, RenderedStack
 
 _ENV = "${EnvironmentName}"
 
@@ -28,7 +28,9 @@ class Push:
     users: tuple[str, ...]  # components whose tasks run it
 
 
-def _repository_output(env: RenderedEnvironment, image: Any) -> tuple[str, str, str] | None:
+def _repository_output(
+    env: RenderedEnvironment, owners: dict[str, RenderedStack], image: Any
+) -> tuple[str, str, str] | None:
     """(repository stack component, URI output key, tag text) of an image from an imported
     repository URI, or None."""
     if not (isinstance(image, dict) and isinstance(image.get("Fn::Sub"), list)):
@@ -44,17 +46,17 @@ def _repository_output(env: RenderedEnvironment, image: Any) -> tuple[str, str, 
         if not (text.startswith(prefix) and isinstance(imported, str)):
             continue
         export = imported.replace(_ENV, env.environment_name)
-        for stack in env.stacks:
-            if export not in stack.exports:
-                continue
-            key = export.removeprefix(f"{env.environment_name}-{stack.component}-")
-            if _is_repository_uri(stack, key):
-                return stack.component, key, text.removeprefix(prefix)
+        stack = owners.get(export)
+        if stack is None:
+            continue
+        key = export.removeprefix(f"{env.environment_name}-{stack.component}-")
+        if _is_repository_uri(stack, key):
+            return stack.component, key, text.removeprefix(prefix)
     return None
 
 
 def _is_repository_uri(stack: RenderedStack, key: str) -> bool:
-    template = load_template(stack.body)
+    template = stack.template
     value = ((template.get("Outputs") or {}).get(key) or {}).get("Value")
     if not (isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list)):
         return False
@@ -66,12 +68,13 @@ def _is_repository_uri(stack: RenderedStack, key: str) -> bool:
 def pushes(env: RenderedEnvironment) -> dict[str, list[Push]]:
     """Repository stack component -> the images to push once it exists, sorted."""
     found: dict[tuple[str, str, str], list[str]] = {}
+    owners = {export: stack for stack in env.stacks for export in stack.exports}
     for stack in env.stacks:
-        for res in (load_template(stack.body).get("Resources") or {}).values():
+        for res in (stack.template.get("Resources") or {}).values():
             if res.get("Type") != "AWS::ECS::TaskDefinition":
                 continue
             for container in (res.get("Properties") or {}).get("ContainerDefinitions") or []:
-                where = _repository_output(env, container.get("Image"))
+                where = _repository_output(env, owners, container.get("Image"))
                 if where is None:
                     continue
                 component, key, tag = where

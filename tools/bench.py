@@ -1,8 +1,10 @@
 """`make bench`: render and lint timings (and, when the emulator is there, deploy timings).
 
 Render: wall time of `cfngen render` as a user runs it (a new interpreter each time, so
-interpreter start and imports count), best of 5, for every reference blueprint and environment,
-and for generated blueprints of 25, 50 and 100 components so the scaling is visible.
+interpreter start and imports count), best of 5, for every reference blueprint and environment.
+Scale: validate, render and verify of generated systems of 100, 500 and 1000 services
+(tests/scale.py), with ms per service and the marginal cost per service between sizes (flat =
+linear), render of 1000 against its 10 s target; lint of the 100-service one.
 Lint, for every reference environment: cold (`--no-cache`) next to cfn-lint's own CLI on the
 same rendered templates with the same rules (target: at most 0.6 of it), relinting unchanged
 (target: under 0.5 s) and after one service of the blueprint changed (how many were linted).
@@ -21,34 +23,10 @@ from pathlib import Path
 
 from cfngen.lint_pool import available_cores
 from tests.reference import ROOT, reference_cases
+from tests.scale import generated_blueprint
 
 CFNGEN = Path(sys.executable).parent / "cfngen"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
-
-
-def generated_blueprint(components: int) -> str:
-    """A blueprint with `components` components (services when that kind exists)."""
-    from cfngen.registry import BLUEPRINT as Blueprint
-
-    lines = ["blueprint: bench", "region: eu-west-1", "environments: {dev: {}}"]
-    if "services" in Blueprint.model_fields:
-        lines += ["cluster: {}", "services:"]
-        for i in range(components):
-            lines += [
-                f"  svc{i}:",
-                "    image: {uri: public.ecr.aws/nginx/nginx, tag: '1.27'}",
-                "    port: 80",
-                "    cpu: 256",
-                "    memory: 512",
-            ]
-            if i:
-                lines.append(f"    connects_to: [svc{i - 1}]")
-    else:
-        lines.append("security_groups:")
-        for i in range(components):
-            lines += [f"  g{i}:", f"    description: group {i}", "    ingress:"]
-            lines.append(f"      - {{port: 443, from: g{max(i - 1, 0)}, description: chain}}")
-    return "\n".join(lines) + "\n"
 
 
 def time_render(path: Path, env: str, runs: int = 5) -> tuple[float, int]:
@@ -77,26 +55,69 @@ def bench_render() -> None:
             f"  {path.stem + ' ' + env:28} {stacks:>6} {seconds:>8.3f} "
             f"{1000 * seconds / max(stacks, 1):>9.1f}"
         )
-    sizes = (25, 50, 100)
-    walls = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            bp = Path(tmp) / f"generated-{n}.yaml"
-            bp.write_text(generated_blueprint(n))
-            seconds, stacks = time_render(bp, "dev", runs=3)
-            walls.append(seconds)
-            print(
-                f"  {'generated, ' + str(n) + ' components':28} {stacks:>6} {seconds:>8.3f} "
-                f"{1000 * seconds / max(stacks, 1):>9.1f}"
-            )
-    slopes = [
-        1000 * (walls[i + 1] - walls[i]) / (sizes[i + 1] - sizes[i]) for i in range(len(sizes) - 1)
-    ]
-    ratio = max(slopes) / max(min(slopes), 1e-9)
+
+
+SCALE = (100, 500, 1000)
+RENDER_1000_TARGET = 10.0
+
+
+def _wall(args: list[str]) -> float:
+    """Wall time of one `cfngen ARGS` run as a user runs it (findings allowed, not errors)."""
+    start = time.perf_counter()
+    proc = subprocess.run([str(CFNGEN), *args], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"cfngen {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    return seconds
+
+
+def bench_scale(sizes: tuple[int, ...] = SCALE) -> None:
+    """Generated systems (tests/scale.py: each service has a route on a shared ALB, a database
+    connection, secrets and an alarm): seconds and ms per service at each size, one run each.
+    Linear means the marginal cost per service stays flat between sizes."""
     print(
-        f"  marginal cost per component: {slopes[0]:.1f} ms (25->50), {slopes[1]:.1f} ms "
-        f"(50->100); ratio {ratio:.2f} (about 1 = linear)"
+        "scale (generated services, wall of one run including interpreter start; "
+        "ms/service = wall / services)"
     )
+    head = "".join(f" {str(n) + ' s':>8} {'ms/svc':>6}" for n in sizes)
+    print(f"  {'command':9}{head}  marginal ms/svc {'->'.join(map(str, sizes))}  target")
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for n in sizes:
+            paths[n] = Path(tmp) / f"scale-{n}.yaml"
+            paths[n].write_text(generated_blueprint(n))
+        out = str(Path(tmp) / "out")
+        commands = {
+            "validate": lambda p: ["validate", str(p)],
+            "render": lambda p: ["render", str(p), "--env", "dev", "-o", out],
+            "verify": lambda p: ["verify", str(p), "--env", "dev"],
+        }
+        for name, args in commands.items():
+            busy = wait_quiet(30)
+            walls = [_wall(args(paths[n])) for n in sizes]
+            cells = "".join(
+                f" {w:>8.2f} {1000 * w / n:>6.1f}" for w, n in zip(walls, sizes, strict=True)
+            )
+            marginal = [
+                1000 * (walls[i + 1] - walls[i]) / (sizes[i + 1] - sizes[i])
+                for i in range(len(sizes) - 1)
+            ]
+            if min(marginal) > 0:
+                ratio = max(marginal) / min(marginal)
+                target = f"linear: ratio {ratio:.2f} {'ok' if ratio < 1.5 else 'OVER'} (< 1.5)"
+            else:
+                target = "linear: n/a (noise: a larger size ran faster)"
+            if name == "render" and 1000 in sizes:
+                over = walls[sizes.index(1000)] >= RENDER_1000_TARGET
+                target += f"; 1000 < {RENDER_1000_TARGET:.0f} s {'OVER' if over else 'ok'}"
+            steps = " ".join(f"{m:.1f}" for m in marginal)
+            print(f"  {name:9}{cells}  {steps:>{17 + 4 * len(sizes)}}  {target}{busy}")
+        seconds = _wall(["lint", str(paths[sizes[0]]), "--env", "dev", "--no-cache"])
+        print(
+            f"  {'lint':9} {seconds:>8.2f} {1000 * seconds / sizes[0]:>6.1f}  "
+            f"(cold, {sizes[0]} services only: at 1000 it takes minutes; see "
+            "docs/development.md)"
+        )
 
 
 def _cpu_times() -> tuple[int, int]:
@@ -220,10 +241,12 @@ def bench_lint() -> None:
 
 
 def main() -> None:
-    """`python -m tools.bench [render] [lint] [deploy]` (default: all)."""
-    parts = set(sys.argv[1:]) or {"render", "lint", "deploy"}
+    """`python -m tools.bench [render] [scale] [lint] [deploy]` (default: all)."""
+    parts = set(sys.argv[1:]) or {"render", "scale", "lint", "deploy"}
     if "render" in parts:
         bench_render()
+    if "scale" in parts:
+        bench_scale()
     if "lint" in parts:
         bench_lint()
     if "deploy" not in parts:

@@ -148,14 +148,17 @@ def container_dependencies(
     *,
     awsvpc: bool = True,
     load_balancers: Sequence[tuple[str, Path_]] = (),
+    group: str = "",
 ) -> dict[str, Path_]:
-    """Stacks a service or task depends on because of its container settings (and routes)."""
+    """Stacks a service or task depends on because of its container settings (and routes);
+    `group`: its own security group (awsvpc), imported with the placement's from their stacks."""
     deps: dict[str, Path_] = {
         network.COMPONENT: base,
         CLUSTER: (*base, "capacity"),
     }
     if awsvpc:
-        deps[security.COMPONENT] = base
+        for g in (group, *c.placement.security_groups):
+            deps.setdefault(security.group_stack(facts, g), base)
     views = container_views("", c, base)
     for view in views:
         if view.image.repository is not None:
@@ -314,10 +317,7 @@ def awsvpc_settings(ctx: Context, group: str, c: ContainerSettings) -> AwsvpcSet
     tier = network.PUBLIC_SUBNETS if c.placement.subnets == "public" else network.PRIVATE_SUBNETS
     return AwsvpcSettings(
         subnets=Split(",", ctx.import_value(network.COMPONENT, tier)),
-        security_groups=[
-            ctx.import_value(security.COMPONENT, security.group_output(g))
-            for g in (group, *c.placement.security_groups)
-        ],
+        security_groups=[security.group_id(ctx, g) for g in (group, *c.placement.security_groups)],
         assign_public_ip="ENABLED" if c.placement.assign_public_ip else "DISABLED",
     )
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from cfngen.checks.base import as_dict, as_int, as_list, check, statements
 from cfngen.verify.model import Environment, Ref, Stack
-from cfngen.verify.network import Rules
+from cfngen.verify.network import rules_of
 
 EnvHit = tuple[str, str, str]
 _PORT = re.compile(r"^(?P<scheme>https?)://[^/:]+(?::(?P<port>\d+))?")
@@ -112,7 +112,7 @@ def vpc_links_reach_listeners(env: Environment) -> Iterator[EnvHit]:
 def _http_links(env: Environment) -> Iterator[EnvHit]:
     """HTTP API (v2) integration -> its VPC link -> the listener its URI names: the link's
     groups may leave on the listener's port and the balancer's groups admit them."""
-    rules = Rules(env)
+    rules = rules_of(env)
     for stack, integ in env.of_type("AWS::ApiGatewayV2::Integration"):
         if integ.props.get("ConnectionType") != "VPC_LINK":
             continue

@@ -12,7 +12,7 @@ from typing import Any
 
 from cfngen.checks.base import Resource, as_bool, as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref, Stack
-from cfngen.verify.network import Rules, groups_of
+from cfngen.verify.network import Rules, groups_of, rules_of
 
 EnvHit = tuple[str, str, str]
 _ENDPOINTS = ("ecr.api", "ecr.dkr", "s3", "logs")  # what a private task needs without NAT
@@ -144,7 +144,7 @@ def _fargate(env: Environment, stack: Stack, service: Resource) -> bool:
     scope="environment",
 )
 def tasks_get_out(env: Environment) -> Iterator[EnvHit]:
-    routes, endpoints, rules = _routes(env), _endpoints(env), Rules(env)
+    routes, endpoints, rules = _routes(env), _endpoints(env), rules_of(env)
     for stack, service in env.of_type("AWS::ECS::Service"):
         net = as_dict(as_dict(service.props.get("NetworkConfiguration")).get("AwsvpcConfiguration"))
         if not _fargate(env, stack, service):

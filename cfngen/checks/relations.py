@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from cfngen.checks.base import as_dict, as_list, check
 from cfngen.verify.model import Environment, Ref
-from cfngen.verify.network import Group, Rules, group_of, ports
+from cfngen.verify.network import Group, group_of, ports, rules_of
 
 EnvHit = tuple[str, str, str, str]  # (component, logical id, message, blueprint path)
 
@@ -74,7 +74,7 @@ def _where(env: Environment, group: Group) -> tuple[str, str]:
 def relations_permitted(env: Environment) -> Iterator[EnvHit]:
     if not env.relations:
         return
-    rules, groups = Rules(env), _groups_by_name(env)
+    rules, groups = rules_of(env), _groups_by_name(env)
     for rel in env.relations:
         span = _span(rel.get("ports", ""))
         src, dst = groups.get(rel.get("from", "")), groups.get(rel.get("to", ""))

@@ -16,7 +16,7 @@ from typing import Any
 from cfngen.checks.base import Resource, as_dict, as_int, as_list, check
 from cfngen.verify.iam import missing, role_of
 from cfngen.verify.model import Environment, Missing, Ref, Stack, imports_in, partition
-from cfngen.verify.network import DYNAMIC, Group, Rules, groups_of, ports
+from cfngen.verify.network import DYNAMIC, Group, groups_of, ports, rules_of
 
 EnvHit = tuple[str, str, str]  # (stack component, logical id, message)
 
@@ -214,7 +214,7 @@ def _target_port(task: Resource, container: dict[str, Any], port: int) -> tuple[
     scope="environment",
 )
 def balancer_reaches_targets(env: Environment) -> Iterator[EnvHit]:
-    rules, listeners = Rules(env), _listeners_of(env)
+    rules, listeners = rules_of(env), _listeners_of(env)
     for tg, services in _registered(env).items():
         tg_res = env.resource(tg)
         if tg_res is None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cfngen import placeholders
 from cfngen.cli.completion import complete_env
 from cfngen.cli.options import (
     blueprint_argument,
@@ -107,7 +106,7 @@ def render(
 
     rendered = _compile(blueprint, env, variables, var_files)
     target = write_environment(rendered, out_dir, force=force)
-    for warning in placeholders.warnings(blueprint):  # stderr: stdout stays the file list
+    for warning in rendered.placeholders:  # stderr: stdout stays the file list
         click.echo(f"warning: {warning}", err=True)
     click.echo(
         f"rendered {len(rendered.stacks)} stacks for {rendered.environment_name} into {target}/"

@@ -67,13 +67,12 @@ def _from_blueprint(
     var_files: tuple[Path, ...],
     keep: list[Any] | None = None,
 ) -> list[tuple[str, list[Template], Origins]]:
-    from cfngen.compiler import Inputs, build_environment, validate_blueprint
+    from cfngen.compiler import Inputs, validate_and_build
     from cfngen.lint import Template
 
     inputs = Inputs(path, tuple(parse_variables(variables).items()), var_files)
     groups: list[tuple[str, list[Template], Origins]] = []
-    for prep in validate_blueprint(inputs, list(envs) or None):
-        env = build_environment(prep, source=str(path))
+    for _, env in validate_and_build(inputs, list(envs) or None):
         templates = [
             Template(
                 name=s.name,
@@ -324,7 +323,8 @@ def _lint(
         groups.append((str(path), templates, None))
     else:
         groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
-        for warning in placeholders.warnings(path):  # stderr: findings stay on stdout
+        found = compiled[0][0].placeholders if compiled else placeholders.warnings(path)
+        for warning in found:  # stderr: findings stay on stdout
             click.echo(f"warning: {warning}", err=True)
 
     # the environment checks (`cfngen verify`) of a blueprint or a rendered folder

@@ -38,12 +38,11 @@ def environments(
         except (OSError, KeyError, ValueError) as err:
             raise UsageError(f"{path}/manifest.json is not a cfngen manifest: {err}") from None
         return [(env, {s.component: str(path / s.file) for s in env.stacks})]
-    from cfngen.compiler import Inputs, build_environment, validate_blueprint
+    from cfngen.compiler import Inputs, validate_and_build
 
     inputs = Inputs(path, tuple(parse_variables(variables).items()), var_files)
     out = []
-    for prep in validate_blueprint(inputs, list(envs) or None):
-        env = build_environment(prep, source=str(path))
+    for _, env in validate_and_build(inputs, list(envs) or None):
         out.append((env, {s.component: f"{env.environment}/{s.file}" for s in env.stacks}))
     return out
 

@@ -38,7 +38,7 @@ from cfngen.deploy.state import (
     is_owned,
 )
 from cfngen.errors import OperationError
-from cfngen.render import RenderedStack, load_template
+from cfngen.render import RenderedEnvironment, RenderedStack, load_template
 
 if TYPE_CHECKING:
     from cfngen.deploy.deployer import Deployment
@@ -192,8 +192,29 @@ def analyse(
         orphans=gone,
         impossible=cannot,
         explained=explained,
+        moved=moved_exports(self.env.environment_name, stack, plan.removed_exports, self.env),
     )
     return plan
+
+
+def moved_exports(
+    env_name: str, stack: RenderedStack, removed: list[str], env: RenderedEnvironment
+) -> dict[str, str]:
+    """Removed exports whose output another stack now exports (export -> that stack's name):
+    an entry of a split shared stack (a security group, a repository) that changed shard."""
+    out: dict[str, str] = {}
+    own = f"{env_name}-{stack.component}-"
+    for export in removed:
+        if not export.startswith(own):
+            continue
+        output = export.removeprefix(own)
+        for other in env.stacks:
+            if other.name != stack.name and f"{env_name}-{other.component}-{output}" in (
+                other.exports
+            ):
+                out[export] = other.name
+                break
+    return out
 
 
 def _is_orphan(self: Deployment, stack: RenderedStack, name: str) -> bool:

@@ -79,12 +79,15 @@ def refusals(
     orphans: Collection[str] = (),
     impossible: Mapping[str, str] | None = None,
     explained: Collection[str] = (),
+    moved: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Reasons to refuse executing this stack's change set (empty list: go ahead).
 
     `orphans`: importers that are stacks of components removed from the blueprint.
     `impossible`: replacements that cannot succeed (logical id -> why, cfngen.deploy.replacement),
     refused even with --allow-replace; `explained`: the exports those reasons already cover.
+    `moved`: removed exports whose output another stack of the environment now exports (export
+    -> that stack): an entry of a split shared stack that changed shard.
     """
     reasons: list[str] = []
     cannot = impossible or {}
@@ -100,6 +103,16 @@ def refusals(
             )
     for export, importers in sorted(plan.blocked_exports.items()):
         if export in explained:
+            continue
+        if moved and export in moved:
+            reasons.append(
+                f"export {export} moved to {moved[export]}, which {', '.join(importers)} now "
+                "import instead: an entry was inserted or removed before it in its blueprint "
+                "section, so it changed shard. CloudFormation keeps an export in use, and the "
+                f"order that works ({moved[export]}, then {', '.join(importers)}, then this "
+                "stack) is against the dependency graph. Keep the section's order (add entries "
+                "at its end) and render again; see docs/blueprint.md, Large environments"
+            )
             continue
         gone = [i for i in importers if i in orphans]
         live = [i for i in importers if i not in orphans]

@@ -1,5 +1,5 @@
-"""The alarms kind: CloudWatch alarms on any metric, in one stack `alarms` that notifies the
-alerts topic.
+"""The alarms kind: CloudWatch alarms on any metric, in the stack `alarms` (split into `alarms-2`
+... past `SHARD_SIZE` alarms) that notifies the alerts topic.
 
 An alarm names either a component of the blueprint, whose kind says where its metrics are
 (`Kind.metrics`: namespace and the dimensions that select it), or a namespace and dimensions of
@@ -63,26 +63,37 @@ def _imports(alarm: Alarm, facts: Facts) -> set[str]:
     return stacks
 
 
+SHARD_SIZE = 100
+"""Alarms per `alarms` stack: one resource each, about 1 KB of template each."""
+
+
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
-    alarms = ALARMS_KIND.entries(bp)
-    if not alarms:
-        return []
-    depends = set(alerts.dependency(bp))
-    for alarm in alarms.values():
-        depends |= _imports(alarm, facts)
-    return [
-        StackPlan(
-            component=ALARMS,
-            title="CloudWatch alarms",
-            build=build,
-            spec=AlarmsSpec(
-                dict(alarms),
-                {a.component: facts.metrics[a.component] for a in alarms.values() if a.component},
-            ),
-            depends_on=tuple(sorted(depends)),
-            source=("alarms",),
+    shards: dict[str, dict[str, Alarm]] = {}
+    for name, alarm in ALARMS_KIND.entries(bp).items():
+        shards.setdefault(facts.shard(ALARMS, name), {})[name] = alarm
+    plans: list[StackPlan[Any]] = []
+    for component, alarms in shards.items():
+        depends = set(alerts.dependency(bp))
+        for alarm in alarms.values():
+            depends |= _imports(alarm, facts)
+        plans.append(
+            StackPlan(
+                component=component,
+                title="CloudWatch alarms",
+                build=build,
+                spec=AlarmsSpec(
+                    alarms,
+                    {
+                        a.component: facts.metrics[a.component]
+                        for a in alarms.values()
+                        if a.component
+                    },
+                ),
+                depends_on=tuple(sorted(depends)),
+                source=("alarms",),
+            )
         )
-    ]
+    return plans
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
@@ -165,6 +176,7 @@ ALARMS_KIND: Kind[Alarm] = Kind(
     prefix=ALARMS,
     plan=plan,
     shared_stack=True,
+    shard_size=SHARD_SIZE,
     names_components=False,
     checks=(check,),
     order=90,

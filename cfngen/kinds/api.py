@@ -77,7 +77,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
         deps: dict[str, Any] = {lb_key(api.load_balancer): ("apis", name, "load_balancer")}
         if api.type == "http":
             deps[network.COMPONENT] = ("apis", name)
-            deps[security.COMPONENT] = ("apis", name)
+            deps[security.group_stack(facts, api_key(name))] = ("apis", name)
         plans.append(
             StackPlan(
                 component=api_key(name),
@@ -300,9 +300,7 @@ def _http(spec: ApiSpec, ctx: Context) -> None:
             "VpcLink",
             Name=ctx.name(f"api-{spec.name}"),
             SubnetIds=Split(",", ctx.import_value(network.COMPONENT, network.PRIVATE_SUBNETS)),
-            SecurityGroupIds=[
-                ctx.import_value(security.COMPONENT, security.group_output(api_key(spec.name)))
-            ],
+            SecurityGroupIds=[security.group_id(ctx, api_key(spec.name))],
         )
     )
     http = ctx.add(

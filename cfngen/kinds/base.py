@@ -14,6 +14,7 @@ What the kinds offer each other is collected once, in the planning stage (cfngen
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -22,7 +23,7 @@ from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
 from cfngen.blueprint.models.services import Route
 from cfngen.blueprint.source import Path_
-from cfngen.stacks import Output, component_key, logical_id
+from cfngen.stacks import Output, component_key, logical_id, shard_key
 
 if TYPE_CHECKING:
     from cfngen.blueprint.validate import Checker
@@ -254,9 +255,16 @@ class Facts:
     links: tuple[Link, ...] = ()  # other declared relations, in blueprint order
     grantors: Mapping[str, Mapping[str, GrantFn]] = field(default_factory=dict)  # name -> access
     metrics: Mapping[str, MetricSource] = field(default_factory=dict)  # name -> its metrics
+    # split shared stacks: kind prefix -> entry (a security group: its name) -> its shard
+    shards: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def stack_of(self, name: str) -> str | None:
         return self.stacks.get(name)
+
+    def shard(self, prefix: str, entry: str) -> str:
+        """The stack component holding `entry` of a shared stack (`security-2`); the unsplit
+        stack (`prefix`) when the kind does not split or does not know the entry."""
+        return self.shards.get(prefix, {}).get(entry, prefix)
 
     def access_levels(self, name: str) -> list[str]:
         """How a component may be used (`uses: [{component, access}]`); [] when it cannot."""
@@ -284,8 +292,16 @@ class Facts:
 
     def routes_of(self, service: str) -> list[RouteTarget]:
         """A service's routes, over every load balancer, in the order it declares them."""
-        found = [rt for routes in self.routes.values() for rt in routes if rt.service == service]
-        return sorted(found, key=lambda rt: rt.index)
+        return sorted(self._routes_by_service.get(service, ()), key=lambda rt: rt.index)
+
+    @functools.cached_property
+    def _routes_by_service(self) -> dict[str, list[RouteTarget]]:
+        """Routes by service, made once: a scan of every route per service is quadratic."""
+        out: dict[str, list[RouteTarget]] = {}
+        for routes in self.routes.values():
+            for rt in routes:
+                out.setdefault(rt.service, []).append(rt)
+        return out
 
 
 # --- the record ---------------------------------------------------------------------------------
@@ -317,6 +333,11 @@ class Kind(Generic[M]):
     plan: Planner
     singleton: bool = False  # one block (network, cluster, dns), not named entries
     shared_stack: bool = False  # every entry lives in one stack named `prefix` (ecr)
+    # a shared stack's entries per shard: entries fill `prefix`, `prefix-2` ... in blueprint
+    # order, this many of each section per shard (see `place`); None: one stack, never split
+    shard_size: int | None = None
+    # what fills the shards when not the kind's own entries: (section, entry, key) in order
+    shard_entries: Callable[[Blueprint, Facts], Iterable[tuple[str, str, str]]] | None = None
     shareable: bool = False  # may be declared once in the blueprint's `shared` scope
     # a shared entry (raw mapping) -> the same entry admitting these environment accounts
     share: Callable[[dict[str, Any], list[str]], dict[str, Any]] | None = None
@@ -343,6 +364,15 @@ class Kind(Generic[M]):
             return self.prefix
         return component_key(self.prefix, name)
 
+    def placement(self, bp: Blueprint, facts: Facts | None = None) -> dict[str, str]:
+        """Each entry of a shared stack -> its shard's component key (see `place`)."""
+        if self.shard_entries is not None:
+            assert facts is not None, "shards of derived entries need the facts"
+            items: Iterable[tuple[str, str, str]] = self.shard_entries(bp, facts)
+        else:
+            items = ((self.section, name, name) for name in self.entries(bp))
+        return place(self.prefix, self.shard_size, items)
+
     def entries(self, bp: Blueprint) -> dict[str, M]:
         """The section's entries by name ({} when absent); a singleton's one block by section."""
         value = getattr(bp, self.section)
@@ -354,6 +384,31 @@ class Kind(Generic[M]):
         """A singleton section's block (None when the blueprint has none)."""
         value: M | None = getattr(bp, self.section)
         return value
+
+
+def place(prefix: str, size: int | None, items: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Shards of a split shared stack: key -> `prefix`, `prefix-2` ...
+
+    `items` are (section, entry, key) in blueprint order; the n-th entry of each section
+    (counting from 0) goes to shard n // size, with every key it holds. So the shard of an
+    entry depends only on its position in its own section: a change to one entry, or an entry
+    appended to any section, never moves another; inserting one in the middle of a section moves
+    the entry before each later shard boundary of that section to the next shard.
+    """
+    if size is None:
+        return {key: prefix for _, _, key in items}
+    seen: dict[str, dict[str, int]] = {}
+    out: dict[str, str] = {}
+    for section, entry, key in items:
+        positions = seen.setdefault(section, {})
+        index = positions.setdefault(entry, len(positions))
+        out[key] = shard_key(prefix, index // size)
+    return out
+
+
+def shard_index(component: str, prefix: str) -> int:
+    """0 for `prefix`, n - 1 for `prefix-n` (the order shards depend on each other in)."""
+    return 0 if component == prefix else int(component.rsplit("-", 1)[1]) - 1
 
 
 def closed_groups(kind: Kind[Any], bp: Blueprint, describe: Callable[[str, Any], str]) -> Derived:

@@ -38,7 +38,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
             title=f"ElastiCache Redis {name}",
             build=build,
             spec=(name, cache),
-            depends_on=(network.COMPONENT, security.COMPONENT),
+            depends_on=(network.COMPONENT, security.group_stack(facts, component(name))),
             source=("caches", name),
         )
         for name, cache in CACHES.entries(bp).items()
@@ -78,7 +78,7 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 def build(spec: tuple[str, Cache], ctx: Context) -> None:
     name, cache = spec
-    group = ctx.import_value(security.COMPONENT, security.group_output(component(name)))
+    group = security.group_id(ctx, component(name))
     subnets = ctx.add(
         elasticache.SubnetGroup(
             "SubnetGroup",

@@ -83,7 +83,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     if cluster.has_ec2 or namespace:
         deps.append(network.COMPONENT)
     if cluster.has_ec2:
-        deps.append(security.COMPONENT)
+        deps.append(security.group_stack(facts, INSTANCE_GROUP))
     declared = CLUSTERS.one(bp) is not None
     return [
         StackPlan(
@@ -251,9 +251,7 @@ def _ec2_capacity(
                 ImageId=Ref(ami),
                 InstanceType=ec2cap.instance_type,
                 IamInstanceProfile=ec2.IamInstanceProfile(Arn=GetAtt(profile, "Arn")),
-                SecurityGroupIds=[
-                    ctx.import_value(security.COMPONENT, security.group_output(INSTANCE_GROUP))
-                ],
+                SecurityGroupIds=[security.group_id(ctx, INSTANCE_GROUP)],
                 MetadataOptions=metadata_options(),
                 Monitoring=ec2.Monitoring(Enabled=True),
                 **({"EbsOptimized": True} if supports_ebs_optimized(ec2cap.instance_type) else {}),

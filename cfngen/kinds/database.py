@@ -52,7 +52,11 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
             title=f"RDS {db.engine} database {name}",
             build=build,
             spec=(name, db),
-            depends_on=(network.COMPONENT, security.COMPONENT, *alerts.dependency(bp)),
+            depends_on=(
+                network.COMPONENT,
+                security.group_stack(facts, component(name)),
+                *alerts.dependency(bp),
+            ),
             source=("databases", name),
         )
         for name, db in DATABASES.entries(bp).items()
@@ -112,7 +116,7 @@ def _tls_parameters(db: Database) -> dict[str, str]:
 
 def build(spec: tuple[str, Database], ctx: Context) -> None:
     name, db = spec
-    group = ctx.import_value(security.COMPONENT, security.group_output(component(name)))
+    group = security.group_id(ctx, component(name))
     subnets = ctx.add(
         rds.DBSubnetGroup(
             "SubnetGroup",

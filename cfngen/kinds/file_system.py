@@ -74,7 +74,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
             title=f"EFS file system {name}",
             build=build_file_system,
             spec=FsSpec(name, fs, network.of(bp).availability_zones),
-            depends_on=(network.COMPONENT, security.COMPONENT),
+            depends_on=(network.COMPONENT, security.group_stack(facts, efs_key(name))),
             source=("file_systems", name),
         )
         for name, fs in FILE_SYSTEMS.entries(bp).items()
@@ -234,7 +234,7 @@ def build_file_system(spec: FsSpec, ctx: Context) -> None:
         )
     system = ctx.add(system)
     subnets = ctx.import_value(network.COMPONENT, network.PRIVATE_SUBNETS)
-    group = ctx.import_value(security.COMPONENT, security.group_output(efs_key(spec.name)))
+    group = security.group_id(ctx, efs_key(spec.name))
     for i in range(spec.availability_zones):
         ctx.add(
             efs.MountTarget(

@@ -83,7 +83,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                 spec=LbSpec(name, lb, tuple(facts.routes.get(name, ())), private_link),
                 depends_on=(
                     network.COMPONENT,
-                    security.COMPONENT,
+                    security.group_stack(facts, lb_key(name)),
                     *certificate_dependency(lb),
                     *alerts.dependency(bp),
                 ),
@@ -181,9 +181,7 @@ def build(spec: LbSpec, ctx: Context) -> None:
         "Type": lb.type,
         "Scheme": lb.scheme,
         "Subnets": Split(",", ctx.import_value(network.COMPONENT, subnets)),
-        "SecurityGroups": [
-            ctx.import_value(security.COMPONENT, security.group_output(lb_key(spec.name)))
-        ],
+        "SecurityGroups": [security.group_id(ctx, lb_key(spec.name))],
         "LoadBalancerAttributes": [
             elb.LoadBalancerAttributes(Key=k, Value=v) for k, v in sorted(attrs.items())
         ],

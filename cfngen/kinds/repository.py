@@ -1,5 +1,6 @@
-"""The repository kind: every ECR repository of the blueprint in one stack `ecr` (scan on push,
-lifecycle, retained). Others take a repository's `uri`, `arn` and `name` attributes."""
+"""The repository kind: every ECR repository of the blueprint in the stack `ecr` (scan on push,
+lifecycle, retained), split into `ecr-2`, `ecr-3` ... past `SHARD_SIZE` repositories. Others take
+a repository's `uri`, `arn` and `name` attributes (which name its shard)."""
 
 from __future__ import annotations
 
@@ -34,30 +35,40 @@ class EcrSpec:
     repositories: dict[str, Repository]
 
 
+SHARD_SIZE = 40
+"""Repositories per `ecr` stack: 40 resources and 120 of the 200 outputs a stack may have."""
+
+
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
-    repositories = REPOSITORIES.entries(bp)
-    if not repositories:
-        return []
+    shards: dict[str, dict[str, Repository]] = {}
+    for name, repo in REPOSITORIES.entries(bp).items():
+        shards.setdefault(facts.shard(ECR, name), {})[name] = repo
     return [
         StackPlan(
-            component=ECR,
+            component=component,
             title="ECR repositories",
             build=build,
             spec=EcrSpec(repositories),
             source=("repositories",),
         )
+        for component, repositories in shards.items()
     ]
 
 
+def repository_stack(facts: Facts, name: str) -> str:
+    """The `ecr` stack (shard) that holds repository `name`."""
+    return facts.shard(ECR, name)
+
+
 def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
-    return {
-        name: {
-            "uri": Attribute(Output(ECR, repository_output(name, "Uri")), "value", "Image URI"),
-            "arn": Attribute(Output(ECR, repository_output(name, "Arn")), "value", "Repo ARN"),
-            "name": Attribute(Output(ECR, repository_output(name, "Name")), "value", "Repo name"),
+    out: dict[str, dict[str, Attribute]] = {}
+    for name, stack in REPOSITORIES.placement(bp).items():
+        out[name] = {
+            "uri": Attribute(Output(stack, repository_output(name, "Uri")), "value", "Image URI"),
+            "arn": Attribute(Output(stack, repository_output(name, "Arn")), "value", "Repo ARN"),
+            "name": Attribute(Output(stack, repository_output(name, "Name")), "value", "Repo name"),
         }
-        for name in REPOSITORIES.entries(bp)
-    }
+    return out
 
 
 def repository_name(suffix: str) -> Sub:
@@ -212,6 +223,7 @@ REPOSITORIES: Kind[Repository] = Kind(
     prefix=ECR,
     plan=plan,
     shared_stack=True,
+    shard_size=SHARD_SIZE,
     shareable=True,
     share=share,
     attributes=attributes,

@@ -44,7 +44,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
             title=f"OpenSearch domain {name}",
             build=build,
             spec=(name, domain, zones(bp, domain)),
-            depends_on=(network.COMPONENT, security.COMPONENT),
+            depends_on=(network.COMPONENT, security.group_stack(facts, component(name))),
             source=("search_domains", name),
         )
         for name, domain in SEARCH_DOMAINS.entries(bp).items()
@@ -76,7 +76,7 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 def build(spec: tuple[str, SearchDomain, int], ctx: Context) -> None:
     name, domain, az_count = spec
-    group = ctx.import_value(security.COMPONENT, security.group_output(component(name)))
+    group = security.group_id(ctx, component(name))
     private = ctx.import_value(network.COMPONENT, network.PRIVATE_SUBNETS)
     subnets = [Select(i, Split(",", private)) for i in range(az_count)]
 

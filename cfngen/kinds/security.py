@@ -3,7 +3,12 @@ holds every security group of the environment (explicit and derived) and the rul
 
 All groups live in one stack so that rules may point both ways (A -> B and B -> A) without a
 cycle between stacks; group-to-group rules are separate resources for the same reason inside
-the template. Components import their group ID from here.
+the template. Components import their group ID from here (`group_id`).
+
+Past `SHARD_SIZE` entries of one blueprint section the stack splits into `security-2`,
+`security-3` ... (`Kind.shard_size`, cfngen.kinds.base.place): a group lives in the shard of
+the entry that declares it, and a rule between groups of two shards is a resource of the higher
+shard, importing the other group's ID, so shards depend only on lower ones.
 
 An `existing` group is not created: its ID (literal, import or SSM parameter) is exported under
 the same name, every rule on it is a separate resource, and the stack's
@@ -12,9 +17,9 @@ the same name, every rule on it is a separate resource, and the stack's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from troposphere import GetAtt, cloudformation, ec2
 
@@ -24,7 +29,7 @@ from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import existing_value, waive
 from cfngen.kinds import network
-from cfngen.kinds.base import Derived, Facts, Kind, Target
+from cfngen.kinds.base import Derived, Facts, Kind, Target, shard_index
 from cfngen.stacks import logical_id
 
 COMPONENT = "security"
@@ -39,10 +44,22 @@ def group_logical_id(group: str) -> str:
     return logical_id(group, "security-group")
 
 
+SHARD_SIZE = 50
+"""Entries of each blueprint section per `security` stack: a service brings its group and two
+or three rules, so 50 services with their databases and load balancers stay far under 500
+resources and 200 outputs (one output per group)."""
+
+Direction = Literal["Ingress", "Egress"]
+
+
 @dataclass(frozen=True)
 class SecuritySpec:
-    groups: dict[str, SecurityGroup]
+    groups: dict[str, SecurityGroup]  # the groups this stack creates (or names, existing ones)
     sources: dict[str, Path_] = field(default_factory=dict)  # group -> blueprint entry
+    # the group-to-group (and existing groups' CIDR) rules this stack holds: (direction, the
+    # group the rule is on, the rule); None: every rule of `groups` (one unsplit stack)
+    rules: tuple[tuple[Direction, str, IngressRule | EgressRule], ...] | None = None
+    placement: dict[str, str] = field(default_factory=dict)  # group -> its stack (shard)
 
 
 def explicit(bp: Blueprint, facts: Facts) -> Derived:
@@ -58,20 +75,93 @@ def explicit(bp: Blueprint, facts: Facts) -> Derived:
     )
 
 
+def shard_entries(bp: Blueprint, facts: Facts) -> Iterator[tuple[str, str, str]]:
+    """(section, entry, group) of every group, in the order the security stack lists them: a
+    group goes to the shard of the blueprint entry that declares it (a service's, say)."""
+    for name in facts.groups.groups:
+        source = facts.groups.sources.get(name, ())
+        section = str(source[0]) if source else ""
+        yield section, str(source[1]) if len(source) > 1 else name, name
+
+
+def group_stack(facts: Facts, group: str) -> str:
+    """The `security` stack (shard) that holds a group and exports its ID."""
+    return facts.shard(COMPONENT, group)
+
+
+def group_id(ctx: Context, group: str) -> Any:
+    """A group's ID, imported from the security stack that holds it."""
+    return ctx.import_value(group_stack(ctx.facts, group), group_output(group))
+
+
+def _rules(
+    groups: dict[str, SecurityGroup],
+) -> Iterator[tuple[Direction, str, IngressRule | EgressRule, str | None]]:
+    """Every rule that is a resource of its own: (direction, group, rule, peer group or None)."""
+    for name, group in groups.items():
+        for rule in group.ingress:
+            if rule.from_ is not None or group.existing is not None:
+                yield "Ingress", name, rule, rule.from_
+        for erule in group.egress or []:
+            if erule.to is not None:
+                yield "Egress", name, erule, erule.to
+
+
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     groups = facts.groups.groups
     if not groups:
         return []
+    where = dict(facts.shards.get(COMPONENT, {}))
+    members: dict[str, dict[str, SecurityGroup]] = {}
+    for name, group in groups.items():
+        members.setdefault(where.get(name, COMPONENT), {})[name] = group
+    sources = dict(facts.groups.sources)
+    if len(members) == 1:
+        return [_plan(COMPONENT, dict(groups), sources, None, {}, set())]
+    # a rule between groups of two shards is a resource of the higher one, which imports the
+    # lower one's group ID: shard k depends only on shards before it, never the other way
+    rules: dict[str, list[tuple[Direction, str, IngressRule | EgressRule]]] = {
+        c: [] for c in members
+    }
+    imports: dict[str, set[str]] = {c: set() for c in members}
+    for direction, name, rule, peer in _rules(dict(groups)):
+        own = where.get(name, COMPONENT)
+        other = where.get(peer, COMPONENT) if peer is not None else own
+        home = max(own, other, key=lambda c: shard_index(c, COMPONENT))
+        rules[home].append((direction, name, rule))
+        imports[home] |= {own, other} - {home}
     return [
-        StackPlan(
-            component=COMPONENT,
-            title="Security groups and the rules between them",
-            build=build,
-            spec=SecuritySpec(groups=dict(groups), sources=dict(facts.groups.sources)),
-            depends_on=(network.COMPONENT,),
-            source=("security_groups",),
+        _plan(
+            component,
+            held,
+            sources,  # a rule keeps its group's entry, in whichever shard it is
+            tuple(rules[component]),
+            where,
+            imports[component],
         )
+        for component, held in members.items()
     ]
+
+
+def _plan(
+    component: str,
+    groups: dict[str, SecurityGroup],
+    sources: dict[str, Path_],
+    rules: tuple[tuple[Direction, str, IngressRule | EgressRule], ...] | None,
+    placement: dict[str, str],
+    imports: set[str],
+) -> StackPlan[Any]:
+    return StackPlan(
+        component=component,
+        title="Security groups and the rules between them",
+        build=build,
+        spec=SecuritySpec(groups=groups, sources=sources, rules=rules, placement=placement),
+        depends_on=(
+            network.COMPONENT,
+            *sorted(imports, key=lambda c: shard_index(c, COMPONENT)),
+        ),
+        source=("security_groups",),
+    )
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
@@ -220,33 +310,39 @@ def build(spec: SecuritySpec, ctx: Context) -> None:
         )
         ids[name] = GetAtt(resources[name], "GroupId")
 
-    for name, group in spec.groups.items():
+    def peer_id(group: str) -> Any:
+        if group in ids:
+            return ids[group]
+        ids[group] = ctx.import_value(spec.placement[group], group_output(group))
+        return ids[group]
+
+    rules = spec.rules
+    if rules is None:
+        rules = tuple((d, name, rule) for d, name, rule, _ in _rules(spec.groups))
+    for direction, name, one in rules:
         source = spec.sources.get(name) or None
-        for rule in group.ingress:
-            if rule.from_ is not None:
-                peer, extra = rule.from_, {"SourceSecurityGroupId": ids[rule.from_]}
-            elif group.existing is not None:
-                peer, extra = "Cidr" if rule.cidr else "PrefixList", _peer_props(rule)
-            else:
-                continue  # inline in the group
+        if isinstance(one, IngressRule):
+            if one.from_ is not None:
+                peer, extra = one.from_, {"SourceSecurityGroupId": peer_id(one.from_)}
+            else:  # a CIDR or prefix list on an existing group
+                peer, extra = "Cidr" if one.cidr else "PrefixList", _peer_props(one)
             ctx.add(
                 ec2.SecurityGroupIngress(
-                    unique(_rule_id(name, "Ingress", rule, peer)),
-                    GroupId=ids[name],
+                    unique(_rule_id(name, direction, one, peer)),
+                    GroupId=peer_id(name),
                     **extra,
-                    **_rule_props(rule),
+                    **_rule_props(one),
                 ),
                 source,
             )
-        for erule in group.egress or []:  # an existing group has none: its owner's egress
-            if erule.to is None:
-                continue  # inline in the group
+        else:
+            assert one.to is not None
             ctx.add(
                 ec2.SecurityGroupEgress(
-                    unique(_rule_id(name, "Egress", erule, erule.to)),
-                    GroupId=ids[name],
-                    DestinationSecurityGroupId=ids[erule.to],
-                    **_rule_props(erule),
+                    unique(_rule_id(name, direction, one, one.to)),
+                    GroupId=peer_id(name),
+                    DestinationSecurityGroupId=peer_id(one.to),
+                    **_rule_props(one),
                 ),
                 source,
             )
@@ -278,6 +374,8 @@ SECURITY_GROUPS: Kind[SecurityGroup] = Kind(
     prefix=COMPONENT,
     plan=plan,
     shared_stack=True,
+    shard_size=SHARD_SIZE,
+    shard_entries=shard_entries,
     groups=explicit,
     targets=targets,
     checks=(check,),

@@ -82,7 +82,7 @@ class TaskSpec:
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
     for name, task in TASKS.entries(bp).items():
-        deps = container_dependencies(bp, facts, ("tasks", name), task)
+        deps = container_dependencies(bp, facts, ("tasks", name), task, group=task_key(name))
         deps.pop(task_key(name), None)
         if task.notify_failures:
             for dep in alerts.dependency(bp):

@@ -36,15 +36,21 @@ def environment_of(
 
     stacks = []
     for s in rendered.stacks:
-        parsed, errors = _decode(s.body)
+        data = s.data()
+        if data is not None:  # compiled here: the data, lines only where a finding is
+            template, body = data, s.body
+        else:
+            parsed, errors = _decode(s.body)
+            template, body = parsed if not errors and isinstance(parsed, dict) else {}, ""
         stacks.append(
             Stack(
                 component=s.component,
                 name=s.name,
                 file=(files or {}).get(s.component, s.file),
-                template=parsed if not errors and isinstance(parsed, dict) else {},
+                template=template,
                 parameters=dict(s.parameters),
                 depends_on=tuple(s.depends_on),
+                body=body,
             )
         )
     env = Environment(
@@ -133,7 +139,7 @@ def run_checks(env: Environment, origins: Origins | None = None, ids: Sequence[s
                 check.severity,
                 message if section == "Resources" else f"output {resource}: {message}",
                 resource if section == "Resources" else "",
-                _line(stack.template, section, resource),
+                _line(stack.lines(), section, resource),
                 "cfngen",
                 check.title,
                 check.source,

@@ -67,6 +67,21 @@ def grants(env: Environment, role: Ref) -> list[Grant]:
     return list(env.memo[key])
 
 
+def _policies_by_role(env: Environment) -> dict[Any, list[tuple[Stack, Any]]]:
+    """Role -> the policies attached to it, in environment order: made once per environment (a
+    scan of every policy per role was quadratic in the number of services)."""
+    key = "policies_by_role"
+    if key not in env.memo:
+        found: dict[Any, list[tuple[Stack, Any]]] = {}
+        for s, pol in env.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            roles = [r for r in env.resolve_all(s, pol.props.get("Roles")) if isinstance(r, Ref)]
+            for role in dict.fromkeys(roles):
+                found.setdefault(role, []).append((s, pol))
+        env.memo[key] = found
+    result: dict[Any, list[tuple[Stack, Any]]] = env.memo[key]
+    return result
+
+
 def _grants(env: Environment, role: Ref) -> list[Grant]:
     found: list[Grant] = []
     stack = env.stacks.get(role.component)
@@ -74,9 +89,8 @@ def _grants(env: Environment, role: Ref) -> list[Grant]:
     if stack is None or res is None:
         return found
     docs: list[tuple[Stack, dict[str, Any]]] = [(stack, d) for d in policy_documents(res)]
-    for s, pol in env.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        if role in env.resolve_all(s, pol.props.get("Roles")):
-            docs.extend((s, d) for d in policy_documents(pol))
+    for s, pol in _policies_by_role(env).get(role, ()):
+        docs.extend((s, d) for d in policy_documents(pol))
     for arn in as_list(res.props.get("ManagedPolicyArns")):
         text = env.text(stack, arn) or ""
         for name, actions in _MANAGED.items():

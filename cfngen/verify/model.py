@@ -8,6 +8,7 @@ tolerates any shape: what cannot be resolved is `None` (unknown), never an excep
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,20 @@ class Stack:
     parameters: dict[str, str] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     view: TemplateView = field(init=False)
+    # the template's text when `template` is plain data without lines (a compiled stack's):
+    # decoded with lines only for a stack that has a finding
+    body: str = field(default="", repr=False)
+
+    def lines(self) -> Any:
+        """The template with each key's line (cfn-lint's decoder), decoded at most once."""
+        if not self.body:
+            return self.template
+        if not hasattr(self, "_lines"):
+            from cfngen.lint import _decode
+
+            parsed, errors = _decode(self.body)
+            self._lines = parsed if not errors and isinstance(parsed, dict) else self.template
+        return self._lines
 
     def __post_init__(self) -> None:
         self.view = TemplateView(self.template)
@@ -251,9 +266,23 @@ class Environment:
         return stack.view.resources.get(ref.id) if stack else None
 
     def of_type(self, *types: str) -> Iterator[tuple[Stack, Resource]]:
-        for stack in self.stacks.values():
-            for res in stack.view.of_type(*types):
-                yield stack, res
+        """Resources of `types`, in stack then template order (from an index made once: checks
+        ask per service, and a scan per question made verify quadratic)."""
+        index: dict[str, list[tuple[int, Stack, Resource]]] | None = self.memo.get("of_type")
+        if index is None:
+            index = {}
+            n = 0
+            for stack in self.stacks.values():
+                for res in stack.view.resources.values():
+                    index.setdefault(res.type, []).append((n, stack, res))
+                    n += 1
+            self.memo["of_type"] = index
+        lists = [index.get(t, []) for t in dict.fromkeys(types)]
+        if not lists:
+            return
+        found = lists[0] if len(lists) == 1 else heapq.merge(*lists, key=lambda e: e[0])
+        for _, stack, res in found:
+            yield stack, res
 
     def upstream(self, component: str) -> set[str]:
         """Every stack `component` depends on, directly or not."""

@@ -114,6 +114,7 @@ class Rules:
         self.env = env
         self.rules: list[Rule] = []
         self.open_egress: set[Group] = set()  # groups with AWS's default allow-all egress
+        self._by_group: dict[tuple[Direction, Group], list[Rule]] | None = None
         for stack, res in env.of_type("AWS::EC2::SecurityGroup"):
             me = Ref(stack.component, res.id)
             if "SecurityGroupEgress" not in res.props:
@@ -144,12 +145,15 @@ class Rules:
         groups, peers = set(groups), set(peers)
         if direction == "egress" and groups & self.open_egress:
             return True
+        if self._by_group is None:  # rules by (direction, group): a scan per question was
+            self._by_group = {}  # quadratic in the number of services
+            for r in self.rules:
+                self._by_group.setdefault((r.direction, r.group), []).append(r)
         spans = sorted(
             (r.low, r.high)
-            for r in self.rules
-            if r.direction == direction
-            and r.group in groups
-            and (r.protocol in _ALL or r.protocol in (protocol, _number(protocol)))
+            for g in groups
+            for r in self._by_group.get((direction, g), ())
+            if (r.protocol in _ALL or r.protocol in (protocol, _number(protocol)))
             and (r.peer in peers or isinstance(r.peer, str))
         )
         reach = low
@@ -160,6 +164,14 @@ class Rules:
             if reach > high:
                 return True
         return reach > high
+
+
+def rules_of(env: Environment) -> Rules:
+    """The environment's rules, read once however many checks ask."""
+    if "rules" not in env.memo:
+        env.memo["rules"] = Rules(env)
+    rules: Rules = env.memo["rules"]
+    return rules
 
 
 def _number(protocol: str) -> str:

@@ -437,18 +437,29 @@ def test_a_logical_id_cloudformation_refuses(tmp_path: Path) -> None:
 
 
 def test_a_stack_over_500_resources_names_the_entries_that_fill_it(tmp_path: Path) -> None:
+    """501 groups split into shards (docs/blueprint.md, Large environments); one entry that
+    alone passes the quota cannot be split: an existing group with 501 CIDR rules, each a
+    resource of its own."""
+    rules = "".join(
+        f"      - {{port: {1000 + i}, cidr: 10.0.0.0/8, description: rule {i}}}\n"
+        for i in range(501)
+    )
+    bp = HEAD + "security_groups:\n  g0:\n    existing: {id: sg-0123456789abcdef0}\n"
+    errors = validate_errors(tmp_path, bp + "    ingress:\n" + rules + TAIL)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(
+        "bp.yaml:4:3: security_groups.g0: stack security would have 501 resources; "
+        "CloudFormation allows 500 per stack (its resources come from security_groups.g0 (501)"
+    ), errors
+
+
+def test_501_groups_split_into_shards(tmp_path: Path) -> None:
     groups = "".join(
         f"  g{i}: {{description: group {i}, ingress: [{{port: 443, cidr: 10.0.0.0/8, "
         "description: https}]}\n"
         for i in range(501)
     )
-    errors = validate_errors(tmp_path, HEAD + "security_groups:\n" + groups + TAIL)
-    assert len(errors) == 2, errors
-    assert errors[0].startswith(
-        "bp.yaml:4:3: security_groups.g0: stack security would have 501 resources; "
-        "CloudFormation allows 500 per stack (its resources come from security_groups.g0 (1)"
-    ), errors
-    assert errors[1].startswith(
-        "bp.yaml:4:3: security_groups.g0: stack security would have 501 outputs; "
-        "CloudFormation allows 200 per stack"
-    ), errors
+    path = write(tmp_path, HEAD + "security_groups:\n" + groups + TAIL)
+    (prepared,) = validate_blueprint(Inputs(path))
+    shards = [p.component for p in prepared.plans if p.component.startswith("security")]
+    assert shards == [f"security{'' if i == 1 else f'-{i}'}" for i in range(1, 12)]

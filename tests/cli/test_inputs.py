@@ -131,12 +131,12 @@ def test_an_internal_error_names_itself_and_shows_a_traceback_only_with_debug(
 
 
 def test_render_says_which_templates_need_the_artifact_bucket(tmp_path: Path) -> None:
-    from tools.bench import generated_blueprint
+    from tests.scale import generated_blueprint
 
-    path = write(tmp_path, generated_blueprint(60))
+    path = write(tmp_path, generated_blueprint(30))
     code, out, _ = run("render", str(path), "--env", "dev", "-o", str(tmp_path / "out"))
     assert code == 0
     big = [line for line in out.splitlines() if "artifact bucket" in line]
-    assert len(big) == 1 and "(bench-dev-security; " in big[0]
+    assert len(big) == 1 and "(scale-dev-security; " in big[0]
     assert big[0].endswith("bytes: deploys through the artifact bucket (over 51,200))")
-    assert "service-svc0.yaml  (bench-dev-service-svc0)" in out
+    assert "service-svc0.yaml  (scale-dev-service-svc0)" in out

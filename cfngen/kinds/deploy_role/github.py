@@ -32,7 +32,7 @@ from cfngen.kinds.base import Facts
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
 from cfngen.kinds.deploy_role import stacks, trust
 from cfngen.kinds.deploy_role.trust import protected_stacks
-from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
+from cfngen.kinds.repository import REPOSITORIES, repository_output, repository_stack
 from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
 from cfngen.stacks import Output
 
@@ -79,8 +79,9 @@ def plan(
         deps: dict[str, Path_] = {}
         if (oidc := trust.provider_stack(bp, role)) is not None:
             deps[oidc] = base
-        if repos:
-            deps[ECR] = (*base, "repositories") if role.repositories is not None else base
+        for repo in repos:  # the `ecr` shards that hold them
+            where = (*base, "repositories") if role.repositories is not None else base
+            deps.setdefault(repository_stack(facts, repo), where)
         if services:
             deps[CLUSTER] = base
         for i, svc in enumerate(services):
@@ -120,7 +121,10 @@ def _record(spec: DeployRoleSpec, ctx: Context) -> None:
     for i, repo in enumerate(spec.repositories):
         where = (*base, "repositories", i) if listed else base
         ctx.access(
-            "DeployRole", "deploy:repository", Output(ECR, repository_output(repo, "Arn")), where
+            "DeployRole",
+            "deploy:repository",
+            Output(repository_stack(ctx.facts, repo), repository_output(repo, "Arn")),
+            where,
         )
     listed = spec.role.services is not None
     for i, svc in enumerate(spec.services):
@@ -146,7 +150,10 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
         provider_arn = GetAtt(provider, "Arn")
     statements: list[Statement] = []
     if spec.repositories:
-        arns = [ctx.import_value(ECR, repository_output(r, "Arn")) for r in spec.repositories]
+        arns = [
+            ctx.import_value(repository_stack(ctx.facts, r), repository_output(r, "Arn"))
+            for r in spec.repositories
+        ]
         statements.append(
             _st(
                 [

@@ -98,7 +98,8 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans = []
     for name, host in hosts_of(bp).items():
         rule = _listener(bp, name, host)
-        deps = [network.COMPONENT, security.COMPONENT, *alerts.dependency(bp)]
+        group_stack = security.group_stack(facts, component(name))
+        deps = [network.COMPONENT, group_stack, *alerts.dependency(bp)]
         sources: dict[str, tuple[str | int, ...]] = {}
         bucket = None
         secrets = secret_refs(bp, facts, host)

@@ -193,7 +193,7 @@ def _record(spec: HostSpec, ctx: Context, grants: Any) -> None:
 
 def build(spec: HostSpec, ctx: Context) -> None:
     name, host = spec.name, spec.host
-    group = ctx.import_value(security.COMPONENT, security.group_output(component(name)))
+    group = security.group_id(ctx, component(name))
     image = ctx.template.add_parameter(
         Parameter(
             "ImageId",

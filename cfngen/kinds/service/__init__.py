@@ -183,7 +183,13 @@ def _dependencies(bp: Blueprint, facts: Facts, name: str, svc: Service) -> dict[
         for i, route in enumerate(svc.routes)
     ]
     deps = container_dependencies(
-        bp, facts, base, svc, awsvpc=svc.network_mode == "awsvpc", load_balancers=lbs
+        bp,
+        facts,
+        base,
+        svc,
+        awsvpc=svc.network_mode == "awsvpc",
+        load_balancers=lbs,
+        group=service_key(name),
     )
     if effective_alarms(bp, svc) is not None:
         for dep in alerts.dependency(bp):
