@@ -1,0 +1,53 @@
+"""What keeps `cfngen render` and `validate` quick to start (issue 16), checked by behaviour,
+never by timing: the garbage collector in short runs, what a run imports. Timings are in
+`make bench` (tools/bench.py)."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cfngen.cli import cli
+from tests.reference import ROOT
+
+LEGOCITY = ROOT / "blueprints" / "legocity.yaml"
+
+
+def _python(code: str, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return proc.stdout
+
+
+def test_a_short_run_that_ends_the_process_skips_the_collector(tmp_path: Path) -> None:
+    # the console entry point hands the command the process; at exit (the handler registered
+    # first runs last) the collector is off and every object is frozen, so teardown skips them
+    code = """
+import atexit, gc, sys
+atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 100_000))
+from cfngen.cli import cli
+from cfngen.cli.options import EXITS
+sys.argv = ["cfngen", *sys.argv[1:]]
+cli.main(standalone_mode=False, obj={EXITS: True})
+"""
+    out = _python(code, "render", str(LEGOCITY), "--env", "dev", "-o", str(tmp_path))
+    assert out.splitlines()[-1] == "False True"
+
+
+def test_in_process_callers_keep_the_collector(tmp_path: Path) -> None:
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(
+        cli, ["render", str(LEGOCITY), "--env", "dev", "-o", str(tmp_path)], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
