@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cfngen.render import RenderedEnvironment, load_template
+from cfngen.render import RenderedEnvironment
 
 _SSM = re.compile(r":ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(/[^\s$]+)$")
 _SECRET = re.compile(r":secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:([^:\s$]+)")
@@ -80,7 +80,7 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
     """Every prerequisite the environment's templates name, sorted, without duplicates."""
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
     for stack in env.stacks:
-        template = load_template(stack.body)
+        template = stack.template
         for spec in (template.get("Parameters") or {}).values():
             # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
             kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""

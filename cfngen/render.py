@@ -36,6 +36,12 @@ class RenderedStack:
     def params_file(self) -> str:
         return self.file.removesuffix(".yaml") + ".params.json"
 
+    @functools.cached_property
+    def template(self) -> dict[str, Any]:
+        """The body parsed (`load_template`), once per stack: the runbook's parts and the
+        prerequisites all read it, so read it and never change it."""
+        return load_template(self.body)
+
 
 @dataclass(frozen=True)
 class RenderedEnvironment:

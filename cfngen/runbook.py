@@ -27,7 +27,7 @@ from cfngen.artifact_bucket import (
     bucket_policy_document,
     default_bucket_name,
 )
-from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.runbook_images import push_lines, pushes
 from cfngen.runbook_ops import before_first_deploy, operations
 from cfngen.stacks import owner_tags
@@ -211,7 +211,7 @@ def _deploy(env: RenderedEnvironment) -> list[str]:
 
 def _main_container(stack: RenderedStack) -> str | None:
     """The name of the container whose image tag is the ImageTag parameter."""
-    for res in (load_template(stack.body).get("Resources") or {}).values():
+    for res in (stack.template.get("Resources") or {}).values():
         if res.get("Type") != "AWS::ECS::TaskDefinition":
             continue
         for container in (res.get("Properties") or {}).get("ContainerDefinitions") or []:
@@ -221,7 +221,7 @@ def _main_container(stack: RenderedStack) -> str | None:
 
 
 def _family(stack: RenderedStack, env: RenderedEnvironment) -> str | None:
-    for res in (load_template(stack.body).get("Resources") or {}).values():
+    for res in (stack.template.get("Resources") or {}).values():
         if res.get("Type") == "AWS::ECS::TaskDefinition":
             family = (res.get("Properties") or {}).get("Family")
             if isinstance(family, dict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cfngen.render import RenderedEnvironment, RenderedStack, load_template
+from cfngen.render import RenderedEnvironment, RenderedStack
 
 _ENV = "${EnvironmentName}"
 
@@ -54,7 +54,7 @@ def _repository_output(env: RenderedEnvironment, image: Any) -> tuple[str, str, 
 
 
 def _is_repository_uri(stack: RenderedStack, key: str) -> bool:
-    template = load_template(stack.body)
+    template = stack.template
     value = ((template.get("Outputs") or {}).get(key) or {}).get("Value")
     if not (isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list)):
         return False
@@ -67,7 +67,7 @@ def pushes(env: RenderedEnvironment) -> dict[str, list[Push]]:
     """Repository stack component -> the images to push once it exists, sorted."""
     found: dict[tuple[str, str, str], list[str]] = {}
     for stack in env.stacks:
-        for res in (load_template(stack.body).get("Resources") or {}).values():
+        for res in (stack.template.get("Resources") or {}).values():
             if res.get("Type") != "AWS::ECS::TaskDefinition":
                 continue
             for container in (res.get("Properties") or {}).get("ContainerDefinitions") or []:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cfngen.prerequisites import find
-from cfngen.render import RenderedEnvironment, load_template
+from cfngen.render import RenderedEnvironment
 
 
 def _named(value: Any, env_name: str) -> str | None:
@@ -45,7 +45,7 @@ def operations(env: RenderedEnvironment) -> list[str]:
     scale: list[str] = []
     for stack in env.stacks:
         region = stack.region or env.region
-        resources = (load_template(stack.body).get("Resources") or {}).values()
+        resources = (stack.template.get("Resources") or {}).values()
         for res in resources:
             kind, props = res.get("Type"), res.get("Properties") or {}
             if kind == "AWS::RDS::DBInstance":

@@ -51,3 +51,15 @@ def test_in_process_callers_keep_the_collector(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_each_template_is_parsed_once_for_the_runbook() -> None:
+    from cfngen.compiler import compile_environment
+    from cfngen.render import load_template, runbook
+
+    env = compile_environment(LEGOCITY, "prod")
+    runbook(env)  # reads every stack's template (images, prerequisites, rollback, backups)
+    parsed = [s.__dict__.get("template") for s in env.stacks]
+    assert all(p is not None for p in parsed)  # parsed by the runbook, and kept
+    assert [s.template for s in env.stacks] == [load_template(s.body) for s in env.stacks]
+    assert all(s.template is p for s, p in zip(env.stacks, parsed, strict=True))
