@@ -63,3 +63,37 @@ def test_each_template_is_parsed_once_for_the_runbook() -> None:
     assert all(p is not None for p in parsed)  # parsed by the runbook, and kept
     assert [s.template for s in env.stacks] == [load_template(s.body) for s in env.stacks]
     assert all(s.template is p for s, p in zip(env.stacks, parsed, strict=True))
+
+
+IMPORTED = """
+import sys
+from cfngen.cli import cli
+sys.argv = ["cfngen", *sys.argv[1:]]
+try:
+    cli.main(standalone_mode=False)
+finally:
+    print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def _imported(*args: str) -> set[str]:
+    return set(_python(IMPORTED, *args).splitlines()[-1].split())
+
+
+def test_render_imports_no_deploy_lint_or_jinja(tmp_path: Path) -> None:
+    # legocity's templated values only substitute names: no Jinja2 is needed for them
+    loaded = _imported("render", str(LEGOCITY), "--env", "prod", "-o", str(tmp_path))
+    assert {"cfngen", "troposphere", "pydantic"} <= loaded
+    assert loaded.isdisjoint({"jinja2", "boto3", "botocore", "rich", "cfnlint"})
+
+
+def test_a_filter_still_renders_through_jinja(tmp_path: Path) -> None:
+    bp = tmp_path / "bp.yaml"
+    bp.write_text(
+        "blueprint: shop\nregion: eu-west-1\n"
+        'security_groups:\n  app: {description: "{{ env.name | upper }} app"}\n'
+        "environments: {dev: {}}\n"
+    )
+    loaded = _imported("render", str(bp), "--env", "dev", "-o", str(tmp_path / "out"))
+    assert "jinja2" in loaded
+    assert "DEV app" in (tmp_path / "out" / "dev" / "security.yaml").read_text()
