@@ -432,6 +432,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 capabilities=template_capabilities(body),
                 termination_protection=bp.deploy.termination_protection,
                 region=p.region,
+                parsed=body,  # the runbook reads it: no parsing the text back (~1 ms a stack)
                 tags={
                     **bp.tags,
                     "cfngen:blueprint": bp.blueprint,

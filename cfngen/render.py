@@ -31,6 +31,8 @@ class RenderedStack:
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     region: str | None = None  # set when the stack deploys outside the environment's region
+    # the compiler's data the body was written from (what parsing the body gives back)
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def params_file(self) -> str:
@@ -38,9 +40,10 @@ class RenderedStack:
 
     @functools.cached_property
     def template(self) -> dict[str, Any]:
-        """The body parsed (`load_template`), once per stack: the runbook's parts and the
-        prerequisites all read it, so read it and never change it."""
-        return load_template(self.body)
+        """The body as data (`load_template`), parsed at most once per stack, or the data the
+        compiler wrote it from: the runbook's parts and the prerequisites all read it, so
+        read it and never change it."""
+        return self.parsed if self.parsed is not None else load_template(self.body)
 
 
 @dataclass(frozen=True)

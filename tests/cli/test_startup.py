@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cfngen.cli import cli
-from tests.reference import ROOT
+from tests.reference import ROOT, case_id, reference_cases
 
 LEGOCITY = ROOT / "blueprints" / "legocity.yaml"
 
@@ -53,16 +54,28 @@ def test_in_process_callers_keep_the_collector(tmp_path: Path) -> None:
     assert gc.get_freeze_count() == frozen
 
 
-def test_each_template_is_parsed_once_for_the_runbook() -> None:
+@pytest.mark.parametrize("case", reference_cases(), ids=case_id)
+def test_the_runbook_reads_what_the_templates_say(case: tuple[Path, str]) -> None:
+    # the runbook reads the data each template was written from, not the text parsed back:
+    # the two must be the same
     from cfngen.compiler import compile_environment
-    from cfngen.render import load_template, runbook
+    from cfngen.render import load_template
 
-    env = compile_environment(LEGOCITY, "prod")
-    runbook(env)  # reads every stack's template (images, prerequisites, rollback, backups)
-    parsed = [s.__dict__.get("template") for s in env.stacks]
-    assert all(p is not None for p in parsed)  # parsed by the runbook, and kept
-    assert [s.template for s in env.stacks] == [load_template(s.body) for s in env.stacks]
-    assert all(s.template is p for s, p in zip(env.stacks, parsed, strict=True))
+    env = compile_environment(*case)
+    for stack in env.stacks:
+        assert stack.template is stack.parsed
+        assert stack.template == load_template(stack.body), stack.component
+
+
+def test_a_stack_read_back_parses_its_body_once(tmp_path: Path) -> None:
+    from cfngen.compiler import compile_environment
+    from cfngen.render import RenderedEnvironment, load_template, write_environment
+
+    folder = write_environment(compile_environment(LEGOCITY, "prod"), tmp_path)
+    stack = RenderedEnvironment.from_directory(folder).stacks[0]
+    assert stack.parsed is None
+    assert stack.template == load_template(stack.body)
+    assert stack.template is stack.template
 
 
 IMPORTED = """
