@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cfngen.blueprint.schema_cache import directory as user_cache_directory
 from cfngen.lint_cache import Cache
 
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
@@ -195,17 +196,18 @@ def _cached_answer(data: Any) -> tuple[list[str] | None]:
 
 
 def _enum_for(schema: str, values: dict[str, str], prop: str) -> list[str] | None:
-    """The enum cfn-lint's data gives `prop` for these values, kept in the cache folder by the
-    data file's identity: the instance class file is 5 MB of JSON, ~25 ms to read on every
+    """The enum cfn-lint's data gives `prop` for these values, kept in the user's cache folder
+    by the data file's identity: the instance class file is 5 MB of JSON, ~25 ms to read on every
     validate and render of a blueprint with a database; the answer is a few hundred bytes."""
     path = _rds_path(schema)
     try:
         info = path.stat() if path is not None else None
     except OSError:
         info = None
-    if info is None:
+    folder = user_cache_directory()  # never the working directory, as for the schema
+    if info is None or folder is None:
         return _enum_from_data(schema, values, prop)
-    cache = Cache()
+    cache = Cache(folder)
     text = json.dumps([str(path), info.st_size, info.st_mtime_ns, values, prop], sort_keys=True)
     key = hashlib.sha256(text.encode()).hexdigest()
     hit = cache.get("aws-facts", key, _cached_answer)
