@@ -279,6 +279,11 @@ def _decode_tagged(data: dict[str, Any]) -> Any:
 # --- the file ---------------------------------------------------------------------------------
 
 
+# A file that does not read back, or a schema that cannot be named, is a miss: the cache may
+# make a run faster, never fail it.
+_MISS = (OSError, ValueError, RecursionError, TypeError, IndexError, KeyError, AttributeError)
+
+
 def _file(model: type[BaseModel], folder: Path) -> Path:
     return folder / f"schema-{model.__module__}.{model.__qualname__}.json"
 
@@ -291,7 +296,7 @@ def read(model: type[BaseModel], folder: Path) -> Any | None:
             if key != _key(model):
                 return None
             schema = json.loads(handle.read(), object_hook=_decode_tagged)
-    except (OSError, ValueError, RecursionError, TypeError, IndexError):
+    except _MISS:
         return None
     return schema if isinstance(schema, dict) else None
 
@@ -312,7 +317,7 @@ def write(model: type[BaseModel], folder: Path) -> bool:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-    except (OSError, ValueError, RecursionError, TypeError):
+    except _MISS:
         return False
     return True
 

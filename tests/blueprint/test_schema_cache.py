@@ -114,3 +114,11 @@ def test_never_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert schema_cache.directory() == tmp_path / ".cache" / "cfngen"
     monkeypatch.delenv("HOME")
     assert schema_cache.directory() is None
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # $XDG_CACHE_HOME/cfngen cannot be created under a file
+    for _ in range(2):
+        result = _run(blocked, ROOT / "blueprints" / "legocity.yaml")
+        assert (result["used"], result["errors"]) == (False, [])
