@@ -8,7 +8,8 @@ environment and reports all their errors together.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from cfngen.overrides import (
     override_imports,
 )
 from cfngen.planning import make_facts
+from cfngen.regions import assign_regions
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.stacks import (
     CycleError,
@@ -78,17 +80,46 @@ def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, An
     }
 
 
-def prepare(doc: Document, env: str, variables: dict[str, Any]) -> Prepared:
-    """Select, interpolate, validate and plan one environment."""
+def _validated(doc: Document, env: str, variables: dict[str, Any]) -> tuple[Document, Blueprint]:
+    """Select, interpolate and validate one environment's model."""
     selected = select_environment(doc, env, registry.SHAREABLE)
     ctx = _context(selected, env, variables)
     if "{{" in str(ctx["env"]["environment_name"]):
         ctx["env"]["environment_name"] = f"{ctx['blueprint']['name']}-{env}"
     rendered = interpolate(selected, ctx)
-    blueprint = validate_model(rendered, registry.BLUEPRINT)
+    return rendered, validate_model(rendered, registry.BLUEPRINT)
+
+
+Siblings = Callable[[], Mapping[str, Blueprint]]
+
+
+def siblings(doc: Document, variables: dict[str, Any]) -> Siblings:
+    """Every environment's validated model (the shared scope first), computed on first use and
+    kept: checks across environments read them. One that does not validate is left out (its
+    own validation reports it)."""
+
+    @functools.cache
+    def get() -> Mapping[str, Blueprint]:
+        found: dict[str, Blueprint] = {}
+        for name in environment_names(doc):
+            try:
+                found[name] = _validated(doc, name, variables)[1]
+            except BlueprintError:
+                continue
+        return found
+
+    return get
+
+
+def prepare(
+    doc: Document, env: str, variables: dict[str, Any], others: Siblings | None = None
+) -> Prepared:
+    """Select, interpolate, validate and plan one environment."""
+    rendered, blueprint = _validated(doc, env, variables)
     facts = make_facts(blueprint, registry.KINDS)
     checker = Checker(rendered)
     registry.check(blueprint, facts, checker)
+    registry.check_across(env, blueprint, others or siblings(doc, variables), checker)
     if checker.errors:
         raise BlueprintError(checker.errors)
     env_name = environment_name(blueprint.blueprint, env, blueprint.environment_name)
@@ -248,9 +279,10 @@ def validate_blueprint(inputs: Inputs, envs: Sequence[str] | None = None) -> lis
         )
     prepared: list[Prepared] = []
     errors: dict[str, Diagnostic] = {}
+    others = siblings(doc, variables)
     for env in names:
         try:
-            prep = prepare(doc, env, variables)
+            prep = prepare(doc, env, variables, others)
             # what render would reject, validate rejects: build every stack in memory
             build_environment(prep, source=str(inputs.path))
             prepared.append(prep)
@@ -440,8 +472,19 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
                 },
             )
         )
+    regions = bp.deploy_regions()
+    if len(regions) > 1 and production and bp.deploy.stack_sets.failure_tolerance:
+        errors.append(
+            Diagnostic(
+                positions.value(("deploy", "stack_sets", "failure_tolerance")),
+                "deploy.stack_sets.failure_tolerance",
+                "a production environment's stack sets stop at the first failed region",
+                "remove failure_tolerance (0), or set `production: false`",
+            )
+        )
     if errors:
         raise BlueprintError(errors)
+    stacks = assign_regions(stacks, bodies, regions)
     stamped = {
         str(res.get("Metadata", {}).get("cfngen", {}).get("source"))
         for stack in bodies
@@ -467,4 +510,6 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
         source=source,
         stacks=tuple(stacks),
         target=bp.deploy.target(),
+        regions=regions if len(regions) > 1 else (),
+        stack_sets=bp.deploy.stack_sets.settings() if len(regions) > 1 else {},
     )

@@ -37,6 +37,9 @@ class Template:
     region: str
     key: str = ""
     production: bool = False
+    # the other regions the template deploys to (a multi-region environment's stack set):
+    # cfn-lint's region-specific rules (resource types, instance types) run there too
+    also_in: tuple[str, ...] = ()
 
     @property
     def relative(self) -> str:

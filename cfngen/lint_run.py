@@ -66,23 +66,29 @@ def run(
     """One lint report per group and one verification report per environment."""
     publics = _publics(groups, cache, pool)
     keys: list[list[str]] = []
+    elsewhere: dict[tuple[int, int], list[str]] = {}  # (group, template) -> other regions' keys
     records: dict[str, dict[str, Any]] = {}
     hits: set[str] = set()
     jobs: dict[tuple[str, str], Job] = {}  # ("lint", key) or ("verify", key)
-    for g, public in zip(groups, publics, strict=True):
+    for gi, (g, public) in enumerate(zip(groups, publics, strict=True)):
         row = []
-        for t in g.templates:
-            args = (t.body, t.region, t.production, public.get(t.relative))
-            key = _key(cache, "lint", *args)
-            row.append(key)
-            if key in records or ("lint", key) in jobs:
-                continue
-            found = cache.get("lint", key, check_record) if cache else None
-            if found is None:
-                jobs["lint", key] = (lint_record, args)
-            else:
-                records[key] = found
-                hits.add(key)
+        for ti, t in enumerate(g.templates):
+            for region in (t.region, *t.also_in):
+                args = (t.body, region, t.production, public.get(t.relative))
+                key = _key(cache, "lint", *args)
+                if region == t.region:
+                    row.append(key)
+                else:
+                    elsewhere.setdefault((gi, ti), []).append(key)
+                if key in records or ("lint", key) in jobs:
+                    continue
+                found = cache.get("lint", key, check_record) if cache else None
+                if found is None:
+                    jobs["lint", key] = (lint_record, args)
+                else:
+                    records[key] = found
+                    if region == t.region:
+                        hits.add(key)
         keys.append(row)
     vkeys = [
         _key(cache, "verify", asdict(v.rendered), v.files, v.shared and asdict(v.shared))
@@ -114,10 +120,16 @@ def run(
 
     reports = []
     linted: list[Linted] = []
-    for g, row in zip(groups, keys, strict=True):
+    for gi, (g, row) in enumerate(zip(groups, keys, strict=True)):
         report = Report(templates=len(g.templates), cached=sum(k in hits for k in row))
-        for t, key in zip(g.templates, row, strict=True):
+        for ti, (t, key) in enumerate(zip(g.templates, row, strict=True)):
             one = report_of(records[key], t, g.origins)
+            seen = {(f.line, f.rule, f.resource, f.message) for f in one.findings}
+            for other in elsewhere.get((gi, ti), ()):  # only what differs in another region
+                for f in report_of(records[other], t, g.origins).findings:
+                    if (f.line, f.rule, f.resource, f.message) not in seen:
+                        seen.add((f.line, f.rule, f.resource, f.message))
+                        one.findings.append(f)
             report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
             report.waived.extend(one.waived)
             report.unlintable.extend(one.unlintable)

@@ -1,7 +1,8 @@
 """What an environment needs that nobody but its owner can create, checked before any change:
 the SSM parameters and Secrets Manager secrets its containers read, the Route 53 hosted zones
-and ACM certificates it names by ID, and the images its containers pull from ECR repositories
-it does not create (a shared scope's, or any private ECR URI) at the tag it deploys. Images of
+and ACM certificates it names by ID, the images its containers pull from ECR repositories
+it does not create (a shared scope's, or any private ECR URI) at the tag it deploys, and the
+outputs of other stacks it reads with Fn::GetStackOutput (the shared scope's zone ID). Images of
 the environment's own repositories cannot exist before its first deploy creates them: the
 runbook pushes them right after that stack. Read from the rendered templates (so a rendered
 folder is checked the same way); values the environment creates itself (imports) are not
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from cfngen.render import RenderedEnvironment
+from cfngen.render import RenderedEnvironment, RenderedStack
 
 _SSM = re.compile(r":ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(/[^\s$]+)$")
 _SECRET = re.compile(r":secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:([^:\s$]+)")
@@ -31,8 +32,8 @@ _CERT = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-
 
 @dataclass(frozen=True, order=True)
 class Prerequisite:
-    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image
-    name: str  # an image's is repository:tag
+    kind: str  # ssm-parameter | ssm-value | secret | hosted-zone | certificate | image | output
+    name: str  # an image's is repository:tag, an output's <stack name>.<output name>
     stack: str
     region: str | None = None  # the stack's own region, when not the environment's
     account: str | None = None  # an image's registry, when not the deploying account
@@ -55,6 +56,10 @@ class Prerequisite:
         if self.kind == "image":
             registry = f"{self.account or '<account>'}.dkr.ecr.{self.region}.amazonaws.com"
             return f"docker build -t {registry}/{self.name} . && docker push {registry}/{self.name}"
+        if self.kind == "output":
+            stack, _, output = self.name.rpartition(".")
+            scope = " (cfngen deploy BLUEPRINT --env shared)" if "-shared-" in stack else ""
+            return f"deploy the stack {stack}{scope} first: its output {output} is read"
         if self.kind == "hosted-zone":
             return f"create the hosted zone, or set dns.zone_id to an existing one ({self.name})"
         return f"request or import the certificate in ACM, or name an existing one ({self.name})"
@@ -79,27 +84,12 @@ def _walk(value: Any) -> Iterator[tuple[str, Any]]:
 def find(env: RenderedEnvironment) -> list[Prerequisite]:
     """Every prerequisite the environment's templates name, sorted, without duplicates."""
     found: dict[tuple[str, str, str | None], Prerequisite] = {}  # the first stack names it
+    own = {stack.name for stack in env.stacks}  # reads of these are the deploy order's
     for stack in env.stacks:
         template = stack.template
-        for spec in (template.get("Parameters") or {}).values():
-            # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
-            kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
-            default = spec.get("Default") if isinstance(spec, dict) else None
-            if (
-                kind.startswith("AWS::SSM::Parameter::Value<")
-                and isinstance(default, str)
-                and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
-            ):
-                found.setdefault(
-                    ("ssm-value", spec["Default"], stack.region),
-                    Prerequisite(
-                        "ssm-value",
-                        spec["Default"],
-                        stack.name,
-                        stack.region,
-                        string_list="List<" in kind,
-                    ),
-                )
+        # a stack set's stack reads its parameters and secrets in every region it deploys to
+        for region in (stack.region, *stack.regions[1:]):
+            _regional(found, replace(stack, region=region), template)
         for image in _images(template, stack.parameters):
             repo, tag = image["repo"], image["tag"]
             account = None if image["account"].startswith("$") else image["account"]
@@ -111,19 +101,54 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
         for res in (template.get("Resources") or {}).values():
             props = res.get("Properties") or {} if isinstance(res, dict) else {}
             for key, value in _walk(props):
-                text = _sub_text(value) if key == "ValueFrom" else None
-                if text is not None:
-                    ssm = _SSM.search(text)
-                    secret = _SECRET.search(text)
-                    if ssm:
-                        _add(found, "ssm-parameter", ssm.group(1), stack.name, stack.region)
-                    elif secret:
-                        _add(found, "secret", secret.group(1), stack.name, stack.region)
+                read = value.get("Fn::GetStackOutput") if isinstance(value, dict) else None
+                if isinstance(read, dict) and read.get("StackName") not in own:
+                    name = f"{read.get('StackName')}.{read.get('OutputName')}"
+                    _add(found, "output", name, stack.name, str(read.get("Region") or ""))
                 if key == "HostedZoneId" and isinstance(value, str):
                     _add(found, "hosted-zone", value, stack.name, None)
                 if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
                     _add(found, "certificate", value, stack.name, value.split(":")[3])
-    return sorted(found.values())
+    # the environment's region (None) first: a stack set's other regions sort after it
+    return sorted(found.values(), key=lambda p: (p.kind, p.name, p.stack, p.region or ""))
+
+
+def _regional(
+    found: dict[tuple[str, str, str | None], Prerequisite],
+    stack: RenderedStack,
+    template: dict[str, Any],
+) -> None:
+    """The SSM parameters and secrets the stack reads in its region (`stack.region`)."""
+    for spec in (template.get("Parameters") or {}).values():
+        # existing resources given as {ssm: /name}: CloudFormation reads them at deploy time
+        kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+        default = spec.get("Default") if isinstance(spec, dict) else None
+        if (
+            kind.startswith("AWS::SSM::Parameter::Value<")
+            and isinstance(default, str)
+            and not default.startswith("/aws/")  # AWS's public parameters (AMI IDs)
+        ):
+            found.setdefault(
+                ("ssm-value", spec["Default"], stack.region),
+                Prerequisite(
+                    "ssm-value",
+                    spec["Default"],
+                    stack.name,
+                    stack.region,
+                    string_list="List<" in kind,
+                ),
+            )
+    for res in (template.get("Resources") or {}).values():
+        props = res.get("Properties") or {} if isinstance(res, dict) else {}
+        for key, value in _walk(props):
+            text = _sub_text(value) if key == "ValueFrom" else None
+            if text is not None:
+                ssm = _SSM.search(text)
+                secret = _SECRET.search(text)
+                if ssm:
+                    _add(found, "ssm-parameter", ssm.group(1), stack.name, stack.region)
+                elif secret:
+                    _add(found, "secret", secret.group(1), stack.name, stack.region)
 
 
 def _images(template: dict[str, Any], parameters: dict[str, str]) -> Iterator[re.Match[str]]:

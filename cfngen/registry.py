@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import Field, create_model
@@ -99,6 +100,15 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     for kind in KINDS:
         for kind_check in kind.checks:
             kind_check(bp, facts, c)
+
+
+def check_across(
+    env: str, bp: Blueprint, others: Callable[[], Mapping[str, Blueprint]], c: Checker
+) -> None:
+    """The checks across environments (things one account has once, say)."""
+    for kind in KINDS:
+        if kind.across is not None:
+            kind.across(env, bp, others, c)
 
 
 def plan(bp: Blueprint, facts: Facts, shared: bool = False) -> list[StackPlan[Any]]:

@@ -31,6 +31,10 @@ class RenderedStack:
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     region: str | None = None  # set when the stack deploys outside the environment's region
+    # a multi-region environment's stack: the regions its stack set deploys to, or (empty)
+    # why it stays a plain stack in the home region (cfngen.regions)
+    regions: tuple[str, ...] = ()
+    home_only: str = ""
     # the compiler's data the body was written from (what parsing the body gives back)
     parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
@@ -66,6 +70,14 @@ class RenderedEnvironment:
     # the accesses the blueprint declares (role, need, resource, source ...): what `cfngen
     # verify` proves the rendered policies allow
     accesses: tuple[dict[str, str], ...] = ()
+    # every region the environment deploys to (home first) when there are several, and how
+    # its stack sets run (StackSetSettings.settings)
+    regions: tuple[str, ...] = ()
+    stack_sets: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def multi_region(self) -> bool:
+        return len(self.regions) > 1
 
     def origin(self, path: str) -> str | None:
         mark = self.origins.get(path)
@@ -84,6 +96,11 @@ class RenderedEnvironment:
             "environment_name": self.environment_name,
             "region": self.region,
             **({"target": dict(sorted(self.target.items()))} if self.target else {}),
+            **(
+                {"regions": list(self.regions), "stack_sets": dict(sorted(self.stack_sets.items()))}
+                if self.multi_region
+                else {}
+            ),
             "order": [s.name for s in self.stacks],
             "stacks": [
                 {
@@ -99,6 +116,8 @@ class RenderedEnvironment:
                     "termination_protection": s.termination_protection,
                     "tags": dict(sorted(s.tags.items())),
                     **({"region": s.region} if s.region else {}),
+                    **({"regions": list(s.regions)} if s.regions else {}),
+                    **({"home_only": s.home_only} if s.home_only else {}),
                 }
                 for s in self.stacks
             ],
@@ -128,6 +147,8 @@ class RenderedEnvironment:
                 termination_protection=bool(s["termination_protection"]),
                 tags=dict(s["tags"]),
                 region=s.get("region"),
+                regions=tuple(s.get("regions", ())),
+                home_only=str(s.get("home_only", "")),
             )
             for s in data["stacks"]
         )
@@ -154,6 +175,8 @@ class RenderedEnvironment:
                 for a in data.get("accesses", [])
                 if isinstance(a, dict)
             ),
+            regions=tuple(str(r) for r in data.get("regions", ())),
+            stack_sets=dict(data.get("stack_sets", {})),
         )
 
 

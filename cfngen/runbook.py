@@ -30,6 +30,12 @@ from cfngen.artifact_bucket import (
 from cfngen.render import RenderedEnvironment, RenderedStack
 from cfngen.runbook_images import push_lines, pushes
 from cfngen.runbook_ops import before_first_deploy, operations
+from cfngen.runbook_stacksets import (
+    regions_section,
+    removal_section,
+    stack_set_commands,
+    wait_function,
+)
 from cfngen.stacks import owner_tags
 
 #: The template parameter that holds a service's or task's image tag (made by
@@ -109,6 +115,7 @@ def _header(env: RenderedEnvironment) -> list[str]:
             "(`aws sts get-caller-identity --query Account --output text` prints "
             f"`{account}`){f', as `{role}`, the role cfngen assumes' if role else ''}.",
         ]
+    lines += regions_section(env)
     lines += [
         "",
         "Deploy the stacks in this order (each only after the ones it depends on):",
@@ -183,7 +190,14 @@ def _deploy(env: RenderedEnvironment) -> list[str]:
         lines += _artifact_bucket(env, large)
     images = pushes(env)
     block: list[str] = []
+    waits = False
     for s in env.stacks:
+        if s.regions:  # the same in every region: a stack set (cfngen.runbook_stacksets)
+            if not waits:
+                block += wait_function(env)
+                waits = True
+            block += stack_set_commands(env, s, artifacts_variable(env, env.region))
+            continue
         block.append(deploy_command(env, s))
         if s.termination_protection:
             block.append(
@@ -238,6 +252,14 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
     for s in env.stacks:
         if IMAGE_TAG not in s.parameters:
             continue
+        if s.regions:
+            items += [
+                f"- `{s.component}` (stack set {s.name}, in {', '.join(s.regions)}): "
+                f"`cfngen deploy . --env {env.environment} --stack {s.component} --image-tag "
+                "TAG` updates every region's instance with that tag.",
+                "",
+            ]
+            continue
         region = _region(env, s)
         container, family = _main_container(s), _family(s, env)
         lines = [
@@ -284,5 +306,6 @@ def _rollback(env: RenderedEnvironment) -> list[str]:
 def runbook(env: RenderedEnvironment) -> str:
     """DIR/ENV/README.md: how an ops team deploys these files by hand, in order."""
     lines = [*_header(env), "", *before_first_deploy(env), *_deploy(env), *_rollback(env)]
+    lines += removal_section(env)
     lines += operations(env)
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from troposphere import ImportValue, Sub
+from troposphere import AWSHelperFn, ImportValue, Sub
 
 ENV_PARAM = "EnvironmentName"
 STACK_NAME_MAX = 128
@@ -67,6 +67,21 @@ def resolved_export_name(env_name: str, output: Output) -> str:
 
 def import_value(output: Output) -> ImportValue:
     return ImportValue(export_name(output))
+
+
+class GetStackOutput(AWSHelperFn):
+    """`Fn::GetStackOutput`: another stack's output, in any region, resolved at deploy time (a
+    weak reference: no export, across regions; a site's us-east-1 certificate, the shared
+    scope's zone).
+
+    The stack name is written out (not `!Sub`): CloudFormation does not accept other short-form
+    functions inside `!GetStackOutput`, and templates are rendered per environment anyway.
+    """
+
+    def __init__(self, stack: str, output: str, region: str) -> None:
+        self.data = {
+            "Fn::GetStackOutput": {"StackName": stack, "OutputName": output, "Region": region}
+        }
 
 
 def physical_name(suffix: str) -> Sub:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import PRODUCTION_NAMES
 from cfngen.blueprint.models.deploy_roles import GithubDeployRole, GitlabDeployRole
 from cfngen.compiler import Inputs, Prepared, validate_blueprint
@@ -72,6 +73,10 @@ class Target:
     images: tuple[Image, ...] = ()  # built and pushed before the deploy, tagged IMAGE_TAG
     image_stacks: bool = False  # services or tasks run those images: deploy with --image-tag
     hosts: tuple[HostDeploy, ...] = ()
+    # the shared scope: the environments whose tags (<env>-<commit>) its images are pushed with
+    push_for: tuple[str, ...] = ()
+    # an environment running images the shared scope's job pushed: deploy with --image-tag
+    shared_images: bool = False
 
     def registry(self, account: str) -> str:
         suffix = "amazonaws.com.cn" if self.region.startswith("cn-") else "amazonaws.com"
@@ -102,8 +107,18 @@ class Target:
 class Pipeline:
     provider: str
     blueprint: str  # the path as the pipeline names it (relative to the repository root)
-    role_name: str
-    targets: tuple[Target, ...]
+    role_name: str  # the environments' deploy role
+    targets: tuple[Target, ...]  # the shared scope first, when its own deploy role deploys it
+
+    @property
+    def environments(self) -> tuple[Target, ...]:
+        """The targets that are environments (rollbacks are theirs; the shared scope has no
+        images running to roll back)."""
+        return tuple(t for t in self.targets if t.env != SHARED)
+
+    @property
+    def shared_role(self) -> str | None:
+        return next((t.role_name for t in self.targets if t.env == SHARED), None)
 
     @property
     def branches(self) -> list[str]:
@@ -205,6 +220,48 @@ def _hosts(prep: Prepared, role: Any) -> tuple[HostDeploy, ...]:
     return tuple(found)
 
 
+def _target(prep: Prepared, name: str, role: Any, contexts: dict[str, str]) -> Target:
+    if not role.deploy_stacks:
+        raise UsageError(
+            f"{prep.env}: deploy role {name} has deploy_stacks: false, so it cannot run "
+            "cfngen deploy; remove that setting (see docs/ci.md)"
+        )
+    bp = prep.blueprint
+    images = _images(prep, role, contexts)
+    return Target(
+        env=prep.env,
+        environment_name=prep.env_name,
+        region=bp.region,
+        production=_production(prep),
+        account=bp.deploy.account,
+        partition=partition(bp.region),
+        role=role,
+        role_name=name,
+        images=images,
+        image_stacks=_runs(prep, {i.repository for i in images}),
+        hosts=_hosts(prep, role),
+    )
+
+
+def _shared_target(
+    prep: Prepared, provider: str, wanted: str | None, contexts: dict[str, str]
+) -> Target | None:
+    """The shared scope's job, when the scope declares a deploy role for this provider (else an
+    administrator deploys it): `--role` when the scope has it, else its only one."""
+    roles = DEPLOY_ROLES.entries(prep.blueprint)
+    mine = sorted(n for n, r in roles.items() if isinstance(r, PROVIDERS[provider]))
+    if wanted in mine:
+        mine = [wanted]
+    if not mine:
+        return None
+    if len(mine) > 1:
+        raise UsageError(
+            f"the shared scope has {len(mine)} {provider} deploy roles ({', '.join(mine)}); "
+            "keep one for the pipeline, or name it with --role"
+        )
+    return _target(prep, mine[0], roles[mine[0]], contexts)
+
+
 def collect(
     path: Path,
     provider: str,
@@ -212,34 +269,29 @@ def collect(
     role: str | None = None,
     contexts: dict[str, str] | None = None,
 ) -> Pipeline:
-    """The pipeline's facts, from the blueprint validated for every environment it deploys."""
+    """The pipeline's facts, from the blueprint validated for every environment it deploys.
+    The shared scope, when its own deploy role can deploy it, goes first: it deploys the
+    shared stacks and pushes the images of the shared repositories once per environment
+    (`<env>-<commit>`), which each environment then deploys with its own role."""
     preps = _ordered(validate_blueprint(Inputs(path), list(envs) or None), envs)
     targets: list[Target] = []
     names: set[str] = set()
+    shared: Target | None = None
     for prep in preps:
+        if prep.env == SHARED:
+            shared = _shared_target(prep, provider, role, contexts or {})
+            continue
         name, deploy_role = _pick_role(provider, prep, role)
         names.add(name)
-        if not deploy_role.deploy_stacks:
-            raise UsageError(
-                f"{prep.env}: deploy role {name} has deploy_stacks: false, so it cannot run "
-                "cfngen deploy; remove that setting (see docs/ci.md)"
-            )
-        bp = prep.blueprint
-        targets.append(
-            Target(
-                env=prep.env,
-                environment_name=prep.env_name,
-                region=bp.region,
-                production=_production(prep),
-                account=bp.deploy.account,
-                partition=partition(bp.region),
-                role=deploy_role,
-                role_name=name,
-                images=(images := _images(prep, deploy_role, contexts or {})),
-                image_stacks=_runs(prep, {i.repository for i in images}),
-                hosts=_hosts(prep, deploy_role),
-            )
-        )
+        targets.append(_target(prep, name, deploy_role, contexts or {}))
+    if shared is not None:
+        pushed = {i.repository for i in shared.images}
+        targets = [
+            replace(t, shared_images=True) if _runs(prep, pushed) else t
+            for t, prep in zip(targets, [p for p in preps if p.env != SHARED], strict=True)
+        ]
+        users = tuple(t.env for t in targets if t.shared_images)
+        targets.insert(0, replace(shared, push_for=users))
     unknown = sorted(set(contexts or {}) - {i.repository for t in targets for i in t.images})
     if unknown:
         raise UsageError(
@@ -250,6 +302,8 @@ def collect(
             f"the environments pick different {provider} deploy roles ({', '.join(sorted(names))});"
             " pick one with --role"
         )
+    if not names:
+        raise UsageError(f"{path}: no environment to deploy (the shared scope alone)")
     return Pipeline(provider, _in_repository(path), names.pop(), tuple(targets))
 
 

@@ -124,6 +124,10 @@ def render(
             if size > MAX_TEMPLATE_BODY
             else ""
         )
+        if s.regions:  # a multi-region environment: where each stack goes (cfngen.regions)
+            big += f"; stack set in {', '.join(s.regions)}"
+        elif s.home_only:
+            big += f"; {rendered.regions[0]} only: {s.home_only}"
         click.echo(f"  {target / s.file}  ({s.name}{big})")
 
 

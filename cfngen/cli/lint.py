@@ -80,6 +80,7 @@ def _from_blueprint(
                 file=f"{env.environment}/{s.file}",
                 body=s.body,
                 region=s.region or env.region,
+                also_in=s.regions[1:],  # a stack set: cfn-lint in its other regions too
             )
             for s in env.stacks
         ]
@@ -106,6 +107,7 @@ def _from_rendered(directory: Path) -> tuple[str, list[Template], Origins]:
             key=s.file,
             body=s.body,
             region=s.region or env.region,
+            also_in=s.regions[1:],
         )
         for s in env.stacks
     ]

@@ -108,9 +108,11 @@ def role_arn_option(func: F) -> F:
     """--role-arn: the change sets' CloudFormation service role (deploy.cloudformation_role)."""
 
     def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:  # importing the blueprint models costs ~0.3 s: only when given
+            return None
         from cfngen.blueprint.models import is_role_arn
 
-        if value is not None and not is_role_arn(value):
+        if not is_role_arn(value):
             raise click.BadParameter(
                 f"{value!r} is not an IAM role ARN (e.g. "
                 "arn:aws:iam::111122223333:role/shop-prod-github-cfn)"
@@ -149,6 +151,14 @@ def make_target_clients(
     from cfngen.deploy.aws import AwsTarget, make_clients, make_session, retry_config
     from cfngen.deploy.identity import assume_role, check_account
 
+    if env.multi_region:  # its stack sets and lock live in the home region, whatever else says
+        if region and region != env.regions[0]:
+            raise UsageError(
+                f"{env.environment_name} runs in {', '.join(env.regions)} and is deployed from its "
+                f"home region {env.regions[0]} (its stack sets and lock live there): leave out "
+                f"--region {region}"
+            )
+        region = env.regions[0]
     profile = profile or env.target.get("profile")
     session = make_session(profile)
     with aws_errors():
@@ -199,6 +209,12 @@ def resolve_target(
     environment = load_environment(
         blueprint, env, (*(f"{k}={v}" for k, v in made.items()), *variables), var_files
     )
+    if environment.multi_region:
+        raise UsageError(
+            f"{environment.environment_name} deploys to {', '.join(environment.regions)} through "
+            "CloudFormation StackSets, which MiniStack does not have: on the emulator, use an "
+            "environment with one region (without `regions`)"
+        )
     kept, excluded = emulator_environment(environment)
     for item in excluded:  # stderr, so `plan --format json` stays JSON
         click.echo(f"not on the emulator: {item.stack}: {item.why}", err=True)

@@ -121,18 +121,22 @@ class Deployment:
         bucket per account and region, as a TemplateURL must be in the stack's region."""
         if self.options.artifact_bucket and region == self.clients.region:
             return self.options.artifact_bucket
+        return default_bucket_name(self.account(), region)
+
+    def account(self) -> str:
+        """The account deployed to: the environment's, else the caller's (asked once)."""
         with self._lock:
+            if self._account is None:
+                self._account = self.env.target.get("account")
             if self._account is None:
                 sts = self.clients.sts
                 if sts is None:
-                    raise OperationError(
-                        "an artifact bucket name is needed (no STS client to derive one)"
-                    )
+                    raise OperationError("the account is needed (no STS client to ask)")
                 try:
                     self._account = str(sts.get_caller_identity()["Account"])
                 except ClientError as err:
                     raise aws_failure("GetCallerIdentity failed", err) from err
-            return default_bucket_name(self._account, region)
+            return self._account
 
     def desired_tags(self, stack: RenderedStack) -> dict[str, str]:
         return {**stack.tags, **owner_tags(self.env)}
@@ -334,6 +338,10 @@ class Deployment:
             )
 
     def _deploy_stack(self, stack: RenderedStack) -> StackResult:
+        if stack.regions:  # the same in every region: a stack set (cfngen.deploy.stackset_deploy)
+            from cfngen.deploy.stackset_deploy import deploy_stack_set
+
+            return deploy_stack_set(self, stack)
         name, report = stack.name, self.reporter
         report.status(name, "checking")
         state = self._settle(stack)

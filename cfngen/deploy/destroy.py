@@ -77,8 +77,17 @@ class DestroySummary:
 
 def existing_stacks(env: RenderedEnvironment, clients: Clients) -> list[StackState]:
     """The environment's stacks that exist now (what destroy would delete), in deploy order."""
+    from cfngen.deploy.stacksets import describe_stack_set, list_instances
+
     found = []
     for stack in env.stacks:
+        if stack.regions:  # a stack set: listed with the regions it has instances in
+            stack_set = describe_stack_set(clients.cloudformation, stack.name)
+            if stack_set is not None:
+                where = ", ".join(sorted(list_instances(clients.cloudformation, stack.name)))
+                status = f"stack set, instances in {where or 'no region'}"
+                found.append(StackState(stack.name, str(stack_set.get("StackSetId")), status))
+            continue
         state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
         if state is not None:
             found.append(state)
@@ -248,6 +257,7 @@ def destroy_environment(
     names = {s.component: s.name for s in env.stacks}
     deps = {s.name: {names[d] for d in s.depends_on if d in names} for s in env.stacks}
     regions = {s.name: s.region for s in env.stacks}
+    stack_sets = {s.name: s for s in env.stacks if s.regions}
     templates = {s.name: load_template(s.body) for s in env.stacks}
     order = [s.name for s in reversed(env.stacks)]
     if orphans:
@@ -266,6 +276,17 @@ def destroy_environment(
     def work(name: str) -> DestroyResult:
         try:
             cfn = clients.for_region(regions[name]).cloudformation
+            if name in stack_sets:  # instances in every region first, then the stack set
+                from cfngen.deploy.stackset_deploy import destroy_stack_set
+
+                return destroy_stack_set(
+                    cfn,
+                    stack_sets[name],
+                    env,
+                    poller,
+                    report,
+                    lambda region: clients.for_region(region).cloudformation,
+                )
             return delete_owned_stack(cfn, name, env, poller, report, templates.get(name))
         except Interrupted:
             return DestroyResult(name, "interrupted", "still deleting in CloudFormation")

@@ -82,6 +82,8 @@ class StackPlan:
     blocked_exports: dict[str, list[str]] = field(default_factory=dict)  # in use, per ListImports
     notes: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # a stack set's regions: {"region": ..., "action": create | update | unchanged, "status"}
+    regions: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -256,6 +258,11 @@ def _property_text(prop: PropertyChange, show: Any, below: str = "diff below") -
 
 def _stack_lines(plan: StackPlan) -> list[str]:
     lines = [f"{plan.name}: {plan.action}"]
+    if plan.regions:
+        lines.append(
+            "  regions (stack set): "
+            + ", ".join(f"{r['region']} {r['action']}" for r in plan.regions)
+        )
     for note in plan.notes:
         lines.append(f"  note: {note}")
     for change in plan.resources:
@@ -355,6 +362,12 @@ def render_markdown(report: PlanReport) -> str:
             continue
         lines.append(f"#### `{plan.name}`: {plan.action}")
         lines.append("")
+        if plan.regions:
+            lines.append(
+                "Regions (stack set): "
+                + ", ".join(f"{r['region']} {r['action']}" for r in plan.regions)
+            )
+            lines.append("")
         for note in plan.notes:
             lines.append(f"> {note}")
         for reason in plan.refusals:

@@ -290,8 +290,11 @@ class EnvironmentLock:
     def start_renewal(self, on_lost: Callable[[str], None]) -> None:
         """Renew every `renew_every` seconds in a daemon thread; `on_lost` if it was taken."""
         self._on_lost = on_lost
-        self._thread = threading.Thread(target=self._renew_loop, name="cfngen-lock", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._renew_loop, name="cfngen-lock", daemon=True)
+        thread.start()
+        # set once started: a SIGTERM between the two would otherwise make release() join a
+        # thread that never started ("cannot join thread before it is started")
+        self._thread = thread
 
     def renew(self) -> bool:
         """Push the expiry forward; False (and `lost` set) when the lock is no longer ours."""

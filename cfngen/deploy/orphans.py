@@ -42,12 +42,18 @@ def _regions(env: RenderedEnvironment, clients: Clients) -> list[str]:
     return sorted({clients.region} | {s.region for s in env.stacks if s.region})
 
 
+STACK_SET_INSTANCE = "StackSet-"
+"""How CloudFormation names the stacks of a stack set's instances (StackSet-<name>-<id>)."""
+
+
 def _owned_stacks(cfn: Any, env: RenderedEnvironment) -> list[StackState]:
     found: list[StackState] = []
     try:
         for page in cfn.get_paginator("describe_stacks").paginate():
             for data in page.get("Stacks", []):
                 state = StackState.from_api(data)
+                if state.name.startswith(STACK_SET_INSTANCE):
+                    continue  # a stack set's instance: deleted with its stack set, never alone
                 if state.status != "DELETE_COMPLETE" and is_owned(state, env):
                     found.append(state)
     except ClientError as err:

@@ -68,13 +68,22 @@ def plan_environment(self: Deployment) -> PlanReport:
 
 
 def _plan_one(self: Deployment, stack: RenderedStack) -> StackPlan:
+    from cfngen.deploy.stackset_deploy import plan_stack_set
+
     try:
-        plan = _plan_stack(self, stack)
+        plan = plan_stack_set(self, stack) if stack.regions else _plan_stack(self, stack)
     except OperationError as err:
         plan = StackPlan(stack.name, stack.component, "error", notes=[err.render()])
+    if stack.home_only:
+        plan.notes.append(f"home region only ({self.clients.region}): {stack.home_only}")
     with self._lock:
         self._changed[stack.name] = plan.action in ("create", "recreate", "update")
     return plan
+
+
+def plan_stack(self: Deployment, stack: RenderedStack) -> StackPlan:
+    """One plain stack's plan (a stack set plans its home instance through this)."""
+    return _plan_stack(self, stack)
 
 
 def _plan_stack(self: Deployment, stack: RenderedStack) -> StackPlan:

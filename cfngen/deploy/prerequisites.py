@@ -41,6 +41,17 @@ def _image_exists(ecr: Any, p: Prerequisite) -> bool:
     return bool(answer.get("imageDetails"))
 
 
+def _output_exists(cloudformation: Any, p: Prerequisite) -> bool:
+    stack, _, output = p.name.rpartition(".")
+    try:
+        found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as err:
+        if "does not exist" in str(err.response.get("Error", {}).get("Message", "")):
+            return False
+        raise
+    return any(o.get("OutputKey") == output for s in found for o in s.get("Outputs", []))
+
+
 def check(items: list[Prerequisite], clients: Any) -> Result:
     """Ask AWS for each prerequisite (batched where the API allows)."""
     missing: list[Prerequisite] = []
@@ -66,6 +77,9 @@ def check(items: list[Prerequisite], clients: Any) -> Result:
                     missing.append(p)
             elif p.kind == "secret":
                 here.client("secretsmanager").describe_secret(SecretId=p.name)
+            elif p.kind == "output":
+                if not _output_exists(here.cloudformation, p):
+                    missing.append(p)
             elif p.kind == "hosted-zone":
                 here.client("route53").get_hosted_zone(Id=p.name)
             else:

@@ -32,6 +32,8 @@ class StackResult:
     outcome: Outcome
     message: str = ""
     next_step: str = ""
+    # a stack set's instances: (region, how it is there now), in the environment's order
+    regions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -69,6 +71,7 @@ class DeploySummary:
             if r.message:
                 text += f"  {r.message}"
             lines.append(text.rstrip())
+            lines.extend(f"      {region}: {state}" for region, state in r.regions)
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items())
         lines.append(f"{len(self.results)} stacks: {counts}")
         stopped = (Outcome.INTERRUPTED, Outcome.NOT_STARTED)

@@ -14,6 +14,11 @@ def environment_status(env: RenderedEnvironment, clients: Clients) -> list[dict[
     """One row per stack of the environment, in deploy order; missing stacks say so."""
     rows = []
     for stack in env.stacks:
+        if stack.regions:  # a stack set: one row per region
+            from cfngen.deploy.stackset_deploy import stack_set_status
+
+            rows += stack_set_status(clients.cloudformation, stack, env, clients.region)
+            continue
         state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
         rows.append(
             {
@@ -31,22 +36,35 @@ def environment_status(env: RenderedEnvironment, clients: Clients) -> list[dict[
 
 def environment_outputs(env: RenderedEnvironment, clients: Clients) -> list[dict[str, str]]:
     """Every output of every deployed stack of the environment."""
+    from cfngen.deploy.stacksets import list_instances
+
     rows = []
     for stack in env.stacks:
-        state = describe_stack(clients.for_region(stack.region).cloudformation, stack.name)
-        if state is None:
-            continue
-        for output in sorted(state.outputs, key=lambda o: o.get("OutputKey", "")):
-            rows.append(
-                {
-                    "stack": stack.name,
-                    "region": stack.region or clients.region,
-                    "key": output.get("OutputKey", ""),
-                    "value": output.get("OutputValue", ""),
-                    "export": output.get("ExportName", ""),
-                }
+        if stack.regions:  # each region's instance, a stack of its own (StackSet-<name>-<id>)
+            found = list_instances(clients.cloudformation, stack.name, env.target.get("account"))
+            places = [(r, found[r].stack_id) for r in stack.regions if r in found]
+        else:
+            places = [(stack.region or clients.region, stack.name)]
+        for region, name in places:
+            state = (
+                describe_stack(clients.for_region(region).cloudformation, name) if name else None
             )
+            if state is not None:
+                rows += _output_rows(stack.name, region, state.outputs)
     return rows
+
+
+def _output_rows(stack: str, region: str, outputs: Any) -> list[dict[str, str]]:
+    return [
+        {
+            "stack": stack,
+            "region": region,
+            "key": output.get("OutputKey", ""),
+            "value": output.get("OutputValue", ""),
+            "export": output.get("ExportName", ""),
+        }
+        for output in sorted(outputs, key=lambda o: o.get("OutputKey", ""))
+    ]
 
 
 def render_table(rows: list[dict[str, Any]], columns: list[str]) -> str:

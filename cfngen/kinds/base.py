@@ -291,6 +291,9 @@ class Facts:
 # --- the record ---------------------------------------------------------------------------------
 
 Check = Callable[[Blueprint, Facts, "Checker"], None]
+Across = Callable[[str, Blueprint, Callable[[], Mapping[str, Blueprint]], "Checker"], None]
+"""A check across environments: (this environment, its blueprint, every environment's
+blueprint by name in blueprint order with the shared scope first, computed on first call)."""
 Planner = Callable[[Blueprint, Facts], Sequence["StackPlan[Any]"]]
 
 
@@ -329,6 +332,7 @@ class Kind(Generic[M]):
     links: Callable[[Blueprint], Iterable[Link]] | None = None
     metrics: Callable[[Blueprint], Mapping[str, MetricSource]] | None = None
     checks: tuple[Check, ...] = ()
+    across: Across | None = None  # what this environment's entries clash with in the others
     physical_names: tuple[PhysicalName, ...] = ()
     names_components: bool = True  # entries are components others may name (unique names)
     order: int = 500  # planning order; among stacks ready to deploy, earlier kinds go first

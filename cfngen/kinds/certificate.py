@@ -68,7 +68,7 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 dns.check_in_zone(bp, c, where, n)
 
 
-def dns_validated(ctx: Context, names: Sequence[str], zone_id: str, tag: str) -> Any:
+def dns_validated(ctx: Context, names: Sequence[str], zone_id: Any, tag: str) -> Any:
     """An ACM certificate for `names` (the first is the domain), validated by DNS records that
     CloudFormation creates in the zone itself. Sites use it for their us-east-1 certificate."""
     main, *others = names
@@ -86,7 +86,7 @@ def dns_validated(ctx: Context, names: Sequence[str], zone_id: str, tag: str) ->
     return ctx.add(certificatemanager.Certificate("Certificate", **props))
 
 
-def build_certificate(spec: tuple[Certificate, str], ctx: Context) -> None:
+def build_certificate(spec: tuple[Certificate, Any], ctx: Context) -> None:
     cert, zone_id = spec
     res = dns_validated(ctx, cert.names, zone_id, "certificate")
     ctx.export(CERTIFICATE_ARN, Ref(res), f"ACM certificate for {cert.domain}")

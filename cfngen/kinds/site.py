@@ -24,7 +24,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import AWSHelperFn, GetAtt, Ref, Sub, cloudfront, s3
+from troposphere import GetAtt, Ref, Sub, cloudfront, s3
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.edge import Site
@@ -35,7 +35,7 @@ from cfngen.builders.common import waive
 from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
 from cfngen.kinds import certificate, dns, load_balancer
 from cfngen.kinds.base import AliasRecordRequest, Attribute, Facts, Kind, PhysicalName
-from cfngen.stacks import Output, stack_name
+from cfngen.stacks import GetStackOutput, Output, stack_name
 
 CLOUDFRONT_REGION = "us-east-1"
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every CloudFront alias target
@@ -62,31 +62,18 @@ def certificate_component(name: str) -> str:
     return f"site-{name}-certificate"
 
 
-class GetStackOutput(AWSHelperFn):
-    """`Fn::GetStackOutput`: another stack's output, in any region, resolved at deploy time.
-
-    The stack name is written out (not `!Sub`): CloudFormation does not accept other short-form
-    functions inside `!GetStackOutput`, and templates are rendered per environment anyway.
-    """
-
-    def __init__(self, stack: str, output: str, region: str) -> None:
-        self.data = {
-            "Fn::GetStackOutput": {"StackName": stack, "OutputName": output, "Region": region}
-        }
-
-
 @dataclass(frozen=True)
 class SiteSpec:
     name: str
     site: Site
-    zone_id: str | None
+    zone_id: Any
     origins: tuple[tuple[str, str, str], ...]  # (path, load balancer, origin domain)
 
 
 @dataclass(frozen=True)
 class CertificateSpec:
     names: tuple[str, ...]
-    zone_id: str
+    zone_id: Any
 
 
 def origin_domain(facts: Facts, load_balancer: str, given: str | None) -> str | None:

@@ -55,6 +55,7 @@ def environment_of(
         rendered.accesses,
     )
     env.account = rendered.target.get("account")
+    env.scope = rendered.environment
     if shared is not None and shared is not rendered:
         env.peers = {"shared": environment_of(shared)}
     return env

@@ -64,6 +64,7 @@ class Environment:
 
     account: str | None = None  # the environment's `deploy.account`, when it names one
     peers: dict[str, Environment] = {}
+    scope: str = ""  # the environment's name in the blueprint (`shared`: the shared scope)
 
     def __init__(
         self,

@@ -94,7 +94,8 @@ CASES = {
             (
                 "bp.yaml:4:17: sites.web.domain: a site with a custom domain needs `dns`: "
                 "the hosted zone that validates the certificate (add `dns: {zone: "
-                "example.com, zone_id: Z...}`)"
+                "example.com, zone_id: Z...}`, or declare the zone once in `shared: {dns: "
+                "{zone: example.com}}`)"
             ),
         ],
     ),
@@ -189,7 +190,7 @@ CASES = {
             (
                 "bp.yaml:4:8: certificates.api: a certificate needs `dns`: the hosted zone "
                 "that validates the certificate (add `dns: {zone: example.com, zone_id: "
-                "Z...}`)"
+                "Z...}`, or declare the zone once in `shared: {dns: {zone: example.com}}`)"
             ),
         ],
     ),

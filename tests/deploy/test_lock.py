@@ -240,3 +240,22 @@ def test_lock_record_round_trips_as_json() -> None:
     info = LockInfo("r1", "destroy", "bob", "h", 7, "arn", NOW, NOW + 600)
     assert LockInfo.from_json(info.to_json()) == info
     assert json.loads(info.to_json())["command"] == "destroy"
+
+
+def test_a_signal_while_renewal_starts_does_not_break_the_release(
+    ssm: tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM arriving as the renewal thread is being started (seen under load in
+    test_faults) raises in the main thread: release() must not join a thread that never ran."""
+    import threading
+
+    client, _ = ssm
+    lock = make_lock(client)
+
+    def interrupted(self: threading.Thread) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lock.start_renewal(lambda reason: None)
+    assert lock.release() == ""  # nothing held: nothing to delete, and no RuntimeError

@@ -3,6 +3,7 @@ permissions, the deploy role may only pass it to CloudFormation, and change sets
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,67 @@ def test_cfg029_a_deploy_role_may_pass_its_declared_service_role() -> None:
     # and the service role does not make other roles passable
     (found,) = _passes(f"[{OWN}, !GetAtt CloudFormationServiceRole.Arn, !GetAtt OtherRole.Arn]")
     assert found[2] == "may pass roles beyond its services' task and execution roles: OtherRole"
+
+
+@pytest.mark.parametrize("role", [GITHUB, GITLAB], ids=["github", "gitlab"])
+def test_a_multi_region_environment_s_deploy_role_may_run_its_stack_sets(
+    role: dict[str, Any],
+) -> None:
+    """`cfngen deploy` of an environment in several regions creates and updates stack sets
+    (self-managed: it passes the StackSets administration role) and plans an update with a
+    change set on the home region's instance (`StackSet-<name>-<id>`); a one-region
+    environment's role gets none of it."""
+    single = _statements(
+        next(
+            r
+            for k, r in build(blueprint(deploy_roles={"ci": role}), "deploy-role-ci")[
+                "Resources"
+            ].items()
+            if r["Type"] == "AWS::IAM::Role" and k != "CloudFormationServiceRole"
+        )
+    )
+    assert "EnvironmentStackSets" not in single
+    bp = blueprint(
+        deploy_roles={"ci": role},
+        regions=["eu-west-1", "eu-central-1"],
+        deploy={
+            "stack_sets": {
+                "administration_role": "arn:aws:iam::111122223333:role/StackSetAdmin",
+            }
+        },
+    )
+    t = build(bp, "deploy-role-ci")
+    deploy = next(
+        r
+        for k, r in t["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and k != "CloudFormationServiceRole"
+    )
+    allowed = _statements(deploy)
+    sets = allowed["EnvironmentStackSets"]
+    assert "cloudformation:CreateStackSet" in sets["Action"]
+    assert "cloudformation:CreateStackInstances" in sets["Action"]
+    assert sets["Resource"][0] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:"
+        "stackset/${EnvironmentName}-*:*"
+    }
+    admin = allowed["PassTheStackSetsAdministrationRole"]
+    assert admin["Resource"] == [{"Fn::Sub": "arn:aws:iam::111122223333:role/StackSetAdmin"}]
+    instances = {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:"
+        "stack/StackSet-${EnvironmentName}-*/*"
+    }
+    assert instances in allowed["ChangeSetsThroughTheServiceRole"]["Resource"]
+    assert allowed["PlanOnTheHomeInstance"]["Resource"] == [instances]
+    # every call the stack set code makes is granted
+    from cfngen.kinds.deploy_role.stacks import STACK_SET_ACTIONS
+
+    calls = set()
+    for module in ("stacksets.py", "stackset_deploy.py"):
+        text = (ROOT / "cfngen" / "deploy" / module).read_text()
+        calls |= set(re.findall(r"\bcfn\.([a-z_]+)\(", text))
+    granted = {a.split(":")[1] for a in STACK_SET_ACTIONS} | {
+        "GetTemplate",
+        "UpdateTerminationProtection",
+    }
+    wanted = {"".join(w.title() for w in c.split("_")) for c in calls}
+    assert wanted <= granted, wanted - granted

@@ -21,7 +21,7 @@ def test_every_kind_has_its_own_section_and_prefix() -> None:
 
 def test_the_blueprint_model_and_schema_have_exactly_the_kinds_sections() -> None:
     base = {"blueprint", "region", "description", "environment_name", "production", "tags"}
-    base |= {"vars", "deploy", "overrides", "environments", "shared"}
+    base |= {"vars", "deploy", "overrides", "environments", "shared", "regions"}
     fields = set(registry.BLUEPRINT.model_fields)
     assert fields - base == {k.section for k in registry.KINDS}
     assert set(blueprint_schema()["properties"]) == fields
@@ -43,4 +43,13 @@ def test_the_generic_stages_name_no_kind() -> None:
 
 def test_the_shared_scope_holds_exactly_the_shareable_kinds() -> None:
     fields = set(registry.SHARED.model_fields) - {"region", "deploy"}
-    assert fields == {k.section for k in registry.KINDS if k.shareable} == {"repositories"}
+    assert (
+        fields
+        == {k.section for k in registry.KINDS if k.shareable}
+        == {
+            "repositories",
+            "oidc_providers",
+            "deploy_roles",
+            "dns",
+        }
+    )

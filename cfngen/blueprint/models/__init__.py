@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from cfngen.blueprint.models.common import Model, Name, Region, fail
 from cfngen.blueprint.models.network import FlowLogs, Network
@@ -26,10 +26,70 @@ __all__ = [
     "Override",
     "SecurityGroup",
     "SharedScope",
+    "StackSetSettings",
 ]
 
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
+class StackSetSettings(Model):
+    """How the stacks of a multi-region environment (`regions`) deploy through CloudFormation
+    StackSets with self-managed permissions (docs/deploying.md#many-regions-stacksets)."""
+
+    administration_role: str | None = Field(
+        None,
+        description="ARN of the StackSets administration role in the deploying account "
+        "(default: AWS's AWSCloudFormationStackSetAdministrationRole of that account).",
+    )
+    execution_role: str = Field(
+        "AWSCloudFormationStackSetExecutionRole",
+        description="Name of the StackSets execution role in the environment's account.",
+    )
+    region_concurrency: Literal["sequential", "parallel"] = Field(
+        "sequential",
+        description="Deploy the regions one after the other, in the order of `regions` (a "
+        "failure stops before the next region), or all at once.",
+    )
+    failure_tolerance: int = Field(
+        0,
+        ge=0,
+        le=1,
+        description="Regions that may fail before a stack set operation stops: 0 stops at the "
+        "first failure (required in production), 1 lets the other regions go on.",
+    )
+
+    @field_validator("execution_role")
+    @classmethod
+    def _execution_role(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9+=,.@_-]{1,64}$", value):
+            raise fail(
+                f"'{value}' is not an IAM role name",
+                "letters, digits and +=,.@_- only, at most 64, e.g. "
+                "AWSCloudFormationStackSetExecutionRole",
+            )
+        return value
+
+    @field_validator("administration_role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and _ROLE_ARN.match(value) is None:
+            raise fail(
+                f"'{value}' is not an IAM role ARN",
+                "e.g. arn:aws:iam::111122223333:role/AWSCloudFormationStackSetAdministrationRole",
+            )
+        return value
+
+    def settings(self) -> dict[str, str | int]:
+        """What the manifest records, and deploy reads back."""
+        out: dict[str, str | int] = {
+            "execution_role": self.execution_role,
+            "region_concurrency": self.region_concurrency,
+            "failure_tolerance": self.failure_tolerance,
+        }
+        if self.administration_role is not None:
+            out["administration_role"] = self.administration_role
+        return out
 
 
 class DeploySettings(Model):
@@ -70,6 +130,11 @@ class DeploySettings(Model):
         "cfngen",
         pattern=r"^[A-Za-z0-9+=,.@-]{2,64}$",
         description="Role session name (shows in CloudTrail).",
+    )
+    stack_sets: StackSetSettings = Field(
+        default_factory=StackSetSettings,
+        description="StackSets roles and operation preferences, for an environment with "
+        "several `regions`.",
     )
 
     @model_validator(mode="after")
@@ -246,6 +311,13 @@ class Blueprint(Model):
 
     blueprint: Name = Field(description="System name; names stacks and EnvironmentName.")
     region: Region = Field(description="AWS region the system is deployed to.")
+    regions: list[Region] = Field(
+        default_factory=list,
+        description="Every region this environment is deployed to, `region` (the home region) "
+        "first, e.g. [eu-west-1, eu-central-1] for disaster recovery. The stacks that are the "
+        "same in every region deploy through CloudFormation StackSets; global ones (IAM roles "
+        "with fixed names, CloudFront, DNS records, budgets) stay in the home region.",
+    )
     description: str | None = Field(
         None,
         max_length=1024,
@@ -284,6 +356,28 @@ class Blueprint(Model):
         None,
         description="Components shared by every environment (deployed once as `--env shared`).",
     )
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value:
+            return value
+        home = info.data.get("region")
+        if home is not None and value[0] != home:
+            fix = (
+                f"put {home} first: [{', '.join([home, *(r for r in value if r != home)])}]"
+                if home in value
+                else f"start the list with the home region, {home}, or change `region`"
+            )
+            raise fail(f"the first of `regions` must be `region` ({home}), not {value[0]}", fix)
+        repeated = sorted({r for r in value if value.count(r) > 1})
+        if repeated:
+            raise fail(f"{', '.join(repeated)} is listed more than once", "name each region once")
+        return value
+
+    def deploy_regions(self) -> tuple[str, ...]:
+        """The regions the environment deploys to: `regions`, or just `region`."""
+        return tuple(self.regions) or (self.region,)
 
 
 _ = FlowLogs, EgressRule, IngressRule  # re-exported

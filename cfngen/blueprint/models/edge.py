@@ -114,22 +114,60 @@ class Record(Model):
     target: Name = Field(description="A load balancer or site to point the name at.")
 
 
-class Dns(Model):
-    """The Route 53 hosted zone the blueprint's names live in (it must exist already)."""
+_NAME_SERVER = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$"
 
-    zone: Domain = Field(description="Hosted zone name, e.g. example.com.")
-    zone_id: Annotated[
-        str, matching(r"^Z[A-Z0-9]{1,31}$", "hosted zone ID", "Z0123456789ABCDEFGHIJ")
-    ] = Field(
+
+class Dns(Model):
+    """The Route 53 hosted zone the blueprint's names live in, and alias records in it.
+
+    In an environment: an existing zone (`zone` and `zone_id`), or neither to use the zone of
+    the `shared` scope (same account). In the shared scope: `zone` alone creates the zone in
+    the scope's stack `dns` (with `zone_id`, an existing one), and `delegations` hands subzones
+    to environments in other accounts."""
+
+    zone: Domain | None = Field(
+        None,
+        description="Hosted zone name, e.g. example.com (default: the shared scope's zone).",
+    )
+    zone_id: (
+        Annotated[str, matching(r"^Z[A-Z0-9]{1,31}$", "hosted zone ID", "Z0123456789ABCDEFGHIJ")]
+        | None
+    ) = Field(
+        None,
         description="Hosted zone ID (Route 53 console), used for records and certificate "
-        "validation.",
+        "validation; required with `zone` in an environment. In the shared scope, leave it out "
+        "to create the zone.",
     )
     records: dict[Domain, Record] = Field(
         default_factory=dict,
         description="Alias records by name, e.g. `api.example.com: {target: public}`; sites with "
         "a `domain` get theirs automatically.",
     )
+    delegations: dict[
+        Domain,
+        Annotated[
+            list[Annotated[str, matching(_NAME_SERVER, "name server", "ns-1.awsdns-01.org")]],
+            Field(min_length=1, max_length=8),
+        ],
+    ] = Field(
+        default_factory=dict,
+        description="Shared scope only: subzones hosted elsewhere (an environment's own zone in "
+        "its account), each with the name servers of its hosted zone, as NS records in this "
+        "zone, e.g. `dev.example.com: [ns-1.awsdns-01.org, ...]`.",
+    )
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _zone(self) -> Self:
+        if self.zone_id is not None and self.zone is None:
+            raise fail("zone_id needs the zone's name", "add `zone: example.com`")
+        for sub in self.delegations:
+            if self.zone is not None and (sub == self.zone or not in_zone(sub, self.zone)):
+                raise fail(
+                    f"delegation {sub} is not a subzone of {self.zone}",
+                    f"use a name ending in .{self.zone}",
+                )
+        return self
 
 
 class Certificate(Model):

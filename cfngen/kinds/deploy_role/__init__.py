@@ -7,7 +7,7 @@ environment through a CloudFormation service role (stacks.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cfngen.blueprint.models import Blueprint
@@ -15,7 +15,7 @@ from cfngen.blueprint.models.deploy_roles import DeployRole
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import StackPlan
 from cfngen.kinds.base import Facts, Kind, PhysicalName
-from cfngen.kinds.deploy_role import github, gitlab
+from cfngen.kinds.deploy_role import github, gitlab, trust
 
 
 def deploy_role_key(name: str) -> str:
@@ -34,6 +34,13 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     roles = DEPLOY_ROLES.entries(bp)
     github.check(bp, c, roles)
     gitlab.check(bp, c, roles)
+    trust.check(bp, c, roles)
+
+
+def across(
+    env: str, bp: Blueprint, others: Callable[[], Mapping[str, Blueprint]], c: Checker
+) -> None:
+    trust.check_across(env, bp, others, c, DEPLOY_ROLES.entries)
 
 
 DEPLOY_ROLES: Kind[Any] = Kind(
@@ -43,6 +50,8 @@ DEPLOY_ROLES: Kind[Any] = Kind(
     prefix="deploy-role",
     plan=plan,
     checks=(check,),
+    across=across,
+    shareable=True,
     # the deploy role's and service role's fixed names (deploy_stacks), the longer first
     physical_names=(PhysicalName("IAM role name", 64, suffix="-deploy"),),
     order=65,

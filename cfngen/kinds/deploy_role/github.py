@@ -30,7 +30,8 @@ from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.kinds.base import Facts
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
-from cfngen.kinds.deploy_role import stacks
+from cfngen.kinds.deploy_role import stacks, trust
+from cfngen.kinds.deploy_role.trust import protected_stacks
 from cfngen.kinds.repository import ECR, REPOSITORIES, repository_output
 from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
 from cfngen.stacks import Output
@@ -60,6 +61,7 @@ class DeployRoleSpec:
     role: Any  # one of the DeployRole models
     services: tuple[str, ...]
     repositories: tuple[str, ...]
+    shared_provider: str | None = None  # the shared scope's provider ARN (`Fn::Sub` text)
 
 
 def plan(
@@ -75,6 +77,8 @@ def plan(
         )
         base: Path_ = ("deploy_roles", name)
         deps: dict[str, Path_] = {}
+        if (oidc := trust.provider_stack(bp, role)) is not None:
+            deps[oidc] = base
         if repos:
             deps[ECR] = (*base, "repositories") if role.repositories is not None else base
         if services:
@@ -86,7 +90,9 @@ def plan(
                 component=key(name),
                 title=f"{role.provider} deploy role {name}",
                 build=build,
-                spec=DeployRoleSpec(name, role, services, repos),
+                spec=DeployRoleSpec(
+                    name, role, services, repos, trust.shared_provider_arn(bp, role)
+                ),
                 depends_on=tuple(deps),
                 source=base,
                 dependency_sources=deps,
@@ -126,6 +132,8 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
     trust = TRUSTS[type(spec.role)](spec.role)
     if spec.role.oidc_provider_arn:
         provider_arn: Any = spec.role.oidc_provider_arn
+    elif spec.shared_provider is not None:
+        provider_arn = Sub(spec.shared_provider)
     else:
         provider = ctx.add(
             iam.OIDCProvider(
@@ -200,7 +208,12 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
         )
     if spec.role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "DeployRole")
-        statements += stacks.deploy_statements(spec.name, service_role)
+        statements += stacks.deploy_statements(
+            spec.name,
+            service_role,
+            protected_stacks(ctx.blueprint),
+            stacks.stack_sets_of(ctx.blueprint),
+        )
         unscoped += stacks.UNSCOPED_READS
     if unscoped:
         statements.append(_st(sorted(unscoped), ["*"], "ActionsWithoutResourceScope"))

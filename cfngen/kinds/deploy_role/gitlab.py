@@ -43,7 +43,8 @@ from cfngen.builders.common import log_group
 from cfngen.kinds import host as host_kind
 from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
-from cfngen.kinds.deploy_role import stacks
+from cfngen.kinds.deploy_role import stacks, trust
+from cfngen.kinds.deploy_role.trust import protected_stacks
 from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output, resolved_export_name
 
@@ -55,6 +56,7 @@ class GitlabSpec:
     name: str
     role: GitlabDeployRole
     repositories: tuple[Output, ...]  # ARN outputs of the repositories it pushes to
+    shared_provider: str | None = None  # the shared scope's provider ARN (`Fn::Sub` text)
 
 
 def plan(
@@ -67,6 +69,8 @@ def plan(
             continue
         sources: dict[str, tuple[str | int, ...]] = {}
         perms = role.permissions
+        if (oidc := trust.provider_stack(bp, role)) is not None:
+            sources[oidc] = ("deploy_roles", name)
         for i, r in enumerate(perms.repositories):
             if "arn" in attrs.get(r, {}):
                 sources.setdefault(
@@ -92,6 +96,7 @@ def plan(
                     name,
                     role,
                     tuple(attrs[r]["arn"].output for r in perms.repositories if r in attrs),
+                    trust.shared_provider_arn(bp, role),
                 ),
                 depends_on=tuple(sources),
                 source=("deploy_roles", name),
@@ -229,6 +234,8 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
     role = spec.role
     if role.oidc_provider_arn is not None:
         oidc_provider_arn: Any = role.oidc_provider_arn
+    elif spec.shared_provider is not None:
+        oidc_provider_arn = Sub(spec.shared_provider)
     else:
         provider = ctx.add(
             iam.OIDCProvider(
@@ -253,7 +260,12 @@ def build(spec: GitlabSpec, ctx: Context) -> None:
     statements = _statements(spec, logs_arn, ctx)
     if role.deploy_stacks:
         service_role = stacks.add_service_role(ctx, spec.name, "Role")
-        statements += stacks.deploy_statements(spec.name, service_role)
+        statements += stacks.deploy_statements(
+            spec.name,
+            service_role,
+            protected_stacks(ctx.blueprint),
+            stacks.stack_sets_of(ctx.blueprint),
+        )
         statements.append(
             Statement(
                 Sid="ReadsWithoutResourceScope",

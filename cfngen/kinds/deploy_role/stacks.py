@@ -40,6 +40,7 @@ from troposphere import GetAtt, Sub, iam
 
 from cfngen.builders.base import Context
 from cfngen.builders.common import waive
+from cfngen.kinds.dns import shared_zone_stack
 
 SERVICE_ROLE_ARN = "ServiceRoleArn"
 SERVICE_ROLE = "CloudFormationServiceRole"
@@ -126,6 +127,21 @@ def _iam_statements(name: str) -> list[Statement]:
     ]
 
 
+def _shared_reads(ctx: Context) -> list[Statement]:
+    """Fn::GetStackOutput reads the shared scope's zone ID with the execution role: this one."""
+    shared = shared_zone_stack(ctx.blueprint)
+    if shared is None:
+        return []
+    stack = f"stack/{shared.stack}/*"
+    return [
+        _st(
+            "ReadSharedScopeOutputs",
+            ["cloudformation:DescribeStacks"],
+            [_arn("cloudformation", stack, region=shared.region)],
+        )
+    ]
+
+
 def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     """The CloudFormation service role of deploy role `name`; returns its `GetAtt Arn`.
     `deploy_role` (the logical id of the role that passes it) is recorded as an access, so
@@ -158,6 +174,7 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
                             ["*"],
                         ),
                         *_iam_statements(name),
+                        *_shared_reads(ctx),
                     ],
                 ),
             )
@@ -194,16 +211,104 @@ def add_service_role(ctx: Context, name: str, deploy_role: str) -> Any:
     return arn
 
 
-def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
-    """The deploy role's rights to run `cfngen deploy` with the service role."""
-    stacks = _arn("cloudformation", "stack/${EnvironmentName}-*/*", region="*")
-    role_stacks = _arn("cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*")
+#: What `cfngen deploy`, `status` and `destroy` call on a multi-region environment's stack
+#: sets (cfngen/deploy/stacksets.py, stackset_deploy.py).
+STACK_SET_ACTIONS = (
+    "cloudformation:CreateStackInstances",
+    "cloudformation:CreateStackSet",
+    "cloudformation:DeleteStackInstances",
+    "cloudformation:DeleteStackSet",
+    "cloudformation:DescribeStackSet",
+    "cloudformation:DescribeStackSetOperation",
+    "cloudformation:ListStackInstances",
+    "cloudformation:ListStackSetOperations",
+    "cloudformation:UpdateStackSet",
+)
+ADMINISTRATION_ROLE = "AWSCloudFormationStackSetAdministrationRole"
+
+
+def stack_set_statements(administration_role: str | None) -> list[Statement]:
+    """A multi-region environment's rights on its own stack sets (`${EnvironmentName}-*`):
+    create, update and delete them and their instances, pass the StackSets administration
+    role (self-managed permissions: AWS's default name, or `deploy.stack_sets`'), and plan
+    an update with a change set on the home region's instance, a stack CloudFormation names
+    `StackSet-<stack set name>-<id>`. The instances themselves are changed by the execution
+    role in the target account, not by this role."""
+    admin = (
+        Sub(administration_role)
+        if administration_role
+        else _arn("iam", f"role/{ADMINISTRATION_ROLE}")
+    )
+    return [
+        _st(
+            "EnvironmentStackSets",
+            list(STACK_SET_ACTIONS),
+            [
+                _arn("cloudformation", "stackset/${EnvironmentName}-*:*", region="*"),
+                # the other resource types AWS lists for these actions; self-managed stack
+                # sets name accounts, not organizational units, and no registry types
+                _arn("cloudformation", "stackset-target/${EnvironmentName}-*", region="*"),
+                _arn("cloudformation", "type/resource/*", region="*"),
+            ],
+        ),
+        _st(
+            "PlanOnTheHomeInstance",
+            [
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:GetTemplate",
+                "cloudformation:UpdateTerminationProtection",
+            ],
+            [_arn("cloudformation", "stack/StackSet-${EnvironmentName}-*/*", region="*")],
+        ),
+        _st(
+            "PassTheStackSetsAdministrationRole",
+            ["iam:PassRole"],
+            [admin],
+            Condition=Condition(
+                StringEquals({"iam:PassedToService": "cloudformation.amazonaws.com"})
+            ),
+        ),
+    ]
+
+
+def stack_sets_of(bp: Any) -> dict[str, Any] | None:
+    """The environment's `deploy.stack_sets` when it deploys to several regions, else None."""
+    regions = getattr(bp, "deploy_regions", None)  # the shared scope has one region
+    if regions is None or len(regions()) < 2:
+        return None
+    return dict(bp.deploy.stack_sets.settings())
+
+
+def deploy_statements(
+    name: str,
+    service_role_arn: Any,
+    protected: tuple[str, ...] = (),
+    stack_sets: dict[str, Any] | None = None,
+) -> list[Statement]:
+    """The deploy role's rights to run `cfngen deploy` with the service role. `protected`:
+    more stack components an administrator changes, never the pipeline (the shared scope's
+    OIDC providers, which decide who may assume the deploy roles). `stack_sets`: the
+    environment's `deploy.stack_sets` when it deploys to several regions."""
+    stacks: Any = _arn("cloudformation", "stack/${EnvironmentName}-*/*", region="*")
+    instances = _arn("cloudformation", "stack/StackSet-${EnvironmentName}-*/*", region="*")
+    role_stacks: Any = _arn(
+        "cloudformation", "stack/${EnvironmentName}-deploy-role-*/*", region="*"
+    )
+    if protected:
+        role_stacks = [
+            role_stacks,
+            *(
+                _arn("cloudformation", f"stack/${{EnvironmentName}}-{c}/*", region="*")
+                for c in protected
+            ),
+        ]
     bucket = Sub("arn:${AWS::Partition}:s3:::cfngen-artifacts-${AWS::AccountId}-*")
     return [
         _st(
             "ChangeSetsThroughTheServiceRole",
             ["cloudformation:CreateChangeSet"],
-            [stacks],
+            [stacks, instances] if stack_sets is not None else [stacks],
             Condition=Condition(ArnEquals({"cloudformation:RoleArn": service_role_arn})),
         ),
         _st(
@@ -229,7 +334,7 @@ def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
                 "cloudformation:ExecuteChangeSet",
                 "cloudformation:UpdateTerminationProtection",
             ],
-            [role_stacks],
+            role_stacks if isinstance(role_stacks, list) else [role_stacks],
             Effect=Deny,
         ),
         _st(
@@ -274,6 +379,11 @@ def deploy_statements(name: str, service_role_arn: Any) -> list[Statement]:
                     "${EnvironmentName}/*"
                 )
             ],
+        ),
+        *(
+            stack_set_statements(stack_sets.get("administration_role"))
+            if stack_sets is not None
+            else []
         ),
     ]
 
