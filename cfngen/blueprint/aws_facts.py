@@ -9,11 +9,15 @@ AWS's published limits, each with the page it comes from.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+from cfngen.blueprint.schema_cache import directory as user_cache_directory
+from cfngen.lint_cache import Cache
 
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 # The predefined ELBv2 security policies that allow TLS 1.2 or newer only.
@@ -146,12 +150,19 @@ def tag_problem(key: str, value: str) -> tuple[str, str] | None:
 
 
 @functools.cache
-def _rds_schema(name: str) -> dict[str, Any]:
+def _rds_path(name: str) -> Path | None:
     spec = importlib.util.find_spec("cfnlint")
     if spec is None or not spec.submodule_search_locations:
-        return {}
+        return None
     base = Path(next(iter(spec.submodule_search_locations)))
-    path = base / "data" / "schemas" / "extensions" / "aws_rds_dbinstance" / f"{name}.json"
+    return base / "data" / "schemas" / "extensions" / "aws_rds_dbinstance" / f"{name}.json"
+
+
+@functools.cache
+def _rds_schema(name: str) -> dict[str, Any]:
+    path = _rds_path(name)
+    if path is None:
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -177,7 +188,37 @@ def _matches(condition: dict[str, Any], values: dict[str, str]) -> bool:
     return True
 
 
+def _cached_answer(data: Any) -> tuple[list[str] | None]:
+    enum = data["enum"]
+    if enum is not None and not (isinstance(enum, list) and all(isinstance(v, str) for v in enum)):
+        raise ValueError("not a list of names")
+    return (enum,)
+
+
 def _enum_for(schema: str, values: dict[str, str], prop: str) -> list[str] | None:
+    """The enum cfn-lint's data gives `prop` for these values, kept in the user's cache folder
+    by the data file's identity: the instance class file is 5 MB of JSON, ~25 ms to read on every
+    validate and render of a blueprint with a database; the answer is a few hundred bytes."""
+    path = _rds_path(schema)
+    try:
+        info = path.stat() if path is not None else None
+    except OSError:
+        info = None
+    folder = user_cache_directory()  # never the working directory, as for the schema
+    if info is None or folder is None:
+        return _enum_from_data(schema, values, prop)
+    cache = Cache(folder)
+    text = json.dumps([str(path), info.st_size, info.st_mtime_ns, values, prop], sort_keys=True)
+    key = hashlib.sha256(text.encode()).hexdigest()
+    hit = cache.get("aws-facts", key, _cached_answer)
+    if hit is not None:
+        return hit[0]
+    enum = _enum_from_data(schema, values, prop)
+    cache.put("aws-facts", key, {"enum": enum})
+    return enum
+
+
+def _enum_from_data(schema: str, values: dict[str, str], prop: str) -> list[str] | None:
     for clause in _rds_schema(schema).get("allOf", []):
         if not isinstance(clause, dict) or not _matches(clause.get("if", {}), values):
             continue

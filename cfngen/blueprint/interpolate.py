@@ -25,6 +25,7 @@ import copy
 import functools
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -414,11 +415,41 @@ def _templated(data: Any) -> Iterator[tuple[Path_, str]]:
             yield path, text
 
 
+def _explain(err: Exception) -> tuple[str, str] | None:
+    """The message and fix for a templated value that failed (None: not a template problem).
+
+    Jinja2's exceptions are looked at only when Jinja2 is loaded: a blueprint whose values
+    only substitute names never imports it (~12 ms of every render)."""
+    if isinstance(err, _Undefined):
+        return f"undefined template variable '{err.name}'", ""
+    jinja2 = sys.modules.get("jinja2")
+    if jinja2 is not None and isinstance(err, jinja2.UndefinedError):
+        return f"undefined template variable: {err.message}", ""
+    if isinstance(err, TemplateLimit):
+        return (
+            f"not allowed in a blueprint template: {err}",
+            "templates substitute values: names, literals, operators, {% if %} and the "
+            f"filters {', '.join(FILTERS)}",
+        )
+    if jinja2 is not None:
+        from jinja2.sandbox import SecurityError
+
+        if isinstance(err, SecurityError):
+            return (
+                f"not allowed in a blueprint template: {err}",
+                "use plain names such as {{ vars.NAME }}",
+            )
+        if isinstance(err, jinja2.TemplateError):
+            return f"template error: {err}", "check the {{ ... }} expression"
+    if isinstance(err, RecursionError):
+        return "template error: the expression is nested too deeply", "write it more simply"
+    if isinstance(err, ArithmeticError | ValueError | TypeError | LookupError):
+        return f"template error: {type(err).__name__}: {err}", "check the {{ ... }} expression"
+    return None
+
+
 def interpolate(doc: Document, context: dict[str, Any]) -> Document:
     """Render every templated string value of `doc` (a copy); errors are collected."""
-    import jinja2
-    from jinja2.sandbox import SecurityError
-
     data = copy.deepcopy(doc.data)
     errors: list[Diagnostic] = []
     renderer = _Renderer(context)
@@ -428,27 +459,11 @@ def interpolate(doc: Document, context: dict[str, Any]) -> Document:
         try:
             _set(data, path, renderer.render(text))
             continue
-        except _Undefined as err:
-            message, fix = f"undefined template variable '{err.name}'", ""
-        except jinja2.UndefinedError as err:
-            message, fix = f"undefined template variable: {err.message}", ""
-        except TemplateLimit as err:
-            message = f"not allowed in a blueprint template: {err}"
-            fix = (
-                "templates substitute values: names, literals, operators, {% if %} and the "
-                f"filters {', '.join(FILTERS)}"
-            )
-        except SecurityError as err:
-            message = f"not allowed in a blueprint template: {err}"
-            fix = "use plain names such as {{ vars.NAME }}"
-        except jinja2.TemplateError as err:
-            message, fix = f"template error: {err}", "check the {{ ... }} expression"
-        except RecursionError:
-            message = "template error: the expression is nested too deeply"
-            fix = "write it more simply"
-        except (ArithmeticError, ValueError, TypeError, LookupError) as err:
-            message = f"template error: {type(err).__name__}: {err}"
-            fix = "check the {{ ... }} expression"
+        except Exception as err:
+            explained = _explain(err)
+            if explained is None:
+                raise
+            message, fix = explained
         if message.startswith("undefined"):
             fix = (
                 "define it with --var NAME=VALUE, --var-file or the blueprint's `vars:`; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -324,8 +325,109 @@ def read_text(path: Path, what: str = "blueprint", limit: int = MAX_FILE_BYTES) 
         raise UsageError(f"{path!r}: not a usable file name ({err})") from None
 
 
+def _within_bounds(root: yaml.Node) -> bool:
+    """Whether a composed graph keeps every bound `_PositionLoader` enforces while composing:
+    depth, nodes after alias expansion, per node and in all (a node met again is an alias:
+    nothing else shares nodes; one met inside itself is a recursive alias), and has no empty
+    value, whose position the two parsers give differently."""
+    sizes: dict[int, int] = {}
+    expanded = 0
+    # (node, depth, children pushed?) in document order; sizes are summed on the way back up
+    pending: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while pending:
+        node, depth, done = pending.pop()
+        if done:
+            children = (
+                [c for pair in node.value for c in pair]
+                if isinstance(node, yaml.MappingNode)
+                else node.value
+            )
+            size = 1 + sum(sizes[id(c)] for c in children)
+            if size > MAX_NODES:
+                return False
+            sizes[id(node)] = size
+            continue
+        if id(node) in sizes:
+            expanded += sizes[id(node)]
+            if expanded > MAX_ALIAS_NODES:
+                return False
+            continue
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, yaml.ScalarNode):
+            if node.value == "" and not node.style:
+                return False  # an empty value: libyaml places it a column later in flow
+            sizes[id(node)] = 1
+            continue
+        sizes[id(node)] = -1  # in progress: met again before it is done, it contains itself
+        pending.append((node, depth, True))
+        children = (
+            [c for pair in node.value for c in pair]
+            if isinstance(node, yaml.MappingNode)
+            else node.value
+        )
+        for child in reversed(children):
+            if sizes.get(id(child)) == -1:
+                return False
+            pending.append((child, depth + 1, False))
+    return True
+
+
+# Where libyaml reads differently from PyYAML's Python scanner (found by fuzzing the reference
+# blueprints; tests/blueprint/test_loader_paths.py): a tab as separating space, a BOM inside
+# the text, `?` inside a plain scalar in a flow collection ({a: b?c}) are accepted; a tag
+# ends at a `,` in a flow collection; `|#` starts a block scalar. Documents with these
+# characters take the Python path only.
+_PARSERS_DIFFER = ("\t", "\ufeff", "?", "!")
+_BLOCK_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _load_fast(text: str, file: str) -> Document | None:
+    """The document by libyaml's C parser and composer (10x the pure-Python ones), or None
+    when this path cannot give the same result as `_PositionLoader`: no libyaml, a character
+    the Python reader refuses, any YAML error, a graph past a bound. The caller then loads
+    with `_PositionLoader`, which gives the exact positioned error; a document this path
+    accepts has the same data, positions and construction errors on both paths (tests)."""
+    if (
+        not getattr(yaml, "__with_libyaml__", False)
+        or yaml.reader.Reader.NON_PRINTABLE.search(text)
+        or any(c in text for c in _PARSERS_DIFFER)
+        or _BLOCK_HEADER_COMMENT.search(text)
+    ):
+        return None
+    loader: Any = None
+    try:
+        loader = yaml.CSafeLoader(text)
+        loader.name = file
+        node = loader.get_single_node()
+        if node is not None and not _within_bounds(node):
+            return None
+        pos = Positions()
+        errors: list[Diagnostic] = []
+        if node is None:
+            pos.values[()] = Mark(file, 1, 1)
+            data: Any = {}
+        else:
+            data = _construct(loader, node, (), pos, errors)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if errors:
+        raise BlueprintError(errors)
+    return Document(data=data, positions=pos, file=file)
+
+
 def load_yaml(text: str, file: str) -> Document:
     """Parse YAML text into a Document; syntax errors and duplicate keys raise BlueprintError."""
+    fast = _load_fast(text, file)
+    if fast is not None:
+        return fast
+    return _load_python(text, file)
+
+
+def _load_python(text: str, file: str) -> Document:
     pos = Positions()
     errors: list[Diagnostic] = []
     loader: _PositionLoader | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from cfngen.blueprint import aws_facts
+from cfngen.blueprint import aws_facts, schema_cache
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Document, Path_, dotted
 from cfngen.errors import BlueprintError, Diagnostic
@@ -230,6 +230,7 @@ def _bools_as_numbers(doc: Document, root: type[BaseModel]) -> list[Diagnostic]:
 def validate_model(doc: Document, root: type[Blueprint]) -> Blueprint:
     """Validate a selected, interpolated document into the typed blueprint model `root`."""
     errors = _bools_as_numbers(doc, root)
+    schema_cache.complete(root)  # the validator from the schema of an earlier run, if any
     try:
         blueprint = root.model_validate(doc.data)
     except ValidationError as exc:

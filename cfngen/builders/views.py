@@ -34,7 +34,7 @@ from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 
 FILES_CONTAINER = "cfngen-files"
-FILES_IMAGE = Image(uri="public.ecr.aws/docker/library/busybox", tag="1.37")
+FILES_IMAGE_URI, FILES_IMAGE_TAG = "public.ecr.aws/docker/library/busybox", "1.37"
 FILES_VOLUME = "cfngen-files"  # + "-<n>", one per directory
 FILES_MEMORY = 16  # MiB reserved for the init container
 
@@ -137,7 +137,9 @@ def files_view(c: ContainerSettings, base: Path_) -> ContainerView:
         name=FILES_CONTAINER,
         path=(*base, "files"),
         main=False,
-        image=FILES_IMAGE,
+        # built here, not at import: a model instance at import builds its validator (~10 ms)
+        # in every run, also of blueprints without `files`
+        image=Image(uri=FILES_IMAGE_URI, tag=FILES_IMAGE_TAG),
         options=ContainerOptions(),
         essential=False,
         init=True,

@@ -12,6 +12,7 @@ import sys
 import click
 
 from cfngen import __version__
+from cfngen.cli.options import EXITS
 from cfngen.errors import EXIT_FAILED, CfngenError
 
 
@@ -80,7 +81,8 @@ def main() -> None:
     import traceback
 
     try:
-        cli.main(prog_name="cfngen", standalone_mode=True)
+        # the process ends with the command: short runs may skip garbage collection
+        cli.main(prog_name="cfngen", standalone_mode=True, obj={EXITS: True})
     except CfngenError as err:  # raised outside a command, or re-raised by --debug
         if _debug():
             click.echo(traceback.format_exc(), err=True)

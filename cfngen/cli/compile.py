@@ -13,6 +13,7 @@ from cfngen.cli.options import (
     blueprint_argument,
     env_option,
     parse_variables,
+    short_run,
     variable_options,
 )
 
@@ -40,6 +41,7 @@ def _compile(
     help="Environment to validate; repeatable (default: all of them).",
 )
 @variable_options
+@short_run
 def validate(
     blueprint: Path, envs: tuple[str, ...], variables: tuple[str, ...], var_files: tuple[Path, ...]
 ) -> None:
@@ -81,6 +83,7 @@ def validate(
     "did not write.",
 )
 @variable_options
+@short_run
 def render(
     blueprint: Path,
     env: str,
@@ -139,6 +142,7 @@ def render(
     help="Output format.",
 )
 @variable_options
+@short_run
 def graph(
     blueprint: Path, env: str, fmt: str, variables: tuple[str, ...], var_files: tuple[Path, ...]
 ) -> None:
@@ -193,6 +197,7 @@ def graph(
 
 
 @click.command()
+@short_run
 def schema() -> None:
     """Print the blueprint JSON Schema (for editor completion and validation).
 

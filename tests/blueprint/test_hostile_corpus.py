@@ -55,6 +55,8 @@ def _run(cmd: list[str], cwd: Path) -> tuple[int, str, float, float]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(cwd),  # no ~/.aws, no user configuration
+        # the user's cache folder (the schema and RDS data caches) is not the working folder
+        "XDG_CACHE_HOME": str(cwd.parent / "user-cache"),
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "NO_COLOR": "1",
