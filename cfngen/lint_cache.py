@@ -10,12 +10,13 @@ without blueprint lines (a resource's origin is kept as its source stamp, resolv
 every run), so an edit above an entry in the blueprint, or linting the same templates as a
 rendered folder, still hits.
 
-The folder is `$XDG_CACHE_HOME/cfngen` when XDG_CACHE_HOME is set, else `.cfngen-cache` in the
-current directory (with a `.gitignore` of its own). Entries are written to a temporary file and
-renamed, so two lints at once never see half an entry; an entry that does not read back
-(corrupt, truncated, another version's) is a miss; a folder that cannot be written is a
-warning, and lint goes on without it. Entries not used for 30 days are deleted (looked for once
-a day); deleting the folder is always safe.
+The folder is the user's cache folder, `$XDG_CACHE_HOME/cfngen` when XDG_CACHE_HOME is set, else
+`~/.cache/cfngen`; never the working directory, which a pull request controls: a committed
+entry saying "no findings" would hide a template's findings from CI. Entries are written to a
+temporary file and renamed, so two lints at once never see half an entry; an entry that does
+not read back (corrupt, truncated, another version's) is a miss; a folder that cannot be
+written is a warning, and lint goes on without it. Entries not used for 30 days are deleted
+(looked for once a day); deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ T = TypeVar("T")
 
 
 def default_directory() -> Path:
+    """The user's cache folder for cfngen (the same as the schema cache's), never one in the
+    checkout being linted."""
     xdg = os.environ.get("XDG_CACHE_HOME")
-    return Path(xdg) / "cfngen" if xdg else Path(".cfngen-cache")
+    return Path(xdg) / "cfngen" if xdg else Path.home() / ".cache" / "cfngen"
 
 
 @functools.cache
@@ -148,9 +151,11 @@ class Cache:
         return removed
 
     def _create(self, folder: Path) -> None:
-        new = not self.directory.exists()
+        # the folder may exist already (the schema cache shares it): mark it once, like
+        # .pytest_cache, so it is never committed or backed up by accident
+        new = not (self.directory / "CACHEDIR.TAG").exists()
         folder.mkdir(parents=True, exist_ok=True)
-        if new:  # like .pytest_cache: never committed by accident
+        if new:
             (self.directory / ".gitignore").write_text("# created by cfngen lint\n*\n")
             (self.directory / "CACHEDIR.TAG").write_text(
                 "Signature: 8a477f597d28d172789f06886806bc55\n"

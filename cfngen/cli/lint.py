@@ -207,7 +207,7 @@ def _print_text(name: str, report: Report, show_waived: bool, tools: str) -> Non
     "--no-cache",
     is_flag=True,
     help="Lint every template again: neither read nor write the lint cache "
-    "($XDG_CACHE_HOME/cfngen, else .cfngen-cache).",
+    "($XDG_CACHE_HOME/cfngen, else ~/.cache/cfngen).",
 )
 @variable_options
 def lint(

@@ -76,14 +76,21 @@ def test_no_cache_neither_reads_nor_writes_it(tmp_path: Path) -> None:
     assert "unchanged" not in run("lint", str(path), "--no-cache")[1]
 
 
-def test_without_xdg_cache_home_the_cache_is_in_the_current_folder(
+def test_without_xdg_cache_home_the_cache_is_the_users_never_the_checkout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write(tmp_path, BLUEPRINT)
+    """A pull request controls the checkout CI lints: entries committed there (a forged
+    "no findings") must never be read, so the cache is in the user's home, not the folder."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    path = write(checkout, BLUEPRINT)
+    home = tmp_path / "home"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(checkout)
     run("lint", str(path))
-    assert (tmp_path / ".cfngen-cache" / ".gitignore").is_file()
+    assert sorted(p.name for p in checkout.iterdir()) == [path.name]  # nothing written here
+    assert (home / ".cache" / "cfngen" / ".gitignore").is_file()
     assert "2 unchanged from the cache" in run("lint", str(path))[1]
 
 
