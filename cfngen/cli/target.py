@@ -59,13 +59,21 @@ def load_environment(
 def aws_errors() -> Iterator[None]:
     """AWS errors outside a stack's own work (credentials, endpoint) become a clean exit 1."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     from cfngen.deploy.aws import aws_failure
+    from cfngen.errors import OperationError
 
     try:
         yield
-    except (BotoCoreError, ClientError) as err:
+    except ClientError as err:
         raise aws_failure("AWS", err) from err
+    except (BotoCoreError, ResponseParserError) as err:  # the last: an answer cut off
+        failure = aws_failure("AWS", err)
+        raise OperationError(
+            f"{failure}\ncheck the connection to AWS (endpoint, network, credentials), "
+            "then run the same command again: it continues where this run stopped"
+        ) from err
 
 
 def target_options(func: F) -> F:
@@ -352,8 +360,10 @@ def environment_lock(
 
         # a waiting run looks again every 0.5-5 s (ten poll intervals)
         interval = min(5.0, max(0.5, poll_interval * 10))
-        lock.acquire(wait=wait, cancel=threading.Event(), on_wait=waiting, interval=interval)
     try:
+        # inside: a signal or a cut connection while the lock is being taken still releases it
+        with aws_errors():
+            lock.acquire(wait=wait, cancel=threading.Event(), on_wait=waiting, interval=interval)
         lock.start_renewal(on_lost)
         yield lock
     finally:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from cfngen.errors import OperationError, UsageError
 
@@ -270,7 +271,9 @@ def is_missing_stack(err: ClientError) -> bool:
     return error_code(err) == "ValidationError" and "does not exist" in error_message(err)
 
 
-def aws_failure(action: str, err: ClientError | BotoCoreError) -> OperationError:
+def aws_failure(
+    action: str, err: ClientError | BotoCoreError | ResponseParserError
+) -> OperationError:
     """Turn an AWS error into the one error type the CLI reports (exit 1)."""
     if isinstance(err, ClientError):
         return OperationError(f"{action}: {error_code(err)}: {error_message(err)}")

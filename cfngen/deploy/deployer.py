@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from cfngen.deploy import template as tpl
 from cfngen.deploy.artifacts import ArtifactStore, check_sizes, default_bucket_name
@@ -327,7 +328,10 @@ class Deployment:
         except OperationError as err:
             self.reporter.status(stack.name, "failed")
             return StackResult(stack.name, Outcome.FAILED, err.render())
-        except (BotoCoreError, ClientError) as err:  # connection, credentials: this stack fails
+        # connection, credentials: this stack fails. A connection cut in the middle of an
+        # answer reaches botocore's parser as an empty body: ResponseParserError, which is not
+        # a BotoCoreError
+        except (BotoCoreError, ClientError, ResponseParserError) as err:
             self.reporter.status(stack.name, "failed")
             return StackResult(
                 stack.name,

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from cfngen.deploy.aws import aws_failure, error_code
 from cfngen.errors import OperationError
@@ -159,6 +160,7 @@ class EnvironmentLock:
         self.renew_every = renew_every
         self.clock = clock
         self.held: LockInfo | None = None
+        self._sent: LockInfo | None = None  # the last lock asked for (see release)
         self.lost = threading.Event()
         self.lost_reason = ""
         self._stop = threading.Event()
@@ -197,6 +199,9 @@ class EnvironmentLock:
         """Take the lock (taking over a stale one); None on success, else who holds it."""
         for _ in range(5):  # each retry follows a lock that vanished or was taken over
             mine = self._mine(self.clock() + self.expiry)
+            # sent before AWS's answer: a signal or a cut connection may leave the lock taken
+            # without this run knowing, and release() must look for it then
+            self._sent = mine
             if self._create(self.name, mine.to_json()):
                 self.held = mine
                 return None
@@ -329,19 +334,24 @@ class EnvironmentLock:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self.held is None or self.lost.is_set():
+        # held, or asked for without an answer (interrupted, connection cut): it may be ours
+        ours = self.held or self._sent
+        if ours is None or self.lost.is_set():
             return ""
         try:
             holder = self.current()
             if holder is not None and holder.run_id == self.run_id:
                 self._delete(self.name)
-        except (OperationError, ClientError, BotoCoreError) as err:
+        except (OperationError, ClientError, BotoCoreError, ResponseParserError) as err:
             return (
-                f"could not release the lock {self.name} ({err}); it expires by itself at "
-                f"{_iso(self.held.expires)}, or remove it now with: {self.unlock_command}"
+                f"could not release the lock {self.name} ({err}); "
+                + ("" if self.held else "if this run took it, ")
+                + f"it expires by itself at {_iso(ours.expires)}, or remove it now with: "
+                f"{self.unlock_command}"
             )
         finally:
             self.held = None
+            self._sent = None
         return ""
 
 

@@ -262,6 +262,7 @@ class Proxy:
         self.server.listen(64)
         self.endpoint = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.open: list[socket.socket] = []
+        self.closed = False
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -273,6 +274,10 @@ class Proxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target))
             with self.lock:
+                if self.closed:  # accepted just before cut(): never piped after it
+                    for s in (client, upstream):
+                        s.close()
+                    return
                 self.open += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -290,6 +295,8 @@ class Proxy:
                     s.close()
 
     def cut(self) -> None:
+        with self.lock:
+            self.closed = True
         self.server.close()
         with self.lock:
             for s in self.open:
@@ -311,9 +318,13 @@ def test_the_endpoint_disappearing_mid_run_ends_cleanly_and_a_rerun_converges(
     code, output = finish(deploy, log)
     assert code == 1, output
     assert "Traceback" not in output
-    assert "Could not connect to the endpoint URL" in output
-    assert "check the connection to AWS (endpoint, network, credentials)" in output
-    assert output.index("deploy summary") < output.index("could not release the lock")
+    # where the cut lands depends on timing: in a stack's work (the summary, then the lock) or
+    # in the run's own reads (the lock, prerequisites): both end the same clean way
+    assert "Could not connect" in output or "Connection was closed" in output, output
+    assert "check the connection to AWS (endpoint, network, credentials)" in output, output
+    assert "could not release the lock" in output, output  # maybe taken: it says so
+    if "deploy summary" in output:
+        assert output.index("deploy summary") < output.index("could not release the lock")
     # its lock could not be released: it says when it expires and how to remove it now
     assert re.search(r"could not release the lock .*expires by itself at \d{4}-", output), output
     assert f"cfngen unlock {through.directory} --env test --endpoint-url {proxy.endpoint}" in output

@@ -259,3 +259,58 @@ def test_a_signal_while_renewal_starts_does_not_break_the_release(
     with pytest.raises(KeyboardInterrupt):
         lock.start_renewal(lambda reason: None)
     assert lock.release() == ""  # nothing held: nothing to delete, and no RuntimeError
+
+
+def test_a_lock_taken_without_the_answer_arriving_is_still_released() -> None:
+    """PutParameter reached AWS, but its answer never came back (a cut connection, or a
+    SIGTERM while waiting): the lock is this run's without it knowing. It is released on the
+    way out all the same (test_faults left such locks behind under load)."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.parsers import ResponseParserError
+
+    stored: dict[str, str] = {}
+    reachable = {"get": True}
+
+    def ok(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("http://ssm", 200, {}, None), parsed  # type: ignore[arg-type]
+
+    asked: dict[str, Any] = {}
+
+    def remember(params: dict[str, Any], **_: Any) -> None:  # the call's own parameters
+        asked.clear()
+        asked.update(params)
+
+    def put_then_cut(**_: Any) -> None:
+        stored[asked["Name"]] = asked["Value"]  # AWS took it ...
+        raise ResponseParserError("Unable to parse response (no element found)")  # ... no answer
+
+    def get_parameter(**_: Any) -> Any:
+        if not reachable["get"]:
+            raise ResponseParserError("Unable to parse response (no element found)")
+        return ok({"Parameter": {"Name": asked["Name"], "Value": stored[asked["Name"]]}})
+
+    def delete_parameter(**_: Any) -> Any:
+        del stored[asked["Name"]]
+        return ok({})
+
+    client = boto3.client(
+        "ssm", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    client.meta.events.register_first("before-parameter-build.ssm.*", remember)
+    client.meta.events.register_first("before-call.ssm.PutParameter", put_then_cut)
+    client.meta.events.register_first("before-call.ssm.GetParameter", get_parameter)
+    client.meta.events.register_first("before-call.ssm.DeleteParameter", delete_parameter)
+    lock = make_lock(client)
+    with pytest.raises(ResponseParserError):
+        lock.try_acquire()
+    assert lock.held is None and NAME in stored
+    assert lock.release() == ""
+    assert stored == {}  # released
+    # one that cannot even be read back is reported, with how to remove it
+    lock = make_lock(client)
+    with pytest.raises(ResponseParserError):
+        lock.try_acquire()
+    reachable["get"] = False
+    warning = lock.release()
+    assert "if this run took it, it expires by itself at" in warning
+    assert UNLOCK in warning

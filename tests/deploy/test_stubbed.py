@@ -778,3 +778,48 @@ def test_plan_asks_for_and_shows_property_values_from_the_change_set(
     (change,) = plan.resources
     (prop,) = change.properties
     assert (prop.name, prop.before, prop.after) == ("Value", "network-v0", "network-v1")
+
+
+def test_an_answer_cut_off_mid_response_fails_the_stack_with_the_connection_step() -> None:
+    """A connection cut while AWS answers reaches botocore's parser as an empty body:
+    ResponseParserError, which is no BotoCoreError. It failed the whole run as an "internal
+    error (a bug)" (found by test_faults under load); it is the stack's failure, with the
+    connection's next step, like any lost connection."""
+    import http.server
+    import threading
+
+    from botocore.config import Config
+
+    class Empty(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = sample_environment()
+        env = replace(env, stacks=[s for s in env.stacks if s.component == "solo"])
+        cfn = boto3.client(
+            "cloudformation",
+            region_name=env.region,
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        s3 = boto3.client("s3", region_name=env.region)
+        summary = deployment(env, Clients(cloudformation=cfn, s3=s3, region=env.region)).deploy()
+    finally:
+        server.shutdown()
+        server.server_close()
+    [result] = summary.results
+    assert result.outcome == Outcome.FAILED
+    assert "Unable to parse response" in result.message
+    assert result.next_step.startswith("check the connection to AWS"), result.next_step
