@@ -68,7 +68,14 @@ def _texts() -> list[tuple[str, str]]:
 TEXTS = _texts()
 
 
-@pytest.mark.parametrize("text", [t for _, t in TEXTS], ids=[n for n, _ in TEXTS])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # every fourth case in test-fast (its 30 s budget), all of them in `make test`
+        pytest.param(t, id=n, marks=() if i % 4 == 0 else pytest.mark.slow)
+        for i, (n, t) in enumerate(TEXTS)
+    ],
+)
 def test_the_fast_path_agrees_with_the_python_path(text: str) -> None:
     fast = _outcome(source._load_fast, text)
     python = _outcome(source._load_python, text)

@@ -84,16 +84,30 @@ def test_a_later_run_validates_and_describes_the_same(tmp_path: Path) -> None:
     assert (ok["used"], ok["errors"]) == (True, [])
 
 
+# each case starts cfngen twice (~1.4 s): test-fast keeps the one that matters most for
+# untrusted input (a reference to a function outside cfngen), the rest run in `make test`
+_SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda key, body: "0" * 64 + "\n" + body,  # another version's or code's schema
-        lambda key, body: key + "\n" + body[: len(body) // 2],  # truncated
-        lambda key, body: key + "\n" + body.replace("cfngen.blueprint.models.common", "os", 1),
-        lambda key, body: key + "\n" + '{"\\u0000f": ["os", "system"]}',
-        lambda key, body: key + "\n" + "[]",
+        pytest.param(  # another version's or code's schema
+            lambda key, body: "0" * 64 + "\n" + body, id="stale", marks=_SLOW
+        ),
+        pytest.param(
+            lambda key, body: key + "\n" + body[: len(body) // 2], id="truncated", marks=_SLOW
+        ),
+        pytest.param(
+            lambda key, body: key + "\n" + body.replace("cfngen.blueprint.models.common", "os", 1),
+            id="foreign-module",
+            marks=_SLOW,
+        ),
+        pytest.param(
+            lambda key, body: key + "\n" + '{"\\u0000f": ["os", "system"]}', id="foreign-function"
+        ),
+        pytest.param(lambda key, body: key + "\n" + "[]", id="not-a-schema", marks=_SLOW),
     ],
-    ids=["stale", "truncated", "foreign-module", "foreign-function", "not-a-schema"],
 )
 def test_a_bad_file_is_a_miss_and_is_written_again(tmp_path: Path, damage: object) -> None:
     blueprint = ROOT / "blueprints" / "legocity.yaml"
@@ -116,6 +130,7 @@ def test_never_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert schema_cache.directory() is None
 
 
+@pytest.mark.slow  # starts cfngen twice
 def test_a_cache_folder_that_cannot_be_written_changes_nothing(tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("")  # $XDG_CACHE_HOME/cfngen cannot be created under a file
