@@ -245,9 +245,10 @@ def stack_set_statements(administration_role: str | None) -> list[Statement]:
             list(STACK_SET_ACTIONS),
             [
                 _arn("cloudformation", "stackset/${EnvironmentName}-*:*", region="*"),
-                # the other resource types AWS lists for these actions; self-managed stack
-                # sets name accounts, not organizational units, and no registry types
-                _arn("cloudformation", "stackset-target/${EnvironmentName}-*", region="*"),
+                # the other resource types AWS lists for these actions (deployment targets,
+                # registry types): not named after the environment, and no right of their own
+                # without the stack set above
+                _arn("cloudformation", "stackset-target/*", region="*"),
                 _arn("cloudformation", "type/resource/*", region="*"),
             ],
         ),
