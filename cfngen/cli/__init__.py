@@ -73,11 +73,46 @@ def _debug() -> bool:
     return False
 
 
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+_ALL = ("__all__", "1", "true")  # the values with which pydantic loads no plugin
+
+
+def _without_pydantic_plugins() -> None:
+    """No pydantic plugin runs inside cfngen, and none is looked for.
+
+    cfngen registers none. With `PYDANTIC_DISABLE_PLUGINS=__all__` pydantic's `get_plugins()`
+    returns nothing, but the module holding it imports `importlib.metadata` (with email, socket,
+    zipfile, csv: ~10 ms of every run) only to find entry points it would then skip. The module
+    is given as one whose `get_plugins` answers what pydantic's does under that setting; any
+    other name loads pydantic's own module. tests/cli/test_startup.py keeps both true.
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ["PYDANTIC_DISABLE_PLUGINS"] not in _ALL or _PLUGIN_LOADER in sys.modules:
+        return
+    import types
+
+    stub = types.ModuleType(_PLUGIN_LOADER, "pydantic's plugin loader, with every plugin disabled")
+
+    def get_plugins() -> tuple[()]:
+        return ()
+
+    def real(name: str) -> object:
+        if name.startswith("__"):  # the import system asks for __path__ and the like
+            raise AttributeError(name)
+        import importlib
+
+        if sys.modules.get(_PLUGIN_LOADER) is stub:
+            del sys.modules[_PLUGIN_LOADER]
+        return getattr(importlib.import_module(_PLUGIN_LOADER), name)
+
+    stub.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stub.__getattr__ = real  # type: ignore[method-assign]
+    sys.modules[_PLUGIN_LOADER] = stub
+
+
 def main() -> None:
     """Console-script entry point."""
-    # cfngen registers no pydantic plugins; without this, pydantic scans the entry points of
-    # every installed distribution on first validation (~20-40 ms of every run).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _without_pydantic_plugins()
     import traceback
 
     try:
