@@ -82,12 +82,13 @@ def _context(doc: Document, env: str, variables: dict[str, Any]) -> dict[str, An
 
 def _validated(doc: Document, env: str, variables: dict[str, Any]) -> tuple[Document, Blueprint]:
     """Select, interpolate and validate one environment's model."""
-    selected = select_environment(doc, env, registry.SHAREABLE)
+    kinds = registry.for_document(doc.data)
+    selected = select_environment(doc, env, kinds.shareable)
     ctx = _context(selected, env, variables)
     if "{{" in str(ctx["env"]["environment_name"]):
         ctx["env"]["environment_name"] = f"{ctx['blueprint']['name']}-{env}"
     rendered = interpolate(selected, ctx)
-    return rendered, validate_model(rendered, registry.BLUEPRINT)
+    return rendered, validate_model(rendered, kinds.blueprint)
 
 
 Siblings = Callable[[], Mapping[str, Blueprint]]
@@ -116,24 +117,30 @@ def prepare(
 ) -> Prepared:
     """Select, interpolate, validate and plan one environment."""
     rendered, blueprint = _validated(doc, env, variables)
-    facts = make_facts(blueprint, registry.KINDS)
+    kinds = registry.for_document(doc.data)
+    facts = make_facts(blueprint, kinds.kinds)
     checker = Checker(rendered)
-    registry.check(blueprint, facts, checker)
-    registry.check_across(env, blueprint, others or siblings(doc, variables), checker)
+    kinds.check(blueprint, facts, checker)
+    kinds.check_across(env, blueprint, others or siblings(doc, variables), checker)
     if checker.errors:
         raise BlueprintError(checker.errors)
     env_name = environment_name(blueprint.blueprint, env, blueprint.environment_name)
-    plans = plan_stacks(blueprint, facts, rendered, env_name, shared=env == SHARED)
+    plans = plan_stacks(kinds, blueprint, facts, rendered, env_name, shared=env == SHARED)
     return Prepared(blueprint, rendered, env, env_name, facts, plans)
 
 
 def plan_stacks(
-    bp: Blueprint, facts: Facts, doc: Document, env_name: str = "", shared: bool = False
+    kinds: registry.Registry,
+    bp: Blueprint,
+    facts: Facts,
+    doc: Document,
+    env_name: str = "",
+    shared: bool = False,
 ) -> tuple[StackPlan[Any], ...]:
     """Every stack of the environment in deploy order; cycles are blueprint errors. The shared
     scope has only the stacks of the kinds it may hold (no network of its own)."""
     plans: dict[str, StackPlan[Any]] = {}
-    for p in registry.plan(bp, facts, shared):
+    for p in kinds.plan(bp, facts, shared):
         plans[p.component] = p
     errors: list[Diagnostic] = []
     for key, override in bp.overrides.items():

@@ -65,9 +65,9 @@ def _overlay(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def blueprint_schema() -> dict[str, Any]:
-    from cfngen.registry import BLUEPRINT
+    from cfngen.registry import full
 
-    schema = BLUEPRINT.model_json_schema(by_alias=True, mode="validation")
+    schema = full().blueprint.model_json_schema(by_alias=True, mode="validation")
     schema = _walk(schema, _templatable)
     defs: dict[str, Any] = schema.setdefault("$defs", {})
     for name, definition in list(defs.items()):

@@ -9,6 +9,7 @@ the real sizes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -67,9 +68,9 @@ def test_appending_never_moves_and_inserting_moves_one_per_boundary() -> None:
 
 
 def _sizes(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
-    """Every splitting kind with `size` entries per shard: in the registry and where its own
-    module names its record (a kind's attributes place its entries through the record)."""
-    kinds = []
+    """Every splitting kind with `size` entries per shard, where its own module names its
+    record (the registry loads a kind's `KIND`; a kind's attributes place its entries through
+    the record). The registry's kinds are made again, here and after the test."""
     for kind in registry.KINDS:
         if kind.shard_size is not None:
             changed = dataclasses.replace(kind, shard_size=size)
@@ -77,9 +78,11 @@ def _sizes(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
             for name, value in list(vars(module).items()):
                 if value is kind:
                     monkeypatch.setattr(module, name, changed)
-            kind = changed
-        kinds.append(kind)
-    monkeypatch.setattr(registry, "KINDS", tuple(kinds))
+    # a registry of its own for the test; the models the original one named come back after
+    monkeypatch.setattr(registry, "_registry", functools.cache(registry._registry.__wrapped__))
+    for name, value in list(vars(registry).items()):
+        if name.startswith(("_blueprint_", "_shared_")):
+            monkeypatch.setattr(registry, name, value)
 
 
 @pytest.fixture

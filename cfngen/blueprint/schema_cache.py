@@ -25,8 +25,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -70,6 +70,7 @@ def _key(model: type[BaseModel]) -> str:
                 getattr(annotated_types, "__version__", ""),
                 model.__module__,
                 model.__qualname__,
+                _fields(model),
             ]
         ).encode()
     )
@@ -284,8 +285,20 @@ def _decode_tagged(data: dict[str, Any]) -> Any:
 _MISS = (OSError, ValueError, RecursionError, TypeError, IndexError, KeyError, AttributeError)
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # a function's repr names its address, new every run
+
+
+def _fields(model: type[BaseModel]) -> str:
+    """What tells apart models of one name: cfngen.registry makes a `Blueprint` per set of
+    kinds a blueprint uses, with the same fields but other types for the kinds left out."""
+    shape = [
+        [name, _ADDRESS.sub("", repr(info.annotation))] for name, info in model.model_fields.items()
+    ]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
 def _file(model: type[BaseModel], folder: Path) -> Path:
-    return folder / f"schema-{model.__module__}.{model.__qualname__}.json"
+    return folder / f"schema-{model.__module__}.{model.__qualname__}-{_fields(model)}.json"
 
 
 def read(model: type[BaseModel], folder: Path) -> Any | None:
@@ -309,6 +322,8 @@ def write(model: type[BaseModel], folder: Path) -> bool:
         # the key on a line of its own: a stale file is a miss without parsing the schema
         text = _key(model) + "\n" + json.dumps(encoded, separators=(",", ":"))
         folder.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only on a miss: tempfile imports shutil, bz2, lzma (~3 ms)
+
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -288,6 +288,7 @@ ALERTS_KIND: Kind[Alerts] = Kind(
     plan=plan,
     singleton=True,
     alert_publishers=lambda bp: ("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
+    implicit=True,
     order=30,
 )
 KIND = ALERTS_KIND

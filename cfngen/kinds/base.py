@@ -3,9 +3,10 @@
 A record says, in one object, everything cfngen knows about a kind: its blueprint section and
 model, how its components are named, what it plans and builds, what it offers the others
 (connection targets, attributes to reference, security groups and the rules between them,
-routes to load balancers, grants for `uses`) and its own semantic checks. `cfngen.kinds.KINDS`
+routes to load balancers, grants for `uses`) and its own semantic checks. `cfngen.registry`
 lists the records; the blueprint model, the schema, the registries of the planning stage, the
-name-length table and every lookup are derived from that list, so nothing else enumerates kinds.
+name-length table and every lookup are derived from that list, so nothing else enumerates kinds
+(`cfngen.kinds.index` is generated from it, and a test keeps it so).
 
 What the kinds offer each other is collected once, in the planning stage (cfngen.planning), into
 `Facts`, which validation and builders both read. A kind never asks another kind directly.
@@ -356,6 +357,10 @@ class Kind(Generic[M]):
     across: Across | None = None  # what this environment's entries clash with in the others
     physical_names: tuple[PhysicalName, ...] = ()
     names_components: bool = True  # entries are components others may name (unique names)
+    # plans, derives or offers something even when the blueprint has no section for it (the
+    # network's default VPC, the derived security groups): loaded for every blueprint, where the
+    # other kinds load only for blueprints that use their section (cfngen.kinds.index)
+    implicit: bool = False
     order: int = 500  # planning order; among stacks ready to deploy, earlier kinds go first
 
     def key(self, name: str = "") -> str:

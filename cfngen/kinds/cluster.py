@@ -363,6 +363,7 @@ CLUSTERS: Kind[Cluster] = Kind(
     singleton=True,
     groups=groups,
     checks=(check,),
+    implicit=True,
     order=60,
 )
 KIND = CLUSTERS

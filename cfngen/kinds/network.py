@@ -324,6 +324,7 @@ NETWORK: Kind[Network] = Kind(
     singleton=True,
     default=Network,
     checks=(check,),
+    implicit=True,
     order=10,
 )
 KIND = NETWORK

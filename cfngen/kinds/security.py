@@ -380,6 +380,7 @@ SECURITY_GROUPS: Kind[SecurityGroup] = Kind(
     targets=targets,
     checks=(check,),
     names_components=False,
+    implicit=True,
     order=20,
 )
 KIND = SECURITY_GROUPS

@@ -59,7 +59,9 @@ def _run(cache: Path, blueprint: Path) -> dict[str, object]:
 
 
 def _file(cache: Path) -> Path:
-    (found,) = (cache / "cfngen").glob("schema-*.json")
+    """The file of the model of every kind (validating writes the blueprint's own too)."""
+    found = schema_cache._file(registry.BLUEPRINT, cache / "cfngen")
+    assert found.is_file()
     return found
 
 

@@ -23,7 +23,7 @@ def facts(bp: Blueprint) -> Facts:
 
 
 def plans(bp: Blueprint) -> dict[str, StackPlan[Any]]:
-    return {p.component: p for p in registry.plan(bp, facts(bp))}
+    return {p.component: p for p in registry.full().plan(bp, facts(bp))}
 
 
 def build(bp: Blueprint, component: str) -> dict[str, Any]:
