@@ -30,10 +30,9 @@ OPENSEARCH_DEFAULT_VERSION = "OpenSearch_2.19"
 
 def matching(regex: str, what: str, example: str) -> AfterValidator:
     """A pattern check whose error says what is expected, with an example (not the regex)."""
-    compiled = re.compile(regex)
 
     def check(value: str) -> str:
-        if not compiled.match(value):
+        if not re.match(regex, value):  # compiled on first use, then from re's cache
             raise fail(f"invalid {what} '{value}'", f"e.g. {example}")
         return value
 
