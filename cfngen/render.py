@@ -193,109 +193,13 @@ class RenderedEnvironment:
 
 # --- templates to text --------------------------------------------------------------------
 
-_TOP_ORDER = (
-    "AWSTemplateFormatVersion",
-    "Description",
-    "Metadata",
-    "Parameters",
-    "Mappings",
-    "Conditions",
-    "Rules",
-    "Resources",
-    "Outputs",
-)
-_RESOURCE_ORDER = (
-    "Type",
-    "Condition",
-    "DependsOn",
-    "DeletionPolicy",
-    "UpdateReplacePolicy",
-    "CreationPolicy",
-    "UpdatePolicy",
-    "Metadata",
-    "Properties",
-)
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
-def _ordered(value: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    rank = {k: i for i, k in enumerate(order)}
-    return dict(sorted(value.items(), key=lambda kv: (rank.get(kv[0], len(order)), kv[0])))
-
-
-def canonical(body: dict[str, Any]) -> dict[str, Any]:
-    """Sections in conventional order, resources' attributes in conventional order,
-    everything else sorted: the same template always gives the same bytes."""
-    out = _ordered({k: _sorted(v) for k, v in body.items()}, _TOP_ORDER)
-    if "Resources" in out:
-        out["Resources"] = {
-            name: _ordered(res, _RESOURCE_ORDER) for name, res in out["Resources"].items()
-        }
-    return out
-
-
-def _represent_intrinsic(dumper: Any, value: dict[str, Any]) -> Any:
-    """`{"Ref": x}` -> `!Ref x`, `{"Fn::Sub": s}` -> `!Sub s`; other mappings as mappings.
-
-    A short-form tag's argument that is itself an intrinsic stays in long form inside it
-    (`!ImportValue {Fn::Sub: ...}`): YAML allows one tag per node.
-    """
-    if len(value) == 1:
-        ((key, arg),) = value.items()
-        if key in ("Ref", "Condition") or key.startswith("Fn::"):
-            tag = "!" + key.removeprefix("Fn::")
-            if tag == "!GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
-                arg = ".".join(arg)
-            if isinstance(arg, list):
-                return dumper.represent_sequence(tag, arg)
-            if isinstance(arg, dict):
-                return dumper.represent_mapping(tag, [(k, v) for k, v in arg.items()])
-            return dumper.represent_scalar(tag, arg if isinstance(arg, str) else json.dumps(arg))
-    return dumper.represent_mapping("tag:yaml.org,2002:map", [(k, v) for k, v in value.items()])
-
-
-def _string(dumper: Any, value: str) -> Any:
-    if "\n" in value.rstrip("\n"):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_str(value)
-
-
-_dumper: Any = None
-
-
-def _template_dumper() -> Any:
-    """PyYAML's C emitter (libyaml) when available: rendering is dominated by YAML output."""
-    global _dumper
-    if _dumper is None:
-        import yaml
-
-        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        _dumper = type("TemplateDumper", (base,), {})
-        _dumper.add_representer(dict, _represent_intrinsic)
-        _dumper.add_representer(str, _string)
-    return _dumper
-
 
 def dump_template(body: dict[str, Any]) -> str:
-    """A template as YAML with short-form intrinsics (!Ref, !Sub ...), keys in canonical order."""
-    import yaml
+    """A template as YAML with short-form intrinsics (!Ref, !Sub ...), keys in canonical order:
+    sections, then each resource's attributes, in their conventional order, all else sorted."""
+    from cfngen.yaml_out import dump
 
-    text: str = yaml.dump(
-        canonical(body),
-        Dumper=_template_dumper(),
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=120,
-    )
-    return text
+    return dump(body)
 
 
 def _long_form(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
