@@ -155,23 +155,16 @@ def plain_tag(value: str) -> str:
     return _resolve_plain(value) if value[:1] in _RESOLVED_FIRST else _STR
 
 
-_STR_EVENTS: dict[str, ScalarEvent] = {}
-"""A string's event, kept: templates repeat keys and names, and the emitter only reads events."""
-_STR_EVENTS_MAX = 1 << 16
-
-
+@functools.lru_cache(maxsize=1 << 14)
 def _str_event(v: str) -> ScalarEvent:
-    """A string's scalar event: literal style when it has a line break before its end."""
+    """A string's scalar event: literal style when it has a line break before its end.
+
+    Kept (bounded): templates repeat keys and names, and the emitter only reads events."""
     if "\n" in v.rstrip("\n"):
-        ev = ScalarEvent(None, _STR, (plain_tag(v) == _STR, True), v, style="|")
-    elif plain_tag(v) != _STR:  # `true`, `1`, `null` ... as strings: not plain
-        ev = ScalarEvent(None, _STR, _STR_QUOTED, v)
-    else:
-        ev = ScalarEvent(None, _STR, _STR_PLAIN, v)
-    if len(_STR_EVENTS) >= _STR_EVENTS_MAX:
-        _STR_EVENTS.clear()
-    _STR_EVENTS[v] = ev
-    return ev
+        return ScalarEvent(None, _STR, (plain_tag(v) == _STR, True), v, style="|")
+    if plain_tag(v) != _STR:  # `true`, `1`, `null` ... as strings: not plain
+        return ScalarEvent(None, _STR, _STR_QUOTED, v)
+    return ScalarEvent(None, _STR, _STR_PLAIN, v)
 
 
 def _intrinsic_tag(d: dict[Any, Any]) -> str | None:
@@ -196,7 +189,7 @@ def events(body: dict[str, Any], dumper: Any) -> list[Event]:
     # the first event of each node PyYAML represented (with the node, so its id stays unique)
     seen: dict[int, tuple[Node, Event]] = {}
     anchors = [0]
-    known = _STR_EVENTS.get
+    string = _str_event
 
     def node(n: Node) -> None:
         """A represented node's events; an alias when it was written before (the serializer's
@@ -237,7 +230,7 @@ def events(body: dict[str, Any], dumper: Any) -> list[Event]:
     def value(v: Any) -> None:
         t = type(v)
         if t is str:
-            add(known(v) or _str_event(v))
+            add(string(v))
         elif t is dict or isinstance(v, dict):
             tag = _intrinsic_tag(v)
             if tag is None:
@@ -262,12 +255,12 @@ def events(body: dict[str, Any], dumper: Any) -> list[Event]:
         add(_MAP_START if tag == _MAP else MappingStartEvent(None, tag, False, flow_style=False))
         for k in keys:  # strings inline: most keys and values are
             if type(k) is str:
-                add(known(k) or _str_event(k))
+                add(string(k))
             else:
                 value(k)
             v = d[k]
             if type(v) is str:
-                add(known(v) or _str_event(v))
+                add(string(v))
             else:
                 value(v)
         add(_MAP_END)
