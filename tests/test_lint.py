@@ -106,3 +106,44 @@ environments: {dev: {}}
     )
     result = CliRunner().invoke(cli, ["lint", str(path)])
     assert result.exit_code == 0 and "W6001" not in result.output, result.output
+
+
+REGIONAL = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Box:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-12345678
+      InstanceType: p5.48xlarge
+  Agent:
+    Type: AWS::Bedrock::Agent
+    Properties:
+      AgentName: x
+"""
+
+
+def test_every_region_shares_one_rule_set_and_finds_what_cfn_lint_finds_there() -> None:
+    """The rules are loaded once per process, not once per region: a template linted in
+    another region after (and before) this one still gets exactly what cfn-lint's own runner,
+    loaded for that region alone, reports (instance types and resource types differ)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import Runner
+
+    from cfngen.lint import _runner
+
+    def theirs(region: str) -> set[tuple[str, int, str]]:
+        runner = Runner(ConfigMixIn(include_checks=["I"], regions=[region]))
+        parsed, _ = decode_str(REGIONAL)
+        return {(m.rule.id, int(m.linenumber), m.message) for m in runner.validate_template(parsed)}
+
+    def ours(region: str) -> set[tuple[str, int, str]]:
+        report, _ = lint_template(Template("x", "x.yaml", REGIONAL, region))
+        return {(f.rule, f.line, f.message) for f in report.findings if f.tool == "cfn-lint"}
+
+    first, other, again = ours("us-east-1"), ours("ca-west-1"), ours("us-east-1")
+    assert _runner("us-east-1").rules is _runner("ca-west-1").rules
+    assert {"E3006", "E3628"} <= {rule for rule, _, _ in other - first}  # it does differ
+    assert first == again == theirs("us-east-1")
+    assert other == theirs("ca-west-1")
