@@ -2,11 +2,12 @@
 
 cfn-lint costs ~0.5 s to import and load its rules in every process, and linting the templates
 of one environment is ~85 % of `cfngen lint`. So the CLI starts one child (the "zygote") before
-it compiles the blueprint; the child imports cfn-lint and loads the rules for the expected
-region while the parent compiles, on the other core. When the templates are known, the child
+it compiles the blueprint; the child imports cfn-lint and loads its rules (one set for every
+region) while the parent compiles, on the other core. When the templates are known, the child
 forks the other workers from its warm state (they share it, copy-on-write) and every worker
 takes the next item from a shared counter until none is left: the biggest items are given
-first, so the cores finish together.
+first, so the cores finish together. The child says when it is warm (`Pool.warming`): until
+then the caller may do work of its own that costs no time, as it would only wait.
 
 A failure of this machinery never changes a result: an item whose worker raised or died, or
 every item when the child is gone, runs again in the calling process, where it behaves exactly
@@ -52,6 +53,7 @@ class Pool:
         self._broken = False
         self._used = False
         self._busy = False  # a request is out (the caller may have stopped listening)
+        self._ready = False  # the child said it is warm
         if eager:
             self._start()
 
@@ -100,6 +102,20 @@ class Pool:
             return cls(jobs, warm, *warm_args, eager=eager)
         except (OSError, ImportError):  # no processes, pipes or semaphores: lint in-process
             return None
+
+    def warming(self) -> bool:
+        """Whether the child is still warming up (before any request): work the caller does
+        now costs no time, as it would only wait for the child. False once it is warm, and
+        when it is not started, gone or broken."""
+        if self._ready or self._broken or self._used or self._child is None:
+            return False
+        try:
+            while self._results.poll():
+                if self._results.recv()[0] == "ready":
+                    self._ready = True
+        except (OSError, EOFError, pickle.PickleError):
+            return False
+        return not self._ready and self._child.exitcode is None
 
     def __enter__(self) -> Pool:
         return self
@@ -159,6 +175,9 @@ class Pool:
                         raise EOFError("the lint child is gone")
                     continue
                 kind, index, value = self._results.recv()
+                if kind == "ready":  # said once, when warm: not an answer
+                    self._ready = True
+                    continue
                 if kind == "end":  # fewer answers: a worker died (the caller re-runs)
                     self._busy = False
                     return
@@ -212,6 +231,8 @@ def _zygote(
     if warm is not None:
         with contextlib.suppress(Exception):  # warming up is an optimisation, never an error
             warm(*warm_args)
+    with lock:
+        results.send(("ready", -1, None))
     while True:
         try:
             request = inbox.recv()

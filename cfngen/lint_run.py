@@ -64,12 +64,13 @@ def run(
     verify: Sequence[Verification] = (),
 ) -> tuple[list[Report], list[Report]]:
     """One lint report per group and one verification report per environment."""
+    jobs: dict[tuple[str, str], Job] = {}  # ("lint", key) or ("verify", key)
+    vkeys, verified = _verifications(verify, cache, pool, jobs)
     publics = _publics(groups, cache, pool)
     keys: list[list[str]] = []
     elsewhere: dict[tuple[int, int], list[str]] = {}  # (group, template) -> other regions' keys
     records: dict[str, dict[str, Any]] = {}
     hits: set[str] = set()
-    jobs: dict[tuple[str, str], Job] = {}  # ("lint", key) or ("verify", key)
     for gi, (g, public) in enumerate(zip(groups, publics, strict=True)):
         row = []
         for ti, t in enumerate(g.templates):
@@ -90,17 +91,6 @@ def run(
                     if region == t.region:
                         hits.add(key)
         keys.append(row)
-    vkeys = [
-        _key(cache, "verify", asdict(v.rendered), v.files, v.shared and asdict(v.shared))
-        for v in verify
-    ]
-    verified: dict[str, Report] = {}
-    for v, vkey in zip(verify, vkeys, strict=True):
-        hit = cache.get("verify", vkey, _read_report) if cache else None
-        if hit is not None:
-            verified[vkey] = hit
-        elif ("verify", vkey) not in jobs:
-            jobs["verify", vkey] = (_verify, (v.rendered, v.files, v.shared))
 
     order = schedule(jobs)  # without a pool, in this process
     work = [jobs[job] for job in order]
@@ -144,21 +134,40 @@ def run(
     return reports, [verified[k] for k in vkeys]
 
 
+def _verifications(
+    verify: Sequence[Verification],
+    cache: Cache | None,
+    pool: Pool | None,
+    jobs: dict[tuple[str, str], Job],
+) -> tuple[list[str], dict[str, Report]]:
+    """The environment checks' keys, and their reports from the cache or, while the pool's
+    child is still loading cfn-lint (this process would only wait for it), from running them
+    here; the others become jobs."""
+    vkeys = [
+        _key(cache, "verify", asdict(v.rendered), v.files, v.shared and asdict(v.shared))
+        for v in verify
+    ]
+    verified: dict[str, Report] = {}
+    for v, vkey in zip(verify, vkeys, strict=True):
+        if vkey in verified or ("verify", vkey) in jobs:
+            continue
+        hit = cache.get("verify", vkey, _read_report) if cache else None
+        if hit is not None:
+            verified[vkey] = hit
+        elif pool is not None and pool.warming():
+            verified[vkey] = _verify(v.rendered, v.files, v.shared)
+            if cache is not None:
+                cache.put("verify", vkey, _write_report(verified[vkey]))
+        else:
+            jobs["verify", vkey] = (_verify, (v.rendered, v.files, v.shared))
+    return vkeys, verified
+
+
 def schedule(jobs: dict[tuple[str, str], Job]) -> list[tuple[str, str]]:
-    """The order to start jobs in: the biggest first (verify reads every stack); but a worker
-    loads cfn-lint's rules again for another region (~0.2 s), so the first template of each
-    region but the usual one goes first, not last, where it would keep one core busy alone."""
-    order = sorted(jobs, key=lambda job: -_size(jobs[job]))
-    first: dict[str, tuple[str, str]] = {}
-    for job in order:
-        if job[0] == "lint":
-            first.setdefault(jobs[job][1][1], job)
-    if not first:
-        return order
-    regions = [jobs[job][1][1] for job in order if job[0] == "lint"]
-    usual = max(first, key=regions.count)
-    early = {job for region, job in first.items() if region != usual}
-    return sorted(early, key=order.index) + [job for job in order if job not in early]
+    """The order to start jobs in: the biggest first (verify reads every stack), so the cores
+    finish together. (A template of another region costs no more than its size says: every
+    region shares the worker's one set of cfn-lint rules.)"""
+    return sorted(jobs, key=lambda job: -_size(jobs[job]))
 
 
 def call(job: Job) -> Any:

@@ -106,3 +106,84 @@ environments: {dev: {}}
     )
     result = CliRunner().invoke(cli, ["lint", str(path)])
     assert result.exit_code == 0 and "W6001" not in result.output, result.output
+
+
+REGIONAL = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Box:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-12345678
+      InstanceType: p5.48xlarge
+  Agent:
+    Type: AWS::Bedrock::Agent
+    Properties:
+      AgentName: x
+"""
+
+
+IAM = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {Service: ecs-tasks.amazonaws.com}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: [s3:GetObjectt, sqs:SendMessage, ec2:DescribeInstances]
+                Resource: arn:aws:s3:::bucket/*
+"""
+
+
+def _cfn_lint_alone(body: str, region: str) -> set[tuple[str, int, str]]:
+    """What cfn-lint's own runner, with its own rules loaded for `region`, reports."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import Runner
+
+    runner = Runner(ConfigMixIn(include_checks=["I"], regions=[region]))
+    parsed, _ = decode_str(body)
+    return {(m.rule.id, int(m.linenumber), m.message) for m in runner.validate_template(parsed)}
+
+
+def _cfn_lint_here(body: str, region: str) -> set[tuple[str, int, str]]:
+    report, _ = lint_template(Template("x", "x.yaml", body, region))
+    return {(f.rule, f.line, f.message) for f in report.findings if f.tool == "cfn-lint"}
+
+
+def test_the_iam_actions_are_parsed_once_and_find_what_cfn_lint_finds() -> None:
+    """Two rules read cfn-lint's 2 MB table of IAM actions: one parsed copy serves both, and
+    the findings on actions and their resources are cfn-lint's own."""
+    from cfngen.lint import _rules
+
+    rules = _rules().data
+    assert rules["W3037"]._service_map is rules["I3510"].service_map
+    found = _cfn_lint_here(IAM, "eu-west-1")
+    assert {"W3037", "I3510"} <= {rule for rule, _, _ in found}  # an unknown action, and
+    assert found == _cfn_lint_alone(IAM, "eu-west-1")  # actions that do not take the resource
+
+
+def test_every_region_shares_one_rule_set_and_finds_what_cfn_lint_finds_there() -> None:
+    """The rules are loaded once per process, not once per region: a template linted in
+    another region after (and before) this one still gets exactly what cfn-lint's own runner,
+    loaded for that region alone, reports (instance types and resource types differ)."""
+    from cfngen.lint import _runner
+
+    first, other, again = (
+        _cfn_lint_here(REGIONAL, r) for r in ("us-east-1", "ca-west-1", "us-east-1")
+    )
+    assert _runner("us-east-1").rules is _runner("ca-west-1").rules
+    assert {"E3006", "E3628"} <= {rule for rule, _, _ in other - first}  # it does differ
+    assert first == again == _cfn_lint_alone(REGIONAL, "us-east-1")
+    assert other == _cfn_lint_alone(REGIONAL, "ca-west-1")

@@ -291,7 +291,7 @@ def test_checkov_runs_only_over_templates_it_has_not_seen(
     assert shown([both]) == shown([uncached])
 
 
-def test_the_biggest_jobs_start_first_and_another_region_before_them() -> None:
+def test_the_biggest_jobs_start_first_whatever_their_region() -> None:
     small, big = "Resources: {A: {Type: AWS::SNS::Topic}}\n", "x" * 50_000
     jobs = {
         ("lint", "small"): (lint_record, (small, "eu-west-1", False, None)),
@@ -299,7 +299,7 @@ def test_the_biggest_jobs_start_first_and_another_region_before_them() -> None:
         ("lint", "medium"): (lint_record, (big[:20_000], "eu-west-1", False, None)),
         ("lint", "certificate"): (lint_record, (small, "us-east-1", False, None)),
     }
-    assert [key for _, key in schedule(jobs)] == ["certificate", "big", "medium", "small"]
+    assert [key for _, key in schedule(jobs)] == ["big", "medium", "small", "certificate"]
 
 
 def test_entries_not_used_for_a_month_are_pruned_once_a_day(tmp_path: Path) -> None:
@@ -333,5 +333,36 @@ def test_verify_findings_travel_back_from_a_worker(
     pool = Pool.open(warm, env.region, jobs=2)
     assert pool is not None
     with pool:
+        assert pool.call(abs, -1) == 1  # warm and in use: the environment goes to a worker
+        assert not pool.warming()
         _, (found,) = run([groups_of(env)], pool=pool, verify=[Verification(env, files)])
+    assert found.findings == expected.findings and found.waived == expected.waived
+
+
+def _until(flag: str) -> None:
+    """A warm-up that lasts until `flag` exists (at most a minute: a regression that sends
+    work to a warming child then fails instead of hanging)."""
+    deadline = time.monotonic() + 60
+    while not Path(flag).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_while_the_worker_loads_cfn_lint_the_environment_is_verified_here(
+    legocity: RenderedEnvironment, tmp_path: Path
+) -> None:
+    """This process would only wait for the pool's child while it loads cfn-lint: the
+    environment checks run here meanwhile (nothing is sent to the child), with the same report."""
+    files = {s.component: s.file for s in legocity.stacks}
+    flag = tmp_path / "warm"
+    pool = Pool.open(_until, str(flag), jobs=2)  # a child that stays warming until told
+    assert pool is not None
+    with pool:
+        assert pool.warming()
+        _, (found,) = run([], pool=pool, verify=[Verification(legocity, files)])
+        assert pool.warming()  # still: the verification never went to the child
+        flag.touch()
+        while pool.warming():  # until the child says it is warm
+            time.sleep(0.01)
+        assert pool.call(abs, -3) == 3
+    expected = verify(legocity, files)
     assert found.findings == expected.findings and found.waived == expected.waived

@@ -4,12 +4,16 @@ rather than "findings" (1). The whole public corpus runs under the `slow` marker
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from cfngen.cli.lint import _from_files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cfn"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "cfn-corpus"
@@ -93,3 +97,54 @@ def test_checkov_is_found_in_the_checkouts_venv(
     assert found is not None and found.resolve() == (venv / "checkov").resolve()
     monkeypatch.setenv("CHECKOV_BIN", str(tmp_path / "nope"))
     assert checkov_binary() is None  # a configured binary that is missing is not replaced
+
+
+def _cfn_lint_cli(files: list[Path], region: str) -> set[tuple[str, int, str, str]]:
+    """(file, line, rule, message) of every finding of cfn-lint's own CLI (a process of its
+    own: its rules loaded the way cfn-lint loads them) over `files`."""
+    cli = Path(sys.executable).parent / "cfn-lint"
+    command = [str(cli), "--format", "json", "--include-checks", "I", "--regions", region]
+    result = subprocess.run(
+        [*command, "--", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # the order of conditions in messages
+    )
+    return {
+        (m["Filename"], m["Location"]["Start"]["LineNumber"], m["Rule"]["Id"], m["Message"])
+        for m in json.loads(result.stdout)
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "folder",
+    [
+        name
+        for name in ("widdix", "copilot", "ecsrefarch", "nathanpeck")
+        if (CORPUS / name).is_dir()
+    ],
+)
+def test_cfn_lint_findings_are_those_of_cfn_lints_own_cli(folder: str) -> None:
+    """Workers share one rule set across regions and some of cfn-lint's data between rules:
+    over public templates, what `cfngen lint` reports from cfn-lint (waived or not) is
+    exactly what cfn-lint's own CLI reports on the same files."""
+    region = "eu-west-1"
+    lint = [sys.executable, "-m", "cfngen", "lint", str(CORPUS / folder), "--region", region]
+    result = subprocess.run(
+        [*lint, "--format", "json", "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    (report,) = json.loads(result.stdout)["reports"]
+    ours = {
+        (f["file"], f["line"], f["rule"], f["message"])
+        for f in [*report["findings"], *(w for w in report["waived"])]
+        if f["tool"] == "cfn-lint" and not f["message"].startswith("skipped by cfn-lint")
+    }
+    templates, _ = _from_files(CORPUS / folder, region, production=False)
+    assert ours  # every folder has some
+    assert ours == _cfn_lint_cli([Path(t.file) for t in templates], region)
