@@ -442,7 +442,10 @@ class _Entry:
         name = (model.__module__, model.__qualname__, _fields(model))
         if name not in self.settled:
             self.settled.add(name)
-            self.companions[name] = _encoded(model.__pydantic_core_schema__)
+            text = _encoded(model.__pydantic_core_schema__)
+            # the one line of this model: one of other fields (or forged) goes
+            self.companions = {n: t for n, t in self.companions.items() if n[:2] != name[:2]}
+            self.companions[name] = text
             self.save()
 
 
