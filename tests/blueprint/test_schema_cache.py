@@ -217,7 +217,7 @@ def _companions(path: Path) -> dict[tuple[str, str], str]:
 def test_a_hit_generates_no_schema_of_any_model(tmp_path: Path) -> None:
     cold = _count(tmp_path)
     assert {"Blueprint", "SecurityGroup", "PortMapping", "DeploySettings"} <= set(cold["generated"])
-    assert ON_THEIR_OWN <= set(_companions(_root_file(tmp_path)))  # a miss writes
+    assert set(_companions(_root_file(tmp_path))) >= ON_THEIR_OWN  # a miss writes
     warm = _count(tmp_path)
     assert (warm["generated"], warm["calls"]) == ([], 0)
     # the same models are ready as in the cold run: every one from the file
