@@ -353,11 +353,24 @@ def _encoded(schema: Any) -> str:
     return json.dumps(encoded, separators=(",", ":"))
 
 
+def _panicked(exc: BaseException) -> bool:
+    """pydantic-core's panic on a schema its Rust code does not expect (seen on damaged
+    schemas: "entered unreachable code"). pyo3's PanicException derives from BaseException and
+    cannot be imported, so it is known by its name."""
+    kind = type(exc)
+    return (kind.__module__, kind.__name__) == ("pyo3_runtime", "PanicException")
+
+
 def _build(model: type[BaseModel], schema: Any) -> bool:
     """Complete `model` from `schema`; False (and the schema forgotten) when it does not fit."""
     model.__pydantic_core_schema__ = schema  # pydantic builds the validator from it
-    with contextlib.suppress(*_BUILD_ERRORS):
+    try:
         model.model_rebuild()
+    except _BUILD_ERRORS:
+        pass
+    except BaseException as exc:  # only pydantic-core's panic (see _panicked)
+        if not _panicked(exc):
+            raise
     if model.__pydantic_complete__:
         return True
     with contextlib.suppress(AttributeError):  # generated anew, not from this schema
