@@ -299,13 +299,12 @@ def _decode_tagged(data: dict[str, Any]) -> Any:
 #   <the root model's core schema>
 #   <module> <qualname> <fields> <core schema>     one line per companion
 #
-# A companion is a model validated on its own rather than as a part of the root: a field's
-# `default_factory` (DeploySettings), a model a planner makes (SecurityGroup, PortMapping).
-# pydantic builds each one's validator from scratch on its first use (~0.3 ms each, 16 in a
-# legocity run). Which models a run uses is only known once they are used: a model completed
-# from scratch while a root's file is open is added to that file (`_Entry.learn`, through
-# pydantic's `__pydantic_on_complete__` hook), and the next run with that root builds them from
-# the file right after the root (`_Entry.install`). All of a run's schemas: one file read.
+# A companion is a model validated on its own, not as a part of the root: a `default_factory`
+# (DeploySettings), a model a planner makes (SecurityGroup). pydantic builds each validator
+# from scratch on first use (~0.4 ms; 16 in a legocity run). Which ones a run uses is known
+# once used: a model completed from scratch while a root's file is open is added to it
+# (`_Entry.learn`, from pydantic's `__pydantic_on_complete__` hook), and the next run with that
+# root builds them from the file right after the root (`_Entry.install`): one file read.
 
 # A file that does not read back, or a schema that cannot be named, is a miss: the cache may
 # make a run faster, never fail it.
@@ -313,14 +312,7 @@ _MISS = (OSError, ValueError, RecursionError, TypeError, IndexError, KeyError, A
 
 # What building a validator from a schema that does not fit raises (pydantic-core's SchemaError,
 # pydantic's own errors, a lookup in a malformed schema): the schema is then generated anew.
-_BUILD_ERRORS = (
-    pydantic_core.SchemaError,
-    pydantic.PydanticUserError,
-    TypeError,
-    ValueError,
-    KeyError,
-    AttributeError,
-)
+_BUILD_ERRORS = (pydantic_core.SchemaError, pydantic.PydanticUserError, *_MISS)
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # a function's repr names its address, new every run
 
@@ -336,8 +328,9 @@ def _fields(model: type[BaseModel]) -> str:
 
 
 def _file(model: type[BaseModel], folder: Path, fields: str | None = None) -> Path:
-    fields = fields or _fields(model)
-    return folder / f"schema-{model.__module__}.{model.__qualname__}-{fields}.json"
+    return (
+        folder / f"schema-{model.__module__}.{model.__qualname__}-{fields or _fields(model)}.json"
+    )
 
 
 _Name = tuple[str, str, str]  # a companion: module, qualname, fields
@@ -354,9 +347,8 @@ def _encoded(schema: Any) -> str:
 
 
 def _panicked(exc: BaseException) -> bool:
-    """pydantic-core's panic on a schema its Rust code does not expect (seen on damaged
-    schemas: "entered unreachable code"). pyo3's PanicException derives from BaseException and
-    cannot be imported, so it is known by its name."""
+    """pydantic-core's panic on a damaged schema ("entered unreachable code"): pyo3's
+    PanicException derives from BaseException and cannot be imported, hence the name."""
     kind = type(exc)
     return (kind.__module__, kind.__name__) == ("pyo3_runtime", "PanicException")
 
@@ -423,9 +415,8 @@ class _Entry:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
-    def install(self) -> int:
-        """Complete the companions the file holds from their schemas; how many were."""
-        done = 0
+    def install(self) -> None:
+        """Complete the companions the file holds from their schemas."""
         for name, text in self.companions.items():
             module, qualname, fields = name
             if module not in sys.modules:
@@ -442,11 +433,8 @@ class _Entry:
                 continue  # learned again when the model is completed
             if isinstance(schema, dict):
                 self.settled.add(name)  # `learn` would see it completed: not from scratch
-                if _build(model, schema):
-                    done += 1
-                else:
+                if not _build(model, schema):
                     self.settled.discard(name)
-        return done
 
     def learn(self, model: type[BaseModel]) -> None:
         """`model` was completed from scratch: keep its schema for the next run."""
