@@ -230,7 +230,9 @@ def _bools_as_numbers(doc: Document, root: type[BaseModel]) -> list[Diagnostic]:
 def validate_model(doc: Document, root: type[Blueprint]) -> Blueprint:
     """Validate a selected, interpolated document into the typed blueprint model `root`."""
     errors = _bools_as_numbers(doc, root)
-    schema_cache.complete(root)  # the validator from the schema of an earlier run, if any
+    # the validators of the root and of the models validated on their own (default factories,
+    # the planners' models) from the schemas of an earlier run, if any
+    schema_cache.complete(root)
     try:
         blueprint = root.model_validate(doc.data)
     except ValidationError as exc:
