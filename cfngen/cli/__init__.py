@@ -15,9 +15,41 @@ from cfngen import __version__
 from cfngen.cli.options import EXITS
 from cfngen.errors import EXIT_FAILED, CfngenError
 
+COMMANDS = {
+    "validate": "cfngen.cli.compile:validate",
+    "render": "cfngen.cli.compile:render",
+    "lint": "cfngen.cli.lint:lint",
+    "verify": "cfngen.cli.verify:verify",
+    "checks": "cfngen.cli.lint:checks",
+    "graph": "cfngen.cli.compile:graph",
+    "schema": "cfngen.cli.compile:schema",
+    "plan": "cfngen.cli.deploy:plan_cmd",
+    "deploy": "cfngen.cli.deploy:deploy_cmd",
+    "destroy": "cfngen.cli.deploy:destroy_cmd",
+    "status": "cfngen.cli.deploy:status_cmd",
+    "outputs": "cfngen.cli.deploy:outputs_cmd",
+    "unlock": "cfngen.cli.deploy:unlock_cmd",
+    "ci": "cfngen.cli.ci:ci",
+}
+"""Every command -> where it is defined: a run imports only its own command's module (the
+deploy commands' modules are not a render's business); `--help` imports them all."""
+
 
 class _Group(click.Group):
-    """Runs every command inside the error boundary."""
+    """Finds commands in COMMANDS, and runs every command inside the error boundary."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        import importlib
+
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -47,19 +79,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    from cfngen.cli import compile as compile_cmds
-    from cfngen.cli import deploy as deploy_cmds
-    from cfngen.cli.ci import ci
-
-    compile_cmds.register(cli)
-    deploy_cmds.register(cli)
-    cli.add_command(ci)
-
-
-_register()
 
 
 def _debug() -> bool:

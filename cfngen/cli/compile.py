@@ -210,11 +210,3 @@ def schema() -> None:
     from cfngen.schema import blueprint_schema
 
     click.echo(json.dumps(blueprint_schema(), indent=2))
-
-
-def register(group: click.Group) -> None:
-    from cfngen.cli.lint import checks, lint
-    from cfngen.cli.verify import verify
-
-    for command in (validate, render, lint, verify, checks, graph, schema):
-        group.add_command(command)

@@ -527,9 +527,3 @@ def _with_region(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
     if len({row.get("region") for row in rows}) > 1:
         return [columns[0], "region", *columns[1:]]
     return columns
-
-
-def register(group: click.Group) -> None:
-    """Add the deploy commands to the cfngen group."""
-    for command in (plan_cmd, deploy_cmd, destroy_cmd, status_cmd, outputs_cmd, unlock_cmd):
-        group.add_command(command)

@@ -58,3 +58,36 @@ def test_pydantic_asks_the_loader_only_for_get_plugins() -> None:
     source = Path(schema_validator.__file__).read_text()
     imports = [line.strip() for line in source.splitlines() if "_loader" in line]
     assert imports == ["from ._loader import get_plugins"]
+
+
+def test_every_command_is_found_where_the_table_says() -> None:
+    import click
+
+    from cfngen.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    assert cli.list_commands(ctx) == sorted(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert isinstance(command, click.Command) and command.name == name
+    assert cli.get_command(ctx, "nope") is None
+
+
+def test_a_command_imports_no_other_commands_module() -> None:
+    code = (
+        "import sys\n"
+        "sys.argv = ['cfngen', 'validate', 'blueprints/dbward.yaml', '--env', 'dev']\n"
+        "from cfngen.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('cfngen.cli.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert "cfngen.cli.compile" in loaded
+    for other in ("cfngen.cli.deploy", "cfngen.cli.ci", "cfngen.cli.verify"):
+        assert other not in loaded
