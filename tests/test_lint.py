@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cfngen.compiler import compile_environment
 from cfngen.lint import Group, Template, lint_groups, lint_template
 from tests.reference import BLUEPRINTS
@@ -162,6 +164,7 @@ def _cfn_lint_here(body: str, region: str) -> set[tuple[str, int, str]]:
     return {(f.rule, f.line, f.message) for f in report.findings if f.tool == "cfn-lint"}
 
 
+@pytest.mark.slow  # loads cfn-lint's rules afresh; runs in `make test`
 def test_the_iam_actions_are_parsed_once_and_find_what_cfn_lint_finds() -> None:
     """Two rules read cfn-lint's 2 MB table of IAM actions: one parsed copy serves both, and
     the findings on actions and their resources are cfn-lint's own."""
@@ -174,6 +177,7 @@ def test_the_iam_actions_are_parsed_once_and_find_what_cfn_lint_finds() -> None:
     assert found == _cfn_lint_alone(IAM, "eu-west-1")  # actions that do not take the resource
 
 
+@pytest.mark.slow  # loads cfn-lint's rules afresh; runs in `make test`
 def test_every_region_shares_one_rule_set_and_finds_what_cfn_lint_finds_there() -> None:
     """The rules are loaded once per process, not once per region: a template linted in
     another region after (and before) this one still gets exactly what cfn-lint's own runner,

@@ -156,6 +156,7 @@ def test_appending_a_service_moves_no_resource(tmp_path: Path, small_shards: Non
     assert set(after) > set(before)
 
 
+@pytest.mark.slow  # renders a split environment; runs in `make test`
 def test_a_stack_over_a_limit_is_a_positioned_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -78,6 +78,7 @@ def test_the_schema_reads_back_equal() -> None:
     )
 
 
+@pytest.mark.slow  # starts cfngen three times; test-fast keeps the warm-hit test below
 def test_a_later_run_validates_and_describes_the_same(tmp_path: Path) -> None:
     broken = tmp_path / "bp.yaml"
     broken.write_text(BROKEN)
@@ -244,7 +245,9 @@ _SECURITY_GROUP = ("cfngen.blueprint.models.security", "SecurityGroup")
             marks=_SLOW,
         ),
         pytest.param(  # pydantic-core panics on it (a BaseException from Rust)
-            lambda rest: rest.replace('{"type":"no-info"', '{"type":"nope"', 1), id="panics"
+            lambda rest: rest.replace('{"type":"no-info"', '{"type":"nope"', 1),
+            id="panics",
+            marks=_SLOW,
         ),
         pytest.param(  # a model of this name with other fields
             lambda rest: "0" * 16 + " " + rest.split(" ", 1)[1], id="other-fields", marks=_SLOW

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import botocore.endpoint
 import pytest
 
 from cfngen.deploy.aws import MAX_ATTEMPTS, AwsTarget, make_clients
@@ -55,7 +56,7 @@ class _Throttling(BaseHTTPRequestHandler):
 def throttling_endpoint() -> Iterator[str]:
     _Throttling.seen = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttling)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -72,11 +73,18 @@ def test_retry_mode_is_standard(aws_env: None) -> None:
         assert retries["total_max_attempts"] == MAX_ATTEMPTS
 
 
-def test_throttled_calls_are_retried(throttling_endpoint: str, aws_env: None) -> None:
+def test_throttled_calls_are_retried(
+    throttling_endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore sleeps between attempts (backoff with jitter, up to seconds): the delays it asks
+    # for are recorded instead of slept
+    delays: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", delays.append)
     clients = make_clients(AwsTarget(endpoint_url=throttling_endpoint), "eu-west-1")
     state = describe_stack(clients.cloudformation, "sample-test-network")
     assert state is not None and state.status == "CREATE_COMPLETE"
     assert _Throttling.seen == 3  # two "Rate exceeded" answers, then the real one
+    assert len(delays) == 2  # a backoff before each retry
 
 
 def test_flags_override_environment(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -129,7 +129,7 @@ def _render(path: Path, kinds: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "path",
     [
-        pytest.param(p, id=p.stem, marks=() if p.stem == "orders" else pytest.mark.slow)
+        pytest.param(p, id=p.stem, marks=pytest.mark.slow)  # two renders each: `make test`
         for p in BLUEPRINTS
     ],
 )
