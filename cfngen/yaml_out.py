@@ -107,14 +107,12 @@ def _mapping(dumper: Any, value: dict[Any, Any]) -> Any:
     tag = _intrinsic_tag(value)
     if tag is None:
         return dumper.represent_mapping(_MAP, list(value.items()))
-    arg = next(iter(value.values()))
-    if tag == "!GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
-        arg = ".".join(arg)
+    arg = _short_argument(tag, next(iter(value.values())))
     if isinstance(arg, list):
         return dumper.represent_sequence(tag, arg)
     if isinstance(arg, dict):
         return dumper.represent_mapping(tag, list(arg.items()))
-    return dumper.represent_scalar(tag, arg if isinstance(arg, str) else json.dumps(arg))
+    return dumper.represent_scalar(tag, _scalar_text(arg))
 
 
 def emitter_class(base: Any) -> Any:
@@ -174,6 +172,18 @@ def _intrinsic_tag(d: dict[Any, Any]) -> str | None:
             if key in ("Ref", "Condition") or key.startswith("Fn::"):
                 return "!" + key.removeprefix("Fn::")
     return None
+
+
+def _short_argument(tag: str, arg: Any) -> Any:
+    """A short form's argument as written: `!GetAtt [a, b]` of strings is `!GetAtt a.b`."""
+    if tag == "!GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
+        return ".".join(arg)
+    return arg
+
+
+def _scalar_text(arg: Any) -> str:
+    """A short form's scalar argument: a string as itself, anything else as its JSON text."""
+    return arg if isinstance(arg, str) else json.dumps(arg)
 
 
 def _ordered(d: dict[Any, Any], rank: dict[str, int]) -> list[Any]:
@@ -267,8 +277,7 @@ def events(body: dict[str, Any], dumper: Any) -> list[Event]:
 
     def intrinsic(tag: str, arg: Any) -> None:
         """A short-form function: its argument's own intrinsics stay long (one tag a node)."""
-        if tag == "!GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
-            arg = ".".join(arg)
+        arg = _short_argument(tag, arg)
         if isinstance(arg, list):
             add(SequenceStartEvent(None, tag, False, flow_style=False))
             for item in arg:
@@ -277,8 +286,7 @@ def events(body: dict[str, Any], dumper: Any) -> list[Event]:
         elif isinstance(arg, dict):
             mapping(arg, sorted(arg), tag)
         else:
-            text = arg if isinstance(arg, str) else json.dumps(arg)
-            add(ScalarEvent(None, tag, _TAGGED, text))
+            add(ScalarEvent(None, tag, _TAGGED, _scalar_text(arg)))
 
     def resource(res: Any) -> None:
         if not isinstance(res, dict):
