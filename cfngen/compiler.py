@@ -389,6 +389,7 @@ def _relations(facts: Facts) -> tuple[dict[str, str], ...]:
 
 
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
+    from cfngen.plain import template_data
     from cfngen.render import dump_template
 
     bp = prep.blueprint
@@ -422,7 +423,7 @@ def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
             metadata["cfngen"]["lint_ignores"] = dict(sorted(ctx.lint_ignores.items()))
             metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(ctx.lint_ignores)}}
         ctx.template.set_metadata(metadata)
-        body = ctx.template.to_dict()
+        body = template_data(ctx.template)
         built = set(body.get("Resources", {}))
         if p.component in bp.overrides:
             body, problems = apply_override(body, bp.overrides[p.component], p.component, positions)

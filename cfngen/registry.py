@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,8 @@ _NOT_KINDS = ("base", "index")
 def discover() -> tuple[tuple[str, Kind[Any]], ...]:
     """Every kind with its module in cfngen.kinds, found by importing them all, in planning
     order (what cfngen.kinds.index is generated from)."""
+    import pkgutil  # only for regenerating the index
+
     found: list[tuple[str, Kind[Any]]] = []
     for info in pkgutil.iter_modules(cfngen.kinds.__path__):
         if info.name in _NOT_KINDS:
