@@ -10,9 +10,12 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import msgspec.structs
+from msgspec import Struct
 
 from cfngen import placeholders, registry
 from cfngen.blueprint.environments import SHARED, environment_names, select_environment
@@ -44,8 +47,7 @@ from cfngen.waivers import apply as apply_waivers
 from cfngen.waivers import collect as collect_waivers
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(Struct, frozen=True):
     """What the user gave: the blueprint path and template variables."""
 
     path: Path
@@ -53,8 +55,7 @@ class Inputs:
     var_files: tuple[Path, ...] = ()
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(Struct, frozen=True):
     """One environment's validated blueprint, its positions, its facts and its ordered stack
     plans."""
 
@@ -222,7 +223,7 @@ def _override_dependencies(
         elif owner is not None and owner not in deps:
             deps.append(owner)
             sources[owner] = path
-    return replace(plan, depends_on=tuple(deps), dependency_sources=sources), errors
+    return msgspec.structs.replace(plan, depends_on=tuple(deps), dependency_sources=sources), errors
 
 
 def _check_override_imports(

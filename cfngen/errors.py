@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from msgspec import Struct
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-@dataclass(frozen=True, order=True)
-class Mark:
+class Mark(Struct, frozen=True, order=True):
     """A position in a source file; line and column are 1-based as editors show them."""
 
     file: str
@@ -26,8 +27,7 @@ class Mark:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Struct, frozen=True):
     """One problem in a blueprint: where, which field, what is wrong and how to fix it."""
 
     mark: Mark | None

@@ -9,9 +9,10 @@ kind for anything: they meet here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import msgspec.structs
 
 from cfngen.blueprint.models import Blueprint, EgressRule, IngressRule, SecurityGroup
 from cfngen.blueprint.source import Path_
@@ -85,13 +86,13 @@ def make_facts(bp: Blueprint, kinds: Sequence[Kind[Any]]) -> Facts:
         shards=shards,
     )
     providers = [k.groups for k in kinds if k.groups is not None]
-    facts = dataclasses.replace(facts, groups=collect(bp, facts, providers))
+    facts = msgspec.structs.replace(facts, groups=collect(bp, facts, providers))
     derived = {
         kind.prefix: kind.placement(bp, facts)
         for kind in kinds
         if kind.shard_size is not None and kind.shard_entries is not None
     }
-    return dataclasses.replace(facts, shards={**shards, **derived}) if derived else facts
+    return msgspec.structs.replace(facts, shards={**shards, **derived}) if derived else facts
 
 
 # --- listener rules -------------------------------------------------------------------------------

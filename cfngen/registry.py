@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from pydantic import Field, create_model
 
 import cfngen.kinds
@@ -85,8 +85,7 @@ def _absent(section: str) -> tuple[Any, Any]:
     return dict[str, None], Field(default_factory=dict, max_length=0)
 
 
-@dataclass(frozen=True)
-class Registry:
+class Registry(Struct, frozen=True):
     """The kinds one blueprint uses, and the model and stages derived from them."""
 
     kinds: tuple[Kind[Any], ...]

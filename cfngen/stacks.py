@@ -14,8 +14,8 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
+from msgspec import Struct
 from troposphere import AWSHelperFn, ImportValue, Sub
 
 ENV_PARAM = "EnvironmentName"
@@ -32,8 +32,7 @@ def owner_tags(blueprint: str, environment: str) -> dict[str, str]:
     return {TAG_BLUEPRINT: blueprint, TAG_ENVIRONMENT: environment}
 
 
-@dataclass(frozen=True, order=True)
-class Output:
+class Output(Struct, frozen=True, order=True):
     """A typed reference to one exported output of another stack."""
 
     component: str

@@ -13,6 +13,7 @@ import functools
 import sys
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 from click.testing import CliRunner
 
@@ -73,7 +74,7 @@ def _sizes(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
     the record). The registry's kinds are made again, here and after the test."""
     for kind in registry.KINDS:
         if kind.shard_size is not None:
-            changed = dataclasses.replace(kind, shard_size=size)
+            changed = msgspec.structs.replace(kind, shard_size=size)
             module = sys.modules[kind.plan.__module__]
             for name, value in list(vars(module).items()):
                 if value is kind:

@@ -13,19 +13,18 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from cfngen.errors import BlueprintError, Diagnostic, Mark, UsageError
 
 Path_ = tuple[str | int, ...]
 
 
-@dataclass
-class Positions:
+class Positions(Struct):
     """Where each node of a document was written: its value and, for mapping entries, its key."""
 
     values: dict[Path_, Mark] = field(default_factory=dict)
@@ -56,8 +55,7 @@ class Positions:
         return Positions(values={**self.values, **other.values}, keys={**self.keys, **other.keys})
 
 
-@dataclass
-class Document:
+class Document(Struct):
     """A loaded YAML file: data and positions."""
 
     data: Any

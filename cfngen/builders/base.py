@@ -9,9 +9,9 @@ is a pure function `build(spec, ctx)` that adds troposphere resources and output
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from msgspec import Struct, field
 from troposphere import AWSObject, Export, GetAtt, Parameter, Ref, Tags, Template
 from troposphere import Output as CfnOutput
 
@@ -30,8 +30,7 @@ from cfngen.stacks import (
 S = TypeVar("S")
 
 
-@dataclass(frozen=True)
-class StackPlan(Generic[S]):
+class StackPlan(Struct, Generic[S], frozen=True):
     """One stack to render: its component key, the typed spec, and what it depends on."""
 
     component: str

@@ -8,9 +8,9 @@ of the views are the larger half and belong with the dependencies they mirror.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import ImportValue, Split, Sub
 
 from cfngen.blueprint.models import Blueprint
@@ -40,8 +40,7 @@ from cfngen.kinds.security import SECURITY_GROUPS
 from cfngen.stacks import Output, resolved_export_name
 
 
-@dataclass(frozen=True)
-class ResolvedValue:
+class ResolvedValue(Struct, frozen=True):
     """An environment variable or secret taken by typed reference: the output to import."""
 
     output: Output
@@ -304,8 +303,7 @@ def fargate_weights(cluster: Cluster | None) -> tuple[tuple[str, int, int], ...]
     return tuple(weights)
 
 
-@dataclass(frozen=True)
-class AwsvpcSettings:
+class AwsvpcSettings(Struct, frozen=True):
     """Where awsvpc tasks run: the values of ECS's and Scheduler's network configuration."""
 
     subnets: Any

@@ -7,10 +7,10 @@ They are always two roles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import Statement
+from msgspec import Struct
 from troposphere import GetAtt, Parameter, Ref, Sub, ecs, iam
 
 from cfngen.blueprint.aws_facts import ecr_repository_arn
@@ -64,8 +64,7 @@ def _secret_value_from(
     return value, arn, "secretsmanager:GetSecretValue"
 
 
-@dataclass(frozen=True)
-class TaskDefinitionParts:
+class TaskDefinitionParts(Struct, frozen=True):
     task_definition: ecs.TaskDefinition
     execution_role: iam.Role
     task_role: iam.Role

@@ -8,15 +8,15 @@ secrets at every start (never into the template) and runs the project as a syste
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from cfngen.blueprint.models.hosts import Host
 from cfngen.builders.boot import boot_lines
 from cfngen.stacks import Output
 
 
-@dataclass(frozen=True)
-class SecretRef:
+class SecretRef(Struct, frozen=True):
     """One variable of the project's .env and where its value comes from."""
 
     var: str

@@ -11,7 +11,8 @@ the main container mounts read-only at that directory.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from cfngen.blueprint.models.containers import (
     PLACEHOLDER as _PLACEHOLDER,
@@ -39,8 +40,7 @@ FILES_VOLUME = "cfngen-files"  # + "-<n>", one per directory
 FILES_MEMORY = 16  # MiB reserved for the init container
 
 
-@dataclass(frozen=True)
-class ContainerView:
+class ContainerView(Struct, frozen=True):
     """One container of a task as the builder and the checks see it: the main container (named
     like the service or task, its tag the ImageTag parameter) or one of its `containers`."""
 
@@ -67,8 +67,7 @@ class ContainerView:
     compositions: tuple[Composition, ...] = ()  # composed secrets, exported by a start shell
 
 
-@dataclass(frozen=True)
-class Composition:
+class Composition(Struct, frozen=True):
     """A composed secret: `var` = `format` with each ${name} replaced by the variable holding
     that part (URL-encoded where asked) when the container starts."""
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cfngen import placeholders
 from cfngen.cli.completion import complete_check, complete_env
 from cfngen.cli.options import parse_variables, variable_options
 from cfngen.errors import OperationError, UsageError
@@ -323,6 +322,8 @@ def _lint(
         groups.append((str(path), templates, None))
     else:
         groups.extend(_from_blueprint(path, envs, variables, var_files, compiled))
+        from cfngen import placeholders
+
         found = compiled[0][0].placeholders if compiled else placeholders.warnings(path)
         for warning in found:  # stderr: findings stay on stdout
             click.echo(f"warning: {warning}", err=True)

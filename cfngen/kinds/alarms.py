@@ -10,9 +10,9 @@ alerts stack and on every stack whose outputs it imports, so it deploys after th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import Select, Split, Sub
 
 from cfngen.blueprint.models import Blueprint
@@ -29,8 +29,7 @@ from cfngen.stacks import Output, logical_id
 ALARMS = "alarms"
 
 
-@dataclass(frozen=True)
-class AlarmsSpec:
+class AlarmsSpec(Struct, frozen=True):
     alarms: dict[str, Alarm]
     sources: dict[str, MetricSource]  # component -> where its metrics are
 

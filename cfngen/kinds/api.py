@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import GetAtt, Join, Ref, Split, Sub, iam
 from troposphere import apigateway as ag
 from troposphere import apigatewayv2 as ag2
@@ -60,8 +60,7 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
-@dataclass(frozen=True)
-class ApiSpec:
+class ApiSpec(Struct, frozen=True):
     name: str
     api: Api
     lb: LoadBalancer

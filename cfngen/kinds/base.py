@@ -17,8 +17,9 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from msgspec import Struct, field
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
@@ -36,8 +37,7 @@ M = TypeVar("M")
 # --- what kinds offer each other ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """A component others may `connects_to`: its security group and the ports that opens."""
 
     name: str  # the blueprint name, e.g. payload-db
@@ -47,8 +47,7 @@ class Target:
     source: Path_  # where it is declared
 
 
-@dataclass(frozen=True)
-class Attribute:
+class Attribute(Struct, frozen=True):
     """A value of a component that another stack may import (`payload-db.secret_arn`)."""
 
     output: Output  # the export to import
@@ -56,8 +55,7 @@ class Attribute:
     description: str
 
 
-@dataclass(frozen=True)
-class ArnTail:
+class ArnTail(Struct, frozen=True):
     """The part of an imported ARN after `marker` (a load balancer's `app/<name>/<id>`)."""
 
     output: Output
@@ -69,8 +67,7 @@ Dimension = str | Output | ArnTail
 output of the component's stack (imported), or the tail of an imported ARN."""
 
 
-@dataclass(frozen=True)
-class MetricSource:
+class MetricSource(Struct, frozen=True):
     """Where a component's CloudWatch metrics are: their namespace and the dimensions that
     select this component (`alarms: {x: {component: payload-db, metric: CPUUtilization}}`)."""
 
@@ -79,8 +76,7 @@ class MetricSource:
     examples: tuple[str, ...] = ()  # common metric names, for docs and did-you-mean hints
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(Struct, frozen=True):
     """Traffic one group may send to another, derived from a blueprint relation.
 
     Becomes an ingress rule on `target` from `source`, and an egress rule on `source` to
@@ -96,8 +92,7 @@ class Relation:
     origin: Path_ = ()  # the blueprint entry that declares it (default: the source group's)
 
 
-@dataclass(frozen=True)
-class Derived:
+class Derived(Struct, frozen=True):
     """Groups and relations a kind contributes to the shared security stack."""
 
     groups: dict[str, SecurityGroup] = field(default_factory=dict)
@@ -107,8 +102,7 @@ class Derived:
     shadowed: dict[str, Path_] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class RouteTarget:
+class RouteTarget(Struct, frozen=True):
     """One route of a service to a load balancer, resolved against the load balancer."""
 
     service: str
@@ -133,8 +127,7 @@ def target_group_output(service: str, port: int) -> str:
     return logical_id(service, str(port), "target-group-arn")
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Struct, frozen=True):
     """A relation the blueprint declares between two components that is not a route, a target
     or a grant (a REST API's VPC link to a load balancer, a host's listener rule on one)."""
 
@@ -145,8 +138,7 @@ class Link:
     detail: str | None = None  # e.g. a listener rule's priority
 
 
-@dataclass(frozen=True)
-class AliasRecordRequest:
+class AliasRecordRequest(Struct, frozen=True):
     """A DNS name that should alias a component (its `dns_name` and `hosted_zone_id`)."""
 
     fqdn: str
@@ -155,8 +147,7 @@ class AliasRecordRequest:
     ipv6: bool = False  # also an AAAA record (CloudFront distributions)
 
 
-@dataclass(frozen=True)
-class GrantRequest:
+class GrantRequest(Struct, frozen=True):
     """A component asks for access to another (`uses`, a volume mount): which, how, options."""
 
     component: str
@@ -164,8 +155,7 @@ class GrantRequest:
     options: Mapping[str, Any] = field(default_factory=dict)  # e.g. prefix, access_point
 
 
-@dataclass(frozen=True)
-class GrantResource:
+class GrantResource(Struct, frozen=True):
     """An IAM resource: another stack's exported ARN (imported), optionally with a suffix
     (`${Arn}/results/*`), or a literal (an ARN template for `Fn::Sub`)."""
 
@@ -174,8 +164,7 @@ class GrantResource:
     literal: str = ""
 
 
-@dataclass(frozen=True)
-class GrantStatement:
+class GrantStatement(Struct, frozen=True):
     """One Allow statement of a grant; `condition` is (operator, key, values) where a value may
     be an Output to import (an access point ARN)."""
 
@@ -185,8 +174,7 @@ class GrantStatement:
     condition: tuple[str, str, str | Output | tuple[str | Output, ...]] | None = None
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(Struct, frozen=True):
     """What one access gives its user: IAM statements for its role, security group relations
     (user group -> `group`, on `ports`), the stacks it must deploy after, and the value an
     environment variable gets when the use asks for one (`env`)."""
@@ -240,8 +228,7 @@ def only_options(request: GrantRequest, what: str, *allowed: str) -> None:
             )
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(Struct, frozen=True, dict=True):
     """What the kinds offer each other, computed once per environment (cfngen.planning)."""
 
     targets: Mapping[str, Target]
@@ -314,8 +301,7 @@ blueprint by name in blueprint order with the shared scope first, computed on fi
 Planner = Callable[[Blueprint, Facts], Sequence["StackPlan[Any]"]]
 
 
-@dataclass(frozen=True)
-class PhysicalName:
+class PhysicalName(Struct, frozen=True):
     """A name AWS limits: `<EnvironmentName>-<component name><suffix>` at most `limit` long."""
 
     what: str  # e.g. "DB instance identifier"
@@ -323,8 +309,7 @@ class PhysicalName:
     suffix: str = ""
 
 
-@dataclass(frozen=True)
-class Kind(Generic[M]):
+class Kind(Struct, Generic[M], frozen=True):
     """One component kind: its section of the blueprint and everything derived from it."""
 
     section: str  # root key of the blueprint, e.g. services

@@ -8,10 +8,10 @@ optionally under a `prefix`); the grant gives their role exactly those object an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import Policy
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Sub, Tags, cloudformation, s3
 
 from cfngen.blueprint.models import Blueprint
@@ -42,8 +42,7 @@ def bucket_key(name: str) -> str:
     return BUCKETS.key(name)
 
 
-@dataclass(frozen=True)
-class BucketSpec:
+class BucketSpec(Struct, frozen=True):
     name: str
     bucket: Bucket
 

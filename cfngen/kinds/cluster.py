@@ -11,9 +11,9 @@ the launch template can name the cluster without a cycle (cluster <- user data <
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import Base64, GetAtt, Parameter, Ref, Split, Sub, autoscaling, ec2, ecs, iam
 from troposphere import servicediscovery as sd
 
@@ -68,8 +68,7 @@ def namespace_name(bp: Blueprint) -> str:
     return f"{bp.blueprint}.internal"
 
 
-@dataclass(frozen=True)
-class ClusterSpec:
+class ClusterSpec(Struct, frozen=True):
     cluster: Cluster
     namespace: str | None  # Cloud Map namespace name, when services use discovery or SC
 

@@ -18,9 +18,9 @@ their names with `check_in_zone`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import GetAtt, Join, Ref, route53
 
 from cfngen.blueprint.environments import SHARED
@@ -40,8 +40,7 @@ NAME_SERVERS = "NameServers"
 HOSTED_ZONE = "HostedZone"
 
 
-@dataclass(frozen=True)
-class SharedZone:
+class SharedZone(Struct, frozen=True):
     """Where the shared scope's zone lives, as an environment sees it."""
 
     account: str | None  # None: the environments' own account
@@ -49,8 +48,7 @@ class SharedZone:
     stack: str  # the scope's dns stack, e.g. city-shared-dns
 
 
-@dataclass(frozen=True)
-class Zone:
+class Zone(Struct, frozen=True):
     """The hosted zone an environment's names live in."""
 
     zone: str
@@ -58,8 +56,7 @@ class Zone:
     shared: SharedZone | None = None  # set when it is the shared scope's zone
 
 
-@dataclass(frozen=True)
-class AliasRecord:
+class AliasRecord(Struct, frozen=True):
     fqdn: str
     target: str
     dns_name: Output
@@ -67,8 +64,7 @@ class AliasRecord:
     ipv6: bool
 
 
-@dataclass(frozen=True)
-class DnsSpec:
+class DnsSpec(Struct, frozen=True):
     zone_id: Any
     records: tuple[AliasRecord, ...]
     create: str | None = None  # the shared scope: the zone's name when its stack creates it

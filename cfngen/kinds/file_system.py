@@ -13,11 +13,11 @@ the `security_groups` entry it names, so mounts work unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import Action as AwsAction
 from awacs.aws import Allow, AWSPrincipal, Bool, Condition, Policy, Statement
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Select, Split, Sub, Tags, cloudformation, efs
 
 from cfngen.blueprint.models import Blueprint
@@ -60,8 +60,7 @@ def access_point_output(ap: str, what: str) -> str:
     return logical_id(ap, "access-point", what)
 
 
-@dataclass(frozen=True)
-class FsSpec:
+class FsSpec(Struct, frozen=True):
     name: str
     fs: FileSystem
     availability_zones: int

@@ -10,9 +10,9 @@ never reshuffles unrelated rules by accident and the output is deterministic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Split
 from troposphere import elasticloadbalancingv2 as elb
 
@@ -54,8 +54,7 @@ def listener_output(port: int) -> str:
     return f"Listener{port}Arn"
 
 
-@dataclass(frozen=True)
-class LbSpec:
+class LbSpec(Struct, frozen=True):
     name: str
     lb: LoadBalancer
     routes: tuple[RouteTarget, ...]

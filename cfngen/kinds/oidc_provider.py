@@ -12,9 +12,9 @@ one provider), or name one with `oidc_provider_arn`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
+from msgspec import Struct
 from pydantic import Field, model_validator
 from troposphere import GetAtt, iam
 
@@ -97,8 +97,7 @@ def is_shared_scope(bp: Blueprint) -> bool:
     return bp.shared is None and list(bp.environments) == [SHARED]
 
 
-@dataclass(frozen=True)
-class SharedProvider:
+class SharedProvider(Struct, frozen=True):
     """A provider of the shared scope as an environment sees it."""
 
     name: str
@@ -136,8 +135,7 @@ def same_account(bp: Blueprint, shared: SharedProvider) -> bool | None:
 # --- the kind -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OidcSpec:
+class OidcSpec(Struct, frozen=True):
     providers: dict[str, OidcProvider]
 
 

@@ -15,10 +15,10 @@ queue URL into the user's environment.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Self
 
 from awacs.aws import Action, Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
+from msgspec import Struct
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, sqs
 
@@ -120,8 +120,7 @@ def queue_key(name: str) -> str:
     return QUEUES.key(name)
 
 
-@dataclass(frozen=True)
-class QueueSpec:
+class QueueSpec(Struct, frozen=True):
     name: str
     queue: Queue
     topics: tuple[str, ...]  # name suffixes of the topics that subscribe it

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Sub, ecr
 
 from cfngen.blueprint.environments import SHARED
@@ -30,8 +30,7 @@ def repository_output(repo: str, what: str) -> str:
     return logical_id(repo, "repository", what)
 
 
-@dataclass(frozen=True)
-class EcrSpec:
+class EcrSpec(Struct, frozen=True):
     repositories: dict[str, Repository]
 
 

@@ -18,9 +18,9 @@ the same name, every rule on it is a separate resource, and the stack's
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from msgspec import Struct, field
 from troposphere import GetAtt, cloudformation, ec2
 
 from cfngen.blueprint.models import Blueprint, EgressRule, IngressRule, SecurityGroup
@@ -52,8 +52,7 @@ resources and 200 outputs (one output per group)."""
 Direction = Literal["Ingress", "Egress"]
 
 
-@dataclass(frozen=True)
-class SecuritySpec:
+class SecuritySpec(Struct, frozen=True):
     groups: dict[str, SecurityGroup]  # the groups this stack creates (or names, existing ones)
     sources: dict[str, Path_] = field(default_factory=dict)  # group -> blueprint entry
     # the group-to-group (and existing groups' CIDR) rules this stack holds: (direction, the

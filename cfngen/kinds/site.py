@@ -12,7 +12,6 @@ deploy order because the site stack depends on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from awacs import s3 as awacs_s3
@@ -24,6 +23,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Sub, cloudfront, s3
 
 from cfngen.blueprint.models import Blueprint
@@ -62,16 +62,14 @@ def certificate_component(name: str) -> str:
     return f"site-{name}-certificate"
 
 
-@dataclass(frozen=True)
-class SiteSpec:
+class SiteSpec(Struct, frozen=True):
     name: str
     site: Site
     zone_id: Any
     origins: tuple[tuple[str, str, str], ...]  # (path, load balancer, origin domain)
 
 
-@dataclass(frozen=True)
-class CertificateSpec:
+class CertificateSpec(Struct, frozen=True):
     names: tuple[str, ...]
     zone_id: Any
 

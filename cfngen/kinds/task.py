@@ -23,7 +23,6 @@ smallest piece that ties "run" to "this revision was deployed".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import (
@@ -36,6 +35,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
+from msgspec import Struct
 from troposphere import AWSObject, GetAtt, Ref, Sub, awslambda, iam, scheduler
 
 from cfngen.blueprint.models import Blueprint
@@ -73,8 +73,7 @@ def task_key(name: str) -> str:
     return TASKS.key(name)
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(Struct, frozen=True):
     name: str
     task: Task
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from awacs.aws import PolicyDocument
+from msgspec import Struct
 from pydantic import Field, model_validator
 from troposphere import Ref, sns
 
@@ -115,8 +115,7 @@ def topic_key(name: str) -> str:
     return TOPICS.key(name)
 
 
-@dataclass(frozen=True)
-class TopicSpec:
+class TopicSpec(Struct, frozen=True):
     name: str
     topic: Topic
 

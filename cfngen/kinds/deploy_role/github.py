@@ -7,7 +7,6 @@ Each provider contributes its trust through `TRUSTS` (keyed by model class, not 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from awacs.aws import (
@@ -20,6 +19,7 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
+from msgspec import Struct
 from troposphere import GetAtt, Sub, iam
 
 from cfngen.blueprint.models import Blueprint
@@ -39,8 +39,7 @@ from cfngen.stacks import Output
 ROLE_ARN = "RoleArn"
 
 
-@dataclass(frozen=True)
-class Trust:
+class Trust(Struct, frozen=True):
     """What a provider kind needs: its issuer URL, audience, and the `sub` to pin."""
 
     url: str  # without https://
@@ -55,8 +54,7 @@ def github_trust(role: GithubDeployRole) -> Trust:
 TRUSTS: dict[type, Callable[[Any], Trust]] = {GithubDeployRole: github_trust}
 
 
-@dataclass(frozen=True)
-class DeployRoleSpec:
+class DeployRoleSpec(Struct, frozen=True):
     name: str
     role: Any  # one of the DeployRole models
     services: tuple[str, ...]

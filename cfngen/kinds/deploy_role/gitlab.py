@@ -13,7 +13,6 @@ ec2:DescribeInstances) are the only `*` and are read-only or token-only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from awacs import cloudfront as awacs_cf
@@ -32,6 +31,7 @@ from awacs.aws import (
     StringEquals,
 )
 from awacs.sts import AssumeRoleWithWebIdentity
+from msgspec import Struct
 from troposphere import GetAtt, Ref, Sub, iam
 
 from cfngen.blueprint.models import Blueprint
@@ -51,8 +51,7 @@ from cfngen.stacks import Output, resolved_export_name
 ROLE_ARN = "RoleArn"
 
 
-@dataclass(frozen=True)
-class GitlabSpec:
+class GitlabSpec(Struct, frozen=True):
     name: str
     role: GitlabDeployRole
     repositories: tuple[Output, ...]  # ARN outputs of the repositories it pushes to

@@ -10,8 +10,9 @@ after the first deploys): a validation error here, at the second role, with the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import Blueprint
@@ -30,8 +31,7 @@ from cfngen.kinds.oidc_provider import (
 )
 
 
-@dataclass(frozen=True)
-class Issuer:
+class Issuer(Struct, frozen=True):
     host: str  # the provider's URL without https://
     audience: str  # the `aud` the role pins
 

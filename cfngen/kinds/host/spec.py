@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.hosts import Host
@@ -30,8 +30,7 @@ def hosts_of(bp: Blueprint) -> dict[str, Host]:
     return dict(bp.hosts)
 
 
-@dataclass(frozen=True)
-class ListenerRule:
+class ListenerRule(Struct, frozen=True):
     load_balancer: str  # stack component of the load balancer
     listener_output: str
     arn_output: str  # the load balancer's ARN (for the alarms' LoadBalancer dimension)
@@ -40,8 +39,7 @@ class ListenerRule:
     path: str | None
 
 
-@dataclass(frozen=True)
-class HostSpec:
+class HostSpec(Struct, frozen=True):
     name: str
     host: Host
     rule: ListenerRule | None

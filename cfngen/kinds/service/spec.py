@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.services import (
@@ -82,8 +82,7 @@ def connect_discovery_name(svc: Service, name: str, alias: ServiceConnectAlias) 
     return f"{dns_name}-connect" if svc.discovery and dns_name == name else dns_name
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
+class ServiceSpec(Struct, frozen=True):
     name: str
     service: Service
     fargate_weights: tuple[tuple[str, int, int], ...]  # (provider, weight, base)
@@ -103,8 +102,7 @@ def effective_alarms(bp: Blueprint, svc: Service) -> ServiceAlarms | None:
 # --- what a service offers others -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(Struct, frozen=True):
     """How other components reach a service by name: `host:port`."""
 
     host: str
