@@ -1,6 +1,5 @@
 """API Gateway in front of a private load balancer through a VPC link."""
 
-from __future__ import annotations
 
 import re
 from typing import Literal, Self

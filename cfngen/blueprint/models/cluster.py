@@ -1,6 +1,5 @@
 """The ECS cluster: Fargate, Fargate Spot and/or EC2 capacity, Container Insights, Cloud Map."""
 
-from __future__ import annotations
 
 import re
 from typing import Annotated, Literal, Self

@@ -4,7 +4,6 @@ Validators raise `fail(message, fix)`, a PydanticCustomError whose context carri
 the error translator (cfngen.blueprint.validate) can print "field: message (fix)".
 """
 
-from __future__ import annotations
 
 import difflib
 import ipaddress

@@ -2,7 +2,6 @@
 options every container has, and the extra containers (sidecars, init containers) a service or
 task runs beside its main one."""
 
-from __future__ import annotations
 
 import re
 from collections.abc import Iterable

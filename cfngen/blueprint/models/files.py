@@ -1,6 +1,5 @@
 """Configuration files a task's main container finds when it starts (`files`)."""
 
-from __future__ import annotations
 
 import re
 from typing import Self

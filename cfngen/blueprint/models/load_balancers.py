@@ -1,6 +1,5 @@
 """Load balancers: application (HTTP/HTTPS, path and host rules) and network (TCP/TLS)."""
 
-from __future__ import annotations
 
 import difflib
 from typing import Annotated, Literal, Self

@@ -1,6 +1,5 @@
 """ECR repositories of the blueprint (all in the stack `ecr`)."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

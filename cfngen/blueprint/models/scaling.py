@@ -1,7 +1,6 @@
 """How a service scales: target tracking (CPU, memory, requests per target, queue backlog per
 task), step scaling on CPU or memory, and scheduled capacity changes."""
 
-from __future__ import annotations
 
 from typing import Literal, Self
 

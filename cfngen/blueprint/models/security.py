@@ -1,6 +1,5 @@
 """Explicit security groups; rules name other groups, never group IDs."""
 
-from __future__ import annotations
 
 from typing import Any, Literal, Self
 

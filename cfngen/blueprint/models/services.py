@@ -1,6 +1,5 @@
 """ECS services: one task definition and one service per entry, each in its own stack."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
