@@ -4,7 +4,6 @@ One module per area; this module assembles the root `Blueprint` model. The JSON 
 `cfngen schema` prints is generated from these classes, so descriptions here are user docs.
 """
 
-
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 

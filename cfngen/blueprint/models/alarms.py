@@ -1,7 +1,6 @@
 """Alarms on any metric: of a component of the blueprint (its namespace and dimensions come from
 its kind) or of any CloudWatch namespace, notifying the alerts topic."""
 
-
 from typing import Literal, Self
 
 from pydantic import Field, model_validator

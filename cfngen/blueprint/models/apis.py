@@ -1,6 +1,5 @@
 """API Gateway in front of a private load balancer through a VPC link."""
 
-
 import re
 from typing import Literal, Self
 

@@ -2,7 +2,6 @@
 systemd services) with a signal that the instance is ready, and rolling updates of an Auto
 Scaling group. Used by the cluster's EC2 capacity and by hosts."""
 
-
 import re
 from typing import Annotated, Self
 

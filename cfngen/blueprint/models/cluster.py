@@ -1,6 +1,5 @@
 """The ECS cluster: Fargate, Fargate Spot and/or EC2 capacity, Container Insights, Cloud Map."""
 
-
 import re
 from typing import Annotated, Literal, Self
 

@@ -4,7 +4,6 @@ Validators raise `fail(message, fix)`, a PydanticCustomError whose context carri
 the error translator (cfngen.blueprint.validate) can print "field: message (fix)".
 """
 
-
 import difflib
 import ipaddress
 import re

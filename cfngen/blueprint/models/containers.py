@@ -2,7 +2,6 @@
 options every container has, and the extra containers (sidecars, init containers) a service or
 task runs beside its main one."""
 
-
 import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal, Self

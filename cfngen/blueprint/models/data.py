@@ -5,7 +5,6 @@ stack, e.g. `database-payload-db`); other components reach it through `connects_
 endpoint, port, URL or secret by typed reference (`payload-db.secret_arn`), never by copying.
 """
 
-
 import re
 from typing import Annotated, Literal, Self
 

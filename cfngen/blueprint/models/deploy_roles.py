@@ -4,7 +4,6 @@ A provider kind is a model with a `provider` literal, added to `DeployRole`, and
 builder is added to cfngen.builders.deploy_roles.TRUSTS.
 """
 
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -5,7 +5,6 @@ second, small stack (`site-<name>-certificate`) that cfngen deploys to us-east-1
 distribution reads its ARN with `Fn::GetStackOutput` (see docs/data-edge-ops.md).
 """
 
-
 import re
 from typing import Annotated, Literal, Self
 

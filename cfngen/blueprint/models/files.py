@@ -1,6 +1,5 @@
 """Configuration files a task's main container finds when it starts (`files`)."""
 
-
 import re
 from typing import Self
 

@@ -5,7 +5,6 @@ Manager, ECR pull and CloudWatch Logs, an encrypted gp3 data volume mounted at b
 target group of type `instance` when the host serves a load balancer.
 """
 
-
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator

@@ -1,6 +1,5 @@
 """Load balancers: application (HTTP/HTTPS, path and host rules) and network (TCP/TLS)."""
 
-
 import difflib
 from typing import Annotated, Literal, Self
 

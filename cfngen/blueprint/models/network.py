@@ -1,6 +1,5 @@
 """The network: one VPC, public and private subnets over N availability zones."""
 
-
 import re
 from typing import Any, Literal, Self
 

@@ -1,6 +1,5 @@
 """Operations: the alerts topic and the monthly budget."""
 
-
 import re
 from typing import Annotated, Literal, Self
 

@@ -1,7 +1,6 @@
 """A role's own permissions beyond what `uses` grants: IAM statements with typed resources,
 managed policies and a permissions boundary (services, tasks and hosts)."""
 
-
 import re
 from typing import Any, Literal
 

@@ -1,6 +1,5 @@
 """ECR repositories of the blueprint (all in the stack `ecr`)."""
 
-
 from typing import Annotated
 
 from pydantic import Field

@@ -1,7 +1,6 @@
 """How a service scales: target tracking (CPU, memory, requests per target, queue backlog per
 task), step scaling on CPU or memory, and scheduled capacity changes."""
 
-
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator

@@ -4,7 +4,6 @@ Checked field by field, so a schedule that validates is one AWS creates: a wrong
 otherwise passes render and lint and fails in the middle of a deploy.
 """
 
-
 import datetime
 import re
 

@@ -1,6 +1,5 @@
 """Explicit security groups; rules name other groups, never group IDs."""
 
-
 from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator

@@ -1,6 +1,5 @@
 """ECS services: one task definition and one service per entry, each in its own stack."""
 
-
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator

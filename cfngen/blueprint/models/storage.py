@@ -1,6 +1,5 @@
 """Long-lived storage, each in its own stack with Retain policies: EFS and S3 data buckets."""
 
-
 import re
 from typing import Any, Literal, Self
 

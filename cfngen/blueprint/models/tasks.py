@@ -4,7 +4,6 @@ Each task gets its own stack `task-<name>` with the same task definition, roles,
 derived security group a service with the same settings would get (`ContainerSettings`).
 """
 
-
 import re
 from typing import Literal, Self
 
