@@ -259,6 +259,18 @@ def _own_checks(
             )
 
 
+# cfn-lint names the conditions of a scenario ("when condition "A" is True and when condition "B"
+# is False") in the order of a set of their names: another order in every process (string
+# hashing is randomised per process). Sorted by name, a finding reads the same on every run.
+_CONDITION = r'when condition "[^"]*" is (?:True|False)'
+_CONDITIONS = re.compile(rf"{_CONDITION}(?: and {_CONDITION})+")
+
+
+def canonical_message(message: str) -> str:
+    """A cfn-lint message with each run of scenario conditions in the order of their names."""
+    return _CONDITIONS.sub(lambda run: " and ".join(sorted(run[0].split(" and "))), message)
+
+
 def _cfn_lint(loc: _Located, region: str) -> Iterable[Finding]:
     for m in _runner(region).validate_template(loc.parsed):
         path = list(getattr(m, "path", None) or [])
@@ -266,7 +278,7 @@ def _cfn_lint(loc: _Located, region: str) -> Iterable[Finding]:
         yield loc.finding(
             m.rule.id,
             _SEVERITY.get(m.rule.id[:1], "error"),
-            m.message,
+            canonical_message(m.message),
             resource,
             int(m.linenumber),
             "cfn-lint",

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import cfngen
 
-FORMAT = 1  # of the entries; a change here makes every old entry a miss
+FORMAT = 2  # of the entries; a change here makes every old entry a miss (2: canonical messages)
 T = TypeVar("T")
 
 

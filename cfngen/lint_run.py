@@ -120,7 +120,7 @@ def run(
                     if (f.line, f.rule, f.resource, f.message) not in seen:
                         seen.add((f.line, f.rule, f.resource, f.message))
                         one.findings.append(f)
-            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
+            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule, f.message)))
             report.waived.extend(one.waived)
             report.unlintable.extend(one.unlintable)
             if records[key]["parsed"]:
@@ -130,7 +130,7 @@ def run(
         _checkov(linted, cache)  # appends checkov's findings to each template's group report
         for g, report in zip(groups, reports, strict=True):
             rank = {t.file: i for i, t in enumerate(g.templates)}
-            report.findings.sort(key=lambda f: (rank.get(f.file, 0), f.line, f.rule))
+            report.findings.sort(key=lambda f: (rank.get(f.file, 0), f.line, f.rule, f.message))
     return reports, [verified[k] for k in vkeys]
 
 

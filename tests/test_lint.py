@@ -191,3 +191,50 @@ def test_every_region_shares_one_rule_set_and_finds_what_cfn_lint_finds_there() 
     assert {"E3006", "E3628"} <= {rule for rule, _, _ in other - first}  # it does differ
     assert first == again == _cfn_lint_alone(REGIONAL, "us-east-1")
     assert other == _cfn_lint_alone(REGIONAL, "ca-west-1")
+
+
+def test_scenario_conditions_are_named_in_order() -> None:
+    """cfn-lint orders a scenario's conditions as a set does (another order per process)."""
+    from cfngen.lint import canonical_message
+
+    message = (
+        'x must be y when when condition "B" is False and when condition "A" is True; '
+        'also when condition "D" is True and when condition "C" is True and when condition '
+        '"E" is False at Resources/R'
+    )
+    assert canonical_message(message) == (
+        'x must be y when when condition "A" is True and when condition "B" is False; '
+        'also when condition "C" is True and when condition "D" is True and when condition '
+        '"E" is False at Resources/R'
+    )
+    one = 'y when condition "B" is False'
+    assert canonical_message(one) == one
+    assert canonical_message(canonical_message(message)) == canonical_message(message)
+
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "cfn-corpus"
+MANY_CONDITIONS = CORPUS / "widdix" / "state" / "elasticache-redis.yaml"  # six conditions
+
+
+@pytest.mark.slow  # two cfngen lint processes; runs in `make test`
+def test_lint_output_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Deterministic output: a third-party template whose findings name several conditions
+    reads the same from processes with different string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "XDG_CACHE_HOME": str(tmp_path / seed)}
+        proc = subprocess.run(
+            [sys.executable, "-m", "cfngen", "lint", "--no-cache", str(MANY_CONDITIONS)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 1, proc.stderr  # findings, not a crash
+        outputs.append(proc.stdout)
+    assert outputs[0].count('when condition "') > 10
+    assert outputs[0] == outputs[1] == outputs[2]

@@ -65,7 +65,7 @@ def serial(groups: list[Group]) -> list[Report]:
         public = prepass([(t.relative, t.body, _decode) for t in g.templates])
         for t in g.templates:
             one, _ = lint_template(t, g.origins, public.get(t.relative))
-            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule)))
+            report.findings.extend(sorted(one.findings, key=lambda f: (f.line, f.rule, f.message)))
             report.waived.extend(one.waived)
             report.unlintable.extend(one.unlintable)
         out.append(report)
