@@ -32,8 +32,6 @@ import json
 import os
 import re
 import sys
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +41,9 @@ import pydantic_core
 from pydantic import BaseModel
 
 import cfngen
+from cfngen.blueprint.schema_codec import Unknown, decode_tagged, encode, named, places
 
 FORMAT = 1
-_BUILTIN_TYPES: dict[str, type] = {
-    t.__name__: t for t in (dict, list, tuple, set, frozenset, str, int, float, bool, bytes)
-}
-
-
-class _Unknown(ValueError):
-    """An object the cache cannot name, or a name it cannot look up: a miss."""
 
 
 def directory() -> Path | None:
@@ -96,201 +88,6 @@ def _sources(folder: str) -> list[str]:
                 info = entry.stat()
                 found.append(f"{entry.path} {info.st_size} {info.st_mtime_ns}\n")
     return found
-
-
-# --- where objects that are not module attributes live ----------------------------------------
-
-
-def _cfngen_modules() -> list[tuple[str, types.ModuleType]]:
-    return sorted(
-        (name, module)
-        for name, module in list(sys.modules.items())
-        if (name == "cfngen" or name.startswith("cfngen.")) and isinstance(module, types.ModuleType)
-    )
-
-
-_places_seen: tuple[dict[int, list[Any]], list[Any]] | None = None
-
-
-def _places(*, again: bool = True) -> dict[int, list[Any]]:
-    """id -> where to look it up, for the objects a schema holds that have no name of their
-    own: validators inside module-level `Annotated` aliases, and each model field's default
-    factory and annotation metadata (and a metadata item's `func`). ~5 ms: `again=False`
-    reuses the last scan (it holds the objects, so their ids stay theirs)."""
-    global _places_seen
-    if not again and _places_seen is not None:
-        return _places_seen[0]
-    found: dict[int, list[Any]] = {}
-    kept: list[Any] = []
-
-    def note(obj: Any, place: list[Any]) -> None:
-        found.setdefault(id(obj), place)
-        kept.append(obj)
-        func = getattr(obj, "func", None)
-        if func is not None:
-            found.setdefault(id(func), [*place, "func"])
-
-    for name, module in _cfngen_modules():
-        for attr, value in sorted(vars(module).items()):
-            if typing.get_origin(value) is typing.Annotated:
-                for i, meta in enumerate(value.__metadata__):
-                    note(meta, ["alias", name, attr, i])
-            elif isinstance(value, type) and issubclass(value, BaseModel):
-                found.setdefault(id(value), ["attr", name, attr])  # create_model's classes
-                kept.append(value)
-                fields = getattr(value, "__pydantic_fields__", None) or {}
-                for field, info in fields.items():
-                    if info.default_factory is not None:
-                        found.setdefault(id(info.default_factory), ["factory", name, attr, field])
-                    for i, meta in enumerate(info.metadata):
-                        note(meta, ["meta", name, attr, field, i])
-                    pending = [(info.annotation, ["ann", name, attr, field])]
-                    while pending:  # Annotated inside the annotation: `Annotated[str, x] | None`
-                        node, place = pending.pop()
-                        if typing.get_origin(node) is typing.Annotated:
-                            for i, meta in enumerate(node.__metadata__):
-                                note(meta, [*place, "m", i])
-                        if len(place) < 12:
-                            for j, arg in enumerate(typing.get_args(node)):
-                                if isinstance(arg, type) or typing.get_origin(arg) is not None:
-                                    pending.append((arg, [*place, j]))
-    _places_seen = (found, kept)
-    return found
-
-
-def _module(name: Any) -> types.ModuleType:
-    module = sys.modules.get(name) if isinstance(name, str) else None
-    if module is None or not (name == "cfngen" or name.startswith("cfngen.")):
-        raise _Unknown(f"module {name!r}")
-    return module
-
-
-def _named(module: Any, qualname: Any) -> Any:
-    if not isinstance(qualname, str) or "<" in qualname:
-        raise _Unknown(f"name {qualname!r}")
-    obj: Any = _module(module)
-    for part in qualname.split("."):
-        obj = vars(obj).get(part) if isinstance(obj, types.ModuleType | type) else None
-        if obj is None:
-            raise _Unknown(f"{module}.{qualname}")
-    return obj
-
-
-def _placed(place: list[Any]) -> Any:
-    kind, *rest = place
-    func = bool(rest) and rest[-1] == "func"
-    if func:
-        rest = rest[:-1]
-    if len(rest) < 2 or not isinstance(rest[1], str):
-        raise _Unknown(f"place {place!r}")
-    value: Any = vars(_module(rest[0])).get(rest[1])
-    if kind == "alias" and len(rest) == 3 and isinstance(rest[2], int):
-        if typing.get_origin(value) is not typing.Annotated or rest[2] >= len(value.__metadata__):
-            raise _Unknown(f"alias {place!r}")
-        obj = value.__metadata__[rest[2]]
-    elif not (isinstance(value, type) and issubclass(value, BaseModel)):
-        raise _Unknown(f"model {place!r}")
-    elif kind == "attr" and len(rest) == 2 and not func:
-        obj = value
-    elif kind == "ann" and len(rest) >= 5 and rest[-2] == "m" and isinstance(rest[-1], int):
-        info = (getattr(value, "__pydantic_fields__", None) or {}).get(rest[2])
-        node: Any = info.annotation if info is not None else None
-        for step in rest[3:-2]:
-            args = typing.get_args(node)
-            if not (isinstance(step, int) and 0 <= step < len(args)):
-                raise _Unknown(f"annotation {place!r}")
-            node = args[step]
-        if typing.get_origin(node) is not typing.Annotated or rest[-1] >= len(node.__metadata__):
-            raise _Unknown(f"annotation {place!r}")
-        obj = node.__metadata__[rest[-1]]
-    elif kind in ("meta", "factory") and len(rest) == (4 if kind == "meta" else 3):
-        info = (getattr(value, "__pydantic_fields__", None) or {}).get(rest[2])
-        if info is None:
-            raise _Unknown(f"field {place!r}")
-        if kind == "factory":
-            obj = info.default_factory
-        elif isinstance(rest[3], int) and rest[3] < len(info.metadata):
-            obj = info.metadata[rest[3]]
-        else:
-            raise _Unknown(f"metadata {place!r}")
-    else:
-        raise _Unknown(f"place {place!r}")
-    if func:
-        obj = getattr(obj, "func", None)
-    if obj is None:
-        raise _Unknown(f"place {place!r}")
-    return obj
-
-
-# --- encoding: JSON; what JSON has no form for is a one-key object whose key starts with NUL --
-
-
-_TAG = "\0"
-
-
-def _encode(obj: Any, places: dict[int, list[Any]]) -> Any:
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    if isinstance(obj, list):
-        return [_encode(v, places) for v in obj]
-    if isinstance(obj, tuple):
-        return {_TAG + "t": [_encode(v, places) for v in obj]}
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) and not k.startswith(_TAG) for k in obj):
-            return {k: _encode(v, places) for k, v in obj.items()}
-        return {_TAG + "d": [[_encode(k, places), _encode(v, places)] for k, v in obj.items()]}
-    if isinstance(obj, type):
-        if _BUILTIN_TYPES.get(obj.__name__) is obj:
-            return {_TAG + "b": obj.__name__}
-        with contextlib.suppress(_Unknown):
-            if _named(obj.__module__, obj.__qualname__) is obj:
-                return {_TAG + "c": [obj.__module__, obj.__qualname__]}
-    if isinstance(obj, types.MethodType):
-        owner = obj.__self__
-        if isinstance(owner, type):
-            return {_TAG + "m": [_encode(owner, places), obj.__func__.__name__]}
-        if id(owner) in places:
-            return {_TAG + "mi": [places[id(owner)], obj.__func__.__name__]}
-    if isinstance(obj, types.FunctionType):
-        with contextlib.suppress(_Unknown):
-            if _named(obj.__module__, obj.__qualname__) is obj:
-                return {_TAG + "f": [obj.__module__, obj.__qualname__]}
-    if id(obj) in places:
-        return {_TAG + "p": places[id(obj)]}
-    raise _Unknown(f"{type(obj).__name__} {obj!r:.80}")
-
-
-def _decode_tagged(data: dict[str, Any]) -> Any:
-    """json.loads' object hook: a tagged object back to what it names (the lists and mappings
-    inside it are decoded already)."""
-    if len(data) != 1:
-        return data
-    ((key, arg),) = data.items()
-    if not key.startswith(_TAG):
-        return data
-    tag = key[1:]
-    if tag == "t" and isinstance(arg, list):
-        return tuple(arg)
-    if tag == "d" and isinstance(arg, list):
-        if not all(isinstance(pair, list) and len(pair) == 2 for pair in arg):
-            raise _Unknown("malformed mapping")
-        return {k: v for k, v in arg}
-    if tag == "b" and isinstance(arg, str) and arg in _BUILTIN_TYPES:
-        return _BUILTIN_TYPES[arg]
-    if tag in ("c", "f") and isinstance(arg, list) and len(arg) == 2:
-        obj = _named(*arg)
-        if isinstance(obj, type if tag == "c" else types.FunctionType):
-            return obj
-    if tag in ("m", "mi") and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], str):
-        owner = arg[0] if tag == "m" else _placed(arg[0]) if isinstance(arg[0], list) else None
-        if tag == "m" and not isinstance(owner, type):
-            raise _Unknown("method owner")
-        method = getattr(owner, arg[1], None)
-        if isinstance(method, types.MethodType) and method.__self__ is owner:
-            return method
-    if tag == "p" and isinstance(arg, list) and arg:
-        return _placed(arg)
-    raise _Unknown(f"entry {tag!r}")
 
 
 # --- the file ---------------------------------------------------------------------------------
@@ -340,9 +137,9 @@ def _encoded(schema: Any) -> str:
     """`schema` as JSON; the last scan of places first (companions come one by one), a new
     one when that does not name everything (a module imported since)."""
     try:
-        encoded = _encode(schema, _places(again=False))
-    except _Unknown:
-        encoded = _encode(schema, _places())
+        encoded = encode(schema, places(again=False))
+    except Unknown:
+        encoded = encode(schema, places())
     return json.dumps(encoded, separators=(",", ":"))
 
 
@@ -423,12 +220,12 @@ class _Entry:
                 self.settled.add(name)  # its module is imported later: built as pydantic does
                 continue
             try:
-                model = _named(module, qualname)
+                model = named(module, qualname)
                 if not (isinstance(model, type) and issubclass(model, BaseModel)):
                     continue
                 if model.__pydantic_complete__ or _fields(model) != fields:
                     continue
-                schema = json.loads(text, object_hook=_decode_tagged)
+                schema = json.loads(text, object_hook=decode_tagged)
             except _MISS:
                 continue  # learned again when the model is completed
             if isinstance(schema, dict):
@@ -438,7 +235,7 @@ class _Entry:
 
     def learn(self, model: type[BaseModel]) -> None:
         """`model` was completed from scratch: keep its schema for the next run."""
-        if model is self.model or _named(model.__module__, model.__qualname__) is not model:
+        if model is self.model or named(model.__module__, model.__qualname__) is not model:
             return  # a root, or a class the cache cannot name (create_model's)
         name = (model.__module__, model.__qualname__, _fields(model))
         if name not in self.settled:
@@ -483,7 +280,7 @@ def complete(model: type[BaseModel]) -> bool:
     if entry is not None:
         entry.read()
         with contextlib.suppress(*_MISS):
-            schema = json.loads(entry.root, object_hook=_decode_tagged) if entry.root else None
+            schema = json.loads(entry.root, object_hook=decode_tagged) if entry.root else None
             used = isinstance(schema, dict) and _build(model, schema)
     if not used:
         model.model_rebuild()

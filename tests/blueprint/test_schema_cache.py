@@ -16,7 +16,7 @@ import pytest
 from pydantic import BaseModel, ValidationError, create_model
 
 from cfngen import registry
-from cfngen.blueprint import schema_cache
+from cfngen.blueprint import schema_cache, schema_codec
 from cfngen.blueprint.models.common import Model
 from tests.reference import ROOT
 
@@ -72,8 +72,8 @@ def _file(cache: Path) -> Path:
 def test_the_schema_reads_back_equal() -> None:
     model = registry.BLUEPRINT
     model.model_rebuild()
-    text = json.dumps(schema_cache._encode(model.__pydantic_core_schema__, schema_cache._places()))
-    assert json.loads(text, object_hook=schema_cache._decode_tagged) == (
+    text = json.dumps(schema_codec.encode(model.__pydantic_core_schema__, schema_codec.places()))
+    assert json.loads(text, object_hook=schema_codec.decode_tagged) == (
         model.__pydantic_core_schema__
     )
 
