@@ -61,10 +61,11 @@ def _ordered(kinds: Iterable[Kind[Any]]) -> tuple[Kind[Any], ...]:
 
 
 def _load(section: str) -> Kind[Any]:
-    kind = importlib.import_module(f"cfngen.kinds.{index.SECTIONS[section]}").KIND
-    assert isinstance(kind, Kind) and kind.section == section, (
-        f"stale cfngen.kinds.index: {section}"
-    )
+    kind = getattr(importlib.import_module(f"cfngen.kinds.{index.SECTIONS[section]}"), "KIND", None)
+    if not isinstance(kind, Kind) or kind.section != section:  # a kind moved, the index did not
+        raise RuntimeError(
+            f"cfngen.kinds.index is stale ({section}): run `python -m cfngen.kinds.index`"
+        )
     return kind
 
 

@@ -6,7 +6,8 @@ validate and render, for the same models every time; and each model validated on
 This module keeps those schemas in one file per root model and hands them back to pydantic,
 which reuses a model's `__pydantic_core_schema__` when it is set and builds the validator from
 it (~4 ms for the root); nothing of pydantic's own is replaced (which models a run completes
-on their own, it learns from pydantic's `__pydantic_on_complete__` hook on cfngen's base model).
+on their own, it learns from pydantic's `__pydantic_on_complete__` hook, which cfngen's base
+model passes on: `COMPLETED` in cfngen/blueprint/models/common.py).
 
 The file decides what validation accepts, so:
 
@@ -41,6 +42,7 @@ import pydantic_core
 from pydantic import BaseModel
 
 import cfngen
+from cfngen.blueprint.models.common import COMPLETED
 from cfngen.blueprint.schema_codec import Unknown, decode_tagged, encode, named, places
 
 FORMAT = 1
@@ -261,10 +263,8 @@ def _watch(entry: _Entry) -> None:
     """Companions completed from now on are learned into `entry`'s file."""
     global _watched
     _watched = entry
-    bases = [b for b in entry.model.__mro__ if issubclass(b, BaseModel) and b is not BaseModel]
-    base = bases[-1]  # cfngen's `Model`: every blueprint model inherits the hook
-    if vars(base).get("__pydantic_on_complete__") is None and base.__module__.startswith("cfngen"):
-        base.__pydantic_on_complete__ = classmethod(_completed)  # type: ignore[assignment,method-assign]
+    if _completed not in COMPLETED:  # cfngen's `Model` calls it for every model completed
+        COMPLETED.append(_completed)
 
 
 def complete(model: type[BaseModel]) -> bool:

@@ -29,6 +29,19 @@ def test_the_index_is_generated_from_the_kinds() -> None:
     )
 
 
+def test_a_stale_index_is_an_error_that_says_how_to_regenerate_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kind moved to another module without the index regenerated: an error (not an
+    assert, which `python -O` would skip), naming the fix."""
+    monkeypatch.setitem(index.SECTIONS, "queues", index.SECTIONS["topics"])
+    with pytest.raises(RuntimeError, match=r"stale \(queues\).*python -m cfngen.kinds.index"):
+        registry._load("queues")
+    monkeypatch.setitem(index.SECTIONS, "queues", "base")  # a module without a record
+    with pytest.raises(RuntimeError, match="stale"):
+        registry._load("queues")
+
+
 def test_a_blueprint_loads_the_kinds_of_its_sections_and_the_implicit_ones() -> None:
     data = {
         "blueprint": "x",

@@ -7,10 +7,15 @@ the error translator (cfngen.blueprint.validate) can print "field: message (fix)
 import difflib
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+COMPLETED: list[Callable[[type[BaseModel]], None]] = []
+"""Called with each model pydantic makes ready to validate: the schema cache
+(cfngen/blueprint/schema_cache.py) learns from it which models a run completes on their own."""
 
 
 class Model(BaseModel):
@@ -23,6 +28,12 @@ class Model(BaseModel):
         coerce_numbers_to_str=True,
         defer_build=True,
     )
+
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        """pydantic's hook: this model's validator is built."""
+        for observer in COMPLETED:
+            observer(cls)
 
 
 def fail(message: str, fix: str = "") -> PydanticCustomError:
