@@ -26,29 +26,24 @@ _HELPER_TO_DICT = AWSHelperFn.to_dict
 _TAGS_TO_DICT = Tags.to_dict
 
 
+# Template.to_dict's sections, in its order: each written when the template has it
+_SECTIONS = (
+    ("Description", "description"),
+    ("Metadata", "metadata"),
+    ("Conditions", "conditions"),
+    ("Mappings", "mappings"),
+    ("Outputs", "outputs"),
+    ("Parameters", "parameters"),
+    ("AWSTemplateFormatVersion", "version"),
+    ("Transform", "transform"),
+    ("Rules", "rules"),
+    ("Globals", "globals"),
+)
+
+
 def template_data(template: Template) -> dict[str, Any]:
     """`template.to_dict()`, encoded in one pass."""
-    t: dict[str, Any] = {}
-    if template.description:
-        t["Description"] = template.description
-    if template.metadata:
-        t["Metadata"] = template.metadata
-    if template.conditions:
-        t["Conditions"] = template.conditions
-    if template.mappings:
-        t["Mappings"] = template.mappings
-    if template.outputs:
-        t["Outputs"] = template.outputs
-    if template.parameters:
-        t["Parameters"] = template.parameters
-    if template.version:
-        t["AWSTemplateFormatVersion"] = template.version
-    if template.transform:
-        t["Transform"] = template.transform
-    if template.rules:
-        t["Rules"] = template.rules
-    if template.globals:
-        t["Globals"] = template.globals
+    t = {key: getattr(template, attr) for key, attr in _SECTIONS if getattr(template, attr)}
     t["Resources"] = template.resources
     data: dict[str, Any] = plain(t)
     return data

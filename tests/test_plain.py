@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from troposphere import GetAtt, Output, Parameter, Ref, Sub, Tags, Template
+from troposphere import Equals, GetAtt, Output, Parameter, Ref, Sub, Tags, Template
 from troposphere.autoscaling import Tags as AutoScalingTags
 from troposphere.cloudformation import Init, InitConfig, Metadata
 from troposphere.ec2 import SecurityGroup, SecurityGroupRule
@@ -55,6 +55,10 @@ def test_objects_with_their_own_encoding() -> None:
     and parameters: each the way troposphere writes it."""
     t = Template(Description="d")
     t.set_metadata({"cfngen": {"k": ("a", "b")}})
+    t.set_transform("AWS::LanguageExtensions")  # every section, in troposphere's order
+    t.add_mapping("M", {"a": {"b": "c"}})
+    t.add_condition("IsDev", Equals(Ref("Env"), "dev"))
+    t.add_rule("R", {"Assertions": [{"Assert": Equals(Ref("Env"), "dev")}]})
     p = t.add_parameter(Parameter("Env", Type="String", Default="dev"))
     bucket = t.add_resource(
         Bucket("B", Tags=Tags(b="2", a=Sub("${Env}-x")) + Tags(c=Ref(p)), DependsOn=["G"])
@@ -79,6 +83,7 @@ def test_objects_with_their_own_encoding() -> None:
     t.add_output(Output("Arn", Value=GetAtt(bucket, "Arn")))
     data = template_data(t)
     assert _ordered(data) == _ordered(t.to_dict())
+    assert len(data) == 9  # all but Globals (a serverless template's)
     assert data["Resources"]["B"]["Properties"]["Tags"][0] == {
         "Key": "a",
         "Value": {"Fn::Sub": "${Env}-x"},
