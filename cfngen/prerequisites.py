@@ -71,23 +71,15 @@ def _sub_text(value: Any) -> str | None:
     return None
 
 
-def _walk(value: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k), v
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
-
-
-_KEYS = frozenset({"ValueFrom"})
+# what a stack's resources name: secrets and parameters a container reads, hosted zones,
+# certificates, other stacks' outputs
+_KEYS = frozenset({"ValueFrom", "HostedZoneId", "CertificateArn", "Fn::GetStackOutput"})
 
 
 def _keyed(template: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(key, value) of every `ValueFrom` under the resources' properties, in one pass made
-    once per stack, not once per region (order within a stack does not matter: what one stack
-    names is recorded with that stack whatever the order)."""
+    """(key, value) of every entry named in `_KEYS` under the resources' properties, in one
+    pass made once per stack, not once per region (order within a stack does not matter: what
+    one stack names is recorded with that stack whatever the order)."""
     out: list[tuple[str, Any]] = []
     todo: list[Any] = [
         res.get("Properties") or {} if isinstance(res, dict) else {}
@@ -124,17 +116,15 @@ def find(env: RenderedEnvironment) -> list[Prerequisite]:
                 ("image", ref, image["region"]),
                 Prerequisite("image", ref, stack.name, image["region"], account),
             )
-        for res in (template.get("Resources") or {}).values():
-            props = res.get("Properties") or {} if isinstance(res, dict) else {}
-            for key, value in _walk(props):
-                read = value.get("Fn::GetStackOutput") if isinstance(value, dict) else None
-                if isinstance(read, dict) and read.get("StackName") not in own:
-                    name = f"{read.get('StackName')}.{read.get('OutputName')}"
-                    _add(found, "output", name, stack.name, str(read.get("Region") or ""))
-                if key == "HostedZoneId" and isinstance(value, str):
-                    _add(found, "hosted-zone", value, stack.name, None)
-                if key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
-                    _add(found, "certificate", value, stack.name, value.split(":")[3])
+        for key, value in keyed:
+            if key == "Fn::GetStackOutput" and isinstance(value, dict):
+                if value.get("StackName") not in own:
+                    name = f"{value.get('StackName')}.{value.get('OutputName')}"
+                    _add(found, "output", name, stack.name, str(value.get("Region") or ""))
+            elif key == "HostedZoneId" and isinstance(value, str):
+                _add(found, "hosted-zone", value, stack.name, None)
+            elif key == "CertificateArn" and isinstance(value, str) and _CERT.match(value):
+                _add(found, "certificate", value, stack.name, value.split(":")[3])
     # the environment's region (None) first: a stack set's other regions sort after it
     return sorted(found.values(), key=lambda p: (p.kind, p.name, p.stack, p.region or ""))
 
