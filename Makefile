@@ -42,14 +42,19 @@ $(AWSCLI_VENV)/bin/aws:
 
 awscli: $(AWSCLI_VENV)/bin/aws ## the AWS CLI v1 in its own venv (the runbook replay test runs it)
 
+# pytest keeps each test module, its asserts rewritten, in __pycache__; where the environment
+# sets PYTHONDONTWRITEBYTECODE it would rewrite ~130 of them in every worker of every run (~2 s)
+KEEP_PYTEST_CACHE := PYTHONDONTWRITEBYTECODE=
+
 test: install emulator checkov awscli ## run every test (unit, golden, CLI, security gates, emulator deploys)
+	$(KEEP_PYTEST_CACHE) \
 	MINISTACK_BIN=$(abspath $(MINISTACK_VENV))/bin/ministack \
 	CHECKOV_BIN=$(abspath $(CHECKOV_VENV))/bin/checkov \
 	AWSCLI_BIN=$(abspath $(AWSCLI_VENV))/bin/aws \
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 test-fast: install ## every test but the slow groups (emulator deploys, checkov, fuzzing, corpora)
-	$(BIN)/pytest -q -n 2 -m "not (emulator or checkov or fuzz or slow)"
+	$(KEEP_PYTEST_CACHE) $(BIN)/pytest -q -n 2 -m "not (emulator or checkov or fuzz or slow)"
 
 lint: install ## ruff + mypy
 	$(BIN)/ruff check cfngen tests

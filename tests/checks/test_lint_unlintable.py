@@ -67,13 +67,21 @@ def test_lint_never_crashes_on_the_public_corpus(folder: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [
-        '  AWSTemplateFormatVersion: "2010-09-09"\n'
-        "  Resources:\n    T:\n      Type: AWS::SNS::Topic\n",
-        "# a template\nResources:\n  T:\n    Type: AWS::SNS::Topic\n",
-        '{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}',
+    [  # each a cfngen process: the indented one in make test-fast, all in make test
+        pytest.param(
+            '  AWSTemplateFormatVersion: "2010-09-09"\n'
+            "  Resources:\n    T:\n      Type: AWS::SNS::Topic\n",
+            id="indented-yaml",
+        ),
+        pytest.param(
+            "# a template\nResources:\n  T:\n    Type: AWS::SNS::Topic\n",
+            id="yaml",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            '{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}', id="json", marks=pytest.mark.slow
+        ),
     ],
-    ids=["indented-yaml", "yaml", "json"],
 )
 def test_a_single_template_file_is_linted_as_a_template(tmp_path: Path, text: str) -> None:
     path = tmp_path / "t.yaml"

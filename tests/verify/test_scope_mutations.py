@@ -56,10 +56,14 @@ class Mutation:
 
 
 @cache
+def _shared(blueprint: Path) -> RenderedEnvironment:
+    return compile_environment(blueprint, SHARED)
+
+
+@cache
 def _compiled(blueprint: Path, env: str) -> tuple[RenderedEnvironment, Environment]:
     rendered = compile_environment(blueprint, env)
-    shared = compile_environment(blueprint, SHARED)
-    return rendered, environment_of(rendered, shared=shared)
+    return rendered, environment_of(rendered, shared=_shared(blueprint))
 
 
 def _source(template: dict[str, Any], logical_id: str) -> str:
