@@ -3,15 +3,15 @@
 troposphere's `Template.to_dict` runs `encode_to_dict`, which calls an object's `to_dict` and
 then walks what it returns again; every resource, property and intrinsic function already
 returns a fully encoded value, so each level of nesting is walked once more: ~24,000 calls for
-placeos' 19 stacks where ~9,000 suffice (~40 % of render's template encoding; more at scale).
+placeos' 19 stacks where ~9,700 suffice (2.5 % of the instructions of its whole validate).
 
-`template_data` gives exactly what `Template.to_dict` gives (tests compare both on every
-reference blueprint): the same sections in the same order, the same validation of each
-resource and property (required properties, each class's `validate`), and every object whose
-class brings its own `to_dict` or `JSONrepr` (awacs policies, Tags, cfn-init metadata) encoded
-the way troposphere encodes it. Only the three `to_dict`s whose result is known to be encoded
-already (resources and properties, intrinsic functions, Tags) are followed without the second
-walk.
+`template_data` gives exactly what `Template.to_dict` gives (tests/test_plain.py compares both
+on every reference and example blueprint): the same sections in the same order, the same
+validation of each resource and property (required properties, each class's `validate`), and
+every object whose class brings its own `to_dict` or `JSONrepr` (awacs policies, Tags,
+cfn-init metadata) encoded the way troposphere encodes it. Only the three `to_dict`s whose
+result is known to be encoded already (resources and properties, intrinsic functions, Tags)
+are followed without the second walk.
 """
 
 from __future__ import annotations
