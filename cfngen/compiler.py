@@ -33,6 +33,7 @@ from cfngen.overrides import (
     exporting_component,
     override_imports,
 )
+from cfngen.plain import template_data
 from cfngen.planning import make_facts
 from cfngen.regions import assign_regions
 from cfngen.render import RenderedEnvironment, RenderedStack
@@ -390,7 +391,6 @@ def _relations(facts: Facts) -> tuple[dict[str, str], ...]:
 
 
 def build_environment(prep: Prepared, source: str) -> RenderedEnvironment:
-    from cfngen.plain import template_data
     from cfngen.render import dump_template
 
     bp = prep.blueprint

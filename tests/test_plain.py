@@ -14,6 +14,7 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupRule
 from troposphere.iam import Policy, Role
 from troposphere.s3 import Bucket
 
+import cfngen.compiler
 import cfngen.plain
 from cfngen.compiler import Inputs, compile_environment, validate_blueprint
 from cfngen.plain import template_data
@@ -38,7 +39,7 @@ def test_every_rendered_template_encodes_as_troposphere_does(
         seen.append((_ordered(data), _ordered(template.to_dict())))
         return data
 
-    monkeypatch.setattr(cfngen.plain, "template_data", recording)
+    monkeypatch.setattr(cfngen.compiler, "template_data", recording)
     path, env = case
     if env:
         compile_environment(path, env)
