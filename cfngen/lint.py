@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cfngen import partial_import
 from cfngen.checks.base import as_dict
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def _rules() -> Any:
     linting a stack costs less). They hold no region: cfn-lint runs one collection over every
     region of its configuration, and configures and initialises each rule again for every
     template it runs, so another region's runner shares them (instead of loading them again)."""
+    partial_import.prepare()
     import cfnlint.helpers
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
@@ -123,6 +125,7 @@ class _RegionRunner:
     """cfn-lint's `Runner.validate_template` for one region, on the process's one rule set."""
 
     def __init__(self, region: str) -> None:
+        partial_import.prepare()
         from cfnlint.config import ConfigMixIn
 
         self.config = ConfigMixIn(include_checks=["I"], regions=[region])
@@ -131,6 +134,7 @@ class _RegionRunner:
     def validate_template(self, template: dict[str, Any]) -> Iterable[Any]:
         from cfnlint.runner import run_template_by_data
 
+        partial_import.whole(template)
         return run_template_by_data(template, self.config, self.rules)
 
 
@@ -145,6 +149,7 @@ _CFN_LINT_ID = re.compile(r"^[EWI]\d{4}$")
 
 
 def _decode(body: str) -> tuple[Any, list[Any]]:
+    partial_import.prepare()
     from cfnlint.decode.decode import decode_str
 
     return decode_str(body)

@@ -21,6 +21,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from cfngen import partial_import
 from cfngen.blueprint.environments import deep_merge
 from cfngen.blueprint.models import Override, ResourceAttributes
 from cfngen.blueprint.source import Path_, Positions, dotted
@@ -223,6 +224,7 @@ def _set_attributes(resource: dict[str, Any], attrs: ResourceAttributes) -> None
 
 @functools.cache
 def _runner(region: str) -> Any:
+    partial_import.prepare()
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
@@ -285,6 +287,7 @@ def check_with_cfn_lint(
     template: str, override: Override, component: str, region: str, positions: Positions
 ) -> list[Diagnostic]:
     """cfn-lint's errors inside the overridden parts of one rendered stack."""
+    partial_import.prepare()
     from cfnlint.decode.decode import decode_str
 
     parsed, decode_errors = decode_str(template)
@@ -293,6 +296,7 @@ def check_with_cfn_lint(
     out: dict[str, Diagnostic] = {}
     definitions = task_containers(json.loads(json.dumps(parsed)).get("Resources", {})) or []
     containers = [str(d.get("Name")) for d in definitions if isinstance(d, dict)]
+    partial_import.whole(parsed)
     for match in _runner(region).validate_template(parsed):
         if not match.rule.id.startswith("E"):
             continue
