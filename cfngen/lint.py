@@ -134,8 +134,9 @@ class _RegionRunner:
     def validate_template(self, template: dict[str, Any]) -> Iterable[Any]:
         from cfnlint.runner import run_template_by_data
 
-        partial_import.whole(template)
-        return run_template_by_data(template, self.config, self.rules)
+        return partial_import.run(
+            lambda: run_template_by_data(template, self.config, self.rules), template
+        )
 
 
 @functools.cache

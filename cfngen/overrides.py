@@ -296,8 +296,8 @@ def check_with_cfn_lint(
     out: dict[str, Diagnostic] = {}
     definitions = task_containers(json.loads(json.dumps(parsed)).get("Resources", {})) or []
     containers = [str(d.get("Name")) for d in definitions if isinstance(d, dict)]
-    partial_import.whole(parsed)
-    for match in _runner(region).validate_template(parsed):
+    runner = _runner(region)
+    for match in partial_import.run(lambda: runner.validate_template(parsed), parsed):
         if not match.rule.id.startswith("E"):
             continue
         path = list(getattr(match, "path", None) or [])

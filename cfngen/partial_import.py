@@ -25,7 +25,10 @@ functions import more of sympy as they go, and some import names from the packag
 template, runs the real `__init__` first (in the same module object, as importing it would
 have) when the template has either section; every template cfngen renders has neither. The
 same happens on the first other name anyone asks of the package (`sympy.pi`): code that
-needs more of sympy gets all of it, only later.
+needs more of sympy gets all of it, only later. And should cfn-lint fail on a template while
+only part of sympy is loaded (a path of cfn-lint's this rule did not foresee, say a later
+version's), `run` makes sympy whole and lints that template again: a failure of this
+shortcut costs time, never a different result.
 
 tests/test_partial_import.py shows that cfn-lint reports the same findings either way, on the
 third-party templates of the corpus that have Conditions.
@@ -37,7 +40,10 @@ import importlib
 import importlib.util
 import sys
 import types
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PACKAGE = "sympy"
 # the submodules cfn-lint imports, in the order sympy's __init__ imports them (core first:
@@ -69,19 +75,42 @@ class _Partial(types.ModuleType):
         return getattr(self, name)
 
     def _cfngen_run_init(self) -> None:
-        self.__class__ = types.ModuleType  # type: ignore[assignment]  # plain from now on: runs once
+        self.__class__ = types.ModuleType  # type: ignore[assignment]  # plain from now on
         loader: Any = self.__loader__  # set by prepare(): sympy's own
-        loader.exec_module(self)  # sympy's __init__, in this module, as import runs it
+        try:
+            loader.exec_module(self)  # sympy's __init__, in this module, as import runs it
+        except BaseException:
+            self.__class__ = _Partial  # not whole yet: the next name asked runs it again
+            raise
+
+
+def _complete() -> bool:
+    """All of sympy now, if only part of it is loaded; True if it was."""
+    package = sys.modules.get(PACKAGE)
+    if not isinstance(package, _Partial):
+        return False
+    package._cfngen_run_init()
+    return True
 
 
 def whole(template: Any) -> None:
     """Before cfn-lint reads `template` (a parsed template): all of sympy, if the template has
     a section cfn-lint gives to sympy and only part of sympy is loaded."""
-    package = sys.modules.get(PACKAGE)
-    if not isinstance(package, _Partial) or not isinstance(template, dict):
-        return
-    if any(template.get(section) for section in SECTIONS):
-        package._cfngen_run_init()
+    if isinstance(template, dict) and any(template.get(section) for section in SECTIONS):
+        _complete()
+
+
+def run(lint: Callable[[], Iterable[T]], template: Any) -> list[T]:
+    """`lint()` (cfn-lint on `template`) with all of sympy where the template needs it, and
+    once more with all of sympy if it raised while only part was loaded: whatever path of
+    cfn-lint's the Conditions rule did not foresee, the result is the one all of sympy gives."""
+    whole(template)
+    try:
+        return list(lint())
+    except Exception:
+        if not _complete():
+            raise
+        return list(lint())
 
 
 def prepare() -> bool:

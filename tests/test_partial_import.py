@@ -142,6 +142,48 @@ def test_cfn_lint_finds_the_same_on_part_of_sympy_as_on_all_of_it() -> None:
     assert any("condition" in f[3] for _, _, m in whole[16:] for f in m)
 
 
+FAULT = """
+import json, sys
+from pathlib import Path
+from cfngen import partial_import
+partial_import.SECTIONS = ()  # as if the Conditions rule missed this template
+partial_import.prepare()
+import cfnlint.conditions.conditions as conditions
+from cfngen.lint import _decode, _runner
+
+build = conditions.Conditions.__init__
+tries = []
+
+def fragile(self, cfn):  # sympy failing mid-import while only part of it is loaded
+    if not cfn.template.get("Conditions"):
+        return build(self, cfn)
+    tries.append(type(sys.modules["sympy"]).__name__)
+    if tries[-1] == "_Partial":
+        raise ImportError("cannot import name 'x' from partially initialized module 'sympy'")
+    return build(self, cfn)
+
+if sys.argv[1] == "fault":
+    conditions.Conditions.__init__ = fragile
+parsed, _ = _decode(Path(sys.argv[2]).read_text())
+matches = _runner("us-east-1").validate_template(parsed)
+found = sorted(m.rule.id + str(m.linenumber) for m in matches)
+print(json.dumps([tries, type(sys.modules["sympy"]).__name__, found]))
+"""
+
+
+@pytest.mark.slow  # two interpreters loading cfn-lint: make test
+def test_cfn_lint_failing_on_part_of_sympy_lints_again_on_all_of_it() -> None:
+    """The safety net: whatever fails while only part of sympy is loaded, the template is
+    linted again on all of it, and the findings are those all of sympy gives."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"the public template corpus is not beside the checkout ({CORPUS})")
+    tries, kind, found = json.loads(_python(FAULT, "fault", str(MANY_CONDITIONS)))
+    assert tries[0] == "_Partial" and set(tries[1:]) == {"module"} and kind == "module"
+    _, _, expected = json.loads(_python(FAULT, "plain", str(MANY_CONDITIONS)))
+    assert found == expected and len(found) > 5
+
+
+@pytest.mark.slow  # a cfngen lint process: make test
 def test_cfngen_lint_loads_part_of_sympy(tmp_path: Path) -> None:
     """The wiring: `cfngen lint` (the worker that loads cfn-lint, and the parent) imports the
     part of sympy, not all of it (about 0.1 s of every run)."""
