@@ -59,8 +59,6 @@ NAMES = {
     "Symbol": "sympy.core.symbol",
     "Dummy": "sympy.core.symbol",
 }
-
-
 # the template sections cfn-lint hands to sympy
 SECTIONS = ("Conditions", "Rules")
 

@@ -1,6 +1,7 @@
 """cfn-lint on the part of sympy it uses (cfngen/partial_import.py) reports exactly what it
 reports on all of sympy; anything else asked of sympy gets all of it; another sympy falls back
-to the whole import. Each case is a new interpreter: the test process may hold sympy already."""
+to the whole import, and a template cfn-lint fails on while sympy is partly loaded is linted
+again on all of it. Each case is a new interpreter: the test process may hold sympy already."""
 
 from __future__ import annotations
 
