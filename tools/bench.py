@@ -35,18 +35,19 @@ RENDER_TARGET = 0.25  # seconds, wall, including interpreter start (issue 16)
 VALIDATE_TARGET = 0.2
 
 
-def time_validate(path: Path, env: str, runs: int = 5) -> float:
-    """Best wall time of `cfngen validate PATH --env ENV` as a new process."""
+def _best_of(args: list[str], runs: int) -> float:
+    """Best wall time of `runs` runs of a new process (which must succeed)."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(
-            [str(CFNGEN), "validate", str(path), "--env", env],
-            capture_output=True,
-            check=True,
-        )
+        subprocess.run(args, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def time_validate(path: Path, env: str, runs: int = 5) -> float:
+    """Best wall time of `cfngen validate PATH --env ENV` as a new process."""
+    return _best_of([str(CFNGEN), "validate", str(path), "--env", env], runs)
 
 
 FLOOR = """
@@ -82,13 +83,7 @@ def import_floor(path: Path, env: str, runs: int = 5) -> float:
         for line in proc.stderr.splitlines()
         if line.startswith("import time:") and not line.endswith("imported package")
     ]
-    code = FLOOR.format(modules=modules)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return _best_of([sys.executable, "-c", FLOOR.format(modules=modules)], runs)
 
 
 def time_render(path: Path, env: str, runs: int = 5) -> tuple[float, int]:
