@@ -8,7 +8,7 @@ of the views are the larger half and belong with the dependencies they mirror.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 from troposphere import ImportValue, Split, Sub
@@ -34,10 +34,11 @@ from cfngen.builders.views import ContainerView, check_files, container_views
 from cfngen.kinds import network, security
 from cfngen.kinds.base import Attribute, Facts, Grant, GrantProblem, GrantRequest, Relation
 from cfngen.kinds.cluster import CLUSTER, CLUSTERS
-from cfngen.kinds.file_system import FILE_SYSTEMS, access_point_output
-from cfngen.kinds.repository import REPOSITORIES, shared_repositories
 from cfngen.kinds.security import SECURITY_GROUPS
 from cfngen.stacks import Output, resolved_export_name
+
+if TYPE_CHECKING:  # the file system kind loads only for blueprints that have one
+    from cfngen.blueprint.models.storage import FileSystem
 
 
 class ResolvedValue(Struct, frozen=True):
@@ -115,7 +116,12 @@ def record_uses(
             continue
         prefix = request.options.get("prefix")
         point = request.options.get("access_point")
-        through = Output(arn.output.component, access_point_output(str(point), "Arn"))
+        through = ""
+        if point:  # a mount: the blueprint has file systems
+            from cfngen.kinds.file_system import access_point_output
+
+            output = Output(arn.output.component, access_point_output(str(point), "Arn"))
+            through = f"export:{resolved_export_name(ctx.env_name, output)}"
         ctx.access(
             role,
             f"uses:{request.access}",
@@ -123,7 +129,7 @@ def record_uses(
             (*base, *path),
             component=request.component,
             prefix=str(prefix) if prefix else "",
-            access_point=f"export:{resolved_export_name(ctx.env_name, through)}" if point else "",
+            access_point=through,
         )
 
 
@@ -335,9 +341,11 @@ def check_image_and_size(
 ) -> None:
     """The image's repository exists; Fargate sizes fit Fargate's table and the cluster.
     `chooses_capacity`: the entry has a `capacity` field (services do)."""
-    repositories = {**shared_repositories(bp), **REPOSITORIES.entries(bp)}
     for view in container_views("", s, base):
         if view.image.repository is not None:
+            from cfngen.kinds.repository import REPOSITORIES, shared_repositories
+
+            repositories = {**shared_repositories(bp), **REPOSITORIES.entries(bp)}
             c.reference(
                 (*view.path, "image", "repository"),
                 view.image.repository,
@@ -407,7 +415,7 @@ def check_relations(
     groups = SECURITY_GROUPS.entries(bp)
     for i, group in enumerate(s.placement.security_groups):
         c.reference((*base, "placement", "security_groups", i), group, groups, "security group")
-    file_systems = FILE_SYSTEMS.entries(bp)
+    file_systems: dict[str, FileSystem] = bp.file_systems
     views = container_views(name, s, base)
     for view in views:
         for i, mount in enumerate(view.mounts):

@@ -38,8 +38,6 @@ from cfngen.builders.iam import (
     task_trust,
 )
 from cfngen.builders.views import start_command
-from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
-from cfngen.kinds.repository import shared_repositories, shared_repository_location
 
 IMAGE_TAG = "ImageTag"
 
@@ -79,6 +77,8 @@ def _image(ctx: Context, view: ContainerView) -> tuple[Any, Any | None]:
         image = f"{view.image.uri}:{tag}"
         private = ecr_repository_arn(str(view.image.uri))  # a private ECR repository by URI
         return (Sub(image) if view.main else image), (Sub(private) if private else None)
+    from cfngen.kinds.repository import shared_repositories, shared_repository_location
+
     if view.image.repository in shared_repositories(ctx.blueprint):
         uri, arn = shared_repository_location(ctx.blueprint, view.image.repository)
         return Sub(f"{uri}:{tag}"), Sub(arn)
@@ -99,6 +99,8 @@ def _volumes(
     for view in views:
         for i, mount in enumerate(view.mounts):
             if isinstance(mount, Volume):
+                from cfngen.kinds.file_system import FS_ID, access_point_output, efs_key
+
                 key = efs_key(mount.file_system)
                 suffix = f"{i + 1}" if view.main else f"{view.name}-{i + 1}"
                 vname = f"{mount.file_system}-{mount.access_point}-{suffix}"

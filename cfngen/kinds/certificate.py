@@ -92,33 +92,12 @@ def build_certificate(spec: tuple[Certificate, Any], ctx: Context) -> None:
     ctx.export(CERTIFICATE_ARN, Ref(res), f"ACM certificate for {cert.domain}")
 
 
-# --- load balancer certificates by name (used by cfngen.kinds.load_balancer) ------------------
+# --- load balancer certificates by name (cfngen.kinds.load_balancer) -------------------------
 
 
-def _certificate_name(certificate: str | None) -> str | None:
-    """The `certificates` entry an ALB names, or None when it gives an ARN (or nothing)."""
-    if certificate is None or certificate.startswith("arn:"):
-        return None
-    return certificate
-
-
-def certificate_dependency(lb: Any) -> tuple[str, ...]:
-    name = _certificate_name(lb.certificate)
-    return (certificate_component(name),) if name else ()
-
-
-def certificate_arn(lb: Any, ctx: Context) -> Any:
-    name = _certificate_name(lb.certificate)
-    if name is None:
-        return lb.certificate
-    return ctx.import_value(certificate_component(name), CERTIFICATE_ARN)
-
-
-def check_reference(bp: Blueprint, c: Checker, path: Path_, certificate: str | None) -> None:
-    """A load balancer's `certificate` by name exists (and can be validated)."""
-    name = _certificate_name(certificate)
-    if name is None:
-        return
+def check_reference(bp: Blueprint, c: Checker, path: Path_, name: str) -> None:
+    """The certificate a load balancer names by its blueprint name exists (and can be
+    validated)."""
     if name not in CERTIFICATES.entries(bp):
         c.reference(path, name, CERTIFICATES.entries(bp), "certificate")
     elif dns.zone(bp) is None:

@@ -34,7 +34,6 @@ from cfngen.kinds.base import (
     RouteTarget,
     Target,
 )
-from cfngen.kinds.certificate import certificate_arn, certificate_dependency, check_reference
 from cfngen.stacks import Output, logical_id
 
 LB_ARN = "LoadBalancerArn"
@@ -52,6 +51,24 @@ def lb_key(name: str) -> str:
 
 def listener_output(port: int) -> str:
     return f"Listener{port}Arn"
+
+
+def _certificate_stack(lb: LoadBalancer) -> tuple[str, ...]:
+    """The stack of the certificate `lb` names by its blueprint name (none for an ARN)."""
+    if lb.certificate_entry is None:
+        return ()
+    from cfngen.kinds.certificate import certificate_component
+
+    return (certificate_component(lb.certificate_entry),)
+
+
+def _certificate_arn(lb: LoadBalancer, ctx: Context) -> Any:
+    """The HTTPS listener's certificate: its ARN, or the named one's exported ARN."""
+    if lb.certificate_entry is None:
+        return lb.certificate
+    from cfngen.kinds.certificate import CERTIFICATE_ARN, certificate_component
+
+    return ctx.import_value(certificate_component(lb.certificate_entry), CERTIFICATE_ARN)
 
 
 class LbSpec(Struct, frozen=True):
@@ -83,7 +100,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                 depends_on=(
                     network.COMPONENT,
                     security.group_stack(facts, lb_key(name)),
-                    *certificate_dependency(lb),
+                    *_certificate_stack(lb),
                     *alerts.dependency(bp),
                 ),
                 source=("load_balancers", name),
@@ -323,7 +340,7 @@ def _alb_listeners(
                 Port=443,
                 Protocol="HTTPS",
                 SslPolicy=lb.ssl_policy,
-                Certificates=[elb.Certificate(CertificateArn=certificate_arn(lb, ctx))],
+                Certificates=[elb.Certificate(CertificateArn=_certificate_arn(lb, ctx))],
                 DefaultActions=[default_action(443)],
             )
         )
@@ -397,7 +414,10 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     """NLB listeners each have a route; ALB rules do not share a priority (CloudFormation would
     fail the second stack with "Priority N is currently in use"); named certificates exist."""
     for name, lb in LOAD_BALANCERS.entries(bp).items():
-        check_reference(bp, c, ("load_balancers", name, "certificate"), lb.certificate)
+        if lb.certificate_entry is not None:
+            from cfngen.kinds.certificate import check_reference
+
+            check_reference(bp, c, ("load_balancers", name, "certificate"), lb.certificate_entry)
         routes = facts.routes.get(name, ())
         if lb.type == "network":
             used = {rt.listener for rt in routes}

@@ -22,14 +22,13 @@ from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.common import Model, fail
 from cfngen.blueprint.models.data import matching
+from cfngen.blueprint.models.deploy_roles import GITHUB_AUDIENCE, GITHUB_HOST
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.kinds.base import Facts, Kind
 from cfngen.stacks import logical_id
 
 OIDC = "oidc"
-GITHUB_HOST = "token.actions.githubusercontent.com"
-GITHUB_AUDIENCE = "sts.amazonaws.com"
 
 
 class OidcProvider(Model):

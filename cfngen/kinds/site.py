@@ -12,7 +12,7 @@ deploy order because the site stack depends on it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awacs import s3 as awacs_s3
 from awacs.aws import (
@@ -33,9 +33,11 @@ from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import waive
 from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
-from cfngen.kinds import certificate, dns, load_balancer
 from cfngen.kinds.base import AliasRecordRequest, Attribute, Facts, Kind, PhysicalName
 from cfngen.stacks import GetStackOutput, Output, stack_name
+
+if TYPE_CHECKING:  # the load balancer kind loads only for blueprints that have one
+    from cfngen.blueprint.models.load_balancers import LoadBalancer
 
 CLOUDFRONT_REGION = "us-east-1"
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every CloudFront alias target
@@ -96,8 +98,12 @@ def records(bp: Blueprint) -> list[AliasRecordRequest]:
 
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     plans: list[StackPlan[Any]] = []
-    zone = dns.zone(bp)
-    zone_id = zone.zone_id if zone else None
+    zone_id = None
+    if any(site.domain for site in SITES.entries(bp).values()):
+        from cfngen.kinds import dns  # a custom domain: the blueprint has `dns` (checked)
+
+        zone = dns.zone(bp)
+        zone_id = zone.zone_id if zone else None
     for name, site in SITES.entries(bp).items():
         deps: tuple[str, ...] = ()
         if site.domain and zone_id:
@@ -147,7 +153,9 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 
 def build_certificate(spec: CertificateSpec, ctx: Context) -> None:
-    cert = certificate.dns_validated(ctx, spec.names, spec.zone_id, "site-certificate")
+    from cfngen.kinds.certificate import dns_validated
+
+    cert = dns_validated(ctx, spec.names, spec.zone_id, "site-certificate")
     # Read by the site stack with Fn::GetStackOutput (cross-region); no export needed.
     ctx.output(CERTIFICATE_ARN, Ref(cert), "ACM certificate (us-east-1) for the distribution")
 
@@ -342,16 +350,24 @@ def build(spec: SiteSpec, ctx: Context) -> None:
     ctx.export(BUCKET_ARN, GetAtt(bucket, "Arn"), f"{name}: content bucket ARN")
 
 
+def _check_domain(
+    bp: Blueprint, c: Checker, base: Path_, domain: str, aliases: Sequence[str]
+) -> None:
+    """A custom domain and its aliases lie in the blueprint's hosted zone."""
+    from cfngen.kinds import dns  # a custom domain needs `dns` (the kind is used, or an error)
+
+    if dns.check_needs_zone(bp, c, (*base, "domain"), "a site with a custom domain"):
+        dns.check_in_zone(bp, c, (*base, "domain"), domain)
+        for i, alias in enumerate(aliases):
+            dns.check_in_zone(bp, c, (*base, "aliases", i), alias)
+
+
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
-    load_balancers = load_balancer.LOAD_BALANCERS.entries(bp)
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
     for name, site in SITES.entries(bp).items():
         base: Path_ = ("sites", name)
-        if site.domain and dns.check_needs_zone(
-            bp, c, (*base, "domain"), "a site with a custom domain"
-        ):
-            dns.check_in_zone(bp, c, (*base, "domain"), site.domain)
-            for i, alias in enumerate(site.aliases):
-                dns.check_in_zone(bp, c, (*base, "aliases", i), alias)
+        if site.domain:
+            _check_domain(bp, c, base, site.domain, site.aliases)
         for i, b in enumerate(site.behaviours):
             path: Path_ = (*base, "behaviours", i, "load_balancer")
             if b.load_balancer not in load_balancers:

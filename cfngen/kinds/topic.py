@@ -42,7 +42,6 @@ from cfngen.kinds.base import (
     MetricSource,
     only_options,
 )
-from cfngen.kinds.queue import QUEUE_ARN, QUEUES, SUBSCRIPTION, queue_key
 from cfngen.stacks import Output, logical_id
 
 TOPIC_ARN = "TopicArn"
@@ -125,7 +124,9 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     for name, topic in TOPICS.entries(bp).items():
         deps: dict[str, Path_] = {}
         for i, sub in enumerate(topic.subscriptions):
-            if sub.queue is not None and sub.queue in QUEUES.entries(bp):
+            if sub.queue is not None and sub.queue in bp.queues:
+                from cfngen.kinds.queue import queue_key  # the blueprint has the queue
+
                 deps.setdefault(queue_key(sub.queue), ("topics", name, "subscriptions", i, "queue"))
         plans.append(
             StackPlan(
@@ -143,6 +144,10 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
 
 def links(bp: Blueprint) -> list[Link]:
     """Each queue subscription: the queue's policy must admit this topic."""
+    if not any(sub.queue for topic in bp.topics.values() for sub in topic.subscriptions):
+        return []
+    from cfngen.kinds.queue import SUBSCRIPTION  # subscribes a queue: the kind is used
+
     return [
         Link(
             name,
@@ -198,7 +203,7 @@ def _publish() -> GrantFn:
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
-    queues = QUEUES.entries(bp)
+    queues = bp.queues
     for name, topic in TOPICS.entries(bp).items():
         for i, sub in enumerate(topic.subscriptions):
             if sub.queue is None:
@@ -242,6 +247,8 @@ def build(spec: TopicSpec, ctx: Context) -> None:
     for i, sub in enumerate(topic.subscriptions, 1):
         endpoint: Any
         if sub.queue is not None:
+            from cfngen.kinds.queue import QUEUE_ARN, queue_key
+
             endpoint = ctx.import_value(queue_key(sub.queue), QUEUE_ARN)
             title = logical_id("queue", sub.queue, "subscription")
         else:

@@ -152,5 +152,74 @@ def test_every_environment_renders_the_same_bytes_with_every_kind_loaded(path: P
     data = yaml.safe_load(path.read_text())
     left_out = set(index.SECTIONS) - registry.used_sections(data) - index.IMPLICIT
     assert left_out  # every blueprint here leaves some kind out
-    # a kind's module is imported only when it is used (or another used kind imports it)
-    assert len(own["modules"]) < len(every["modules"])
+    # a kind's module is imported only when the blueprint uses its section (or it is implicit)
+    kind_modules = set(index.SECTIONS.values())
+    loaded = {m.split(".")[2] for m in own["modules"]} & kind_modules
+    expected = {index.SECTIONS[s] for s in registry.used_sections(data) | index.IMPLICIT}
+    assert loaded == expected, f"imported without its section: {sorted(loaded - expected)}"
+
+
+def _loaded_kinds(modules: list[str]) -> set[str]:
+    return {m.split(".")[2] for m in modules} & set(index.SECTIONS.values())
+
+
+# entries that name other kinds' entries by nothing but strings they could resolve: an email
+# subscription, a site without a domain, a certificate by ARN, deploy roles naming no service,
+# repository, host or site. Each once made cfngen import that other kind.
+MIXED = """
+blueprint: mixed
+region: eu-west-1
+topics: {notices: {subscriptions: [{email: ops@example.com}]}}
+sites: {docs: {}}
+load_balancers:
+  web: {type: application, certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}
+deploy_roles:
+  ci: {provider: github, repository: owner/repo, branch: main}
+  lab: {provider: gitlab, project: group/project, branch: main}
+environments: {dev: {}}
+"""
+
+
+@pytest.mark.slow  # a render in a new interpreter: `make test`
+def test_naming_no_entry_of_another_kind_loads_no_other_kind(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(MIXED)
+    loaded = _loaded_kinds(_render(path, "own")["modules"])
+    used = registry.used_sections(yaml.safe_load(MIXED)) | index.IMPLICIT
+    assert loaded == {index.SECTIONS[s] for s in used}
+
+
+# a kind imports another at module level only where every valid blueprint using it uses the
+# other too (elsewhere it imports the other where an entry names one of its entries)
+NEEDED = {
+    ("certificate", "dns"): "a certificate is validated in the blueprint's hosted zone",
+    ("api", "load_balancer"): "an API always fronts a load balancer (a required field)",
+}
+
+
+def _module_level_kind_imports(path: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module == "cfngen.kinds":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cfngen.kinds."):
+            found.add((node.module or "").split(".")[2])
+    return found & set(index.SECTIONS.values())
+
+
+def test_kinds_import_other_kinds_at_module_level_only_where_always_used() -> None:
+    implicit = {index.SECTIONS[s] for s in index.IMPLICIT}
+    package = ROOT / "cfngen"
+    wrong = []
+    for path in sorted(package.glob("kinds/**/*.py")) + sorted(package.glob("builders/*.py")):
+        parts = path.relative_to(package).parts
+        own = parts[1].removesuffix(".py") if parts[0] == "kinds" else ""
+        for other in _module_level_kind_imports(path) - implicit - {own}:
+            if (own, other) not in NEEDED:
+                wrong.append(f"{path.relative_to(ROOT)} imports cfngen.kinds.{other}")
+    assert not wrong, (
+        "import another kind where an entry names one of its entries, not at module level "
+        f"(else every blueprint using this kind loads it): {wrong}"
+    )

@@ -300,7 +300,8 @@ class Blueprint(Model):
     This class holds what every blueprint has; the sections of the component kinds
     (`services`, `databases`, ...) are added by cfngen.kinds, which derives the full model
     (`cfngen.kinds.BLUEPRINT`) from the list of kinds. Code reads a kind's section through its
-    record (`SERVICES.entries(bp)`), typed; plain attribute access is typed `Any`.
+    record (`SERVICES.entries(bp)`), typed; plain attribute access is typed `Any` (another
+    kind's section, whose module may not be loaded, is read by attribute and annotated).
     """
 
     if TYPE_CHECKING:

@@ -39,6 +39,12 @@ class _DeployRoleBase(Model):
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)
 
 
+GITHUB_HOST = "token.actions.githubusercontent.com"
+"""GitHub Actions' OIDC issuer (without https://)."""
+GITHUB_AUDIENCE = "sts.amazonaws.com"
+"""The audience GitHub Actions asks AWS tokens for."""
+
+
 class GithubDeployRole(_DeployRoleBase):
     """GitHub Actions: the trust pins `aud` to sts.amazonaws.com and `sub` to one repo+branch."""
 

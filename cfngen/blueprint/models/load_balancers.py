@@ -98,6 +98,13 @@ class LoadBalancer(Model):
         "nobody but declared relations when internal).",
     )
     idle_timeout: int = Field(60, ge=1, le=4000, description="ALB idle timeout in seconds.")
+
+    @property
+    def certificate_entry(self) -> str | None:
+        """The `certificates` entry `certificate` names (None for an ARN, or no certificate)."""
+        cert = self.certificate
+        return None if cert is None or cert.startswith("arn:") else cert
+
     deletion_protection: bool = Field(False, description="Turn on in production.")
     access_logs: AccessLogs | None = Field(None, description="S3 access logs.")
     waivers: list[Waiver] = Field(default_factory=list, description=WAIVERS_DESCRIPTION)

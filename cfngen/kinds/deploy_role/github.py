@@ -32,8 +32,6 @@ from cfngen.kinds.base import Facts
 from cfngen.kinds.cluster import CLUSTER, CLUSTER_NAME
 from cfngen.kinds.deploy_role import stacks, trust
 from cfngen.kinds.deploy_role.trust import protected_stacks
-from cfngen.kinds.repository import REPOSITORIES, repository_output, repository_stack
-from cfngen.kinds.service import EXECUTION_ROLE_ARN, SERVICES, TASK_ROLE_ARN, service_key
 from cfngen.stacks import Output
 
 ROLE_ARN = "RoleArn"
@@ -69,21 +67,21 @@ def plan(
     for name, role in roles.items():
         if not isinstance(role, GithubDeployRole):
             continue
-        services = tuple(role.services if role.services is not None else SERVICES.entries(bp))
-        repos = tuple(
-            role.repositories if role.repositories is not None else REPOSITORIES.entries(bp)
-        )
+        services = tuple(role.services if role.services is not None else bp.services)
+        repos = tuple(role.repositories if role.repositories is not None else bp.repositories)
         base: Path_ = ("deploy_roles", name)
         deps: dict[str, Path_] = {}
         if (oidc := trust.provider_stack(bp, role)) is not None:
             deps[oidc] = base
         for repo in repos:  # the `ecr` shards that hold them
             where = (*base, "repositories") if role.repositories is not None else base
-            deps.setdefault(repository_stack(facts, repo), where)
+            deps.setdefault(_repository_arn(facts, repo).component, where)
         if services:
             deps[CLUSTER] = base
         for i, svc in enumerate(services):
-            deps[service_key(svc)] = (*base, "services", i) if role.services is not None else base
+            deps[_service_stack(svc)] = (
+                (*base, "services", i) if role.services is not None else base
+            )
         plans.append(
             StackPlan(
                 component=key(name),
@@ -118,16 +116,24 @@ def _record(spec: DeployRoleSpec, ctx: Context) -> None:
     listed = spec.role.repositories is not None
     for i, repo in enumerate(spec.repositories):
         where = (*base, "repositories", i) if listed else base
-        ctx.access(
-            "DeployRole",
-            "deploy:repository",
-            Output(repository_stack(ctx.facts, repo), repository_output(repo, "Arn")),
-            where,
-        )
+        ctx.access("DeployRole", "deploy:repository", _repository_arn(ctx.facts, repo), where)
     listed = spec.role.services is not None
     for i, svc in enumerate(spec.services):
         where = (*base, "services", i) if listed else base
-        ctx.access("DeployRole", "deploy:service", f"stack:{service_key(svc)}", where)
+        ctx.access("DeployRole", "deploy:service", f"stack:{_service_stack(svc)}", where)
+
+
+def _repository_arn(facts: Facts, repo: str) -> Output:
+    """The output holding a repository's ARN, in the `ecr` shard that holds it."""
+    from cfngen.kinds.repository import repository_output, repository_stack  # a role names one
+
+    return Output(repository_stack(facts, repo), repository_output(repo, "Arn"))
+
+
+def _service_stack(svc: str) -> str:
+    from cfngen.kinds.service import service_key  # a role deploys one: the kind is used
+
+    return service_key(svc)
 
 
 def build(spec: DeployRoleSpec, ctx: Context) -> None:
@@ -149,8 +155,8 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
     statements: list[Statement] = []
     if spec.repositories:
         arns = [
-            ctx.import_value(repository_stack(ctx.facts, r), repository_output(r, "Arn"))
-            for r in spec.repositories
+            ctx.import_value(arn.component, arn.name)
+            for arn in (_repository_arn(ctx.facts, r) for r in spec.repositories)
         ]
         statements.append(
             _st(
@@ -197,10 +203,12 @@ def build(spec: DeployRoleSpec, ctx: Context) -> None:
             )
         )
         unscoped += ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]
+        from cfngen.kinds.service import EXECUTION_ROLE_ARN, TASK_ROLE_ARN
+
         roles = []
         for svc in spec.services:
-            roles.append(ctx.import_value(service_key(svc), EXECUTION_ROLE_ARN))
-            roles.append(ctx.import_value(service_key(svc), TASK_ROLE_ARN))
+            roles.append(ctx.import_value(_service_stack(svc), EXECUTION_ROLE_ARN))
+            roles.append(ctx.import_value(_service_stack(svc), TASK_ROLE_ARN))
         statements.append(
             _st(
                 ["iam:PassRole"],
@@ -277,9 +285,9 @@ def check(bp: Blueprint, c: Checker, roles: dict[str, Any]) -> None:
             continue
         base: Path_ = ("deploy_roles", name)
         for i, svc in enumerate(role.services or []):
-            c.reference((*base, "services", i), svc, SERVICES.entries(bp), "service")
+            c.reference((*base, "services", i), svc, bp.services, "service")
         for i, repo in enumerate(role.repositories or []):
-            c.reference((*base, "repositories", i), repo, REPOSITORIES.entries(bp), "repository")
+            c.reference((*base, "repositories", i), repo, bp.repositories, "repository")
         if role.branch is not None and role.environment is not None:
             c.error(
                 (*base, "environment"),

@@ -40,12 +40,9 @@ from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
 from cfngen.builders.common import log_group
-from cfngen.kinds import host as host_kind
-from cfngen.kinds import site as site_kind
 from cfngen.kinds.base import Facts
 from cfngen.kinds.deploy_role import stacks, trust
 from cfngen.kinds.deploy_role.trust import protected_stacks
-from cfngen.kinds.repository import REPOSITORIES
 from cfngen.stacks import Output, resolved_export_name
 
 ROLE_ARN = "RoleArn"
@@ -78,12 +75,12 @@ def plan(
                 )
         for i, h in enumerate(perms.run_command_on):
             sources.setdefault(
-                host_kind.component(h),
+                _instance_id(h).component,
                 ("deploy_roles", name, "permissions", "run_command_on", i),
             )
         for i, s in enumerate(perms.publish_sites):
             sources.setdefault(
-                site_kind.component(s),
+                _site_outputs(s)[0].component,
                 ("deploy_roles", name, "permissions", "publish_sites", i),
             )
         plans.append(
@@ -136,9 +133,9 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
         instances = [
             Sub(
                 "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${Id}",
-                Id=ctx.import_value(host_kind.component(h), host_kind.INSTANCE_ID),
+                Id=ctx.import_value(instance.component, instance.name),
             )
-            for h in perms.run_command_on
+            for instance in map(_instance_id, perms.run_command_on)
         ]
         out.append(
             Statement(
@@ -164,10 +161,8 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
             )
         )
     if perms.publish_sites:
-        buckets = [
-            ctx.import_value(site_kind.component(s), site_kind.BUCKET_ARN)
-            for s in perms.publish_sites
-        ]
+        sites = [_site_outputs(s) for s in perms.publish_sites]
+        buckets = [ctx.import_value(bucket.component, bucket.name) for bucket, _ in sites]
         out.append(
             Statement(
                 Sid="ListSiteBuckets", Effect=Allow, Action=[awacs_s3.ListBucket], Resource=buckets
@@ -189,9 +184,9 @@ def _statements(spec: GitlabSpec, logs_arn: Any, ctx: Context) -> list[Statement
                 Resource=[
                     Sub(
                         "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}",
-                        Id=ctx.import_value(site_kind.component(s), site_kind.DISTRIBUTION_ID),
+                        Id=ctx.import_value(distribution.component, distribution.name),
                     )
-                    for s in perms.publish_sites
+                    for _, distribution in sites
                 ],
             )
         )
@@ -215,18 +210,31 @@ def _record(spec: GitlabSpec, ctx: Context) -> None:
     for i, arn in enumerate(spec.repositories):
         ctx.access("Role", "deploy:repository", arn, (*base, "repositories", i))
     for i, h in enumerate(perms.run_command_on):
-        instance = Output(host_kind.component(h), host_kind.INSTANCE_ID)
-        ctx.access("Role", "deploy:host", instance, (*base, "run_command_on", i))
+        ctx.access("Role", "deploy:host", _instance_id(h), (*base, "run_command_on", i))
     for i, s in enumerate(perms.publish_sites):
-        c = site_kind.component(s)
+        bucket, distribution = _site_outputs(s)
         ctx.access(
             "Role",
             "deploy:site",
-            Output(c, site_kind.BUCKET_ARN),
+            bucket,
             (*base, "publish_sites", i),
-            distribution="export:"
-            + resolved_export_name(ctx.env_name, Output(c, site_kind.DISTRIBUTION_ID)),
+            distribution="export:" + resolved_export_name(ctx.env_name, distribution),
         )
+
+
+def _instance_id(host: str) -> Output:
+    """The output holding a host's instance ID."""
+    from cfngen.kinds import host as host_kind  # a role runs commands on one: the kind is used
+
+    return Output(host_kind.component(host), host_kind.INSTANCE_ID)
+
+
+def _site_outputs(site: str) -> tuple[Output, Output]:
+    """The outputs holding a site's content bucket ARN and its distribution ID."""
+    from cfngen.kinds import site as site_kind  # a role publishes one: the kind is used
+
+    component = site_kind.component(site)
+    return Output(component, site_kind.BUCKET_ARN), Output(component, site_kind.DISTRIBUTION_ID)
 
 
 def build(spec: GitlabSpec, ctx: Context) -> None:
@@ -310,8 +318,8 @@ def check(bp: Blueprint, c: Checker, roles: dict[str, Any]) -> None:
         base: Path_ = ("deploy_roles", name, "permissions")
         perms = role.permissions
         for i, repo in enumerate(perms.repositories):
-            c.reference((*base, "repositories", i), repo, REPOSITORIES.entries(bp), "repository")
+            c.reference((*base, "repositories", i), repo, bp.repositories, "repository")
         for i, h in enumerate(perms.run_command_on):
-            c.reference((*base, "run_command_on", i), h, host_kind.HOSTS.entries(bp), "host")
+            c.reference((*base, "run_command_on", i), h, bp.hosts, "host")
         for i, s in enumerate(perms.publish_sites):
-            c.reference((*base, "publish_sites", i), s, site_kind.SITES.entries(bp), "site")
+            c.reference((*base, "publish_sites", i), s, bp.sites, "site")

@@ -40,7 +40,6 @@ from troposphere import GetAtt, Sub, iam
 
 from cfngen.builders.base import Context
 from cfngen.builders.common import waive
-from cfngen.kinds.dns import shared_zone_stack
 
 SERVICE_ROLE_ARN = "ServiceRoleArn"
 SERVICE_ROLE = "CloudFormationServiceRole"
@@ -129,6 +128,11 @@ def _iam_statements(name: str) -> list[Statement]:
 
 def _shared_reads(ctx: Context) -> list[Statement]:
     """Fn::GetStackOutput reads the shared scope's zone ID with the execution role: this one."""
+    scope = ctx.blueprint.shared
+    if scope is None or scope.dns is None:  # no zone of the shared scope (nor the dns kind)
+        return []
+    from cfngen.kinds.dns import shared_zone_stack
+
     shared = shared_zone_stack(ctx.blueprint)
     if shared is None:
         return []

@@ -10,25 +10,18 @@ after the first deploys): a validation error here, at the second role, with the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
 from cfngen.blueprint.environments import SHARED
 from cfngen.blueprint.models import Blueprint
-from cfngen.blueprint.models.deploy_roles import GithubDeployRole
+from cfngen.blueprint.models.deploy_roles import GITHUB_AUDIENCE, GITHUB_HOST, GithubDeployRole
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
-from cfngen.kinds.oidc_provider import (
-    GITHUB_AUDIENCE,
-    GITHUB_HOST,
-    OIDC,
-    OIDC_PROVIDERS,
-    is_shared_scope,
-    provider_arn_text,
-    same_account,
-    shared_providers,
-)
+
+if TYPE_CHECKING:
+    from cfngen.kinds.oidc_provider import SharedProvider
 
 
 class Issuer(Struct, frozen=True):
@@ -48,24 +41,44 @@ def shared_provider_arn(bp: Blueprint, role: Any) -> str | None:
     if role.oidc_provider_arn is not None:
         return None
     found = shared_providers(bp).get(issuer(role).host)
-    if found is None or not same_account(bp, found):
+    if found is None:
+        return None
+    from cfngen.kinds.oidc_provider import provider_arn_text, same_account
+
+    if not same_account(bp, found):
         return None
     return provider_arn_text(found.account, found.provider.host)
+
+
+def shared_providers(bp: Blueprint) -> dict[str, SharedProvider]:
+    """The shared scope's OIDC providers by host. The oidc_provider kind says which; it is
+    loaded only for a blueprint that declares providers (with none, there are none)."""
+    if not bp.oidc_providers and (bp.shared is None or not bp.shared.oidc_providers):
+        return {}
+    from cfngen.kinds.oidc_provider import shared_providers as of_scope
+
+    return of_scope(bp)
 
 
 def provider_stack(bp: Blueprint, role: Any) -> str | None:
     """The stack the role's trust waits for: the scope's own `oidc` stack when the role is in
     the shared scope and trusts its provider (across scopes there is no edge: deploy `shared`
     first)."""
-    if is_shared_scope(bp) and shared_provider_arn(bp, role) is not None:
-        return OIDC
-    return None
+    if shared_provider_arn(bp, role) is None:
+        return None
+    from cfngen.kinds.oidc_provider import OIDC, is_shared_scope
+
+    return OIDC if is_shared_scope(bp) else None
 
 
 def protected_stacks(bp: Blueprint) -> tuple[str, ...]:
     """Stacks of this scope the pipeline may not change: its OIDC providers' (they decide who
     may assume the deploy roles; an administrator deploys them, like the deploy roles)."""
-    return (OIDC,) if is_shared_scope(bp) and OIDC_PROVIDERS.entries(bp) else ()
+    if not bp.oidc_providers:
+        return ()
+    from cfngen.kinds.oidc_provider import OIDC, is_shared_scope
+
+    return (OIDC,) if is_shared_scope(bp) else ()
 
 
 def creates_provider(bp: Blueprint, role: Any) -> bool:
@@ -82,6 +95,8 @@ def check(bp: Blueprint, c: Checker, roles: Mapping[str, Any]) -> None:
         iss = issuer(role)
         found = providers.get(iss.host) if role.oidc_provider_arn is None else None
         if found is not None:
+            from cfngen.kinds.oidc_provider import same_account
+
             same = same_account(bp, found)
             if same is None:
                 c.error(

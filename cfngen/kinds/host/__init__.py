@@ -12,7 +12,7 @@ balancer and adds a listener rule there. The boot script is cfngen.builders.user
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfngen.blueprint.models import Blueprint, IngressRule, SecurityGroup
 from cfngen.blueprint.models.boot import Init
@@ -30,7 +30,6 @@ from cfngen.builders.containers import (
 from cfngen.builders.user_data import SecretRef
 from cfngen.kinds import alerts, network, security
 from cfngen.kinds.base import Attribute, Derived, Facts, Kind, Link, MetricSource, Relation
-from cfngen.kinds.bucket import BUCKETS
 from cfngen.kinds.host.build import build
 from cfngen.kinds.host.spec import (
     INSTANCE_ID,
@@ -42,14 +41,10 @@ from cfngen.kinds.host.spec import (
     component,
     hosts_of,
 )
-from cfngen.kinds.load_balancer import (
-    LB_ARN,
-    LISTENER_RULE,
-    LOAD_BALANCERS,
-    lb_key,
-    listener_output,
-)
 from cfngen.stacks import Output
+
+if TYPE_CHECKING:  # the load balancer kind loads only for blueprints that have one
+    from cfngen.blueprint.models.load_balancers import LoadBalancer
 
 __all__ = ["HOSTS", "INSTANCE_ID", "component"]
 
@@ -80,10 +75,11 @@ def secret_refs(bp: Blueprint, facts: Facts, host: Host) -> tuple[SecretRef, ...
 
 def _listener(bp: Blueprint, name: str, host: Host) -> ListenerRule | None:
     tg = host.target_group
-    load_balancers = LOAD_BALANCERS.entries(bp)
-    if tg is None or tg.load_balancer is None or tg.load_balancer not in load_balancers:
+    if tg is None or tg.load_balancer is None or tg.load_balancer not in bp.load_balancers:
         return None
-    lb = load_balancers[tg.load_balancer]
+    from cfngen.kinds.load_balancer import LB_ARN, lb_key, listener_output  # the host names one
+
+    lb: LoadBalancer = bp.load_balancers[tg.load_balancer]
     return ListenerRule(
         lb_key(tg.load_balancer),
         listener_output(lb.main_port),
@@ -163,6 +159,8 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
             out.relations.extend(grant.relations(key, f"Host {name}"))
         tg = host.target_group
         if tg is not None and tg.load_balancer is not None:
+            from cfngen.kinds.load_balancer import lb_key
+
             out.relations.append(
                 Relation(
                     lb_key(tg.load_balancer),
@@ -207,6 +205,8 @@ def links(bp: Blueprint) -> list[Link]:
     for name, host in hosts_of(bp).items():
         tg = host.target_group
         if tg is not None and tg.load_balancer is not None:
+            from cfngen.kinds.load_balancer import LISTENER_RULE
+
             out.append(
                 Link(
                     name,
@@ -223,7 +223,7 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     known = facts.targets
     attrs = facts.attributes
     group_names = facts.groups.groups
-    load_balancers = LOAD_BALANCERS.entries(bp)
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
     for name, host in hosts_of(bp).items():
         base: Path_ = ("hosts", name)
         check_grants(bp, facts, c, use_requests(host.uses, base))
@@ -258,9 +258,7 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
                 (*base, "environment", var), value.from_, value.attribute, attrs, secret=False
             )
         if host.compose is not None and host.compose.bucket is not None:
-            c.reference(
-                (*base, "compose", "bucket"), host.compose.bucket, BUCKETS.entries(bp), "bucket"
-            )
+            c.reference((*base, "compose", "bucket"), host.compose.bucket, bp.buckets, "bucket")
         installs = host.compose is not None or host.agent
         needs_internet = installs or host.init is not None
         what = (

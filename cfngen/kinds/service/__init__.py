@@ -11,7 +11,7 @@ reached by name, the attributes `host`, `port` and `url`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.security import SecurityGroup
@@ -35,7 +35,6 @@ from cfngen.kinds.base import (
     Target,
 )
 from cfngen.kinds.cluster import NEEDS_CLUSTER, NEEDS_NAMESPACE, effective
-from cfngen.kinds.load_balancer import LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.build import build
 from cfngen.kinds.service.checks import check, check_alarms, check_autoscaling, check_events
 from cfngen.kinds.service.spec import (
@@ -57,6 +56,9 @@ from cfngen.kinds.service.spec import (
     services_of,
 )
 from cfngen.stacks import Output
+
+if TYPE_CHECKING:  # the load balancer kind loads only for blueprints that have one
+    from cfngen.blueprint.models.load_balancers import LoadBalancer
 
 __all__ = ["EXECUTION_ROLE_ARN", "SERVICES", "SERVICE_NAME", "TASK_ROLE_ARN", "service_key"]
 
@@ -111,7 +113,7 @@ def targets(bp: Blueprint) -> list[Target]:
 
 def routes(bp: Blueprint) -> Iterable[RouteTarget]:
     """Every valid route of every service, resolved against its load balancer."""
-    load_balancers = LOAD_BALANCERS.entries(bp)
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
     for sname, svc in services_of(bp).items():
         for i, route in enumerate(svc.routes):
             lb = load_balancers.get(route.load_balancer)
@@ -159,6 +161,8 @@ def groups(bp: Blueprint, facts: Facts) -> Derived:
             )
             out.sources[own] = ("services", name)
         for rt in facts.routes_of(name):
+            from cfngen.kinds.load_balancer import lb_key  # routed: the blueprint has one
+
             out.relations.append(
                 Relation(
                     lb_key(rt.load_balancer),
@@ -210,6 +214,7 @@ def publishers(bp: Blueprint) -> tuple[str, ...]:
 def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
     weights = fargate_weights(effective(bp, facts))
     plans: list[StackPlan[Any]] = []
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
     for name, svc in services_of(bp).items():
         deps = _dependencies(bp, facts, name, svc)
         plans.append(
@@ -225,9 +230,7 @@ def plan(bp: Blueprint, facts: Facts) -> Sequence[StackPlan[Any]]:
                     alarms=effective_alarms(bp, svc),
                     address=address(bp, name, svc),
                     application_lbs=tuple(
-                        lb
-                        for lb, model in LOAD_BALANCERS.entries(bp).items()
-                        if model.type == "application"
+                        lb for lb, model in load_balancers.items() if model.type == "application"
                     ),
                 ),
                 depends_on=tuple(deps),

@@ -4,7 +4,7 @@ alarms, and the outputs others import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from troposphere import GetAtt, Ref, Select, Split, ecs
 from troposphere import servicediscovery as sd
@@ -29,7 +29,6 @@ from cfngen.kinds.cluster import (
     NAMESPACE_ID,
     ec2_group_output,
 )
-from cfngen.kinds.load_balancer import LB_ARN, LOAD_BALANCERS, lb_key
 from cfngen.kinds.service.scaling import add_autoscaling
 from cfngen.kinds.service.spec import (
     EXECUTION_ROLE_ARN,
@@ -46,6 +45,9 @@ from cfngen.kinds.service.spec import (
     service_key,
 )
 from cfngen.stacks import logical_id
+
+if TYPE_CHECKING:  # the load balancer kind loads only for blueprints that have one
+    from cfngen.blueprint.models.load_balancers import LoadBalancer
 
 
 def build(spec: ServiceSpec, ctx: Context) -> None:
@@ -110,6 +112,8 @@ def build(spec: ServiceSpec, ctx: Context) -> None:
     routed: list[tuple[str, str, int]] = []  # (load balancer, target group output, port)
     seen: set[tuple[str, str]] = set()
     for route in svc.routes:
+        from cfngen.kinds.load_balancer import lb_key  # a route: the blueprint has its kind
+
         port = container_port(svc, route, name)
         if port is None:
             continue
@@ -267,9 +271,10 @@ def _alarms(
             threshold=threshold,
         )
         rollback.append(alarm)
-    load_balancers = LOAD_BALANCERS.entries(ctx.blueprint)
     for lb_name, tg_output, port in routed:
-        lb = load_balancers[lb_name]
+        from cfngen.kinds.load_balancer import LB_ARN, lb_key
+
+        lb: LoadBalancer = ctx.blueprint.load_balancers[lb_name]
         tg_arn = ctx.import_value(lb_key(lb_name), tg_output)
         lb_arn = ctx.import_value(lb_key(lb_name), LB_ARN)
         tg_dims = {

@@ -3,6 +3,8 @@ are unique, discovery and capacity settings fit the cluster, alarms have their m
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
@@ -18,8 +20,6 @@ from cfngen.kinds.base import (
 from cfngen.kinds.cluster import (
     CLUSTERS,
 )
-from cfngen.kinds.load_balancer import LOAD_BALANCERS
-from cfngen.kinds.queue import QUEUES
 from cfngen.kinds.service.spec import (
     all_ports,
     connect_discovery_name,
@@ -29,12 +29,15 @@ from cfngen.kinds.service.spec import (
     services_of,
 )
 
+if TYPE_CHECKING:  # the load balancer kind loads only for blueprints that have one
+    from cfngen.blueprint.models.load_balancers import LoadBalancer
+
 # --- checks ---------------------------------------------------------------------------------------
 
 
 def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
     cluster = CLUSTERS.one(bp)
-    load_balancers = LOAD_BALANCERS.entries(bp)
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
     nlb_listeners: dict[tuple[str, int], Path_] = {}
     alb_rules: dict[tuple[str, int, str | None, str | None], Path_] = {}
     connect_names: dict[str, Path_] = {}
@@ -261,8 +264,8 @@ def check_autoscaling(bp: Blueprint, facts: Facts, c: Checker) -> None:
     the queue for backlog per task, Container Insights for the running task count."""
     cluster = CLUSTERS.one(bp)
     insights_off = cluster is not None and cluster.container_insights == "disabled"
-    load_balancers = LOAD_BALANCERS.entries(bp)
-    queues = QUEUES.entries(bp)
+    load_balancers: dict[str, LoadBalancer] = bp.load_balancers
+    queues = bp.queues
     for name, svc in services_of(bp).items():
         auto = svc.autoscaling
         if auto is None:

@@ -11,8 +11,6 @@ from troposphere import applicationautoscaling as aas
 from cfngen.blueprint.models.scaling import Autoscaling, StepScaling
 from cfngen.builders.base import Context
 from cfngen.kinds.base import RouteTarget
-from cfngen.kinds.load_balancer import LB_ARN, lb_key
-from cfngen.kinds.queue import QUEUE_NAME, queue_key
 from cfngen.stacks import logical_id
 
 
@@ -63,6 +61,8 @@ def add_autoscaling(
             ),
         )
     if auto.requests_per_target is not None and routes:
+        from cfngen.kinds.load_balancer import LB_ARN, lb_key
+
         rt = routes[0]  # the first application load balancer route (checked)
         tg_arn = ctx.import_value(lb_key(rt.load_balancer), rt.output)
         lb_arn = ctx.import_value(lb_key(rt.load_balancer), LB_ARN)
@@ -82,6 +82,8 @@ def add_autoscaling(
             ),
         )
     if auto.queue is not None:
+        from cfngen.kinds.queue import QUEUE_NAME, queue_key  # names one: the blueprint has queues
+
         queue_name = ctx.import_value(queue_key(auto.queue.queue), QUEUE_NAME)
         service_dims = [
             aas.TargetTrackingMetricDimension(Name="ClusterName", Value=cluster_name),
