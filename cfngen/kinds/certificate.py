@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from troposphere import Ref, certificatemanager
+from troposphere import Ref
 
 from cfngen.blueprint.models import Blueprint
 from cfngen.blueprint.models.edge import Certificate
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.certificates import dns_validated
 from cfngen.kinds import dns
 from cfngen.kinds.base import Attribute, Facts, Kind
 from cfngen.stacks import Output
@@ -66,24 +67,6 @@ def check(bp: Blueprint, facts: Facts, c: Checker) -> None:
             for i, n in enumerate(cert.names):
                 where: Path_ = (*base, "domain") if i == 0 else (*base, "alternative_names", i - 1)
                 dns.check_in_zone(bp, c, where, n)
-
-
-def dns_validated(ctx: Context, names: Sequence[str], zone_id: Any, tag: str) -> Any:
-    """An ACM certificate for `names` (the first is the domain), validated by DNS records that
-    CloudFormation creates in the zone itself. Sites use it for their us-east-1 certificate."""
-    main, *others = names
-    props: dict[str, Any] = {
-        "DomainName": main,
-        "ValidationMethod": "DNS",
-        "DomainValidationOptions": [
-            certificatemanager.DomainValidationOption(DomainName=n, HostedZoneId=zone_id)
-            for n in names
-        ],
-        "Tags": ctx.name_tag(tag),
-    }
-    if others:
-        props["SubjectAlternativeNames"] = others
-    return ctx.add(certificatemanager.Certificate("Certificate", **props))
 
 
 def build_certificate(spec: tuple[Certificate, Any], ctx: Context) -> None:

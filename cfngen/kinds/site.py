@@ -31,6 +31,7 @@ from cfngen.blueprint.models.edge import Site
 from cfngen.blueprint.source import Path_
 from cfngen.blueprint.validate import Checker
 from cfngen.builders.base import Context, StackPlan
+from cfngen.builders.certificates import dns_validated
 from cfngen.builders.common import waive
 from cfngen.builders.hardened import bucket_properties, deny_insecure_transport
 from cfngen.kinds.base import AliasRecordRequest, Attribute, Facts, Kind, PhysicalName
@@ -153,8 +154,6 @@ def attributes(bp: Blueprint) -> dict[str, dict[str, Attribute]]:
 
 
 def build_certificate(spec: CertificateSpec, ctx: Context) -> None:
-    from cfngen.kinds.certificate import dns_validated
-
     cert = dns_validated(ctx, spec.names, spec.zone_id, "site-certificate")
     # Read by the site stack with Fn::GetStackOutput (cross-region); no export needed.
     ctx.output(CERTIFICATE_ARN, Ref(cert), "ACM certificate (us-east-1) for the distribution")

@@ -163,14 +163,15 @@ def _loaded_kinds(modules: list[str]) -> set[str]:
     return {m.split(".")[2] for m in modules} & set(index.SECTIONS.values())
 
 
-# entries that name other kinds' entries by nothing but strings they could resolve: an email
-# subscription, a site without a domain, a certificate by ARN, deploy roles naming no service,
-# repository, host or site. Each once made cfngen import that other kind.
+# entries that name no entry of another kind: an email subscription, sites (one with a domain
+# in the `dns` zone, which needs no `certificates`), a certificate by ARN, deploy roles naming
+# no service, repository, host or site. Each once made cfngen import that other kind.
 MIXED = """
 blueprint: mixed
 region: eu-west-1
+dns: {zone: example.com, zone_id: Z0123456789ABCDEFGHIJ}
 topics: {notices: {subscriptions: [{email: ops@example.com}]}}
-sites: {docs: {}}
+sites: {docs: {}, www: {domain: www.example.com}}
 load_balancers:
   web: {type: application, certificate: "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}
 deploy_roles:

@@ -129,7 +129,7 @@ def _iam_statements(name: str) -> list[Statement]:
 def _shared_reads(ctx: Context) -> list[Statement]:
     """Fn::GetStackOutput reads the shared scope's zone ID with the execution role: this one."""
     scope = ctx.blueprint.shared
-    if scope is None or scope.dns is None:  # no zone of the shared scope (nor the dns kind)
+    if scope is None or scope.dns is None:  # no shared zone: the dns kind is not loaded
         return []
     from cfngen.kinds.dns import shared_zone_stack
 
