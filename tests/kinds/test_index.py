@@ -3,6 +3,7 @@ out changes nothing."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -153,8 +154,7 @@ def test_every_environment_renders_the_same_bytes_with_every_kind_loaded(path: P
     left_out = set(index.SECTIONS) - registry.used_sections(data) - index.IMPLICIT
     assert left_out  # every blueprint here leaves some kind out
     # a kind's module is imported only when the blueprint uses its section (or it is implicit)
-    kind_modules = set(index.SECTIONS.values())
-    loaded = {m.split(".")[2] for m in own["modules"]} & kind_modules
+    loaded = _loaded_kinds(own["modules"])
     expected = {index.SECTIONS[s] for s in registry.used_sections(data) | index.IMPLICIT}
     assert loaded == expected, f"imported without its section: {sorted(loaded - expected)}"
 
@@ -199,14 +199,18 @@ NEEDED = {
 
 
 def _module_level_kind_imports(path: Path) -> set[str]:
-    import ast
-
     found: set[str] = set()
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.ImportFrom) and node.module == "cfngen.kinds":
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cfngen.kinds."):
             found.add((node.module or "").split(".")[2])
+        elif isinstance(node, ast.Import):
+            found |= {
+                alias.name.split(".")[2]
+                for alias in node.names
+                if alias.name.startswith("cfngen.kinds.")
+            }
     return found & set(index.SECTIONS.values())
 
 
